@@ -1,0 +1,54 @@
+/**
+ * The error-code table: every rejection edgefleet can produce, with the HTTP status the control plane
+ * maps it to. Codes are stable strings that devices, operators and dashboards match on; messages are
+ * for humans and may change. Every package's error class carries one of these codes.
+ */
+
+export const ERROR_CODES = Object.freeze({
+  // Wire format
+  CBOR_MALFORMED: { http: 400, summary: 'payload is not well-formed CBOR' },
+  MESSAGE_TOO_LARGE: { http: 413, summary: 'payload exceeds the size limit' },
+  MESSAGE_TOO_DEEP: { http: 400, summary: 'payload nests deeper than allowed' },
+  SCHEMA_INVALID: { http: 400, summary: 'payload does not match the message schema' },
+  TOPIC_UNKNOWN: { http: 400, summary: 'topic is not an edgefleet topic' },
+  TOPIC_FORBIDDEN: { http: 403, summary: 'client may not use this topic' },
+  // Trust
+  SIGNATURE_INVALID: { http: 400, summary: 'signature does not verify' },
+  KEY_UNKNOWN: { http: 400, summary: 'document is signed by a key the verifier does not trust for that role' },
+  THRESHOLD_NOT_MET: { http: 400, summary: 'too few valid signatures for the role threshold' },
+  DOCUMENT_EXPIRED: { http: 400, summary: 'document is past its expiry' },
+  DOCUMENT_REPLAYED: { http: 409, summary: 'document sequence is not newer than the one already applied' },
+  DOWNGRADE: { http: 409, summary: 'version is lower than the highest accepted for that model line' },
+  WRONG_DEVICE: { http: 400, summary: 'document is addressed to another device' },
+  // Bundles and installs
+  CHUNK_HASH_MISMATCH: { http: 400, summary: 'chunk bytes do not match the manifest hash' },
+  BUNDLE_HASH_MISMATCH: { http: 400, summary: 'bundle bytes do not match the manifest digest' },
+  BUNDLE_TOO_LARGE: { http: 413, summary: 'bundle is larger than the manifest or the limit allows' },
+  BUNDLE_UNKNOWN: { http: 404, summary: 'no bundle with that digest' },
+  FETCH_TIMEOUT: { http: 504, summary: 'bundle chunks did not arrive in time' },
+  SELF_TEST_FAILED: { http: 422, summary: 'model outputs differ from the manifest self-test vectors' },
+  MODEL_LOAD_FAILED: { http: 422, summary: 'runtime could not load the model' },
+  RUNTIME_UNAVAILABLE: { http: 422, summary: 'the model runtime is not available on this device' },
+  NO_MODEL: { http: 503, summary: 'no verified model is installed for that line' },
+  INPUT_INVALID: { http: 400, summary: 'inference input does not match the model schema' },
+  // Registry, devices, API
+  BODY_INVALID: { http: 400, summary: 'request body is invalid' },
+  AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },
+  AUTH_FORBIDDEN: { http: 403, summary: 'credentials lack the role for this action' },
+  ENROLMENT_TOKEN_INVALID: { http: 401, summary: 'enrolment token is unknown, used or expired' },
+  DEVICE_UNKNOWN: { http: 404, summary: 'no such device' },
+  NOT_FOUND: { http: 404, summary: 'no such resource' },
+  CONFLICT: { http: 409, summary: 'request conflicts with existing state' },
+  INVALID_TRANSITION: { http: 409, summary: 'state machine refuses this transition' },
+  INTERNAL: { http: 500, summary: 'internal error' },
+} as const);
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].http;
+}

@@ -1,0 +1,147 @@
+/**
+ * Schemas of the MQTT messages (DESIGN.md §2) that travel on the device topics. Each message is a CBOR map
+ * `{ v: 1, type, ts, ... }`; the `type` field lets a handler reject a message posted to the wrong topic.
+ */
+import { z } from 'zod';
+import { signedDocumentSchema } from '../trust/signed-document.js';
+import {
+  bytesSchema,
+  errorInfoSchema,
+  messageBase,
+  modelLineSchema,
+  sha256HexSchema,
+  timestampMsSchema,
+  versionSchema,
+} from './primitives.js';
+
+/** Largest fetch window a device may ask for in one request. */
+export const MAX_FETCH_WINDOW = 64;
+
+export const desiredMessageSchema = z.object({ ...messageBase, type: z.literal('desired'), doc: signedDocumentSchema });
+
+export const installPhaseSchema = z.enum(['fetching', 'verifying', 'installing', 'self-testing']);
+
+export const reportedMessageSchema = z.object({
+  ...messageBase,
+  type: z.literal('reported'),
+  agentVersion: z.string().max(64),
+  desiredSeq: z.int().nonnegative().nullable(),
+  installed: z
+    .array(
+      z.object({
+        line: modelLineSchema,
+        version: versionSchema,
+        digest: sha256HexSchema,
+        installedAt: timestampMsSchema,
+      }),
+    )
+    .max(64),
+  install: z
+    .object({
+      line: modelLineSchema,
+      version: versionSchema,
+      phase: installPhaseSchema,
+      chunksDone: z.int().nonnegative(),
+      chunksTotal: z.int().nonnegative(),
+    })
+    .nullable(),
+  lastError: errorInfoSchema.nullable(),
+  hardware: z.object({
+    platform: z.string().max(32),
+    arch: z.string().max(32),
+    cpus: z.int().nonnegative(),
+    memoryBytes: z.number().nonnegative(),
+  }),
+  runtimes: z.array(z.string().max(32)).max(8),
+});
+
+export const fetchRequestSchema = z.object({
+  ...messageBase,
+  type: z.literal('fetch-req'),
+  digest: sha256HexSchema,
+  first: z.int().nonnegative(),
+  count: z.int().min(1).max(MAX_FETCH_WINDOW),
+});
+
+export const fetchChunkSchema = z.object({
+  ...messageBase,
+  type: z.literal('fetch-chunk'),
+  digest: sha256HexSchema,
+  index: z.int().nonnegative(),
+  bytes: bytesSchema,
+});
+
+export const fetchErrorSchema = z.object({
+  ...messageBase,
+  type: z.literal('fetch-error'),
+  digest: sha256HexSchema,
+  error: errorInfoSchema,
+});
+
+export const fetchResponseSchema = z.discriminatedUnion('type', [fetchChunkSchema, fetchErrorSchema]);
+
+export const eventKindSchema = z.enum([
+  'agent-started',
+  'install-started',
+  'install-verified',
+  'install-completed',
+  'install-failed',
+  'install-reverted',
+  'document-rejected',
+]);
+
+export const eventRecordSchema = z.object({
+  /** Device-local, strictly increasing; the control plane de-duplicates on (device, seq). */
+  seq: z.int().nonnegative(),
+  at: timestampMsSchema,
+  kind: eventKindSchema,
+  line: modelLineSchema.optional(),
+  version: versionSchema.optional(),
+  error: errorInfoSchema.optional(),
+});
+
+export const eventsMessageSchema = z.object({
+  ...messageBase,
+  type: z.literal('events'),
+  records: z.array(eventRecordSchema).min(1).max(256),
+});
+
+export const latencySummarySchema = z.object({
+  p50: z.number().nonnegative(),
+  p95: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+  mean: z.number().nonnegative(),
+});
+
+export const inferenceWindowSchema = z.object({
+  seq: z.int().nonnegative(),
+  kind: z.literal('inference'),
+  line: modelLineSchema,
+  version: versionSchema,
+  windowStartMs: timestampMsSchema,
+  windowEndMs: timestampMsSchema,
+  count: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  latencyMs: latencySummarySchema,
+});
+
+export const telemetryMessageSchema = z.object({
+  ...messageBase,
+  type: z.literal('telemetry'),
+  records: z.array(inferenceWindowSchema).min(1).max(256),
+});
+
+export type DesiredMessage = z.infer<typeof desiredMessageSchema>;
+export type ReportedMessage = z.infer<typeof reportedMessageSchema>;
+export type InstallPhase = z.infer<typeof installPhaseSchema>;
+export type FetchRequest = z.infer<typeof fetchRequestSchema>;
+export type FetchChunk = z.infer<typeof fetchChunkSchema>;
+export type FetchError = z.infer<typeof fetchErrorSchema>;
+export type FetchResponse = z.infer<typeof fetchResponseSchema>;
+export type EventKind = z.infer<typeof eventKindSchema>;
+export type EventRecord = z.infer<typeof eventRecordSchema>;
+export type EventsMessage = z.infer<typeof eventsMessageSchema>;
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
+export type InferenceWindow = z.infer<typeof inferenceWindowSchema>;
+export type TelemetryMessage = z.infer<typeof telemetryMessageSchema>;

@@ -1,0 +1,75 @@
+/**
+ * Model manifests (DESIGN.md §3): what a bundle is, how to verify it chunk by chunk, how to run it and how
+ * to test it on the device before switching to it. Signed by the targets role.
+ */
+import { z } from 'zod';
+import { chunkCount } from '../chunking.js';
+import { modelLineSchema, sha256HexSchema, timestampMsSchema, versionSchema } from '../messages/primitives.js';
+import type { TrustedRoot } from './root.js';
+import { assertNotExpired, type SignedDocument, verifyDocument } from './signed-document.js';
+
+export const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+
+export const tensorSpecSchema = z.object({
+  name: z.string().min(1).max(128),
+  dtype: z.enum(['float32', 'int64', 'int32', 'int8', 'uint8']),
+  /** -1 marks a dynamic dimension (the batch). */
+  shape: z.array(z.int().min(-1)).max(8),
+});
+
+const selfTestVectorSchema = z
+  .object({
+    shape: z.array(z.int().min(1)).min(1).max(8),
+    input: z.array(z.number()).max(65_536),
+    expected: z.array(z.number()).max(65_536),
+  })
+  .refine((v) => v.input.length === v.shape.reduce((a, b) => a * b, 1), 'input length must equal product(shape)');
+
+export const selfTestSchema = z.object({
+  input: z.string().min(1).max(128),
+  output: z.string().min(1).max(128),
+  /** Largest allowed |actual − expected| per output element. */
+  atol: z.number().nonnegative(),
+  vectors: z.array(selfTestVectorSchema).min(1).max(64),
+});
+
+export const manifestBodySchema = z
+  .object({
+    _type: z.literal('manifest'),
+    line: modelLineSchema,
+    version: versionSchema,
+    digest: sha256HexSchema,
+    sizeBytes: z.int().min(1).max(MAX_BUNDLE_BYTES),
+    chunkBytes: z
+      .int()
+      .min(1024)
+      .max(1024 * 1024),
+    chunks: z.array(sha256HexSchema).min(1).max(65_536),
+    runtime: z.enum(['onnx', 'tfjs']),
+    quantization: z.enum(['none', 'int8']),
+    inputs: z.array(tensorSpecSchema).min(1).max(16),
+    outputs: z.array(tensorSpecSchema).min(1).max(16),
+    selfTest: selfTestSchema,
+    lineage: z.object({
+      parents: z.array(versionSchema).max(16),
+      source: z.string().max(256),
+      /** Set on a rollback: this version re-publishes the content of that older version. */
+      contentOf: versionSchema.nullable(),
+    }),
+    createdAt: timestampMsSchema,
+    expiresAt: timestampMsSchema,
+  })
+  .refine((m) => m.chunks.length === chunkCount(m.sizeBytes, m.chunkBytes), {
+    message: 'chunk list length does not match sizeBytes / chunkBytes',
+    path: ['chunks'],
+  });
+
+export type TensorSpec = z.infer<typeof tensorSpecSchema>;
+export type SelfTest = z.infer<typeof selfTestSchema>;
+export type ManifestBody = z.infer<typeof manifestBodySchema>;
+
+export function verifyManifest(doc: SignedDocument, root: TrustedRoot, nowMs: number): ManifestBody {
+  const manifest = verifyDocument(doc, root.role('targets'), manifestBodySchema);
+  assertNotExpired(`manifest ${manifest.line} v${manifest.version}`, manifest.expiresAt, nowMs);
+  return manifest;
+}

@@ -1,0 +1,75 @@
+/**
+ * Signed documents: `{ body, sigs }` where `body` is the canonical CBOR of the document and each signature
+ * is ed25519 over exactly those bytes. Verifying the carried bytes (not a re-encoding of the decoded value)
+ * means no two implementations ever need to agree on a canonical form to check a signature — TUF's
+ * "signed" section, in CBOR. A role is trusted keys plus a threshold (k of n).
+ */
+import nacl from 'tweetnacl';
+import { z } from 'zod';
+import { decodeCbor, encodeCbor } from '../cbor/codec.js';
+import { ProtocolError } from '../errors/edgefleet-error.js';
+import { bytesSchema } from '../messages/primitives.js';
+import { keyIdSchema, type SigningKey } from './keys.js';
+
+export const signatureSchema = z.object({ keyId: keyIdSchema, sig: bytesSchema });
+
+export const signedDocumentSchema = z.object({
+  body: bytesSchema,
+  sigs: z.array(signatureSchema).min(1).max(16),
+});
+
+export type SignedDocument = z.infer<typeof signedDocumentSchema>;
+
+export interface RoleKeys {
+  /** key id → 32-byte ed25519 public key */
+  readonly keys: ReadonlyMap<string, Uint8Array>;
+  readonly threshold: number;
+}
+
+export function signDocument(body: unknown, signers: readonly SigningKey[]): SignedDocument {
+  if (signers.length === 0) throw new RangeError('signDocument needs at least one key');
+  const bytes = encodeCbor(body);
+  return { body: bytes, sigs: signers.map((k) => ({ keyId: k.keyId, sig: nacl.sign.detached(bytes, k.secretKey) })) };
+}
+
+/** Checks the signatures against a role, then decodes and validates the body. */
+export function verifyDocument<S extends z.ZodType>(doc: SignedDocument, role: RoleKeys, schema: S): z.output<S> {
+  const valid = new Set<string>();
+  let known = 0;
+  let failed = 0;
+  for (const { keyId, sig } of doc.sigs) {
+    const publicKey = role.keys.get(keyId);
+    if (publicKey === undefined) continue;
+    known++;
+    if (sig.length === nacl.sign.signatureLength && nacl.sign.detached.verify(doc.body, sig, publicKey)) {
+      valid.add(keyId);
+    } else {
+      failed++;
+    }
+  }
+  if (valid.size < role.threshold) {
+    const keyIds = doc.sigs.map((s) => s.keyId);
+    if (known === 0) {
+      throw new ProtocolError('KEY_UNKNOWN', `no signature by a trusted key (signed by ${keyIds.join(', ')})`, {
+        details: { keyIds },
+      });
+    }
+    if (failed > 0) {
+      throw new ProtocolError('SIGNATURE_INVALID', 'a signature by a trusted key does not verify', {
+        details: { keyIds },
+      });
+    }
+    throw new ProtocolError('THRESHOLD_NOT_MET', `${valid.size} valid signatures, threshold ${role.threshold}`, {
+      details: { valid: valid.size, threshold: role.threshold },
+    });
+  }
+  return decodeCbor(doc.body, schema);
+}
+
+export function assertNotExpired(what: string, expiresAt: number, nowMs: number): void {
+  if (expiresAt <= nowMs) {
+    throw new ProtocolError('DOCUMENT_EXPIRED', `${what} expired at ${new Date(expiresAt).toISOString()}`, {
+      details: { expiresAt, now: nowMs },
+    });
+  }
+}

@@ -1,0 +1,129 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CODEC_LIMITS, decodeCbor, decodeCborUnknown, encodeCbor, ProtocolError } from '../src/index.js';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ProtocolError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+describe('CBOR codec', () => {
+  it('round-trips maps, arrays, byte strings, integers and floats', () => {
+    const value = { a: 1, b: [1, 2.5, -3], c: new Uint8Array([0, 255]), d: 'text', e: null, f: true };
+    const decoded = decodeCborUnknown(encodeCbor(value)) as typeof value;
+    expect(decoded).toMatchObject({ a: 1, b: [1, 2.5, -3], d: 'text', e: null, f: true });
+    expect(Array.from(decoded.c)).toEqual([0, 255]);
+  });
+
+  it('encodes maps deterministically whatever the key insertion order (RFC 8949 §4.2.1)', () => {
+    const a = encodeCbor({ zz: 1, a: { y: 2, x: 1 }, b: 3 });
+    const b = encodeCbor({ b: 3, a: { x: 1, y: 2 }, zz: 1 });
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    // shorter keys sort first: "a" < "b" < "zz"
+    expect(Object.keys(decodeCborUnknown(a) as object)).toEqual(['a', 'b', 'zz']);
+  });
+
+  it('drops undefined fields so optional fields stay canonical', () => {
+    expect(Buffer.from(encodeCbor({ a: 1, b: undefined })).equals(Buffer.from(encodeCbor({ a: 1 })))).toBe(true);
+  });
+
+  it('rejects a message over the size limit before decoding it', () => {
+    const big = encodeCbor({ blob: new Uint8Array(2000) });
+    expect(codeOf(() => decodeCborUnknown(big, { maxMessageBytes: 1000 }))).toBe('MESSAGE_TOO_LARGE');
+    expect(codeOf(() => decodeCborUnknown(new Uint8Array(CODEC_LIMITS.maxMessageBytes + 1)))).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it('rejects nesting deeper than the limit without recursing', () => {
+    expect(() => decodeCborUnknown(encodeCbor(nested(16)))).not.toThrow();
+    expect(codeOf(() => decodeCborUnknown(encodeCbor(nested(17))))).toBe('MESSAGE_TOO_DEEP');
+    // 100k nested array headers would overflow a recursive decoder's stack
+    const bomb = new Uint8Array(100_001).fill(0x81);
+    bomb[100_000] = 0x01;
+    expect(codeOf(() => decodeCborUnknown(bomb))).toBe('MESSAGE_TOO_DEEP');
+  });
+
+  it.each([
+    ['truncated input', Uint8Array.from([0xa1, 0x61, 0x61])],
+    ['trailing bytes', Uint8Array.from([0x01, 0x02])],
+    ['a length longer than the input', Uint8Array.from([0x5a, 0xff, 0xff, 0xff, 0xff, 0x00])],
+    ['an array claiming 2^32 items', Uint8Array.from([0x9b, 0, 0, 0, 1, 0, 0, 0, 0])],
+    ['an indefinite-length map', Uint8Array.from([0xbf, 0x61, 0x61, 0x01, 0xff])],
+    ['a tag', Uint8Array.from([0xc1, 0x1a, 0, 0, 0, 0])],
+    ['empty input', new Uint8Array(0)],
+  ])('rejects %s as CBOR_MALFORMED', (_name, bytes) => {
+    expect(codeOf(() => decodeCborUnknown(bytes))).toBe('CBOR_MALFORMED');
+  });
+
+  it('refuses a __proto__ map key', () => {
+    // {"__proto__": {"polluted": 1}} written by hand: encoders refuse to produce it
+    const key = Buffer.from('__proto__');
+    const inner = Buffer.concat([Buffer.from([0xa1, 0x68]), Buffer.from('polluted'), Buffer.from([0x01])]);
+    const bytes = Buffer.concat([Buffer.from([0xa1, 0x69]), key, inner]);
+    expect(codeOf(() => decodeCborUnknown(bytes))).toBe('CBOR_MALFORMED');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('reports the failing field when the schema does not match', () => {
+    const schema = z.object({ v: z.literal(1), n: z.int() });
+    try {
+      decodeCbor(encodeCbor({ v: 1, n: 'x' }), schema);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ProtocolError).code).toBe('SCHEMA_INVALID');
+      expect((error as ProtocolError).message).toContain('at n');
+    }
+  });
+
+  it('round-trips any JSON-like value (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+        const normalized = JSON.parse(JSON.stringify(value));
+        expect(decodeCborUnknown(encodeCbor(normalized))).toEqual(normalized);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws anything but a ProtocolError on random bytes (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+        try {
+          decodeCborUnknown(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it('detects every single-bit flip that breaks structure and never returns garbage as a valid message (property)', () => {
+    const schema = z.object({ v: z.literal(1), type: z.literal('x'), n: z.int() });
+    const good = encodeCbor({ v: 1, type: 'x', n: 7 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: good.length * 8 - 1 }), (bit) => {
+        const bad = Uint8Array.from(good);
+        bad[bit >> 3] = (bad[bit >> 3] as number) ^ (1 << (bit & 7));
+        try {
+          const value = decodeCbor(bad, schema);
+          // A flip inside the integer value can still be a valid message; it must then still satisfy the schema.
+          expect(schema.safeParse(value).success).toBe(true);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ProtocolError);
+        }
+      }),
+    );
+  });
+});

@@ -1,0 +1,53 @@
+/** Deterministic keys and documents shared by the protocol tests. */
+import {
+  buildRootDocument,
+  chunkBundle,
+  generateSigningKey,
+  type ManifestBody,
+  pinnedRootKeys,
+  type RootKeys,
+  verifyRootDocument,
+} from '../src/index.js';
+
+export const NOW = Date.UTC(2026, 10, 23);
+export const DAY_MS = 86_400_000;
+
+export function key(n: number) {
+  return generateSigningKey(new Uint8Array(32).fill(n));
+}
+
+export function rootKeys(): RootKeys {
+  return { root: [key(1)], targets: [key(2)], director: [key(3)] };
+}
+
+export function trustedRoot(keys: RootKeys = rootKeys()) {
+  const doc = buildRootDocument({ keys, version: 1, issuedAt: NOW, expiresAt: NOW + 365 * DAY_MS });
+  return verifyRootDocument(doc, pinnedRootKeys(keys.root.map((k) => k.publicKey)), NOW);
+}
+
+export function manifestBody(overrides: Partial<ManifestBody> = {}): ManifestBody {
+  const bundle = chunkBundle(new Uint8Array(3000).fill(7), 1024);
+  return {
+    _type: 'manifest',
+    line: 'iris',
+    version: 2,
+    digest: bundle.digest,
+    sizeBytes: bundle.sizeBytes,
+    chunkBytes: bundle.chunkBytes,
+    chunks: [...bundle.chunks],
+    runtime: 'onnx',
+    quantization: 'none',
+    inputs: [{ name: 'features', dtype: 'float32', shape: [-1, 4] }],
+    outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 3] }],
+    selfTest: {
+      input: 'features',
+      output: 'probabilities',
+      atol: 1e-4,
+      vectors: [{ shape: [1, 4], input: [1, 2, 3, 4], expected: [0.1, 0.2, 0.7] }],
+    },
+    lineage: { parents: [1], source: 'upload', contentOf: null },
+    createdAt: NOW,
+    expiresAt: NOW + 30 * DAY_MS,
+    ...overrides,
+  };
+}

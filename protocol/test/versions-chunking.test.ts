@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assertUpgradeAllowed, chunkBundle, chunkCount, chunkRange, type ProtocolError } from '../src/index.js';
+
+describe('version ordering', () => {
+  const accepted = { version: 5, digest: 'a'.repeat(64) };
+
+  it('accepts the first version of a line, a higher version, and the same version with the same content', () => {
+    expect(() => assertUpgradeAllowed('iris', undefined, { version: 1, digest: 'b'.repeat(64) })).not.toThrow();
+    expect(() => assertUpgradeAllowed('iris', accepted, { version: 6, digest: 'b'.repeat(64) })).not.toThrow();
+    expect(() => assertUpgradeAllowed('iris', accepted, accepted)).not.toThrow();
+  });
+
+  it('rejects a lower version and a known version with other content', () => {
+    for (const next of [
+      { version: 4, digest: 'a'.repeat(64) },
+      { version: 5, digest: 'c'.repeat(64) },
+    ]) {
+      try {
+        assertUpgradeAllowed('iris', accepted, next);
+        expect.unreachable();
+      } catch (error) {
+        expect((error as ProtocolError).code).toBe('DOWNGRADE');
+      }
+    }
+  });
+});
+
+describe('chunking', () => {
+  it('splits a bundle so that the chunk hashes cover every byte exactly once (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 5000 }), fc.integer({ min: 1, max: 700 }), (bytes, size) => {
+        const bundle = chunkBundle(bytes, size);
+        expect(bundle.chunks).toHaveLength(chunkCount(bytes.length, size));
+        const parts = bundle.chunks.map((_, i) => {
+          const { start, end } = chunkRange(i, size, bytes.length);
+          return bytes.subarray(start, end);
+        });
+        expect(Buffer.concat(parts).equals(Buffer.from(bytes))).toBe(true);
+        parts.forEach((part, i) => {
+          expect(createHash('sha256').update(part).digest('hex')).toBe(bundle.chunks[i]);
+        });
+        expect(bundle.digest).toBe(createHash('sha256').update(bytes).digest('hex'));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
