@@ -1,0 +1,160 @@
+/**
+ * The embedded MQTT 3.1.1 broker (aedes on a net.Server). Devices authenticate with username = clientId =
+ * device id and the password issued at enrolment; every publish and subscribe goes through the pure ACL
+ * (./acl.ts). Refusals are logged and counted: a refused SUBSCRIBE is answered with SUBACK 0x80 (MQTT 3.1.1
+ * §3.9.3), a refused PUBLISH closes the connection (§3.3.5: the protocol has no negative PUBACK). The
+ * control plane itself talks to aedes in-process. stop()/start() close and reopen the listener on the same
+ * port, so tests and the simulator can stage a broker outage.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import { ControlPlaneError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { authorizeDevicePublish, authorizeDeviceSubscribe } from './acl.js';
+
+export type BrokerState = 'listening' | 'stopped' | 'closed';
+
+const TRANSITIONS: Readonly<Record<BrokerState, readonly BrokerState[]>> = {
+  listening: ['stopped', 'closed'],
+  stopped: ['listening', 'closed'],
+  closed: [],
+};
+
+function transition(from: BrokerState, to: BrokerState): BrokerState {
+  if (!TRANSITIONS[from].includes(to)) {
+    throw new ControlPlaneError('INVALID_TRANSITION', `broker cannot go from ${from} to ${to}`, {
+      details: { from, to },
+    });
+  }
+  return to;
+}
+
+export interface PublishOptions {
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<void>;
+  /** In-process subscription; the handler must not throw (it is called for every matching message). */
+  subscribe(pattern: string, handler: (topic: string, payload: Uint8Array) => void): Promise<void>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedBrokerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  verifyDevice(deviceId: string, password: Uint8Array): boolean;
+  onDeviceConnected(deviceId: string): void;
+  onDeviceDisconnected(deviceId: string): void;
+}
+
+function authError(message: string): AuthenticateError {
+  // 4 = "bad user name or password" (MQTT 3.1.1 §3.2.2.3); aedes' AuthErrorCode is an ambient const enum.
+  return Object.assign(new Error(message), { returnCode: 4 }) as AuthenticateError;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const { logger, metrics } = options;
+  const aedes = await Aedes.createBroker();
+  const refuse = (client: Client, topic: string, reason: string) => {
+    metrics.countRejection('TOPIC_FORBIDDEN');
+    logger.warn({ deviceId: client.id, topic, reason }, 'broker ACL refused');
+  };
+
+  aedes.authenticate = (client, username, password, done) => {
+    const ok =
+      username !== undefined &&
+      password !== undefined &&
+      client.id === username &&
+      options.verifyDevice(username, new Uint8Array(password));
+    if (ok) return done(null, true);
+    metrics.countRejection('AUTH_REQUIRED');
+    logger.warn({ deviceId: username, clientId: client.id }, 'broker refused credentials');
+    done(authError('bad username or password'), false);
+  };
+  aedes.authorizePublish = (client, packet, done) => {
+    // client is null only for an orphaned will message; devices get no wills, so nothing is published.
+    const decision =
+      client === null
+        ? { allowed: false as const, reason: 'no client' }
+        : authorizeDevicePublish(client.id, packet.topic);
+    if (decision.allowed) return done(null);
+    if (client !== null) refuse(client, packet.topic, decision.reason);
+    done(new ControlPlaneError('TOPIC_FORBIDDEN', decision.reason));
+  };
+  aedes.authorizeSubscribe = (client, subscription, done) => {
+    const decision = authorizeDeviceSubscribe(client.id, subscription.topic);
+    if (decision.allowed) return done(null, subscription);
+    refuse(client, subscription.topic, decision.reason);
+    done(null, null); // SUBACK return code 0x80 for this filter; the session stays up.
+  };
+  aedes.on('client', (client) => options.onDeviceConnected(client.id));
+  aedes.on('clientDisconnect', (client) => options.onDeviceDisconnected(client.id));
+  aedes.on('clientError', (client, error) => logger.debug({ deviceId: client.id, err: error }, 'mqtt client error'));
+
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+  const port = await listen(server, options.port, options.host);
+  let state: BrokerState = 'listening';
+
+  const stop = async () => {
+    state = transition(state, 'stopped');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  };
+
+  return {
+    port,
+    publish: (topic, payload, { qos, retain }) =>
+      new Promise((resolve, reject) => {
+        aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (error) =>
+          error ? reject(error) : resolve(),
+        );
+      }),
+    subscribe: (pattern, handler) =>
+      new Promise((resolve) => {
+        aedes.subscribe(
+          pattern,
+          (packet, done) => {
+            const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+            handler(packet.topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength));
+            done();
+          },
+          resolve,
+        );
+      }),
+    stop,
+    async start() {
+      state = transition(state, 'listening');
+      await listen(server, port, options.host);
+    },
+    async close() {
+      if (state === 'listening') await stop();
+      state = transition(state, 'closed');
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    },
+  };
+}

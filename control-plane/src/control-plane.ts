@@ -1,0 +1,201 @@
+/**
+ * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
+ * the desired-state refresher and the HTTP server, and wires the services together. Defaults live in one
+ * frozen DEFAULTS object. `close()` tears everything down in reverse order of start.
+ */
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { buildRootDocument, type Clock, MAX_BUNDLE_BYTES, type RootKeys, systemClock } from '@edgefleet/protocol';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import { createAuditLog } from './audit/audit-log.js';
+import { createApiTokens, installAdminToken } from './auth/api-tokens.js';
+import { startEmbeddedBroker } from './broker/embedded-broker.js';
+import { openDatabase } from './db/open-database.js';
+import { startDesiredRefresher } from './desired/desired-refresher.js';
+import { createDesiredState } from './desired/desired-state.js';
+import { createDeviceHistory } from './devices/device-history.js';
+import { createDeviceRegistry } from './devices/device-registry.js';
+import { createEnrolment } from './devices/enrolment.js';
+import { createApp } from './http/create-app.js';
+import type { HttpEnv } from './http/http-env.js';
+import { startIngest } from './ingest/dispatcher.js';
+import { loadOrCreateKeys } from './keys/key-store.js';
+import { createMetrics, type MetricsSnapshot } from './metrics.js';
+import { type BlobStore, createFileBlobStore } from './registry/blob-store.js';
+import { createModelRegistry } from './registry/model-registry.js';
+import { createRolloutService } from './rollouts/rollout-service.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  httpPort: 0,
+  mqttPort: 0,
+  desiredTtlMs: 7 * DAY_MS,
+  refreshIntervalMs: 60 * 60 * 1000,
+  rootTtlMs: 365 * DAY_MS,
+  enrolmentTokenTtlSec: 24 * 60 * 60,
+  maxBundleBytes: MAX_BUNDLE_BYTES,
+});
+
+export interface ControlPlaneOptions {
+  /** Directory for the SQLite file, keys, admin token and blobs; created when missing. */
+  readonly dataDir: string;
+  readonly host?: string;
+  /** 0 = ephemeral. */
+  readonly httpPort?: number;
+  /** 0 = ephemeral. */
+  readonly mqttPort?: number;
+  readonly keys?: RootKeys;
+  readonly adminToken?: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly desiredTtlMs?: number;
+  readonly refreshIntervalMs?: number;
+  readonly enrolmentTokenTtlSec?: number;
+  /** Largest accepted model upload (default protocol MAX_BUNDLE_BYTES). */
+  readonly maxBundleBytes?: number;
+  /** Bundle storage; default files under `${dataDir}/blobs`. */
+  readonly blobStore?: BlobStore;
+}
+
+export interface ControlPlane {
+  readonly app: Hono<HttpEnv>;
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly mqttPort: number;
+  readonly rootPublicKeys: Uint8Array[];
+  readonly rootPublicKeysHex: string[];
+  readonly adminToken: string;
+  readonly broker: {
+    publish(topic: string, payload: Uint8Array, options: { qos: 0 | 1; retain: boolean }): Promise<void>;
+    stop(): Promise<void>;
+    start(): Promise<void>;
+  };
+  readonly metrics: { snapshot(): MetricsSnapshot };
+  /** Resolves once every MQTT message received so far has been processed. */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const config = { ...DEFAULTS, ...definedOnly(options) };
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+
+  const database = openDatabase({ file: join(config.dataDir, 'edgefleet.db') });
+  const { db } = database;
+  const keys = options.keys ?? loadOrCreateKeys({ dataDir: config.dataDir });
+  const rootDocument = buildRootDocument({ keys, version: 1, issuedAt: now(), expiresAt: now() + config.rootTtlMs });
+  const adminToken = installAdminToken({
+    db,
+    dataDir: config.dataDir,
+    now,
+    ...maybe('adminToken', options.adminToken),
+  });
+  const metrics = createMetrics();
+  const blobs = options.blobStore ?? createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
+  const devices = createDeviceRegistry({ db, now });
+  // A restart finds every device offline until it reconnects.
+  for (const d of devices.list()) if (d.connection === 'online') devices.setConnection(d.id, 'offline');
+
+  const broker = await startEmbeddedBroker({
+    host: config.host,
+    port: config.mqttPort,
+    logger,
+    metrics,
+    verifyDevice: (id, password) => devices.verifyPassword(id, password),
+    onDeviceConnected: (id) => connection(id, 'online'),
+    onDeviceDisconnected: (id) => connection(id, 'offline'),
+  });
+  function connection(deviceId: string, state: 'online' | 'offline') {
+    try {
+      devices.setConnection(deviceId, state);
+      logger.info({ deviceId, state }, 'device connection');
+    } catch (error) {
+      logger.error({ deviceId, err: error }, 'could not record connection state');
+    }
+  }
+
+  const registry = createModelRegistry({ db, blobs, targetsKeys: keys.targets, now });
+  const desired = createDesiredState({
+    db,
+    broker,
+    registry,
+    directorKeys: keys.director,
+    ttlMs: config.desiredTtlMs,
+    now,
+    logger,
+  });
+  const rollouts = createRolloutService({ db, devices, registry, desired, now, logger });
+  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, metrics, logger, now });
+  await desired.refreshDue();
+  await desired.republishAll();
+  const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });
+
+  const mqttUrl = `mqtt://${config.host}:${broker.port}`;
+  const app = createApp({
+    logger,
+    services: {
+      apiTokens: createApiTokens({ db, now }),
+      audit: createAuditLog({ db, now }),
+      enrolment: createEnrolment({ db, now }),
+      devices,
+      history: createDeviceHistory({ db }),
+      registry,
+      desired,
+      rollouts,
+      rootDocument,
+      maxBundleBytes: config.maxBundleBytes,
+      enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
+      mqttUrl: () => mqttUrl,
+    },
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.host }, () => resolve(s));
+  });
+  const httpPort = (server.address() as AddressInfo).port;
+  logger.info({ httpPort, mqttPort: broker.port }, 'control plane started');
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    httpUrl: `http://${config.host}:${httpPort}`,
+    mqttUrl,
+    mqttPort: broker.port,
+    rootPublicKeys: keys.root.map((k) => k.publicKey),
+    rootPublicKeysHex: keys.root.map((k) => Buffer.from(k.publicKey).toString('hex')),
+    adminToken,
+    broker: { publish: broker.publish, stop: broker.stop, start: broker.start },
+    metrics: { snapshot: () => metrics.snapshot() },
+    drain: () => ingest.drain(),
+    close() {
+      closing ??= (async () => {
+        refresher.stop();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          if ('closeAllConnections' in server) server.closeAllConnections();
+        });
+        await broker.close();
+        await ingest.drain();
+        database.close();
+        logger.info('control plane closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Drops undefined values so they do not override DEFAULTS (exactOptionalPropertyTypes). */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function maybe<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

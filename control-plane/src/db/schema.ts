@@ -1,0 +1,149 @@
+/**
+ * The control plane's SQLite schema (drizzle). One table per thing the control plane must remember across
+ * restarts: devices and their credentials, enrolment and API tokens (hashes only), model versions with their
+ * signed manifests, the signed desired document per device, the latest reported state, rollouts with their
+ * per-device status, de-duplicated events and telemetry windows, and the append-only audit log.
+ * Migrations are generated from this file with drizzle-kit into ../../drizzle and committed.
+ */
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const devices = sqliteTable('devices', {
+  id: text('id').primaryKey(),
+  group: text('group').notNull(),
+  tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
+  passwordHash: text('password_hash').notNull(),
+  hardware: text('hardware', { mode: 'json' }).$type<Record<string, unknown> | null>(),
+  connection: text('connection', { enum: ['online', 'offline'] })
+    .notNull()
+    .default('offline'),
+  enrolledAt: integer('enrolled_at').notNull(),
+  lastSeenAt: integer('last_seen_at'),
+});
+
+export const enrolmentTokens = sqliteTable('enrolment_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  group: text('group').notNull(),
+  tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+  usedAt: integer('used_at'),
+  usedBy: text('used_by'),
+});
+
+export const apiTokens = sqliteTable('api_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  name: text('name').notNull().unique(),
+  role: text('role', { enum: ['admin', 'operator', 'viewer'] }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    line: text('line').notNull(),
+    version: integer('version').notNull(),
+    digest: text('digest').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    chunkCount: integer('chunk_count').notNull(),
+    /** encodeCbor(SignedDocument) of the manifest, exactly as signed. */
+    signedManifest: blob('signed_manifest', { mode: 'buffer' }).notNull(),
+    description: text('description'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.line, t.version] }), index('model_versions_digest').on(t.digest)],
+);
+
+export const deviceDesired = sqliteTable('device_desired', {
+  deviceId: text('device_id')
+    .primaryKey()
+    .references(() => devices.id),
+  seq: integer('seq').notNull(),
+  rolloutId: text('rollout_id'),
+  assignments: text('assignments', { mode: 'json' }).$type<{ line: string; version: number }[]>().notNull(),
+  /** encodeCbor(SignedDocument) of the desired body, exactly as published. */
+  signedDoc: blob('signed_doc', { mode: 'buffer' }).notNull(),
+  issuedAt: integer('issued_at').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+export const deviceReported = sqliteTable('device_reported', {
+  deviceId: text('device_id')
+    .primaryKey()
+    .references(() => devices.id),
+  reported: text('reported', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+export const rollouts = sqliteTable('rollouts', {
+  id: text('id').primaryKey(),
+  line: text('line').notNull(),
+  version: integer('version').notNull(),
+  group: text('group').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const rolloutDevices = sqliteTable(
+  'rollout_devices',
+  {
+    rolloutId: text('rollout_id')
+      .notNull()
+      .references(() => rollouts.id),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
+    status: text('status', { enum: ['pending', 'installing', 'installed', 'failed'] }).notNull(),
+    error: text('error'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.deviceId] })],
+);
+
+export const events = sqliteTable(
+  'events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
+    seq: integer('seq').notNull(),
+    at: integer('at').notNull(),
+    kind: text('kind').notNull(),
+    line: text('line'),
+    version: integer('version'),
+    error: text('error', { mode: 'json' }).$type<{ code: string; message: string } | null>(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [uniqueIndex('events_device_seq').on(t.deviceId, t.seq)],
+);
+
+export const telemetryWindows = sqliteTable(
+  'telemetry_windows',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
+    seq: integer('seq').notNull(),
+    line: text('line').notNull(),
+    version: integer('version').notNull(),
+    windowStartMs: integer('window_start_ms').notNull(),
+    windowEndMs: integer('window_end_ms').notNull(),
+    count: integer('count').notNull(),
+    errors: integer('errors').notNull(),
+    latencyMs: text('latency_ms', { mode: 'json' }).$type<Record<string, number>>().notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [uniqueIndex('telemetry_device_seq').on(t.deviceId, t.seq)],
+);
+
+export const auditLog = sqliteTable('audit_log', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  ts: integer('ts').notNull(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  target: text('target').notNull(),
+  status: integer('status').notNull(),
+  details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+});

@@ -1,0 +1,86 @@
+/**
+ * Device enrolment (the brief's contract): an operator mints a one-time enrolment token bound to a group;
+ * a device presents it once to obtain its id and broker password. Token and password are stored only as
+ * sha256 hashes. Consuming the token and creating the device happen in one transaction, so a token can
+ * never enrol two devices and a refused enrolment (id taken) leaves the token usable.
+ */
+import { randomBytes } from 'node:crypto';
+import { isDeviceId } from '@edgefleet/protocol';
+import { eq } from 'drizzle-orm';
+import { hashSecret, newSecret } from '../auth/secrets.js';
+import type { Db } from '../db/open-database.js';
+import { devices, enrolmentTokens } from '../db/schema.js';
+import { ControlPlaneError } from '../errors.js';
+
+export interface Hardware {
+  readonly platform: string;
+  readonly arch: string;
+  readonly cpus: number;
+  readonly memoryBytes: number;
+}
+
+export interface Enrolment {
+  createToken(options: { group: string; tags: string[]; ttlSec: number; createdBy: string }): {
+    token: string;
+    group: string;
+    expiresAt: number;
+  };
+  /** Consumes the token and creates the device; returns its id and (only now, in clear) its password. */
+  enrol(options: { token: string; deviceId: string | undefined; hardware: Hardware | undefined }): {
+    deviceId: string;
+    password: string;
+    group: string;
+  };
+}
+
+export function createEnrolment(options: { db: Db; now: () => number }): Enrolment {
+  const { db, now } = options;
+  return {
+    createToken({ group, tags, ttlSec, createdBy }) {
+      const token = newSecret('eet_');
+      const createdAt = now();
+      const expiresAt = createdAt + ttlSec * 1000;
+      db.insert(enrolmentTokens)
+        .values({ tokenHash: hashSecret(token), group, tags, createdBy, createdAt, expiresAt })
+        .run();
+      return { token, group, expiresAt };
+    },
+    enrol({ token, deviceId, hardware }) {
+      const id = deviceId ?? `dev-${randomBytes(6).toString('hex')}`;
+      if (!isDeviceId(id)) {
+        throw new ControlPlaneError('BODY_INVALID', 'deviceId must be 1-63 chars of [a-z0-9-]', {
+          details: { deviceId: id },
+        });
+      }
+      const password = newSecret();
+      return db.transaction((tx) => {
+        const row = tx
+          .select()
+          .from(enrolmentTokens)
+          .where(eq(enrolmentTokens.tokenHash, hashSecret(token)))
+          .get();
+        if (row === undefined || row.usedAt !== null || row.expiresAt <= now()) {
+          throw new ControlPlaneError('ENROLMENT_TOKEN_INVALID', 'enrolment token is unknown, used or expired');
+        }
+        if (tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).get() !== undefined) {
+          throw new ControlPlaneError('CONFLICT', `device id ${id} is taken`, { details: { deviceId: id } });
+        }
+        tx.insert(devices)
+          .values({
+            id,
+            group: row.group,
+            tags: row.tags,
+            passwordHash: hashSecret(password),
+            hardware: hardware === undefined ? null : { ...hardware },
+            enrolledAt: now(),
+          })
+          .run();
+        tx.update(enrolmentTokens)
+          .set({ usedAt: now(), usedBy: id })
+          .where(eq(enrolmentTokens.tokenHash, row.tokenHash))
+          .run();
+        return { deviceId: id, password, group: row.group };
+      });
+    },
+  };
+}

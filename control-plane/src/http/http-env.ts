@@ -1,0 +1,41 @@
+/**
+ * The Hono environment shared by every route: per-request variables set by the auth and audit middleware,
+ * and the services the routes call. Routes receive services through `createXRoutes(services)` factories,
+ * never through globals, so each test can build an app over its own temp database.
+ */
+import type { SignedDocument } from '@edgefleet/protocol';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Actor, ApiTokens } from '../auth/api-tokens.js';
+import type { DesiredState } from '../desired/desired-state.js';
+import type { DeviceHistory } from '../devices/device-history.js';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { Enrolment } from '../devices/enrolment.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
+
+export interface HttpEnv {
+  Variables: {
+    /** The authenticated API token, null until (or unless) auth succeeds. */
+    actor: Actor | null;
+    /** Audit overrides set by a route: actor name for unauthenticated calls, target and details. */
+    auditActor: string | null;
+    auditTarget: string | null;
+    auditDetails: Record<string, unknown>;
+  };
+}
+
+export interface HttpServices {
+  readonly apiTokens: ApiTokens;
+  readonly audit: AuditLog;
+  readonly enrolment: Enrolment;
+  readonly devices: DeviceRegistry;
+  readonly history: DeviceHistory;
+  readonly registry: ModelRegistry;
+  readonly desired: DesiredState;
+  readonly rollouts: RolloutService;
+  readonly rootDocument: SignedDocument;
+  readonly maxBundleBytes: number;
+  readonly enrolmentTokenTtlSec: number;
+  /** The MQTT URL handed to devices at enrolment. */
+  mqttUrl(): string;
+}

@@ -1,0 +1,30 @@
+/**
+ * Admin-only routes: minting API tokens and reading the audit log.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ROLES } from '../../auth/api-tokens.js';
+import type { HttpEnv, HttpServices } from '../http-env.js';
+import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
+import { limitQuery } from './device-routes.js';
+
+const createTokenBody = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name must be 1-64 chars of [A-Za-z0-9._-]'),
+  role: z.enum(ROLES),
+});
+
+export function createAdminRoutes(services: HttpServices) {
+  const requireRole = createRoleGuard(services);
+  const audited = createAuditRecorder(services);
+  return new Hono<HttpEnv>()
+    .post('/v1/tokens', audited('tokens.create'), requireRole('admin'), async (c) => {
+      const body = await readJson(c, createTokenBody);
+      c.set('auditTarget', `token:${body.name}`);
+      c.set('auditDetails', { role: body.role });
+      return c.json({ token: services.apiTokens.create(body), name: body.name, role: body.role }, 201);
+    })
+    .get('/v1/audit', requireRole('admin'), (c) => {
+      const { limit } = parseWith(limitQuery, c.req.query());
+      return c.json(services.audit.list({ limit }));
+    });
+}

@@ -1,0 +1,55 @@
+/**
+ * Read-only device routes: the fleet list, one device's reported and desired state, and its stored
+ * telemetry windows and events (newest first).
+ */
+import { deviceIdSchema } from '@edgefleet/protocol';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { DeviceRow } from '../../devices/device-registry.js';
+import type { HttpEnv, HttpServices } from '../http-env.js';
+import { createRoleGuard, parseWith } from '../middleware.js';
+
+const idParam = z.object({ id: deviceIdSchema });
+const limitQuery = z.object({ limit: z.coerce.number().pipe(z.int().min(1).max(1000)).default(100) });
+
+export function createDeviceRoutes(services: HttpServices) {
+  const requireRole = createRoleGuard(services);
+  const base = (d: DeviceRow) => ({
+    deviceId: d.id,
+    group: d.group,
+    tags: d.tags,
+    online: d.connection === 'online',
+    lastSeenAt: d.lastSeenAt,
+  });
+  const deviceOf = (c: { req: { param(): Record<string, string> } }) =>
+    services.devices.get(parseWith(idParam, c.req.param()).id);
+
+  return new Hono<HttpEnv>()
+    .get('/v1/devices', requireRole('viewer'), (c) =>
+      c.json(services.devices.list().map((d) => ({ ...base(d), installed: services.devices.installed(d.id) }))),
+    )
+    .get('/v1/devices/:id', requireRole('viewer'), (c) => {
+      const device = deviceOf(c);
+      const desired = services.desired.current(device.id);
+      return c.json({
+        ...base(device),
+        reported: services.devices.reported(device.id),
+        desired:
+          desired === null
+            ? null
+            : { seq: desired.seq, rolloutId: desired.rolloutId, assignments: desired.assignments },
+      });
+    })
+    .get('/v1/devices/:id/telemetry', requireRole('viewer'), (c) => {
+      const device = deviceOf(c);
+      const { limit } = parseWith(limitQuery, c.req.query());
+      return c.json(services.history.telemetry(device.id, limit));
+    })
+    .get('/v1/devices/:id/events', requireRole('viewer'), (c) => {
+      const device = deviceOf(c);
+      const { limit } = parseWith(limitQuery, c.req.query());
+      return c.json(services.history.events(device.id, limit));
+    });
+}
+
+export { limitQuery };

@@ -1,0 +1,74 @@
+/**
+ * Enrolment routes (the brief's contract): operators mint one-time enrolment tokens for a group; a device
+ * trades one for its id, broker credentials and the signed root document it will verify against its pinned
+ * root keys. `POST /v1/enrol` carries no Authorization header — the token in the body is the credential.
+ */
+import { deviceIdSchema, encodeCbor } from '@edgefleet/protocol';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { HttpEnv, HttpServices } from '../http-env.js';
+import { createAuditRecorder, createRoleGuard, readJson } from '../middleware.js';
+
+const groupSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'group must be 1-63 chars of [a-z0-9-]');
+
+const createTokenBody = z.strictObject({
+  group: groupSchema,
+  tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+  ttlSec: z
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .optional(),
+});
+
+const enrolBody = z.strictObject({
+  token: z.string().min(1).max(256),
+  deviceId: deviceIdSchema.optional(),
+  hardware: z
+    .object({
+      platform: z.string().max(32),
+      arch: z.string().max(32),
+      cpus: z.int().nonnegative(),
+      memoryBytes: z.number().nonnegative(),
+    })
+    .optional(),
+});
+
+export function createEnrolmentRoutes(services: HttpServices) {
+  const requireRole = createRoleGuard(services);
+  const audited = createAuditRecorder(services);
+  return new Hono<HttpEnv>()
+    .post('/v1/enrolment-tokens', audited('enrolment-tokens.create'), requireRole('operator'), async (c) => {
+      const body = await readJson(c, createTokenBody);
+      c.set('auditTarget', `group:${body.group}`);
+      const created = services.enrolment.createToken({
+        group: body.group,
+        tags: body.tags ?? [],
+        ttlSec: body.ttlSec ?? services.enrolmentTokenTtlSec,
+        createdBy: c.var.actor?.name ?? 'unknown',
+      });
+      c.set('auditDetails', { expiresAt: created.expiresAt });
+      return c.json(created, 201);
+    })
+    .post('/v1/enrol', audited('devices.enrol', { public: true }), async (c) => {
+      const body = await readJson(c, enrolBody);
+      if (body.deviceId !== undefined) c.set('auditTarget', `device:${body.deviceId}`);
+      const enrolled = services.enrolment.enrol({
+        token: body.token,
+        deviceId: body.deviceId,
+        hardware: body.hardware,
+      });
+      c.set('auditActor', enrolled.deviceId);
+      c.set('auditTarget', `device:${enrolled.deviceId}`);
+      c.set('auditDetails', { group: enrolled.group });
+      await services.rollouts.onDeviceEnrolled(enrolled.deviceId);
+      return c.json(
+        {
+          deviceId: enrolled.deviceId,
+          mqtt: { url: services.mqttUrl(), username: enrolled.deviceId, password: enrolled.password },
+          root: Buffer.from(encodeCbor(services.rootDocument)).toString('base64'),
+        },
+        201,
+      );
+    });
+}

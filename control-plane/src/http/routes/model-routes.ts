@@ -1,0 +1,107 @@
+/**
+ * Model registry routes. Registration is multipart/form-data: part `model` (the .onnx bytes) and part
+ * `metadata` (a JSON string with the sample inputs the self-test vectors are computed from). Uploads over
+ * the bundle limit are refused with 413 before being buffered further.
+ */
+import { DEFAULT_CHUNK_BYTES, encodeCbor, modelLineSchema, versionSchema } from '@edgefleet/protocol';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { ControlPlaneError } from '../../errors.js';
+import type { RegisteredVersion } from '../../registry/model-registry.js';
+import type { HttpEnv, HttpServices } from '../http-env.js';
+import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.js';
+
+/** Room for the multipart envelope and the metadata part around the model bytes. */
+const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
+
+const metadataSchema = z.strictObject({
+  version: versionSchema.optional(),
+  sampleInputs: z.array(z.array(z.number()).min(1).max(4096)).min(1).max(64),
+  atol: z.number().nonnegative().max(1).default(1e-4),
+  quantization: z.enum(['none', 'int8']).default('none'),
+  // A chunk travels in one MQTT message whose decoder limit is 256 KiB (protocol CODEC_LIMITS).
+  chunkBytes: z
+    .int()
+    .min(1024)
+    .max(128 * 1024)
+    .default(DEFAULT_CHUNK_BYTES),
+  ttlDays: z.number().positive().max(3650).default(365),
+  description: z.string().max(1024).optional(),
+});
+
+const lineParam = z.object({ line: modelLineSchema });
+const versionParams = z.object({ line: modelLineSchema, version: z.coerce.number().pipe(versionSchema) });
+
+function summary(v: RegisteredVersion) {
+  return { line: v.line, version: v.version, digest: v.digest, sizeBytes: v.sizeBytes, chunkCount: v.chunkCount };
+}
+
+function tooLarge(limit: number): never {
+  throw new ControlPlaneError('BUNDLE_TOO_LARGE', `upload exceeds ${limit} bytes`, { details: { limit } });
+}
+
+export function createModelRoutes(services: HttpServices) {
+  const requireRole = createRoleGuard(services);
+  const audited = createAuditRecorder(services);
+  const limit = services.maxBundleBytes;
+  return new Hono<HttpEnv>()
+    .post(
+      '/v1/models/:line/versions',
+      audited('models.register'),
+      requireRole('operator'),
+      bodyLimit({ maxSize: limit + MULTIPART_OVERHEAD_BYTES, onError: () => tooLarge(limit) }),
+      async (c) => {
+        const { line } = parseWith(lineParam, c.req.param());
+        c.set('auditTarget', `model:${line}`);
+        let form: Record<string, unknown>;
+        try {
+          form = await c.req.parseBody();
+        } catch (cause) {
+          throw new ControlPlaneError('BODY_INVALID', 'expected multipart/form-data', { cause });
+        }
+        const model = form.model;
+        if (!(model instanceof File)) throw new ControlPlaneError('BODY_INVALID', 'part `model` (a file) is required');
+        if (model.size > limit) tooLarge(limit);
+        if (typeof form.metadata !== 'string')
+          throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is required');
+        let raw: unknown;
+        try {
+          raw = JSON.parse(form.metadata);
+        } catch (cause) {
+          throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is not valid JSON', { cause });
+        }
+        const metadata = parseWith(metadataSchema, raw);
+        const registered = await services.registry.register({
+          line,
+          version: metadata.version,
+          bytes: new Uint8Array(await model.arrayBuffer()),
+          metadata,
+          description: metadata.description,
+        });
+        c.set('auditTarget', `model:${line}@${registered.version}`);
+        c.set('auditDetails', { digest: registered.digest, sizeBytes: registered.sizeBytes });
+        return c.json({ ...summary(registered), manifest: registered.manifest }, 201);
+      },
+    )
+    .get('/v1/models', requireRole('viewer'), (c) => c.json(services.registry.listLines()))
+    .get('/v1/models/:line/versions', requireRole('viewer'), (c) => {
+      const { line } = parseWith(lineParam, c.req.param());
+      return c.json(
+        services.registry.listVersions(line).map((v) => ({
+          ...summary(v),
+          quantization: v.manifest.quantization,
+          createdAt: v.createdAt,
+          expiresAt: v.manifest.expiresAt,
+        })),
+      );
+    })
+    .get('/v1/models/:line/versions/:version', requireRole('viewer'), (c) => {
+      const { line, version } = parseWith(versionParams, c.req.param());
+      const v = services.registry.get(line, version);
+      return c.json({
+        manifest: v.manifest,
+        signedManifest: Buffer.from(encodeCbor(v.signedManifest)).toString('base64'),
+      });
+    });
+}

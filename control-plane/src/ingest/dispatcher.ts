@@ -1,0 +1,65 @@
+/**
+ * Routes device → cp MQTT messages to their handlers. For every message: count it by kind, take the device
+ * id from the topic (the broker ACL already bound it to the publishing client), refuse unknown devices,
+ * decode the CBOR against the handler's schema (size and depth limits included), then run the handler.
+ * Anything refused is logged and counted by code, and the message dropped — one bad payload never stops
+ * ingest. Messages of one device are processed in arrival order; devices proceed in parallel.
+ */
+import { decodeCbor, errorCodeOf, fleetPattern, parseTopic } from '@edgefleet/protocol';
+import { eventsHandler } from './handlers/events.js';
+import { fetchRequestHandler } from './handlers/fetch-request.js';
+import { reportedHandler } from './handlers/reported.js';
+import { telemetryHandler } from './handlers/telemetry.js';
+import type { IngestContext, IngestHandler } from './ingest-context.js';
+
+const HANDLERS: readonly IngestHandler[] = [reportedHandler, fetchRequestHandler, eventsHandler, telemetryHandler];
+
+export interface IngestDispatcher {
+  /** Resolves when every message received so far has been processed (tests, shutdown). */
+  drain(): Promise<void>;
+}
+
+export async function startIngest(context: IngestContext): Promise<IngestDispatcher> {
+  const { metrics, logger } = context;
+  const queues = new Map<string, Promise<void>>();
+
+  const reject = (code: string, fields: Record<string, unknown>, error?: unknown) => {
+    metrics.countRejection(code);
+    logger.warn({ ...fields, code, err: error }, 'device message dropped');
+  };
+
+  const ingestOne = async (handler: IngestHandler, deviceId: string, payload: Uint8Array) => {
+    if (!context.devices.exists(deviceId)) return reject('DEVICE_UNKNOWN', { deviceId, kind: handler.kind });
+    let message: unknown;
+    try {
+      message = decodeCbor(payload, handler.schema);
+    } catch (error) {
+      return reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
+    }
+    try {
+      await handler.handle(context, deviceId, message);
+    } catch (error) {
+      reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
+    }
+  };
+
+  for (const handler of HANDLERS) {
+    await context.broker.subscribe(fleetPattern(handler.kind), (topic, payload) => {
+      metrics.countMessage(handler.kind);
+      const parsed = parseTopic(topic);
+      if (parsed === null || parsed.kind !== handler.kind) return reject('TOPIC_UNKNOWN', { topic });
+      const previous = queues.get(parsed.deviceId) ?? Promise.resolve();
+      const next = previous.then(() => ingestOne(handler, parsed.deviceId, payload));
+      queues.set(parsed.deviceId, next);
+      void next.finally(() => {
+        if (queues.get(parsed.deviceId) === next) queues.delete(parsed.deviceId);
+      });
+    });
+  }
+
+  return {
+    async drain() {
+      while (queues.size > 0) await Promise.all(queues.values());
+    },
+  };
+}

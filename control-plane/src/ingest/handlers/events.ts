@@ -1,0 +1,33 @@
+/**
+ * `events` (device → cp): install outcomes and alarms. Each record is stored once per (device, seq) — the
+ * agent redelivers until acked (at-least-once), the unique index turns that into exactly-once storage —
+ * and only a first delivery advances rollout status.
+ */
+import { eventsMessageSchema } from '@edgefleet/protocol';
+import { events } from '../../db/schema.js';
+import { defineHandler } from '../ingest-context.js';
+
+export const eventsHandler = defineHandler({
+  kind: 'events',
+  schema: eventsMessageSchema,
+  async handle(context, deviceId, message) {
+    for (const record of message.records) {
+      const inserted = context.db
+        .insert(events)
+        .values({
+          deviceId,
+          seq: record.seq,
+          at: record.at,
+          kind: record.kind,
+          line: record.line ?? null,
+          version: record.version ?? null,
+          error: record.error ?? null,
+          receivedAt: context.now(),
+        })
+        .onConflictDoNothing()
+        .run();
+      if (inserted.changes === 1) context.rollouts.onEvent(deviceId, record);
+    }
+    context.devices.touch(deviceId);
+  },
+});

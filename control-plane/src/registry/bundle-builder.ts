@@ -1,0 +1,138 @@
+/**
+ * Turns uploaded ONNX bytes into a signed model manifest (DESIGN.md §3). The model is loaded in
+ * onnxruntime-node first: a file the control plane cannot load would fail on every device, so it is refused
+ * here (MODEL_LOAD_FAILED). The tensor specs come from the model itself, and the self-test vectors are the
+ * model's own outputs on the uploaded sample rows, each run as a [1, F] batch exactly as a device will run
+ * it. The manifest is signed by the targets role.
+ */
+import {
+  type ChunkedBundle,
+  chunkBundle,
+  type ManifestBody,
+  manifestBodySchema,
+  type SignedDocument,
+  type SigningKey,
+  signDocument,
+  type TensorSpec,
+} from '@edgefleet/protocol';
+import * as ort from 'onnxruntime-node';
+import { ControlPlaneError } from '../errors.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface BundleMetadata {
+  readonly sampleInputs: number[][];
+  readonly atol: number;
+  readonly quantization: 'none' | 'int8';
+  readonly chunkBytes: number;
+  readonly ttlDays: number;
+}
+
+export interface BuiltBundle {
+  readonly manifest: ManifestBody;
+  readonly signedManifest: SignedDocument;
+  readonly chunked: ChunkedBundle;
+}
+
+function tensorSpecOf(meta: ort.InferenceSession.ValueMetadata, role: string): TensorSpec {
+  if (!meta.isTensor || meta.type !== 'float32') {
+    throw new ControlPlaneError('MODEL_LOAD_FAILED', `${role} ${meta.name} must be a float32 tensor`, {
+      details: { name: meta.name },
+    });
+  }
+  // Symbolic dimensions (strings such as "batch") are dynamic: the manifest marks them -1.
+  const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1));
+  if (shape.length !== 2) {
+    throw new ControlPlaneError('MODEL_LOAD_FAILED', `${role} ${meta.name} must have shape [N, F]`, {
+      details: { name: meta.name, shape },
+    });
+  }
+  return { name: meta.name, dtype: 'float32', shape };
+}
+
+async function loadSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes);
+  } catch (cause) {
+    throw new ControlPlaneError('MODEL_LOAD_FAILED', 'onnxruntime could not load the model', { cause });
+  }
+}
+
+async function selfTestVectors(session: ort.InferenceSession, input: TensorSpec, output: TensorSpec, rows: number[][]) {
+  const features = input.shape[1] ?? -1;
+  const vectors: { shape: number[]; input: number[]; expected: number[] }[] = [];
+  for (const [i, row] of rows.entries()) {
+    if (features > 0 && row.length !== features) {
+      throw new ControlPlaneError(
+        'INPUT_INVALID',
+        `sample row ${i} has ${row.length} values, model expects ${features}`,
+        {
+          details: { row: i, expected: features },
+        },
+      );
+    }
+    const tensor = new ort.Tensor('float32', Float32Array.from(row), [1, row.length]);
+    try {
+      const result = await session.run({ [input.name]: tensor });
+      const data = result[output.name]?.data as Float32Array;
+      // Round-trip through float32 so the expected values are exactly what a device computes.
+      vectors.push({ shape: [1, row.length], input: Array.from(Float32Array.from(row)), expected: Array.from(data) });
+    } catch (cause) {
+      throw new ControlPlaneError('MODEL_LOAD_FAILED', `model failed on sample row ${i}`, {
+        cause,
+        details: { row: i },
+      });
+    }
+  }
+  return vectors;
+}
+
+export async function buildBundle(options: {
+  bytes: Uint8Array;
+  line: string;
+  version: number;
+  previousVersion: number | null;
+  metadata: BundleMetadata;
+  targetsKeys: readonly SigningKey[];
+  nowMs: number;
+}): Promise<BuiltBundle> {
+  const { metadata } = options;
+  const session = await loadSession(options.bytes);
+  try {
+    const [inputMeta] = session.inputMetadata;
+    const [outputMeta] = session.outputMetadata;
+    if (session.inputNames.length !== 1 || session.outputNames.length !== 1 || !inputMeta || !outputMeta) {
+      throw new ControlPlaneError('MODEL_LOAD_FAILED', 'the model must have exactly one input and one output', {
+        details: { inputs: session.inputNames, outputs: session.outputNames },
+      });
+    }
+    const input = tensorSpecOf(inputMeta, 'input');
+    const output = tensorSpecOf(outputMeta, 'output');
+    const vectors = await selfTestVectors(session, input, output, metadata.sampleInputs);
+    const chunked = chunkBundle(options.bytes, metadata.chunkBytes);
+    const manifest = manifestBodySchema.parse({
+      _type: 'manifest',
+      line: options.line,
+      version: options.version,
+      digest: chunked.digest,
+      sizeBytes: chunked.sizeBytes,
+      chunkBytes: chunked.chunkBytes,
+      chunks: [...chunked.chunks],
+      runtime: 'onnx',
+      quantization: metadata.quantization,
+      inputs: [input],
+      outputs: [output],
+      selfTest: { input: input.name, output: output.name, atol: metadata.atol, vectors },
+      lineage: {
+        parents: options.previousVersion === null ? [] : [options.previousVersion],
+        source: 'upload',
+        contentOf: null,
+      },
+      createdAt: options.nowMs,
+      expiresAt: options.nowMs + Math.round(metadata.ttlDays * DAY_MS),
+    } satisfies ManifestBody);
+    return { manifest, signedManifest: signDocument(manifest, options.targetsKeys), chunked };
+  } finally {
+    await session.release();
+  }
+}

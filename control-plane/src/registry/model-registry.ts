@@ -1,0 +1,149 @@
+/**
+ * The model registry: registers uploaded ONNX files as new versions of a model line and answers what is
+ * registered. Versions are monotonic per line (DESIGN.md §3: a rollback is a new, higher version), so an
+ * explicit version must exceed the latest one and an omitted version becomes latest + 1. The bundle bytes go
+ * to the content-addressed BlobStore; the signed manifest is stored byte-exact so it can be re-served as is.
+ */
+import {
+  decodeCbor,
+  encodeCbor,
+  type ManifestBody,
+  manifestBodySchema,
+  type SignedDocument,
+  type SigningKey,
+  signedDocumentSchema,
+} from '@edgefleet/protocol';
+import { and, desc, eq, max, sql } from 'drizzle-orm';
+import type { Db } from '../db/open-database.js';
+import { modelVersions } from '../db/schema.js';
+import { ControlPlaneError } from '../errors.js';
+import type { BlobStore } from './blob-store.js';
+import { type BundleMetadata, buildBundle } from './bundle-builder.js';
+
+export interface RegisteredVersion {
+  readonly line: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly sizeBytes: number;
+  readonly chunkCount: number;
+  readonly manifest: ManifestBody;
+  readonly signedManifest: SignedDocument;
+  readonly createdAt: number;
+}
+
+export interface ModelRegistry {
+  register(options: {
+    line: string;
+    version: number | undefined;
+    bytes: Uint8Array;
+    metadata: BundleMetadata;
+    description: string | undefined;
+  }): Promise<RegisteredVersion>;
+  listLines(): { line: string; latestVersion: number; versionCount: number }[];
+  listVersions(line: string): RegisteredVersion[];
+  /** The version, or a NOT_FOUND error. */
+  get(line: string, version: number): RegisteredVersion;
+}
+
+type Row = typeof modelVersions.$inferSelect;
+
+function toRegistered(row: Row): RegisteredVersion {
+  const signedManifest = decodeCbor(new Uint8Array(row.signedManifest), signedDocumentSchema);
+  return {
+    line: row.line,
+    version: row.version,
+    digest: row.digest,
+    sizeBytes: row.sizeBytes,
+    chunkCount: row.chunkCount,
+    manifest: decodeCbor(signedManifest.body, manifestBodySchema),
+    signedManifest,
+    createdAt: row.createdAt,
+  };
+}
+
+export function createModelRegistry(options: {
+  db: Db;
+  blobs: BlobStore;
+  targetsKeys: readonly SigningKey[];
+  now: () => number;
+}): ModelRegistry {
+  const { db } = options;
+  const latestVersion = (line: string): number | null =>
+    db
+      .select({ v: max(modelVersions.version) })
+      .from(modelVersions)
+      .where(eq(modelVersions.line, line))
+      .get()?.v ?? null;
+
+  return {
+    async register({ line, version, bytes, metadata, description }) {
+      const latest = latestVersion(line);
+      const next = version ?? (latest ?? 0) + 1;
+      if (latest !== null && next <= latest) {
+        throw new ControlPlaneError('CONFLICT', `${line} v${next} is not above the latest version v${latest}`, {
+          details: { line, version: next, latest },
+        });
+      }
+      const built = await buildBundle({
+        bytes,
+        line,
+        version: next,
+        previousVersion: latest,
+        metadata,
+        targetsKeys: options.targetsKeys,
+        nowMs: options.now(),
+      });
+      await options.blobs.put(bytes);
+      // Re-check after the awaits: a concurrent upload may have taken the version meanwhile.
+      const raced = latestVersion(line);
+      if (raced !== latest) {
+        throw new ControlPlaneError('CONFLICT', `${line} gained v${raced} during this upload`, { details: { line } });
+      }
+      db.insert(modelVersions)
+        .values({
+          line,
+          version: next,
+          digest: built.chunked.digest,
+          sizeBytes: built.chunked.sizeBytes,
+          chunkCount: built.chunked.chunks.length,
+          signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
+          description: description ?? null,
+          createdAt: built.manifest.createdAt,
+        })
+        .run();
+      return this.get(line, next);
+    },
+    listLines() {
+      return db
+        .select({
+          line: modelVersions.line,
+          latestVersion: sql<number>`max(${modelVersions.version})`,
+          versionCount: sql<number>`count(*)`,
+        })
+        .from(modelVersions)
+        .groupBy(modelVersions.line)
+        .orderBy(modelVersions.line)
+        .all();
+    },
+    listVersions(line) {
+      return db
+        .select()
+        .from(modelVersions)
+        .where(eq(modelVersions.line, line))
+        .orderBy(desc(modelVersions.version))
+        .all()
+        .map(toRegistered);
+    },
+    get(line, version) {
+      const row = db
+        .select()
+        .from(modelVersions)
+        .where(and(eq(modelVersions.line, line), eq(modelVersions.version, version)))
+        .get();
+      if (row === undefined) {
+        throw new ControlPlaneError('NOT_FOUND', `no model ${line} v${version}`, { details: { line, version } });
+      }
+      return toRegistered(row);
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { buildIrisModels } from '@edgefleet/test/models';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fixture, irisForm, startFixture } from './helpers/control-plane-fixture.js';
+
+let f: Fixture;
+beforeEach(async () => {
+  f = await startFixture();
+});
+afterEach(async () => {
+  await f.close();
+});
+
+async function tokenFor(role: 'admin' | 'operator' | 'viewer', name: string = role): Promise<string> {
+  const res = await f.request('POST', '/v1/tokens', { json: { name, role } });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function errorCode(res: Response): Promise<string> {
+  return ((await res.json()) as { error: { code: string } }).error.code;
+}
+
+describe('HTTP API authentication and roles', () => {
+  it('answers health without credentials', async () => {
+    const res = await f.request('GET', '/v1/health', { token: null });
+    expect(res.status).toBe(200);
+  });
+
+  it('refuses a missing or unknown bearer token with 401 AUTH_REQUIRED', async () => {
+    const missing = await f.request('GET', '/v1/devices', { token: null });
+    expect(missing.status).toBe(401);
+    expect(await errorCode(missing)).toBe('AUTH_REQUIRED');
+    const unknown = await f.request('GET', '/v1/devices', { token: 'eft_not-a-token' });
+    expect(unknown.status).toBe(401);
+  });
+
+  it('lets a viewer read but refuses it any mutation with 403 AUTH_FORBIDDEN', async () => {
+    const viewer = await tokenFor('viewer');
+    expect((await f.request('GET', '/v1/models', { token: viewer })).status).toBe(200);
+    const res = await f.request('POST', '/v1/enrolment-tokens', { token: viewer, json: { group: 'lab' } });
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toBe('AUTH_FORBIDDEN');
+  });
+
+  it('lets only an admin mint API tokens', async () => {
+    const operator = await tokenFor('operator');
+    const res = await f.request('POST', '/v1/tokens', { token: operator, json: { name: 'x', role: 'admin' } });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('HTTP API body validation', () => {
+  it('answers 400 BODY_INVALID for a body that does not match the schema', async () => {
+    const res = await f.request('POST', '/v1/enrolment-tokens', { json: { group: 'Not Valid!' } });
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('BODY_INVALID');
+  });
+
+  it('answers 400 BODY_INVALID for a body that is not JSON', async () => {
+    const res = await f.request('POST', '/v1/rollouts', { body: '{nope' });
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('BODY_INVALID');
+  });
+
+  it('answers 404 NOT_FOUND for a rollout of an unknown model version', async () => {
+    const res = await f.request('POST', '/v1/rollouts', { json: { line: 'iris', version: 9, group: 'lab' } });
+    expect(res.status).toBe(404);
+    expect(await errorCode(res)).toBe('NOT_FOUND');
+  });
+});
+
+describe('model registration', () => {
+  it('lets an operator register an ONNX model with self-test vectors computed from the samples', async () => {
+    const operator = await tokenFor('operator');
+    const iris = buildIrisModels();
+    const samples = iris.meta.sampleInputs.slice(0, 3);
+    const res = await f.request('POST', '/v1/models/iris/versions', {
+      token: operator,
+      body: irisForm({ sampleInputs: samples, chunkBytes: 1024 }, iris.fp32),
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as {
+      version: number;
+      chunkCount: number;
+      manifest: {
+        inputs: { name: string; shape: number[] }[];
+        selfTest: { vectors: { shape: number[]; expected: number[] }[] };
+      };
+    };
+    expect(body.version).toBe(1);
+    expect(body.chunkCount).toBe(Math.ceil(iris.fp32.length / 1024));
+    expect(body.manifest.inputs[0]).toEqual({ name: 'features', dtype: 'float32', shape: [-1, 4] });
+    expect(body.manifest.selfTest.vectors).toHaveLength(3);
+    expect(body.manifest.selfTest.vectors[0]?.shape).toEqual([1, 4]);
+    const probabilities = body.manifest.selfTest.vectors[0]?.expected ?? [];
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+  });
+
+  it('keeps versions monotonic: omitted → latest + 1, lower or equal → 409 CONFLICT', async () => {
+    expect((await f.registerIris()).status).toBe(201);
+    const second = await f.registerIris();
+    expect(((await second.json()) as { version: number }).version).toBe(2);
+    for (const version of [1, 2]) {
+      const res = await f.registerIris({ version });
+      expect(res.status).toBe(409);
+      expect(await errorCode(res)).toBe('CONFLICT');
+    }
+    expect((await f.registerIris({ version: 7 })).status).toBe(201);
+    const lines = await (await f.request('GET', '/v1/models')).json();
+    expect(lines).toEqual([{ line: 'iris', latestVersion: 7, versionCount: 3 }]);
+    const detail = (await (await f.request('GET', '/v1/models/iris/versions/7')).json()) as {
+      manifest: { lineage: { parents: number[] } };
+      signedManifest: string;
+    };
+    expect(detail.manifest.lineage.parents).toEqual([2]);
+    expect(detail.signedManifest.length).toBeGreaterThan(0);
+  });
+
+  it('refuses bytes onnxruntime cannot load with MODEL_LOAD_FAILED', async () => {
+    const res = await f.request('POST', '/v1/models/iris/versions', {
+      body: irisForm({ sampleInputs: [[1, 2, 3, 4]] }, new TextEncoder().encode('not an onnx model')),
+    });
+    expect(await errorCode(res)).toBe('MODEL_LOAD_FAILED');
+    expect(res.status).toBe(422);
+  });
+
+  it('refuses an upload over the bundle limit with 413', async () => {
+    await f.close();
+    f = await startFixture({ maxBundleBytes: 256 });
+    const res = await f.registerIris();
+    expect(res.status).toBe(413);
+    expect(await errorCode(res)).toBe('BUNDLE_TOO_LARGE');
+  });
+});
+
+describe('enrolment', () => {
+  it('enrols a device once per token; a second use is 401 ENROLMENT_TOKEN_INVALID', async () => {
+    const minted = await f.request('POST', '/v1/enrolment-tokens', { json: { group: 'lab', tags: ['eu'] } });
+    expect(minted.status).toBe(201);
+    const { token } = (await minted.json()) as { token: string };
+    const first = await f.request('POST', '/v1/enrol', { token: null, json: { token, deviceId: 'dev-one' } });
+    expect(first.status).toBe(201);
+    const body = (await first.json()) as { deviceId: string; mqtt: { url: string; username: string }; root: string };
+    expect(body.deviceId).toBe('dev-one');
+    expect(body.mqtt).toMatchObject({ url: f.cp.mqttUrl, username: 'dev-one' });
+    expect(body.root.length).toBeGreaterThan(0);
+    const again = await f.request('POST', '/v1/enrol', { token: null, json: { token, deviceId: 'dev-two' } });
+    expect(again.status).toBe(401);
+    expect(await errorCode(again)).toBe('ENROLMENT_TOKEN_INVALID');
+  });
+
+  it('generates a device id when none is given and refuses a taken one with 409', async () => {
+    const generated = await f.enrol();
+    expect(generated.deviceId).toMatch(/^dev-[0-9a-f]{12}$/);
+    await expect(f.enrol({ deviceId: generated.deviceId })).rejects.toThrow(/409/);
+  });
+});
+
+describe('audit log', () => {
+  it('records successful and refused mutating calls with actor, action and status', async () => {
+    const viewer = await tokenFor('viewer', 'alice');
+    await f.request('POST', '/v1/enrolment-tokens', { token: viewer, json: { group: 'lab' } });
+    const device = await f.enrol();
+    await f.request('POST', '/v1/enrol', { token: null, json: { token: 'eet_bogus' } });
+    const res = await f.request('GET', '/v1/audit?limit=10');
+    const rows = (await res.json()) as { actor: string; action: string; status: number }[];
+    const summary = rows.map((r) => `${r.actor} ${r.action} ${r.status}`).reverse();
+    expect(summary).toEqual([
+      'admin tokens.create 201',
+      'alice enrolment-tokens.create 403',
+      'admin enrolment-tokens.create 201',
+      `${device.deviceId} devices.enrol 201`,
+      'anonymous devices.enrol 401',
+    ]);
+  });
+
+  it('is readable by admins only', async () => {
+    const operator = await tokenFor('operator');
+    expect((await f.request('GET', '/v1/audit', { token: operator })).status).toBe(403);
+  });
+});
