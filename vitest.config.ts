@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Logs are JSON lines for journald; in tests they bury the report. EDGEFLEET_LOG_LEVEL=info to see them.
+    env: { EDGEFLEET_LOG_LEVEL: process.env.EDGEFLEET_LOG_LEVEL ?? 'silent' },
   },
 });

@@ -111,7 +111,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   aedes.on('clientError', (client, error) => logger.debug({ deviceId: client.id, err: error }, 'mqtt client error'));
 
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  // noDelay: see agent transport — Nagle + delayed ACK stalls every small request/response exchange.
+  const server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);

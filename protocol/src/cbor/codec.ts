@@ -40,6 +40,8 @@ function canonicalize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonicalize);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort(compareKeys)) {
+    // Assigning it would set the prototype and silently drop the field; the decoder refuses it too (scan.ts).
+    if (key === '__proto__') throw new ProtocolError('SCHEMA_INVALID', 'the map key __proto__ is not allowed');
     const v = (value as Record<string, unknown>)[key];
     // undefined has no CBOR meaning in our schemas; dropping it keeps optional fields canonical.
     if (v !== undefined) out[key] = canonicalize(v);

@@ -17,6 +17,11 @@ export interface IrisModelOptions {
   readonly seed?: number;
   /** Width of the hidden ReLU layer. */
   readonly hidden?: number;
+  /**
+   * Training epochs (default: the trainer's own). Training cost grows with `hidden`; a wide model used only
+   * for its size (a many-chunk bundle) can train for a few epochs.
+   */
+  readonly epochs?: number;
 }
 
 export interface IrisModelMeta {
@@ -59,10 +64,10 @@ export function buildIrisModels(options: IrisModelOptions = {}): IrisModels {
   const hidden = options.hidden ?? DEFAULT_HIDDEN;
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   if (!Number.isInteger(hidden) || hidden < 1) throw new RangeError(`hidden must be a positive integer, got ${hidden}`);
-  const key = `${seed}:${hidden}`;
+  const key = `${seed}:${hidden}:${options.epochs ?? 'default'}`;
   let models = cache.get(key);
   if (models === undefined) {
-    models = generate(seed, hidden);
+    models = generate(seed, hidden, options.epochs);
     cache.set(key, models);
   }
   // Hand out copies: the cached instance is shared by every caller in the process, so one test mutating
@@ -87,10 +92,15 @@ export async function writeIrisModels(dir: string, options: IrisModelOptions = {
   return paths;
 }
 
-function generate(seed: number, hidden: number): IrisModels {
+function generate(seed: number, hidden: number, epochs: number | undefined): IrisModels {
   const dataset = irisDataset();
   const { train, test } = splitIris(dataset, { seed });
-  const { weights, trainAccuracy } = trainMlp(train, { seed, hiddenSize: hidden, classCount: dataset.classes.length });
+  const { weights, trainAccuracy } = trainMlp(train, {
+    seed,
+    hiddenSize: hidden,
+    classCount: dataset.classes.length,
+    ...(epochs === undefined ? {} : { epochs }),
+  });
   return {
     fp32: buildIrisOnnx(weights, 'fp32'),
     int8: buildIrisOnnx(weights, 'int8'),

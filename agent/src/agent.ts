@@ -1,0 +1,267 @@
+/**
+ * The agent: composes enrolment, trust state, slots, runtime, inference, telemetry and the MQTT session into
+ * one device process. Start-up order is chosen so the device is useful before the network is: credentials
+ * (or enrolment) → activate every installed model → local HTTP API → connect. Everything that can go
+ * wrong on the wire is counted, logged, turned into an event and a `lastError`, and the agent keeps
+ * serving its current models.
+ */
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  decodeCbor,
+  type EdgefleetError,
+  encodeCbor,
+  type FetchRequest,
+  fetchResponseSchema,
+  systemClock,
+} from '@edgefleet/protocol';
+import { pino } from 'pino';
+import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
+import { createBackoff } from './connection/backoff.js';
+import { createSession } from './connection/session.js';
+import type { ConnectionState } from './connection/state.js';
+import { tcpTransport } from './connection/transport.js';
+import { createDesiredHandler } from './desired/desired-handler.js';
+import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
+import { createFetcher } from './fetch/fetcher.js';
+import { createInferenceService, type Prediction } from './inference/inference-service.js';
+import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
+import { activateInstalled } from './install/boot-loader.js';
+import { createInstaller } from './install/installer.js';
+import { createSlotStore } from './install/slot-store.js';
+import { createOutcomes, type OutcomeEvents } from './outcomes.js';
+import { createReporter } from './reporting/reporter.js';
+import { createOnnxRuntime } from './runtime/onnx-runtime.js';
+import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
+import { openTrustState } from './trust/trust-state.js';
+
+export const AGENT_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface AgentEvents extends OutcomeEvents {
+  state: [ConnectionState];
+}
+
+export interface AgentStats {
+  readonly rejections: Record<string, number>;
+  readonly outbox: { readonly pending: number; readonly dropped: number };
+  readonly inferences: number;
+  readonly authFailures: number;
+  readonly rejectedChunks: number;
+}
+
+export interface Agent {
+  readonly deviceId: string;
+  readonly connectionState: ConnectionState;
+  /** Base URL of the local HTTP API, or null when it is not started. */
+  readonly httpUrl: string | null;
+  predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
+  installed(): Array<{ line: string; version: number; digest: string }>;
+  stats(): AgentStats;
+  readonly events: EventEmitter<AgentEvents>;
+  /** Closes the open latency windows now and tries to publish the outbox. */
+  flushTelemetry(): Promise<void>;
+  /** Resolves when no install is running or queued. */
+  whenIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createAgent(options: AgentOptions): Promise<Agent> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
+  const settings = resolveSettings(options);
+  const { stateDir } = options;
+  await mkdir(stateDir, { recursive: true });
+
+  const { credentials, root } = await loadOrEnrol({
+    stateDir,
+    rootPublicKeys: options.rootPublicKeys,
+    controlPlaneUrl: options.controlPlaneUrl,
+    enrolmentToken: options.enrolmentToken,
+    deviceId: options.deviceId,
+    nowMs: clock.now(),
+    logger,
+  });
+  const { deviceId } = credentials;
+  const log = logger.child({ deviceId });
+  const events = new EventEmitter<AgentEvents>();
+  let inferences = 0;
+
+  const trust = await openTrustState({ path: join(stateDir, 'trust.json') });
+  const telemetry = createAgentTelemetry({ stateDir, clock, logger: log, settings: settings.telemetry });
+  const service = createInferenceService({
+    clock,
+    onLatency: (sample) => {
+      inferences++;
+      telemetry.windows.record(sample);
+    },
+  });
+  const runtime = createOnnxRuntime();
+  const slots = createSlotStore({ root: join(stateDir, 'slots') });
+  await activateInstalled({ slots, runtime, service, root, logger: log, deviceId });
+
+  let http: LocalHttpApi | null = null;
+  const connectionState = () => session.state;
+  if (options.httpApi !== undefined && options.httpApi !== false) {
+    http = await createLocalHttpApi({
+      service,
+      logger: log,
+      host: options.httpApi.host ?? DEFAULTS.cliHttpApi.host,
+      port: options.httpApi.port ?? 0,
+      status: () => ({ deviceId, connection: connectionState(), installed: service.active() }),
+    });
+  }
+
+  const session = createSession({
+    transport: options.transport ?? tcpTransport(options.mqttUrl ?? credentials.mqtt.url),
+    deviceId,
+    username: credentials.mqtt.username,
+    password: credentials.mqtt.password,
+    clock,
+    backoff: createBackoff({ ...settings.backoff, ...(options.random ? { random: options.random } : {}) }),
+    logger: log,
+  });
+  const publisher = telemetry.startPublisher((kind, payload) => session.publish(kind, payload));
+
+  function recordEvent(event: EventInput): void {
+    telemetry.appendEvent(event);
+    publisher.kick();
+  }
+
+  const outcomes = createOutcomes({
+    logger: log,
+    notify(...notice) {
+      // Spelled out per event: TypeScript cannot spread a union of tuples into EventEmitter.emit.
+      if (notice[0] === 'installed') events.emit('installed', notice[1]);
+      else if (notice[0] === 'install-failed') events.emit('install-failed', notice[1]);
+      else events.emit('rejected', notice[1]);
+    },
+    recordEvent,
+    report: () => reporter.publishNow(),
+  });
+
+  const reporter = createReporter({
+    publish: (payload) => session.publish('reported', payload, { retain: true }),
+    clock,
+    intervalMs: settings.reportIntervalMs,
+    logger: log,
+    deviceId,
+    snapshot: () => ({
+      agentVersion: AGENT_VERSION,
+      desiredSeq: trust.appliedSeq(),
+      installed: service
+        .active()
+        .map((a) => ({ line: a.line, version: a.version, digest: a.digest, installedAt: a.activatedAt })),
+      install: installer.progress(),
+      lastError: outcomes.lastError(),
+      hardware: hardwareProfile(),
+      runtimes: [runtime.name],
+    }),
+  });
+
+  const fetcher = createFetcher({
+    link: {
+      isOnline: () => session.state === 'online',
+      request: (request: Omit<FetchRequest, 'v' | 'type' | 'ts'>) =>
+        session.publish('fetch/req', encodeCbor({ v: 1, type: 'fetch-req', ts: clock.now(), ...request })),
+    },
+    clock,
+    logger: log,
+    downloadsDir: join(stateDir, 'downloads'),
+    settings: settings.fetch,
+  });
+
+  const installer = createInstaller({
+    fetcher,
+    slots,
+    runtime,
+    service,
+    trust,
+    logger: log,
+    deviceId,
+    removePart: (path) => rm(path, { force: true }),
+    onEvent: (event) => outcomes.install(event),
+    onProgress: () => reporter.publishThrottled(),
+  });
+
+  const desired = createDesiredHandler({
+    deviceId,
+    root,
+    trust,
+    clock,
+    logger: log,
+    onRejected: (error, context) => outcomes.reject(error, context),
+    onAccepted: (targets) => {
+      installer.enqueue(targets);
+      reporter.publishNow();
+    },
+  });
+
+  session.on('state', (state) => {
+    if (state === 'online') {
+      publisher.start();
+      reporter.publishNow();
+    } else {
+      publisher.stop();
+    }
+    fetcher.connectionChanged();
+    events.emit('state', state);
+  });
+  session.on('message', ({ kind, payload }) => {
+    if (kind === 'desired') {
+      void desired.handle(payload);
+      return;
+    }
+    try {
+      fetcher.handle(decodeCbor(payload, fetchResponseSchema));
+    } catch (error) {
+      outcomes.reject(error as EdgefleetError, { topic: kind });
+    }
+  });
+
+  recordEvent({ kind: 'agent-started' });
+  session.start();
+  log.info({ installed: service.active().length, httpUrl: http?.url ?? null }, 'agent started');
+
+  let closing: Promise<void> | null = null;
+  return {
+    deviceId,
+    get connectionState() {
+      return session.state;
+    },
+    httpUrl: http?.url ?? null,
+    predict: (line, rows) => service.predict(line, rows),
+    installed: () => service.active().map(({ line, version, digest }) => ({ line, version, digest })),
+    stats: () => ({
+      rejections: outcomes.rejections(),
+      outbox: telemetry.outboxStats(),
+      inferences,
+      authFailures: session.authFailures,
+      rejectedChunks: fetcher.rejectedChunks,
+    }),
+    events,
+    async flushTelemetry() {
+      telemetry.windows.flush();
+      if (session.state === 'online') await publisher.drain();
+    },
+    whenIdle: () => installer.idle(),
+    close() {
+      closing ??= (async () => {
+        telemetry.windows.close();
+        reporter.close();
+        await installer.close();
+        if (session.state === 'online') await publisher.drain().catch(() => undefined);
+        publisher.stop();
+        await session.close();
+        await http?.close();
+        await service.close();
+        telemetry.close();
+        log.info('agent stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * @edgefleet/agent — the device process. The curated entry point: `createAgent` and its types, the config
+ * loader the CLI uses, the Transport seam the simulator plugs in-memory streams into, and the Runtime
+ * interface. Everything else is internal.
+ */
+export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAgent } from './agent.js';
+export {
+  type AgentOptions,
+  type BackoffOptions,
+  type ConfigFile,
+  configFileSchema,
+  DEFAULTS,
+  type FetchOptions,
+  loadConfigFile,
+  parseConfig,
+  type TelemetryOptions,
+} from './config.js';
+export { type Backoff, createBackoff } from './connection/backoff.js';
+export type { ConnectionState } from './connection/state.js';
+export { type Transport, tcpTransport } from './connection/transport.js';
+export { AgentError } from './errors.js';
+export type { Prediction } from './inference/inference-service.js';
+export type { LoadedModel, Runtime, TensorData } from './runtime/runtime.js';

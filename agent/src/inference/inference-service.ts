@@ -1,0 +1,199 @@
+/**
+ * The in-process inference API (DESIGN.md §4 Inference): which model answers for each line, input
+ * validation against the manifest's input schema, latency measurement, and hot swaps. A swap never breaks
+ * a running prediction: each active entry counts its in-flight runs and `retire()` closes its model only
+ * after they have all finished.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Clock, ManifestBody } from '@edgefleet/protocol';
+import { AgentError } from '../errors.js';
+import type { LoadedModel } from '../runtime/runtime.js';
+
+const DEFAULTS = Object.freeze({
+  maxRows: 1024,
+});
+
+export interface ModelEntry {
+  readonly version: number;
+  readonly digest: string;
+  readonly manifest: ManifestBody;
+  readonly model: LoadedModel;
+}
+
+export interface ActiveModel extends ModelEntry {
+  readonly line: string;
+  /** Clock time at which this entry started answering for its line. */
+  readonly activatedAt: number;
+  /** Predictions currently running on this entry. */
+  inFlight(): number;
+  /** Waits for this entry's in-flight predictions, then closes its model. Idempotent. */
+  retire(): Promise<void>;
+}
+
+export interface LatencySample {
+  readonly line: string;
+  readonly version: number;
+  readonly latencyMs: number;
+  readonly ok: boolean;
+}
+
+export interface Prediction {
+  readonly line: string;
+  readonly version: number;
+  readonly outputs: number[][];
+  readonly latencyMs: number;
+}
+
+export interface InferenceService {
+  /** Makes `entry` answer for `line`; returns the entry it replaced so the caller can `retire()` it. */
+  activate(line: string, entry: ModelEntry): ActiveModel | undefined;
+  predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
+  active(): Array<{ line: string; version: number; digest: string; activatedAt: number }>;
+  /** Refuses new predictions, waits for running ones, closes every active model. */
+  close(): Promise<void>;
+}
+
+export interface InferenceServiceOptions {
+  readonly clock: Clock;
+  readonly onLatency?: (sample: LatencySample) => void;
+  readonly maxRows?: number;
+}
+
+interface Slot {
+  readonly entry: ActiveModel;
+  /** Input feature count from manifest inputs[0] = [N, F]; undefined when F is dynamic. */
+  readonly features: number | undefined;
+  inFlight: number;
+  idleWaiters: Array<() => void>;
+  retired: Promise<void> | undefined;
+}
+
+export function createInferenceService(options: InferenceServiceOptions): InferenceService {
+  const maxRows = options.maxRows ?? DEFAULTS.maxRows;
+  const slots = new Map<string, Slot>();
+  let state: 'open' | 'closed' = 'open';
+
+  function makeSlot(line: string, entry: ModelEntry): Slot {
+    const input = entry.manifest.inputs[0];
+    const output = entry.manifest.outputs[0];
+    // This iteration's contract (brief): one float32 [N, F] input, one float32 [N, C] output.
+    if (input?.dtype !== 'float32' || output?.dtype !== 'float32') {
+      throw new AgentError('RUNTIME_UNAVAILABLE', `model ${line} v${entry.version} is not float32 in/out`, {
+        details: { line, version: entry.version },
+      });
+    }
+    const last = input.shape.at(-1);
+    const slot: Slot = {
+      entry: {
+        ...entry,
+        line,
+        activatedAt: options.clock.now(),
+        inFlight: () => slot.inFlight,
+        retire: () => {
+          slot.retired ??= waitIdle(slot).then(() => entry.model.close());
+          return slot.retired;
+        },
+      },
+      features: last !== undefined && last > 0 ? last : undefined,
+      inFlight: 0,
+      idleWaiters: [],
+      retired: undefined,
+    };
+    return slot;
+  }
+
+  function waitIdle(slot: Slot): Promise<void> {
+    if (slot.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => slot.idleWaiters.push(resolve));
+  }
+
+  function release(slot: Slot): void {
+    slot.inFlight -= 1;
+    if (slot.inFlight === 0) for (const resolve of slot.idleWaiters.splice(0)) resolve();
+  }
+
+  async function runOn(slot: Slot, rows: readonly (readonly number[])[]): Promise<Prediction> {
+    const { line, version, model } = slot.entry;
+    const width = rows[0]?.length ?? 0;
+    const data = new Float32Array(rows.length * width);
+    for (let r = 0; r < rows.length; r++) data.set(rows[r] as readonly number[], r * width);
+    const started = performance.now();
+    let ok = false;
+    try {
+      const output = await model.run({ data, shape: [rows.length, width] });
+      const latencyMs = performance.now() - started;
+      const outputs = splitRows(output.data, rows.length, line);
+      ok = true;
+      options.onLatency?.({ line, version, latencyMs, ok });
+      return { line, version, outputs, latencyMs };
+    } finally {
+      if (!ok) options.onLatency?.({ line, version, latencyMs: performance.now() - started, ok });
+      release(slot);
+    }
+  }
+
+  return {
+    activate(line, entry) {
+      if (state === 'closed') throw new AgentError('INVALID_TRANSITION', 'inference service is closed');
+      const previous = slots.get(line);
+      slots.set(line, makeSlot(line, entry));
+      return previous?.entry;
+    },
+
+    predict(line, rows) {
+      const slot = state === 'open' ? slots.get(line) : undefined;
+      if (slot === undefined) {
+        return Promise.reject(new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } }));
+      }
+      const invalid = validateRows(rows, slot.features, maxRows);
+      if (invalid !== undefined) {
+        return Promise.reject(new AgentError('INPUT_INVALID', invalid, { details: { line } }));
+      }
+      // Pin the entry synchronously, before any await, so a concurrent swap cannot close it under us.
+      slot.inFlight += 1;
+      return runOn(slot, rows);
+    },
+
+    active() {
+      return [...slots.values()].map(({ entry }) => ({
+        line: entry.line,
+        version: entry.version,
+        digest: entry.digest,
+        activatedAt: entry.activatedAt,
+      }));
+    },
+
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      const retiring = [...slots.values()].map((slot) => slot.entry.retire());
+      slots.clear();
+      await Promise.all(retiring);
+    },
+  };
+}
+
+function validateRows(rows: readonly (readonly number[])[], features: number | undefined, maxRows: number) {
+  if (!Array.isArray(rows) || rows.length === 0) return 'inputs must be a non-empty array of rows';
+  if (rows.length > maxRows) return `at most ${maxRows} rows per call, got ${rows.length}`;
+  const width = features ?? rows[0]?.length ?? 0;
+  if (width === 0) return 'rows must not be empty';
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (!Array.isArray(row) || row.length !== width) return `row ${r} must have ${width} features`;
+    for (const value of row) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `row ${r} holds a non-finite value`;
+    }
+  }
+  return undefined;
+}
+
+function splitRows(data: Float32Array, rowCount: number, line: string): number[][] {
+  if (data.length % rowCount !== 0) {
+    throw new AgentError('INTERNAL', `model ${line} returned ${data.length} values for ${rowCount} rows`);
+  }
+  const width = data.length / rowCount;
+  const outputs: number[][] = new Array(rowCount);
+  for (let r = 0; r < rowCount; r++) outputs[r] = Array.from(data.subarray(r * width, (r + 1) * width));
+  return outputs;
+}

@@ -1,0 +1,145 @@
+/**
+ * The local inference HTTP API (DESIGN.md §4 Inference) for applications on the same device. Plain
+ * node:http, no framework, because it runs on a Raspberry Pi. Binds to 127.0.0.1 by default: the device's
+ * models are not offered to the network. Errors are `{ error: { code, message } }` with the status from
+ * protocol's error table; rejections are logged and counted by code.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EdgefleetError, type ErrorCode, httpStatusOf } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AgentError } from '../errors.js';
+import type { InferenceService } from './inference-service.js';
+
+const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  port: 0,
+  maxBodyBytes: 1024 * 1024,
+});
+
+const predictBodySchema = z.object({ inputs: z.array(z.array(z.number())) });
+const PREDICT_ROUTE = /^\/v1\/models\/([^/]+)\/predict$/;
+
+export interface LocalHttpApiOptions {
+  readonly service: InferenceService;
+  readonly status: () => unknown;
+  readonly logger: Logger;
+  /** Defaults to 127.0.0.1; pass another address only on purpose. */
+  readonly host?: string;
+  /** 0 picks an ephemeral port (tests). */
+  readonly port?: number;
+  readonly maxBodyBytes?: number;
+}
+
+export interface LocalHttpApi {
+  readonly url: string;
+  /** Rejected requests so far, by error code. */
+  rejections(): Readonly<Partial<Record<ErrorCode, number>>>;
+  close(): Promise<void>;
+}
+
+export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<LocalHttpApi> {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+  const rejections: Partial<Record<ErrorCode, number>> = {};
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (req.method === 'GET' && path === '/v1/health') return sendJson(res, 200, options.status());
+    if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: options.service.active() });
+    const match = req.method === 'POST' ? PREDICT_ROUTE.exec(path) : null;
+    if (match === null) throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
+    const line = decodeLine(match[1] as string);
+    const body = predictBodySchema.safeParse(parseJson(await readBody(req, maxBodyBytes)));
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new AgentError('INPUT_INVALID', `body must be { inputs: number[][] }: ${issue?.message ?? ''}`);
+    }
+    const prediction = await options.service.predict(line, body.data.inputs);
+    return sendJson(res, 200, prediction);
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    const known = error instanceof EdgefleetError;
+    const code: ErrorCode = known ? error.code : 'INTERNAL';
+    rejections[code] = (rejections[code] ?? 0) + 1;
+    const context = { code, method: req.method, url: req.url };
+    if (known && code !== 'INTERNAL') options.logger.warn(context, `local API rejected request: ${error.message}`);
+    else options.logger.error({ ...context, err: error }, 'local API request failed');
+    const message = known ? error.message : 'internal error';
+    sendJson(res, httpStatusOf(code), { error: { code, message } });
+    // After a 413 the rest of the body is unread; closing the connection stops the client from sending it.
+    if (code === 'MESSAGE_TOO_LARGE') res.once('finish', () => req.destroy());
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => fail(req, res, error));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULTS.port, options.host ?? DEFAULTS.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    rejections: () => ({ ...rejections }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        // Keep-alive sockets (fetch keeps them) would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function decodeLine(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch (cause) {
+    throw new AgentError('NOT_FOUND', 'model line is not valid percent-encoding', { cause });
+  }
+}
+
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > maxBodyBytes) return Promise.reject(tooLarge(maxBodyBytes));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBodyBytes) {
+        req.removeAllListeners('data');
+        req.pause();
+        reject(tooLarge(maxBodyBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
+function tooLarge(maxBodyBytes: number): AgentError {
+  return new AgentError('MESSAGE_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new AgentError('INPUT_INVALID', 'request body is not valid JSON', { cause });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,210 @@
+/**
+ * The installer (DESIGN.md §4 Install): fetch → verify → write slot → load → self-test → switch pointer →
+ * activate. Installs run one at a time; targets that arrive meanwhile wait in a per-line map where a newer
+ * desired document simply overwrites an older one, so the agent always reconciles to the latest target.
+ * A failed install deletes its slot, keeps the previous model serving and is remembered (trust state) so
+ * a re-delivered retained document does not retry it in a loop.
+ */
+import { encodeCbor, errorCodeOf, type ManifestBody, type SignedDocument } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import { AgentError } from '../errors.js';
+import type { Fetcher, FetchProgress } from '../fetch/fetcher.js';
+import type { InferenceService } from '../inference/inference-service.js';
+import type { LoadedModel, Runtime } from '../runtime/runtime.js';
+import { runSelfTest } from '../runtime/self-test.js';
+import type { TrustState } from '../trust/trust-state.js';
+import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
+import { MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
+
+export interface InstallTarget {
+  readonly line: string;
+  readonly manifest: ManifestBody;
+  readonly manifestDoc: SignedDocument;
+  readonly rolloutId: string | null;
+}
+
+export type InstallEvent =
+  | { kind: 'install-started' | 'install-verified' | 'install-completed'; line: string; version: number }
+  | { kind: 'install-failed'; line: string; version: number; error: AgentError }
+  | { kind: 'install-reverted'; line: string; version: number };
+
+export interface InstallProgress {
+  readonly line: string;
+  readonly version: number;
+  readonly phase: 'fetching' | 'verifying' | 'installing' | 'self-testing';
+  readonly chunksDone: number;
+  readonly chunksTotal: number;
+}
+
+export interface Installer {
+  enqueue(targets: readonly InstallTarget[]): void;
+  progress(): InstallProgress | null;
+  /** Resolves when the queue is empty and no install runs. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface InstallerOptions {
+  readonly fetcher: Fetcher;
+  readonly slots: SlotStore;
+  readonly runtime: Runtime;
+  readonly service: InferenceService;
+  readonly trust: TrustState;
+  readonly logger: Logger;
+  readonly deviceId: string;
+  readonly removePart: (path: string) => Promise<void>;
+  readonly onEvent: (event: InstallEvent) => void;
+  /** Called on every phase change and on (unthrottled) fetch progress. */
+  readonly onProgress: (progress: InstallProgress | null) => void;
+}
+
+export function createInstaller(options: InstallerOptions): Installer {
+  const { logger, deviceId } = options;
+  const queue = new Map<string, InstallTarget>();
+  let phase: InstallPhase = 'idle';
+  let progress: InstallProgress | null = null;
+  let worker: Promise<void> | null = null;
+  let closed = false;
+
+  function setPhase(next: InstallPhase, target: InstallTarget, counts?: FetchProgress): void {
+    phase = transitionInstall(phase, next);
+    progress = isWorkingPhase(phase)
+      ? {
+          line: target.line,
+          version: target.manifest.version,
+          phase,
+          chunksDone: counts?.chunksDone ?? progress?.chunksDone ?? 0,
+          chunksTotal: counts?.chunksTotal ?? target.manifest.chunks.length,
+        }
+      : null;
+    options.onProgress(progress);
+  }
+
+  function alreadyInstalled(target: InstallTarget): boolean {
+    const active = options.service.active().find((a) => a.line === target.line);
+    return active?.version === target.manifest.version && active.digest === target.manifest.digest;
+  }
+
+  async function install(target: InstallTarget): Promise<void> {
+    const { line, manifest } = target;
+    const { version } = manifest;
+    const context = { deviceId, line, version, rolloutId: target.rolloutId };
+    let slot: SlotRef | null = null;
+    let model: LoadedModel | null = null;
+    options.onEvent({ kind: 'install-started', line, version });
+    try {
+      if (manifest.runtime !== options.runtime.name) {
+        throw new AgentError('RUNTIME_UNAVAILABLE', `runtime ${manifest.runtime} is not available on this device`);
+      }
+      setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
+      const partPath = await options.fetcher.fetch(manifest, (counts) => {
+        if (phase !== 'fetching') return;
+        progress = { line, version, phase: 'fetching', ...counts };
+        options.onProgress(progress);
+      });
+      setPhase('verifying', target);
+      setPhase('installing', target);
+      slot = await options.slots.writeSlot({
+        line,
+        version,
+        digest: manifest.digest,
+        bundlePath: partPath,
+        manifestCbor: encodeCbor(target.manifestDoc),
+      });
+      await options.removePart(partPath);
+      setPhase('self-testing', target);
+      model = await options.runtime.load({
+        modelPath: options.slots.pathOf(line, slot.dir, MODEL_FILE),
+        inputName: manifest.selfTest.input,
+        outputName: manifest.selfTest.output,
+      });
+      const result = await runSelfTest(model, manifest.selfTest);
+      if (!result.ok) {
+        throw new AgentError('SELF_TEST_FAILED', `self-test vector ${result.vectorIndex}: ${result.reason}`, {
+          details: { vectorIndex: result.vectorIndex, maxError: result.maxError },
+        });
+      }
+      options.onEvent({ kind: 'install-verified', line, version });
+      // Commit point: only a slot that loaded and passed its self-test is ever named by current.json.
+      await options.slots.switchTo(line, slot);
+      const previous = options.service.activate(line, { version, digest: manifest.digest, manifest, model });
+      model = null;
+      setPhase('active', target);
+      await settleAfterSwitch(line, previous);
+      logger.info({ ...context, maxError: result.maxError }, 'model installed');
+      options.onEvent({ kind: 'install-completed', line, version });
+      setPhase('idle', target);
+    } catch (cause) {
+      if (closed) {
+        // Shutdown aborted the install: not a verdict on the model, so nothing is marked failed.
+        await model?.close().catch(() => undefined);
+        return;
+      }
+      const error =
+        cause instanceof AgentError ? cause : new AgentError(errorCodeOf(cause), (cause as Error).message, { cause });
+      logger.error({ ...context, err: error, code: error.code }, 'install failed; staying on the current model');
+      await model?.close().catch((e: unknown) => logger.warn({ ...context, err: e }, 'closing failed model'));
+      const pointer = await options.slots.current(line).catch(() => undefined);
+      if (slot !== null && pointer?.dir !== slot.dir && pointer?.previous?.dir !== slot.dir) {
+        await options.slots.removeSlot(line, slot.dir);
+      }
+      await options.trust.markFailed(line, { version, digest: manifest.digest });
+      setPhase('failed', target);
+      options.onEvent({ kind: 'install-failed', line, version, error });
+      const serving = options.service.active().find((a) => a.line === line);
+      if (serving !== undefined) {
+        setPhase('reverted', target);
+        options.onEvent({ kind: 'install-reverted', line, version: serving.version });
+      }
+      setPhase('idle', target);
+    }
+  }
+
+  /** After the commit point nothing may fail the install: retiring and cleanup are best effort. */
+  async function settleAfterSwitch(line: string, previous: { retire(): Promise<void> } | undefined): Promise<void> {
+    try {
+      if (previous !== undefined) await previous.retire();
+      await options.slots.gc(line);
+    } catch (error) {
+      logger.warn({ deviceId, line, err: error }, 'cleanup after model switch failed');
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (!closed) {
+      const next = queue.entries().next();
+      if (next.done === true) return;
+      const [line, target] = next.value;
+      queue.delete(line);
+      if (alreadyInstalled(target) || options.trust.hasFailed(line, target.manifest)) continue;
+      await install(target);
+    }
+  }
+
+  function kick(): void {
+    if (worker !== null || closed) return;
+    worker = drain()
+      .catch((error: unknown) => logger.error({ deviceId, err: error }, 'installer loop crashed'))
+      .finally(() => {
+        worker = null;
+        if (queue.size > 0) kick();
+      });
+  }
+
+  return {
+    enqueue(targets) {
+      for (const target of targets) queue.set(target.line, target);
+      kick();
+    },
+    progress: () => progress,
+    async idle() {
+      while (worker !== null) await worker;
+    },
+    async close() {
+      closed = true;
+      queue.clear();
+      options.fetcher.abort();
+      await worker;
+    },
+  };
+}

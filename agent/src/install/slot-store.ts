@@ -1,0 +1,130 @@
+/**
+ * Model slots on disk (DESIGN.md §4 Install): `slots/<line>/v<version>-<digest12>/{model.onnx,
+ * manifest.cbor}` built in a `.tmp-*` directory and renamed into place, and `slots/<line>/current.json`
+ * `{ version, digest, dir, previous }` switched by write-tmp → fsync → rename → fsync(dir). The pointer is
+ * only ever switched to a complete, fsynced slot, so after a kill -9 at any moment it names a verified slot
+ * (or does not exist). Leftover temp dirs from a crash are never read and are removed by `gc`.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { fsyncDir, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
+
+const slotRefSchema = z.object({
+  version: z.int().min(1),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  dir: z.string().regex(/^v\d+-[0-9a-f]{12}$/),
+});
+const pointerSchema = slotRefSchema.extend({ previous: slotRefSchema.nullable() });
+
+export type SlotRef = z.infer<typeof slotRefSchema>;
+export type SlotPointer = z.infer<typeof pointerSchema>;
+
+export const MODEL_FILE = 'model.onnx';
+export const MANIFEST_FILE = 'manifest.cbor';
+
+export interface SlotStore {
+  /** Copies the verified bundle and the signed manifest into a new slot; returns its ref. */
+  writeSlot(options: {
+    line: string;
+    version: number;
+    digest: string;
+    bundlePath: string;
+    manifestCbor: Uint8Array;
+  }): Promise<SlotRef>;
+  current(line: string): Promise<SlotPointer | undefined>;
+  /** Atomically points `line` at `slot`; the old current becomes `previous`. */
+  switchTo(line: string, slot: SlotRef): Promise<SlotPointer>;
+  removeSlot(line: string, dir: string): Promise<void>;
+  /** Deletes every slot directory of `line` except current and previous (and every temp dir). */
+  gc(line: string): Promise<string[]>;
+  lines(): Promise<string[]>;
+  pathOf(line: string, dir: string, file: typeof MODEL_FILE | typeof MANIFEST_FILE): string;
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function createSlotStore(options: { root: string }): SlotStore {
+  const lineDir = (line: string) => join(options.root, line);
+  const pointerPath = (line: string) => join(lineDir(line), 'current.json');
+
+  async function current(line: string): Promise<SlotPointer | undefined> {
+    const raw = await readJsonFile(pointerPath(line));
+    if (raw === undefined) return undefined;
+    return pointerSchema.parse(raw);
+  }
+
+  return {
+    async writeSlot({ line, version, digest, bundlePath, manifestCbor }) {
+      const base = lineDir(line);
+      await mkdir(base, { recursive: true });
+      const ref: SlotRef = { version, digest, dir: `v${version}-${digest.slice(0, 12)}` };
+      const finalDir = join(base, ref.dir);
+      const pointer = await current(line);
+      // Same version and digest = same verified bytes: an existing slot that is in use stays as it is.
+      if (pointer?.dir === ref.dir || pointer?.previous?.dir === ref.dir) return ref;
+      const tmp = join(base, `.tmp-${randomBytes(6).toString('hex')}`);
+      await mkdir(tmp);
+      await copyFile(bundlePath, join(tmp, MODEL_FILE));
+      await fsyncFile(join(tmp, MODEL_FILE));
+      await writeFileAtomic(join(tmp, MANIFEST_FILE), manifestCbor);
+      await fsyncDir(tmp);
+      // A slot dir left by a crash before its pointer switch is stale but not referenced: replace it.
+      if (await exists(finalDir)) await rm(finalDir, { recursive: true, force: true });
+      await rename(tmp, finalDir);
+      await fsyncDir(base);
+      return ref;
+    },
+    current,
+    async switchTo(line, slot) {
+      const old = await current(line);
+      const previous = old === undefined || old.dir === slot.dir ? (old?.previous ?? null) : oldRef(old);
+      const next: SlotPointer = { ...slot, previous };
+      await writeFileAtomic(pointerPath(line), JSON.stringify(next, null, 2));
+      return next;
+    },
+    async removeSlot(line, dir) {
+      await rm(join(lineDir(line), dir), { recursive: true, force: true });
+    },
+    async gc(line) {
+      const pointer = await current(line);
+      const keep = new Set([pointer?.dir, pointer?.previous?.dir]);
+      const removed: string[] = [];
+      const entries = await readdir(lineDir(line), { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        if (!entry.isDirectory() || keep.has(entry.name)) continue;
+        await rm(join(lineDir(line), entry.name), { recursive: true, force: true });
+        removed.push(entry.name);
+      }
+      return removed;
+    },
+    async lines() {
+      const entries = await readdir(options.root, { withFileTypes: true }).catch(() => []);
+      const lines: string[] = [];
+      for (const entry of entries) {
+        if (entry.isDirectory() && (await exists(pointerPath(entry.name)))) lines.push(entry.name);
+      }
+      return lines.sort();
+    },
+    pathOf: (line, dir, file) => join(lineDir(line), dir, file),
+  };
+}
+
+function oldRef(pointer: SlotPointer): SlotRef {
+  return { version: pointer.version, digest: pointer.digest, dir: pointer.dir };
+}

@@ -1,0 +1,54 @@
+/**
+ * Crash-safe file writes. Every piece of agent state on disk (credentials, trust state, slot pointers) is
+ * replaced by write-to-temp → fsync → rename → fsync(directory): POSIX rename(2) is atomic, so a reader —
+ * or the agent after a kill -9 — sees either the old bytes or the new ones, never a torn file. The
+ * directory fsync makes the rename itself durable (ext4/xfs otherwise may lose it on power failure).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/** Flushes a directory entry table so a preceding rename/create survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `data` to `path` atomically and durably, creating the parent directory when needed. */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { modeOctal?: number } = {},
+): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'w', options.modeOctal ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await rename(tmp, path);
+  await fsyncDir(dir);
+}
+
+/** Reads a JSON file; undefined when it does not exist. Parse errors propagate (a caller validates). */
+export async function readJsonFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as unknown;
+}

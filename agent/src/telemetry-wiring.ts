@@ -1,0 +1,60 @@
+/**
+ * Connects the telemetry parts for one agent: latency samples → per-window summaries → the SQLite outbox
+ * ('telemetry'), agent events → the outbox ('events'), and the publisher that drains it over MQTT while
+ * online. Kept apart from agent.ts so the composition root stays readable.
+ */
+import { join } from 'node:path';
+import type { Clock, EventRecord } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import type { TelemetryOptions } from './config.js';
+import { createLatencyWindows, type LatencyWindows } from './telemetry/latency-window.js';
+import { createOutbox, type OutboxKind } from './telemetry/outbox.js';
+import { createOutboxPublisher, type OutboxPublisher } from './telemetry/publisher.js';
+
+export type EventInput = Omit<EventRecord, 'seq' | 'at'>;
+
+export interface AgentTelemetry {
+  readonly windows: LatencyWindows;
+  appendEvent(event: EventInput): void;
+  startPublisher(publish: (kind: OutboxKind, payload: Uint8Array) => Promise<void>): OutboxPublisher;
+  outboxStats(): { pending: number; dropped: number };
+  close(): void;
+}
+
+export function createAgentTelemetry(options: {
+  stateDir: string;
+  clock: Clock;
+  logger: Logger;
+  settings: TelemetryOptions;
+}): AgentTelemetry {
+  const { clock, logger, settings } = options;
+  const outbox = createOutbox({ path: join(options.stateDir, 'outbox.sqlite'), maxRows: settings.maxQueueRows });
+  const windows = createLatencyWindows({
+    clock,
+    windowMs: settings.windowMs,
+    logger,
+    onWindow: (window) => {
+      outbox.append('telemetry', window);
+    },
+  });
+  return {
+    windows,
+    appendEvent(event) {
+      outbox.append('events', { ...event, at: clock.now() });
+    },
+    startPublisher: (publish) =>
+      createOutboxPublisher({
+        outbox,
+        publish,
+        clock,
+        batchSize: settings.batchSize,
+        intervalMs: settings.flushIntervalMs,
+        logger,
+      }),
+    outboxStats() {
+      const { pending, dropped } = outbox.stats();
+      return { pending, dropped };
+    },
+    close: () => outbox.close(),
+  };
+}

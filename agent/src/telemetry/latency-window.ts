@@ -1,0 +1,176 @@
+/**
+ * Per-window inference statistics (DESIGN.md §4 Telemetry): for each (line, version), the call count,
+ * error count and a latency summary over fixed windows aligned to multiples of `windowMs` on the Clock.
+ * Latency percentiles are nearest-rank over the window's successful calls. To bound memory, at most
+ * `maxSamples` (10,000) latencies are kept per window by reservoir sampling (Vitter 1985, Algorithm R):
+ * percentiles are exact up to that many calls and a uniform-sample estimate beyond; count, errors, max
+ * and mean are always exact. Empty windows are not emitted.
+ */
+import type { Clock, InferenceWindow } from '@edgefleet/protocol';
+import { type Logger, pino } from 'pino';
+
+const DEFAULTS = Object.freeze({
+  maxSamples: 10_000,
+});
+
+export type WindowSummary = Omit<InferenceWindow, 'seq'>;
+
+export interface LatencyWindowsOptions {
+  readonly clock: Clock;
+  readonly windowMs: number;
+  readonly onWindow: (window: WindowSummary) => void;
+  readonly maxSamples?: number;
+  /** Uniform [0, 1) source for reservoir sampling; injectable for deterministic tests. */
+  readonly random?: () => number;
+  /** onWindow failures (e.g. a closed outbox) are logged here, never thrown into record() or the timer. */
+  readonly logger?: Logger;
+}
+
+export interface LatencyWindows {
+  record(sample: { line: string; version: number; latencyMs: number; ok: boolean }): void;
+  /** Closes every open window now (e.g. before shutdown). */
+  flush(): void;
+  /** Flushes, then stops the timer. */
+  close(): void;
+}
+
+interface OpenWindow {
+  readonly line: string;
+  readonly version: number;
+  readonly startMs: number;
+  count: number;
+  errors: number;
+  /** Successful calls seen; reservoir sampling needs it separately from the reservoir size. */
+  okCount: number;
+  sum: number;
+  max: number;
+  readonly samples: number[];
+}
+
+export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWindows {
+  const { clock, windowMs } = options;
+  const maxSamples = options.maxSamples ?? DEFAULTS.maxSamples;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
+  const open = new Map<string, OpenWindow>();
+  let cancelTimer: (() => void) | undefined;
+  /** After an early flush, the next windows of the same period start here so windows never overlap. */
+  let flushedAtMs = Number.NEGATIVE_INFINITY;
+  let state: 'running' | 'closed' = 'running';
+
+  const alignedStart = (nowMs: number) => Math.floor(nowMs / windowMs) * windowMs;
+
+  function emit(window: OpenWindow, endMs: number): void {
+    const summary: WindowSummary = {
+      kind: 'inference',
+      line: window.line,
+      version: window.version,
+      windowStartMs: window.startMs,
+      windowEndMs: endMs,
+      count: window.count,
+      errors: window.errors,
+      latencyMs: summarize(window),
+    };
+    try {
+      options.onWindow(summary);
+    } catch (error) {
+      logger.error({ err: error, line: window.line, version: window.version }, 'could not hand over a latency window');
+    }
+  }
+
+  /** Emits windows whose aligned period has ended; with `nowMs` given, every window ends there. */
+  function closeWindows(nowMs: number, early: boolean): void {
+    for (const [key, window] of open) {
+      const endMs = alignedStart(window.startMs) + windowMs;
+      if (!early && endMs > nowMs) continue;
+      open.delete(key);
+      emit(window, early ? Math.min(nowMs, endMs) : endMs);
+    }
+  }
+
+  function schedule(): void {
+    if (cancelTimer !== undefined || open.size === 0 || state === 'closed') return;
+    const nowMs = clock.now();
+    cancelTimer = clock.setTimer(alignedStart(nowMs) + windowMs - nowMs, () => {
+      cancelTimer = undefined;
+      closeWindows(clock.now(), false);
+      schedule();
+    });
+  }
+
+  return {
+    record(sample) {
+      if (state === 'closed') return;
+      const nowMs = clock.now();
+      const key = `${sample.line}\u0000${sample.version}`;
+      let window = open.get(key);
+      if (window !== undefined && alignedStart(window.startMs) !== alignedStart(nowMs)) {
+        // The timer has not fired yet (a busy event loop); close the stale window before starting a new one.
+        open.delete(key);
+        emit(window, alignedStart(window.startMs) + windowMs);
+        window = undefined;
+      }
+      if (window === undefined) {
+        window = {
+          line: sample.line,
+          version: sample.version,
+          startMs: Math.max(alignedStart(nowMs), flushedAtMs),
+          count: 0,
+          errors: 0,
+          okCount: 0,
+          sum: 0,
+          max: 0,
+          samples: [],
+        };
+        open.set(key, window);
+      }
+      window.count += 1;
+      if (!sample.ok) window.errors += 1;
+      else addLatency(window, sample.latencyMs, maxSamples, random);
+      schedule();
+    },
+    flush() {
+      const nowMs = clock.now();
+      closeWindows(nowMs, true);
+      flushedAtMs = nowMs;
+      cancelTimer?.();
+      cancelTimer = undefined;
+    },
+    close() {
+      if (state === 'closed') return;
+      this.flush();
+      state = 'closed';
+    },
+  };
+}
+
+function addLatency(window: OpenWindow, latencyMs: number, maxSamples: number, random: () => number): void {
+  window.okCount += 1;
+  window.sum += latencyMs;
+  if (latencyMs > window.max) window.max = latencyMs;
+  if (window.samples.length < maxSamples) {
+    window.samples.push(latencyMs);
+    return;
+  }
+  // Algorithm R: the i-th sample replaces a random slot with probability maxSamples / i.
+  const slot = Math.floor(random() * window.okCount);
+  if (slot < maxSamples) window.samples[slot] = latencyMs;
+}
+
+function summarize(window: OpenWindow): WindowSummary['latencyMs'] {
+  if (window.okCount === 0) return { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  const sorted = Float64Array.from(window.samples).sort();
+  return {
+    p50: nearestRank(sorted, 50),
+    p95: nearestRank(sorted, 95),
+    p99: nearestRank(sorted, 99),
+    max: window.max,
+    mean: window.sum / window.okCount,
+  };
+}
+
+/** Nearest-rank percentile: the smallest sample with at least p % of the samples at or below it. */
+function nearestRank(sorted: Float64Array, p: number): number {
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}

@@ -1,0 +1,137 @@
+/**
+ * The telemetry outbox (DESIGN.md §4 Telemetry): a bounded store-and-forward queue in a SQLite file, so
+ * events and inference windows survive being offline and restarts. Each row's id is the record's `seq`;
+ * AUTOINCREMENT guarantees a seq is never reused after its row is deleted (SQLite "Autoincrement" §3),
+ * which the control plane relies on when it de-duplicates on (device, seq). When the queue is full the
+ * oldest rows are dropped and counted in a persisted counter, so the loss is exact and visible.
+ */
+import { decodeCborUnknown, encodeCbor } from '@edgefleet/protocol';
+import Database from 'better-sqlite3';
+import { AgentError } from '../errors.js';
+
+export type OutboxKind = 'events' | 'telemetry';
+export const OUTBOX_KINDS: readonly OutboxKind[] = Object.freeze(['events', 'telemetry']);
+
+export interface OutboxEntry {
+  readonly seq: number;
+  /** The appended record with its `seq` added. */
+  readonly record: Record<string, unknown> & { readonly seq: number };
+}
+
+export interface OutboxStats {
+  readonly pending: number;
+  readonly pendingByKind: Record<OutboxKind, number>;
+  readonly dropped: number;
+}
+
+export interface Outbox {
+  /** Stores a record (without seq) and returns the seq it was given. */
+  append(kind: OutboxKind, record: object): number;
+  /** Oldest first. */
+  peek(kind: OutboxKind, limit: number): OutboxEntry[];
+  /** Deletes delivered rows; unknown seqs are ignored (an ack may arrive twice). */
+  ack(seqs: readonly number[]): void;
+  stats(): OutboxStats;
+  close(): void;
+}
+
+export interface OutboxOptions {
+  readonly path: string;
+  readonly maxRows: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('events', 'telemetry')),
+    record BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS outbox_kind_seq ON outbox (kind, seq);
+  CREATE TABLE IF NOT EXISTS outbox_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT OR IGNORE INTO outbox_counters (name, value) VALUES ('dropped', 0);
+`;
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  if (!Number.isInteger(options.maxRows) || options.maxRows < 1) {
+    throw new AgentError('INTERNAL', `outbox maxRows must be a positive integer, got ${options.maxRows}`);
+  }
+  const db = new Database(options.path);
+  // WAL + NORMAL: a crash may lose the last few appends but never corrupts the file, and appends stay cheap
+  // on SD cards (SQLite "Write-Ahead Logging" §2; PRAGMA synchronous docs).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+
+  const insert = db.prepare<[string, Uint8Array]>('INSERT INTO outbox (kind, record) VALUES (?, ?)');
+  const select = db.prepare<[string, number], { seq: number; record: Uint8Array }>(
+    'SELECT seq, record FROM outbox WHERE kind = ? ORDER BY seq LIMIT ?',
+  );
+  const remove = db.prepare<[number], { kind: OutboxKind }>('DELETE FROM outbox WHERE seq = ? RETURNING kind');
+  const dropOldest = db.prepare<[number], { kind: OutboxKind }>(
+    'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?) RETURNING kind',
+  );
+  const addDropped = db.prepare<[number]>("UPDATE outbox_counters SET value = value + ? WHERE name = 'dropped'");
+  const readDropped = db.prepare<[], { value: number }>("SELECT value FROM outbox_counters WHERE name = 'dropped'");
+  const countByKind = db.prepare<[], { kind: OutboxKind; n: number }>(
+    'SELECT kind, COUNT(*) AS n FROM outbox GROUP BY kind',
+  );
+
+  // Counts kept in memory (loaded once) so append does not COUNT(*) the table each time.
+  const pending: Record<OutboxKind, number> = { events: 0, telemetry: 0 };
+  for (const row of countByKind.all()) pending[row.kind] = row.n;
+  let dropped = readDropped.get()?.value ?? 0;
+  let state: 'open' | 'closed' = 'open';
+
+  const appendTx = db.transaction((kind: OutboxKind, blob: Uint8Array): number => {
+    const seq = Number(insert.run(kind, blob).lastInsertRowid);
+    pending[kind] += 1;
+    const excess = pending.events + pending.telemetry - options.maxRows;
+    if (excess > 0) {
+      for (const row of dropOldest.all(excess)) pending[row.kind] -= 1;
+      addDropped.run(excess);
+      dropped += excess;
+    }
+    return seq;
+  });
+  const ackTx = db.transaction((seqs: readonly number[]) => {
+    for (const seq of seqs) {
+      const row = remove.get(seq);
+      if (row !== undefined) pending[row.kind] -= 1;
+    }
+  });
+
+  function assertOpen(): void {
+    if (state === 'closed') throw new AgentError('INVALID_TRANSITION', 'outbox is closed');
+  }
+
+  return {
+    append(kind, record) {
+      assertOpen();
+      return appendTx(kind, encodeCbor(record));
+    },
+    peek(kind, limit) {
+      assertOpen();
+      return select.all(kind, limit).map((row) => {
+        const decoded = decodeCborUnknown(row.record);
+        if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
+          throw new AgentError('INTERNAL', `outbox row ${row.seq} does not hold a CBOR map`, {
+            details: { seq: row.seq },
+          });
+        }
+        return { seq: row.seq, record: { ...(decoded as Record<string, unknown>), seq: row.seq } };
+      });
+    },
+    ack(seqs) {
+      assertOpen();
+      ackTx(seqs);
+    },
+    stats() {
+      return { pending: pending.events + pending.telemetry, pendingByKind: { ...pending }, dropped };
+    },
+    close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      db.close();
+    },
+  };
+}

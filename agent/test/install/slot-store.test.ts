@@ -1,0 +1,94 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSlotStore, MODEL_FILE } from '../../src/install/slot-store.js';
+import { tempDirs } from '../helpers/temp-dirs.js';
+
+const temp = tempDirs();
+afterEach(() => temp.cleanup());
+
+const digestOf = (n: number) => n.toString(16).padStart(64, '0');
+
+async function setup() {
+  const dir = await temp.make();
+  const bundlePath = join(dir, 'bundle.bin');
+  const store = createSlotStore({ root: join(dir, 'slots') });
+  const install = async (version: number) => {
+    await writeFile(bundlePath, `model v${version}`);
+    const ref = await store.writeSlot({
+      line: 'iris',
+      version,
+      digest: digestOf(version),
+      bundlePath,
+      manifestCbor: new Uint8Array([version]),
+    });
+    return ref;
+  };
+  return { dir, store, install };
+}
+
+describe('slot store', () => {
+  it('has no current slot for a line never installed', async () => {
+    const { store } = await setup();
+    expect(await store.current('iris')).toBeUndefined();
+    expect(await store.lines()).toEqual([]);
+  });
+
+  it('writes a complete slot, and the pointer names it only after switchTo', async () => {
+    const { store, install } = await setup();
+    const ref = await install(1);
+    expect(ref.dir).toBe(`v1-${digestOf(1).slice(0, 12)}`);
+    expect(await readFile(store.pathOf('iris', ref.dir, MODEL_FILE), 'utf8')).toBe('model v1');
+    expect(await store.current('iris')).toBeUndefined();
+    await store.switchTo('iris', ref);
+    expect(await store.current('iris')).toEqual({ ...ref, previous: null });
+    expect(await store.lines()).toEqual(['iris']);
+  });
+
+  it('keeps the old current as previous when switching', async () => {
+    const { store, install } = await setup();
+    const v1 = await install(1);
+    await store.switchTo('iris', v1);
+    const v2 = await install(2);
+    await store.switchTo('iris', v2);
+    expect(await store.current('iris')).toEqual({ ...v2, previous: v1 });
+  });
+
+  it('gc keeps current and previous and deletes older slots and crash leftovers', async () => {
+    const { dir, store, install } = await setup();
+    for (const v of [1, 2, 3]) await store.switchTo('iris', await install(v));
+    await mkdir(join(dir, 'slots', 'iris', '.tmp-deadbeef'));
+    const removed = await store.gc('iris');
+    expect(removed.sort()).toEqual(['.tmp-deadbeef', `v1-${digestOf(1).slice(0, 12)}`]);
+    const left = (await readdir(join(dir, 'slots', 'iris'))).sort();
+    expect(left).toEqual(['current.json', `v2-${digestOf(2).slice(0, 12)}`, `v3-${digestOf(3).slice(0, 12)}`]);
+  });
+
+  it('ignores a temp dir left by a crash mid-write: the pointer still names the last complete slot', async () => {
+    const { dir, store, install } = await setup();
+    const v1 = await install(1);
+    await store.switchTo('iris', v1);
+    await mkdir(join(dir, 'slots', 'iris', '.tmp-abc'), { recursive: true });
+    await writeFile(join(dir, 'slots', 'iris', '.tmp-abc', MODEL_FILE), 'half a mod');
+    expect((await store.current('iris'))?.dir).toBe(v1.dir);
+    expect(await store.lines()).toEqual(['iris']);
+  });
+
+  it('replaces a stale slot directory of the same name that no pointer references', async () => {
+    const { dir, store, install } = await setup();
+    const staleDir = join(dir, 'slots', 'iris', `v1-${digestOf(1).slice(0, 12)}`);
+    await mkdir(staleDir, { recursive: true });
+    await writeFile(join(staleDir, MODEL_FILE), 'torn');
+    const ref = await install(1);
+    expect(await readFile(store.pathOf('iris', ref.dir, MODEL_FILE), 'utf8')).toBe('model v1');
+  });
+
+  it('switches the pointer by rename: current.json is always whole JSON', async () => {
+    const { dir, store, install } = await setup();
+    const refs = [await install(1), await install(2)];
+    await Promise.all(refs.map((r) => store.switchTo('iris', r)));
+    const text = await readFile(join(dir, 'slots', 'iris', 'current.json'), 'utf8');
+    expect(() => JSON.parse(text)).not.toThrow();
+    expect((await readdir(join(dir, 'slots', 'iris'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});

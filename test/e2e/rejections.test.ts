@@ -1,0 +1,188 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Agent } from '@edgefleet/agent';
+import { type ErrorCode, generateSigningKey, signDocument } from '@edgefleet/protocol';
+import { buildIrisModels } from '@edgefleet/test/models';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import { craftDesired, currentDesiredSeq, fetchManifest, fleetKeys, publishDesired } from './attack-kit.js';
+
+const v1Model = buildIrisModels({ seed: 1 });
+const v2Model = buildIrisModels({ seed: 2 });
+const probe = v1Model.meta.testSet.features.slice(0, 5);
+
+/** A fleet of one agent running iris v1, with the test holding the control plane's keys. */
+async function fleetOnV1() {
+  const keys = fleetKeys();
+  const fleet = await startFleet({ agents: 1, controlPlane: { keys } });
+  const v1 = await registerModel(fleet.api, {
+    line: 'iris',
+    model: v1Model.fp32,
+    sampleInputs: v1Model.meta.sampleInputs,
+  });
+  await rolloutAndWait(fleet, { line: 'iris', version: v1.version });
+  const agent = fleet.agents[0]!;
+  const before = await agent.predict('iris', probe);
+  return { fleet, keys, agent, before };
+}
+
+async function expectRejectedAndStillServing(
+  agent: Agent,
+  code: ErrorCode,
+  before: { version: number; outputs: number[][] },
+): Promise<void> {
+  await waitFor(() => (agent.stats().rejections[code] ?? 0) >= 1, { what: `the agent to reject with ${code}` });
+  // give a wrongly-accepting agent the chance to switch before we look
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const after = await agent.predict('iris', probe);
+  expect(after.version).toBe(before.version);
+  expect(after.outputs).toEqual(before.outputs);
+  expect(agent.installed()).toEqual([expect.objectContaining({ line: 'iris', version: before.version })]);
+  expect(agent.connectionState).toBe('online');
+}
+
+describe('the agent rejects bad updates, stays up and keeps serving its previous model', () => {
+  let fleet: Fleet | undefined;
+  afterEach(async () => {
+    await fleet?.close();
+    fleet = undefined;
+  });
+
+  it('rejects a tampered chunk', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    const v2 = await registerModel(fleet.api, {
+      line: 'iris',
+      model: v2Model.fp32,
+      sampleInputs: v2Model.meta.sampleInputs,
+    });
+    // The bundle is tampered with in the control plane's blob store after it was signed.
+    const blob = join(fleet.dir, 'control-plane', 'blobs', v2.digest);
+    const bytes = await readFile(blob);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
+    await writeFile(blob, bytes);
+    await fleet.api.post('/v1/rollouts', { line: 'iris', version: v2.version, group: 'lab' });
+    await expectRejectedAndStillServing(setup.agent, 'CHUNK_HASH_MISMATCH', setup.before);
+    const events = await waitFor(
+      async () => {
+        const r = await fleet!.api.get(`/v1/devices/${setup.agent.deviceId}/events`);
+        return (r.body as Array<{ kind: string }>).some((e) => e.kind === 'install-failed') && r.body;
+      },
+      { what: 'the install-failed event at the control plane' },
+    );
+    expect(JSON.stringify(events)).toContain('CHUNK_HASH_MISMATCH');
+  });
+
+  it('rejects a manifest whose signature does not verify', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    const v2 = await registerModel(fleet.api, {
+      line: 'iris',
+      model: v2Model.fp32,
+      sampleInputs: v2Model.meta.sampleInputs,
+    });
+    const { doc } = await fetchManifest(fleet, 'iris', v2.version);
+    const sig = Uint8Array.from(doc.sigs[0]!.sig);
+    sig[0]! ^= 1;
+    const payload = craftDesired({
+      deviceId: setup.agent.deviceId,
+      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
+      manifest: { ...doc, sigs: [{ keyId: doc.sigs[0]!.keyId, sig }] },
+      signers: setup.keys.director,
+    });
+    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await expectRejectedAndStillServing(setup.agent, 'SIGNATURE_INVALID', setup.before);
+  });
+
+  it('rejects a manifest signed by an unknown key', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    const v2 = await registerModel(fleet.api, {
+      line: 'iris',
+      model: v2Model.fp32,
+      sampleInputs: v2Model.meta.sampleInputs,
+    });
+    const { body } = await fetchManifest(fleet, 'iris', v2.version);
+    const payload = craftDesired({
+      deviceId: setup.agent.deviceId,
+      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
+      manifest: signDocument(body, [generateSigningKey()]),
+      signers: setup.keys.director,
+    });
+    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await expectRejectedAndStillServing(setup.agent, 'KEY_UNKNOWN', setup.before);
+  });
+
+  it('rejects a downgrade to a lower version, even when validly signed', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    const v2 = await registerModel(fleet.api, {
+      line: 'iris',
+      model: v2Model.fp32,
+      sampleInputs: v2Model.meta.sampleInputs,
+    });
+    await rolloutAndWait(fleet, { line: 'iris', version: v2.version });
+    const onV2 = await setup.agent.predict('iris', probe);
+    const { doc: v1Manifest } = await fetchManifest(fleet, 'iris', 1);
+    const payload = craftDesired({
+      deviceId: setup.agent.deviceId,
+      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
+      manifest: v1Manifest,
+      signers: setup.keys.director,
+    });
+    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await expectRejectedAndStillServing(setup.agent, 'DOWNGRADE', onV2);
+  });
+
+  it('rejects an expired desired state', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    const v2 = await registerModel(fleet.api, {
+      line: 'iris',
+      model: v2Model.fp32,
+      sampleInputs: v2Model.meta.sampleInputs,
+    });
+    const { doc } = await fetchManifest(fleet, 'iris', v2.version);
+    const payload = craftDesired({
+      deviceId: setup.agent.deviceId,
+      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
+      manifest: doc,
+      expiresAt: Date.now() - 1000,
+      signers: setup.keys.director,
+    });
+    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await expectRejectedAndStillServing(setup.agent, 'DOCUMENT_EXPIRED', setup.before);
+  });
+
+  it('rejects malformed CBOR', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    await publishDesired(fleet, setup.agent.deviceId, Uint8Array.from([0xa2, 0x61, 0x76, 0x01, 0xff, 0x13]));
+    await expectRejectedAndStillServing(setup.agent, 'CBOR_MALFORMED', setup.before);
+  });
+
+  it('rejects an oversized message', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    await publishDesired(fleet, setup.agent.deviceId, new Uint8Array(300 * 1024));
+    await expectRejectedAndStillServing(setup.agent, 'MESSAGE_TOO_LARGE', setup.before);
+  });
+
+  it('reverts automatically when the self-test fails', async () => {
+    const setup = await fleetOnV1();
+    fleet = setup.fleet;
+    // A new version of the same content whose recorded expected outputs are wrong: the device must run the
+    // vectors, see the mismatch, and stay on v1.
+    const { body } = await fetchManifest(fleet, 'iris', 1);
+    const vectors = body.selfTest.vectors.map((v) => ({ ...v, expected: v.expected.map((x) => 1 - x) }));
+    const bad = { ...body, version: 7, selfTest: { ...body.selfTest, vectors } };
+    const payload = craftDesired({
+      deviceId: setup.agent.deviceId,
+      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
+      manifest: signDocument(bad, setup.keys.targets),
+      signers: setup.keys.director,
+    });
+    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await expectRejectedAndStillServing(setup.agent, 'SELF_TEST_FAILED', setup.before);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * A minimal client of the control plane's HTTP API, used by the e2e tests and the demo the way an operator
+ * script would use it: bearer token, JSON in and out, the status kept so tests can assert on it.
+ */
+
+export interface ApiResponse<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+export interface ApiClient {
+  get<T = any>(path: string): Promise<ApiResponse<T>>;
+  post<T = any>(path: string, body: unknown): Promise<ApiResponse<T>>;
+  postForm<T = any>(path: string, form: FormData): Promise<ApiResponse<T>>;
+}
+
+export function apiClient(baseUrl: string, token: string | null): ApiClient {
+  const headers = (): Record<string, string> => (token === null ? {} : { authorization: `Bearer ${token}` });
+  async function send<T>(path: string, init: RequestInit): Promise<ApiResponse<T>> {
+    const response = await fetch(`${baseUrl}${path}`, init);
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
+  }
+  return {
+    get: (path) => send(path, { headers: headers() }),
+    post: (path, body) =>
+      send(path, {
+        method: 'POST',
+        headers: { ...headers(), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    postForm: (path, form) => send(path, { method: 'POST', headers: headers(), body: form }),
+  };
+}
+
+/** Throws with the server's error body unless the status is the expected one. */
+export function expectStatus<T>(response: ApiResponse<T>, status: number, what: string): T {
+  if (response.status !== status) {
+    throw new Error(`${what}: expected HTTP ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+  }
+  return response.body;
+}

@@ -1,0 +1,130 @@
+/**
+ * A real fleet on one machine for e2e tests and the demo: a control plane (embedded aedes over TCP, SQLite
+ * file) in a temp directory, enrolled agents with their own state directories, and helpers to register
+ * models and roll them out through the public HTTP API — the same path an operator takes.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Agent, createAgent } from '@edgefleet/agent';
+import { type ControlPlane, createControlPlane } from '@edgefleet/control-plane';
+import { type ApiClient, apiClient, expectStatus } from './api-client.js';
+import { waitFor } from './wait-for.js';
+
+type AgentOptions = Parameters<typeof createAgent>[0];
+
+export interface Fleet {
+  readonly dir: string;
+  readonly cp: ControlPlane;
+  readonly api: ApiClient;
+  readonly agents: Agent[];
+  /** Enrols and starts one more agent in `group`; its state lives in `${dir}/agent-<n>`. */
+  addAgent(options?: { group?: string; stateDir?: string; overrides?: Partial<AgentOptions> }): Promise<Agent>;
+  /** The options an agent would be created with (for restarting one on the same state dir). */
+  agentOptions(stateDir: string, overrides?: Partial<AgentOptions>): AgentOptions;
+  close(): Promise<void>;
+}
+
+export interface FleetOptions {
+  readonly agents?: number;
+  readonly group?: string;
+  readonly dir?: string;
+  readonly controlPlane?: Partial<Parameters<typeof createControlPlane>[0]>;
+  readonly agent?: Partial<AgentOptions>;
+}
+
+export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'edgefleet-')));
+  const cp = await createControlPlane({
+    dataDir: join(dir, 'control-plane'),
+    httpPort: 0,
+    mqttPort: 0,
+    ...options.controlPlane,
+  });
+  const api = apiClient(cp.httpUrl, cp.adminToken);
+  const agents: Agent[] = [];
+  const defaultGroup = options.group ?? 'lab';
+
+  const agentOptions = (stateDir: string, overrides: Partial<AgentOptions> = {}): AgentOptions => ({
+    stateDir,
+    rootPublicKeys: cp.rootPublicKeysHex,
+    controlPlaneUrl: cp.httpUrl,
+    ...options.agent,
+    ...overrides,
+  });
+
+  const fleet: Fleet = {
+    dir,
+    cp,
+    api,
+    agents,
+    agentOptions,
+    async addAgent({ group = defaultGroup, stateDir, overrides } = {}) {
+      const token = expectStatus(
+        await api.post<{ token: string }>('/v1/enrolment-tokens', { group }),
+        201,
+        'create enrolment token',
+      ).token;
+      const agent = await createAgent(
+        agentOptions(stateDir ?? join(dir, `agent-${agents.length}`), { enrolmentToken: token, ...overrides }),
+      );
+      agents.push(agent);
+      return agent;
+    },
+    async close() {
+      await Promise.allSettled(agents.map((a) => a.close()));
+      await cp.close();
+      if (options.dir === undefined) await rm(dir, { recursive: true, force: true });
+    },
+  };
+  for (let i = 0; i < (options.agents ?? 0); i++) await fleet.addAgent();
+  return fleet;
+}
+
+export interface RegisterModelOptions {
+  readonly line: string;
+  readonly model: Uint8Array;
+  readonly sampleInputs: number[][];
+  readonly version?: number;
+  readonly quantization?: 'none' | 'int8';
+  readonly chunkBytes?: number;
+  readonly atol?: number;
+}
+
+export interface RegisteredModel {
+  readonly line: string;
+  readonly version: number;
+  readonly digest: string;
+  readonly chunkCount: number;
+}
+
+export async function registerModel(api: ApiClient, options: RegisterModelOptions): Promise<RegisteredModel> {
+  const { line, model, ...metadata } = options;
+  const form = new FormData();
+  form.set('model', new Blob([model], { type: 'application/octet-stream' }), `${line}.onnx`);
+  form.set('metadata', JSON.stringify(metadata));
+  return expectStatus(await api.postForm<RegisteredModel>(`/v1/models/${line}/versions`, form), 201, 'register model');
+}
+
+/** Starts a rollout and waits until every listed agent runs the version. */
+export async function rolloutAndWait(
+  fleet: Fleet,
+  options: { line: string; version: number; group?: string; agents?: readonly Agent[]; timeoutMs?: number },
+): Promise<string> {
+  const rollout = expectStatus(
+    await fleet.api.post<{ id: string }>('/v1/rollouts', {
+      line: options.line,
+      version: options.version,
+      group: options.group ?? 'lab',
+    }),
+    201,
+    'create rollout',
+  );
+  for (const agent of options.agents ?? fleet.agents) {
+    await waitFor(() => agent.installed().some((m) => m.line === options.line && m.version === options.version), {
+      what: `${agent.deviceId} to run ${options.line} v${options.version}`,
+      timeoutMs: options.timeoutMs ?? 20_000,
+    });
+  }
+  return rollout.id;
+}

@@ -1,0 +1,16 @@
+/**
+ * @edgefleet/test — the private end-to-end package: a harness that starts real fleets (control plane +
+ * agents over TCP MQTT) through the packages' public entry points, shared by the e2e tests, the demo and
+ * the benchmarks. Model fixtures are exported separately from `@edgefleet/test/models`.
+ */
+export { type ApiClient, type ApiResponse, apiClient, expectStatus } from './api-client.js';
+export {
+  type Fleet,
+  type FleetOptions,
+  type RegisteredModel,
+  type RegisterModelOptions,
+  registerModel,
+  rolloutAndWait,
+  startFleet,
+} from './fleet.js';
+export { type WaitOptions, waitFor } from './wait-for.js';
