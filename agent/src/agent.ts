@@ -26,7 +26,7 @@ import { tcpTransport } from './connection/transport.js';
 import { createDesiredHandler } from './desired/desired-handler.js';
 import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
 import { createFetcher } from './fetch/fetcher.js';
-import { createInferenceService, type Prediction } from './inference/inference-service.js';
+import { createInferenceService, type Prediction, type TensorPrediction } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
 import { activateInstalled } from './install/boot-loader.js';
 import { createInstaller } from './install/installer.js';
@@ -34,6 +34,7 @@ import { createSlotStore } from './install/slot-store.js';
 import { createOutcomes, type OutcomeEvents } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
+import type { TensorData } from './runtime/runtime.js';
 import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
 import { openTrustState } from './trust/trust-state.js';
 
@@ -59,6 +60,8 @@ export interface Agent {
   /** Base URL of the local HTTP API, or null when it is not started. */
   readonly httpUrl: string | null;
   predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
+  /** Typed fast path: a Float32Array [rows, features] in, the output tensor out (no conversions). */
+  predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;
   installed(): Array<{ line: string; version: number; digest: string }>;
   stats(): AgentStats;
   readonly events: EventEmitter<AgentEvents>;
@@ -234,6 +237,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     httpUrl: http?.url ?? null,
     predict: (line, rows) => service.predict(line, rows),
+    predictTensor: (line, input) => service.predictTensor(line, input),
     installed: () => service.active().map(({ line, version, digest }) => ({ line, version, digest })),
     stats: () => ({
       rejections: outcomes.rejections(),

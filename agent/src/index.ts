@@ -19,5 +19,5 @@ export { type Backoff, createBackoff } from './connection/backoff.js';
 export type { ConnectionState } from './connection/state.js';
 export { type Transport, tcpTransport } from './connection/transport.js';
 export { AgentError } from './errors.js';
-export type { Prediction } from './inference/inference-service.js';
+export type { Prediction, TensorPrediction } from './inference/inference-service.js';
 export type { LoadedModel, Runtime, TensorData } from './runtime/runtime.js';

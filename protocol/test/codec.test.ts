@@ -2,16 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CODEC_LIMITS, decodeCbor, decodeCborUnknown, encodeCbor, ProtocolError } from '../src/index.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
+import { codeOf } from './fixtures.js';
 
 function nested(depth: number): unknown {
   let value: unknown = 1;

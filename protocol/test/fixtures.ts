@@ -4,6 +4,7 @@ import {
   chunkBundle,
   generateSigningKey,
   type ManifestBody,
+  ProtocolError,
   pinnedRootKeys,
   type RootKeys,
   verifyRootDocument,
@@ -50,4 +51,15 @@ export function manifestBody(overrides: Partial<ManifestBody> = {}): ManifestBod
     expiresAt: NOW + 30 * DAY_MS,
     ...overrides,
   };
+}
+
+/** The code of the ProtocolError `fn` throws; fails the test when it throws nothing or something else. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ProtocolError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a ProtocolError');
 }

@@ -4,7 +4,6 @@ import {
   type DesiredBody,
   decodeCbor,
   encodeCbor,
-  ProtocolError,
   pinnedRootKeys,
   signDocument,
   signedDocumentSchema,
@@ -12,17 +11,7 @@ import {
   verifyManifest,
   verifyRootDocument,
 } from '../src/index.js';
-import { DAY_MS, key, manifestBody, NOW, rootKeys, trustedRoot } from './fixtures.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error.code;
-    throw error;
-  }
-  throw new Error('expected a ProtocolError');
-}
+import { codeOf, DAY_MS, key, manifestBody, NOW, rootKeys, trustedRoot } from './fixtures.js';
 
 function desired(keys = rootKeys(), overrides: Partial<DesiredBody> = {}, manifest = manifestBody()) {
   const body: DesiredBody = {

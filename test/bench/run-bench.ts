@@ -1,7 +1,8 @@
 /**
  * `pnpm bench`: inference-path benchmarks, each against a raw baseline measured in the same run.
- *  1. agent.predict (validation, model lookup, telemetry recording) vs raw InferenceSession.run on the same
- *     model bytes, session options and input — goal p50 ratio ≤ 1.10 — for a tiny and a mid-size model;
+ *  1. the agent's inference paths — agent.predict (rows in/out) and agent.predictTensor (Float32Array in/out) —
+ *     vs raw InferenceSession.run on the same model bytes, session options and input, for three model sizes;
+ *     goal p50 ratio ≤ 1.10. Both include validation, model pinning and telemetry recording.
  *  2. int8 vs fp32 raw latency on the same architecture.
  * Writes bench-results/inference.json (machine-readable) and prints it. Timings here are noisy: read ratios.
  */
@@ -38,22 +39,33 @@ async function main(): Promise<void> {
     const agent = fleet.agents[0]!;
     const cases = [
       { line: 'iris-tiny', models: buildIrisModels({ seed: 1 }) },
-      { line: 'iris-wide', models: buildIrisModels({ seed: 1, hidden: 512 }) },
+      { line: 'iris-512', models: buildIrisModels({ seed: 1, hidden: 512, epochs: 200 }) },
+      // Only its size matters (compute per call), so it trains briefly.
+      { line: 'mlp-4096', models: buildIrisModels({ seed: 1, hidden: 4096, epochs: 5 }) },
+      // ~0.25 M multiply-adds per row: enough compute that onnxruntime's fixed per-call cost no longer dominates.
+      { line: 'mlp-32k', models: buildIrisModels({ seed: 1, hidden: 32_768, epochs: 2 }) },
     ];
     for (const { line, models } of cases) {
       const row = [models.meta.testSet.features[0]!];
       const reg = await registerModel(fleet.api, { line, model: models.fp32, sampleInputs: models.meta.sampleInputs });
       await rolloutAndWait(fleet, { line, version: reg.version, timeoutMs: 60_000 });
       const raw = await rawRunner(models.fp32, row);
-      const s = await interleave(raw.run, () => agent.predict(line, row), OPTIONS);
-      results.push(
-        compare(
-          `${line}: agent.predict vs raw InferenceSession.run (batch 1, ${models.fp32.length} B model)`,
-          { label: 'raw InferenceSession.run', samplesMs: s.a },
-          { label: 'agent.predict', samplesMs: s.b },
-          1.1,
-        ),
-      );
+      const tensor = { data: Float32Array.from(row.flat()), shape: [1, row[0]!.length] };
+      const paths = [
+        ['agent.predict', () => agent.predict(line, row)],
+        ['agent.predictTensor', () => agent.predictTensor(line, tensor)],
+      ] as const;
+      for (const [label, fn] of paths) {
+        const s = await interleave(raw.run, fn, OPTIONS);
+        results.push(
+          compare(
+            `${line}: ${label} vs raw InferenceSession.run (batch 1, ${models.fp32.length} B model)`,
+            { label: 'raw InferenceSession.run', samplesMs: s.a },
+            { label, samplesMs: s.b },
+            1.1,
+          ),
+        );
+      }
       await raw.release();
       for (const batch of [1, 64]) {
         const rows = models.meta.testSet.features.concat(models.meta.testSet.features).slice(0, batch);

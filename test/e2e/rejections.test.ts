@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent } from '@edgefleet/agent';
-import { type ErrorCode, generateSigningKey, signDocument } from '@edgefleet/protocol';
+import { type ErrorCode, generateSigningKey, type SignedDocument, signDocument } from '@edgefleet/protocol';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
@@ -24,6 +24,29 @@ async function fleetOnV1() {
   const agent = fleet.agents[0]!;
   const before = await agent.predict('iris', probe);
   return { fleet, keys, agent, before };
+}
+
+type Setup = Awaited<ReturnType<typeof fleetOnV1>>;
+
+/** Registers iris v2 through the API and returns its manifest as the control plane signed it. */
+async function _registerV2(setup: Setup) {
+  const v2 = await registerModel(setup.fleet.api, {
+    line: 'iris',
+    model: v2Model.fp32,
+    sampleInputs: v2Model.meta.sampleInputs,
+  });
+  return { v2, ...(await fetchManifest(setup.fleet, 'iris', v2.version)) };
+}
+
+/** Publishes a director-signed desired state, newer than the current one, assigning `manifest`. */
+async function sendDesired(setup: Setup, manifest: SignedDocument, options: { expiresAt?: number } = {}) {
+  const { fleet, agent, keys } = setup;
+  const seq = (await currentDesiredSeq(fleet, agent.deviceId)) + 1;
+  await publishDesired(
+    fleet,
+    agent.deviceId,
+    craftDesired({ deviceId: agent.deviceId, seq, manifest, signers: keys.director, ...options }),
+  );
 }
 
 async function expectRejectedAndStillServing(
@@ -176,13 +199,7 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
     const { body } = await fetchManifest(fleet, 'iris', 1);
     const vectors = body.selfTest.vectors.map((v) => ({ ...v, expected: v.expected.map((x) => 1 - x) }));
     const bad = { ...body, version: 7, selfTest: { ...body.selfTest, vectors } };
-    const payload = craftDesired({
-      deviceId: setup.agent.deviceId,
-      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
-      manifest: signDocument(bad, setup.keys.targets),
-      signers: setup.keys.director,
-    });
-    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await sendDesired(setup, signDocument(bad, setup.keys.targets));
     await expectRejectedAndStillServing(setup.agent, 'SELF_TEST_FAILED', setup.before);
   });
 });

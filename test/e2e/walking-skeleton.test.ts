@@ -38,6 +38,11 @@ describe('walking skeleton: a signed model reaches devices over MQTT and they re
       const inProcess = await agent.predict('iris', rows);
       expect(inProcess.version).toBe(model.version);
       expect(inProcess.outputs.flat()).toEqual(expected);
+      const typed = await agent.predictTensor('iris', {
+        data: Float32Array.from(rows.flat()),
+        shape: [rows.length, 4],
+      });
+      expect(Array.from(typed.output.data)).toEqual(expected);
 
       const response = await fetch(`${agent.httpUrl}/v1/models/iris/predict`, {
         method: 'POST',
@@ -71,16 +76,16 @@ describe('walking skeleton: a signed model reaches devices over MQTT and they re
       expect(device.reported.installed).toEqual([
         expect.objectContaining({ line: 'iris', version: model.version, digest: model.digest }),
       ]);
-      // two predictions per agent (in-process + HTTP) must arrive as telemetry, counted once
+      // three predictions per agent (rows, tensor, HTTP) must arrive as telemetry, counted once
       const windows = await waitFor(
         async () => {
           const r = await fleet!.api.get(`/v1/devices/${agent.deviceId}/telemetry`);
           const total = (r.body as Array<{ count: number }>).reduce((sum, w) => sum + w.count, 0);
-          return total >= 2 && (r.body as Array<{ count: number; latencyMs: { p95: number } }>);
+          return total >= 3 && (r.body as Array<{ count: number; latencyMs: { p95: number } }>);
         },
         { what: `${agent.deviceId} telemetry` },
       );
-      expect(windows.reduce((sum, w) => sum + w.count, 0)).toBe(2);
+      expect(windows.reduce((sum, w) => sum + w.count, 0)).toBe(3);
       expect(windows[0]!.latencyMs.p95).toBeGreaterThan(0);
     }
   });

@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Clock, ManifestBody } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
-import type { LoadedModel } from '../runtime/runtime.js';
+import type { LoadedModel, TensorData } from '../runtime/runtime.js';
 
 const DEFAULTS = Object.freeze({
   maxRows: 1024,
@@ -44,10 +44,24 @@ export interface Prediction {
   readonly latencyMs: number;
 }
 
+export interface TensorPrediction {
+  readonly line: string;
+  readonly version: number;
+  /** The model's output tensor, [N, C]. */
+  readonly output: TensorData;
+  readonly latencyMs: number;
+}
+
 export interface InferenceService {
   /** Makes `entry` answer for `line`; returns the entry it replaced so the caller can `retire()` it. */
   activate(line: string, entry: ModelEntry): ActiveModel | undefined;
+  /** Rows in, rows out: the JSON-shaped API (local HTTP API, scripts). */
   predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
+  /**
+   * Typed arrays in and out, no conversions: for in-process callers that already hold a Float32Array
+   * (sensor pipelines). Same validation, pinning and telemetry as `predict`.
+   */
+  predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;
   active(): Array<{ line: string; version: number; digest: string; activatedAt: number }>;
   /** Refuses new predictions, waits for running ones, closes every active model. */
   close(): Promise<void>;
@@ -112,20 +126,31 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     if (slot.inFlight === 0) for (const resolve of slot.idleWaiters.splice(0)) resolve();
   }
 
-  async function runOn(slot: Slot, rows: readonly (readonly number[])[]): Promise<Prediction> {
+  /** The active slot for `line`, pinned (in-flight +1) synchronously so a concurrent swap cannot close it. */
+  function pin(line: string, validate: (features: number | undefined) => string | undefined): Slot {
+    const slot = state === 'open' ? slots.get(line) : undefined;
+    if (slot === undefined)
+      throw new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } });
+    const invalid = validate(slot.features);
+    if (invalid !== undefined) throw new AgentError('INPUT_INVALID', invalid, { details: { line } });
+    slot.inFlight += 1;
+    return slot;
+  }
+
+  async function runOn(slot: Slot, input: TensorData): Promise<TensorPrediction> {
     const { line, version, model } = slot.entry;
-    const width = rows[0]?.length ?? 0;
-    const data = new Float32Array(rows.length * width);
-    for (let r = 0; r < rows.length; r++) data.set(rows[r] as readonly number[], r * width);
+    const rows = input.shape[0] as number;
     const started = performance.now();
     let ok = false;
     try {
-      const output = await model.run({ data, shape: [rows.length, width] });
+      const output = await model.run(input);
       const latencyMs = performance.now() - started;
-      const outputs = splitRows(output.data, rows.length, line);
+      if (output.data.length % rows !== 0) {
+        throw new AgentError('INTERNAL', `model ${line} returned ${output.data.length} values for ${rows} rows`);
+      }
       ok = true;
       options.onLatency?.({ line, version, latencyMs, ok });
-      return { line, version, outputs, latencyMs };
+      return { line, version, output, latencyMs };
     } finally {
       if (!ok) options.onLatency?.({ line, version, latencyMs: performance.now() - started, ok });
       release(slot);
@@ -140,18 +165,25 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       return previous?.entry;
     },
 
-    predict(line, rows) {
-      const slot = state === 'open' ? slots.get(line) : undefined;
-      if (slot === undefined) {
-        return Promise.reject(new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } }));
-      }
-      const invalid = validateRows(rows, slot.features, maxRows);
-      if (invalid !== undefined) {
-        return Promise.reject(new AgentError('INPUT_INVALID', invalid, { details: { line } }));
-      }
-      // Pin the entry synchronously, before any await, so a concurrent swap cannot close it under us.
-      slot.inFlight += 1;
-      return runOn(slot, rows);
+    async predict(line, rows) {
+      const slot = pin(line, (features) => validateRows(rows, features, maxRows));
+      const width = (rows[0] as readonly number[]).length;
+      const data = new Float32Array(rows.length * width);
+      for (let r = 0; r < rows.length; r++) data.set(rows[r] as readonly number[], r * width);
+      const result = await runOn(slot, { data, shape: [rows.length, width] });
+      return {
+        line,
+        version: result.version,
+        outputs: splitRows(result.output.data, rows.length),
+        latencyMs: result.latencyMs,
+      };
+    },
+
+    async predictTensor(line, input) {
+      return runOn(
+        pin(line, (features) => validateTensor(input, features, maxRows)),
+        input,
+      );
     },
 
     active() {
@@ -188,10 +220,22 @@ function validateRows(rows: readonly (readonly number[])[], features: number | u
   return undefined;
 }
 
-function splitRows(data: Float32Array, rowCount: number, line: string): number[][] {
-  if (data.length % rowCount !== 0) {
-    throw new AgentError('INTERNAL', `model ${line} returned ${data.length} values for ${rowCount} rows`);
+function validateTensor(input: TensorData, features: number | undefined, maxRows: number) {
+  if (!(input?.data instanceof Float32Array)) return 'input data must be a Float32Array';
+  const [rows, width] = input.shape;
+  if (input.shape.length !== 2 || !Number.isInteger(rows) || !Number.isInteger(width))
+    return 'shape must be [rows, features]';
+  if ((rows as number) < 1 || (rows as number) > maxRows) return `1 to ${maxRows} rows per call, got ${rows}`;
+  if (features !== undefined && width !== features) return `rows must have ${features} features, got ${width}`;
+  if (input.data.length !== (rows as number) * (width as number)) return 'data length does not match the shape';
+  for (let i = 0; i < input.data.length; i++) {
+    if (!Number.isFinite(input.data[i])) return `element ${i} is not finite`;
   }
+  return undefined;
+}
+
+/** Splits a [N, C] output into N rows; runOn has checked that the length divides evenly. */
+function splitRows(data: Float32Array, rowCount: number): number[][] {
   const width = data.length / rowCount;
   const outputs: number[][] = new Array(rowCount);
   for (let r = 0; r < rowCount; r++) outputs[r] = Array.from(data.subarray(r * width, (r + 1) * width));
