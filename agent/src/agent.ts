@@ -104,7 +104,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
   const runtime = createOnnxRuntime();
   const slots = createSlotStore({ root: join(stateDir, 'slots') });
-  await activateInstalled({ slots, runtime, service, root, logger: log, deviceId });
+  await activateInstalled({ slots, runtime, service, root, logger: log });
 
   let http: LocalHttpApi | null = null;
   const connectionState = () => session.state;
@@ -151,7 +151,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     clock,
     intervalMs: settings.reportIntervalMs,
     logger: log,
-    deviceId,
     snapshot: () => ({
       agentVersion: AGENT_VERSION,
       desiredSeq: trust.appliedSeq(),
@@ -184,7 +183,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     service,
     trust,
     logger: log,
-    deviceId,
     removePart: (path) => rm(path, { force: true }),
     onEvent: (event) => outcomes.install(event),
     onProgress: () => reporter.publishThrottled(),

@@ -58,7 +58,7 @@ export function createSession(options: SessionOptions): Session {
 
   function setState(next: ConnectionState): void {
     state = transition(state, next);
-    logger.debug({ deviceId, state }, 'connection state');
+    logger.debug({ state }, 'connection state');
     emitter.emit('state', state);
   }
 
@@ -89,7 +89,7 @@ export function createSession(options: SessionOptions): Session {
         if (client !== attemptClient || closed) return;
         const refused = granted?.find((g) => g.qos === 128);
         if (error !== null || refused !== undefined) {
-          logger.error({ deviceId, err: error, topic: refused?.topic }, 'subscription refused; reconnecting');
+          logger.error({ err: error, topic: refused?.topic }, 'subscription refused; reconnecting');
           attemptClient.end(true);
           return;
         }
@@ -100,7 +100,7 @@ export function createSession(options: SessionOptions): Session {
     attemptClient.on('message', (topic, payload) => {
       const parsed = parseTopic(topic);
       if (parsed === null || parsed.deviceId !== deviceId || parsed.direction !== 'cp-to-device') {
-        logger.warn({ deviceId, topic }, 'message on an unexpected topic ignored');
+        logger.warn({ topic }, 'message on an unexpected topic ignored');
         return;
       }
       const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -110,9 +110,9 @@ export function createSession(options: SessionOptions): Session {
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'number' && AUTH_REFUSALS.has(code)) {
         authFailures++;
-        logger.error({ deviceId, code, authFailures }, 'broker refused our credentials; backing off');
+        logger.error({ code, authFailures }, 'broker refused our credentials; backing off');
       } else {
-        logger.warn({ deviceId, err: error }, 'mqtt connection error');
+        logger.warn({ err: error }, 'mqtt connection error');
       }
     });
     attemptClient.on('close', () => {
@@ -129,7 +129,7 @@ export function createSession(options: SessionOptions): Session {
   function scheduleRetry(): void {
     setState('backing-off');
     const delayMs = options.backoff.delayMs(attempt++);
-    logger.info({ deviceId, delayMs, attempt }, 'reconnecting after backoff');
+    logger.info({ delayMs, attempt }, 'reconnecting after backoff');
     cancelRetry = clock.setTimer(delayMs, () => {
       cancelRetry = null;
       if (!stopping) connectOnce();

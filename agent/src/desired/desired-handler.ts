@@ -81,7 +81,7 @@ export function createDesiredHandler(options: DesiredHandlerOptions): DesiredHan
     }
     if (verdict === 'new') await trust.recordDesired(body.seq, signedBody);
     logger.info(
-      { deviceId, rolloutId: body.rolloutId, seq: body.seq, verdict, targets: targets.length },
+      { rolloutId: body.rolloutId, seq: body.seq, verdict, targets: targets.length },
       'desired state accepted',
     );
     options.onAccepted(targets, body.seq);

@@ -166,11 +166,15 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     },
 
     async predict(line, rows) {
-      const slot = pin(line, (features) => validateRows(rows, features, maxRows));
+      let data: Float32Array | undefined;
+      const slot = pin(line, (features) => {
+        const packed = packRows(rows, features, maxRows);
+        if (typeof packed === 'string') return packed;
+        data = packed;
+        return undefined;
+      });
       const width = (rows[0] as readonly number[]).length;
-      const data = new Float32Array(rows.length * width);
-      for (let r = 0; r < rows.length; r++) data.set(rows[r] as readonly number[], r * width);
-      const result = await runOn(slot, { data, shape: [rows.length, width] });
+      const result = await runOn(slot, { data: data as Float32Array, shape: [rows.length, width] });
       return {
         line,
         version: result.version,
@@ -205,19 +209,27 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
   };
 }
 
-function validateRows(rows: readonly (readonly number[])[], features: number | undefined, maxRows: number) {
+/**
+ * Validates the rows and packs them into one Float32Array in the same pass (this is the hot path: plain
+ * indexed loops, which V8 runs much faster than TypedArray.set(array) or for...of). Returns the reason on
+ * invalid input.
+ */
+function packRows(rows: readonly (readonly number[])[], features: number | undefined, maxRows: number) {
   if (!Array.isArray(rows) || rows.length === 0) return 'inputs must be a non-empty array of rows';
   if (rows.length > maxRows) return `at most ${maxRows} rows per call, got ${rows.length}`;
   const width = features ?? rows[0]?.length ?? 0;
   if (width === 0) return 'rows must not be empty';
+  const data = new Float32Array(rows.length * width);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     if (!Array.isArray(row) || row.length !== width) return `row ${r} must have ${width} features`;
-    for (const value of row) {
+    for (let c = 0; c < width; c++) {
+      const value = row[c];
       if (typeof value !== 'number' || !Number.isFinite(value)) return `row ${r} holds a non-finite value`;
+      data[r * width + c] = value;
     }
   }
-  return undefined;
+  return data;
 }
 
 function validateTensor(input: TensorData, features: number | undefined, maxRows: number) {
@@ -238,6 +250,10 @@ function validateTensor(input: TensorData, features: number | undefined, maxRows
 function splitRows(data: Float32Array, rowCount: number): number[][] {
   const width = data.length / rowCount;
   const outputs: number[][] = new Array(rowCount);
-  for (let r = 0; r < rowCount; r++) outputs[r] = Array.from(data.subarray(r * width, (r + 1) * width));
+  for (let r = 0; r < rowCount; r++) {
+    const row: number[] = new Array(width);
+    for (let c = 0; c < width; c++) row[c] = data[r * width + c] as number;
+    outputs[r] = row;
+  }
   return outputs;
 }

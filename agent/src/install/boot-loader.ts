@@ -68,7 +68,6 @@ export async function activateInstalled(options: {
   service: InferenceService;
   root: TrustedRoot;
   logger: Logger;
-  deviceId: string;
 }): Promise<string[]> {
   const failed: string[] = [];
   for (const line of await options.slots.lines()) {
@@ -76,7 +75,7 @@ export async function activateInstalled(options: {
     try {
       pointer = await options.slots.current(line);
     } catch (error) {
-      options.logger.error({ deviceId: options.deviceId, line, err: error }, 'slot pointer unreadable');
+      options.logger.error({ line, err: error }, 'slot pointer unreadable');
       failed.push(line);
       continue;
     }
@@ -85,11 +84,11 @@ export async function activateInstalled(options: {
     for (const slot of candidates) {
       try {
         const manifest = await activateSlot(options, line, slot);
-        options.logger.info({ deviceId: options.deviceId, line, version: manifest.version }, 'installed model active');
+        options.logger.info({ line, version: manifest.version }, 'installed model active');
         active = true;
         break;
       } catch (error) {
-        options.logger.error({ deviceId: options.deviceId, line, slot: slot.dir, err: error }, 'slot not usable');
+        options.logger.error({ line, slot: slot.dir, err: error }, 'slot not usable');
       }
     }
     if (!active) failed.push(line);

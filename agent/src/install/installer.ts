@@ -51,7 +51,6 @@ export interface InstallerOptions {
   readonly service: InferenceService;
   readonly trust: TrustState;
   readonly logger: Logger;
-  readonly deviceId: string;
   readonly removePart: (path: string) => Promise<void>;
   readonly onEvent: (event: InstallEvent) => void;
   /** Called on every phase change and on (unthrottled) fetch progress. */
@@ -59,7 +58,7 @@ export interface InstallerOptions {
 }
 
 export function createInstaller(options: InstallerOptions): Installer {
-  const { logger, deviceId } = options;
+  const { logger } = options;
   const queue = new Map<string, InstallTarget>();
   let phase: InstallPhase = 'idle';
   let progress: InstallProgress | null = null;
@@ -88,7 +87,7 @@ export function createInstaller(options: InstallerOptions): Installer {
   async function install(target: InstallTarget): Promise<void> {
     const { line, manifest } = target;
     const { version } = manifest;
-    const context = { deviceId, line, version, rolloutId: target.rolloutId };
+    const context = { line, version, rolloutId: target.rolloutId };
     let slot: SlotRef | null = null;
     let model: LoadedModel | null = null;
     options.onEvent({ kind: 'install-started', line, version });
@@ -166,7 +165,7 @@ export function createInstaller(options: InstallerOptions): Installer {
       if (previous !== undefined) await previous.retire();
       await options.slots.gc(line);
     } catch (error) {
-      logger.warn({ deviceId, line, err: error }, 'cleanup after model switch failed');
+      logger.warn({ line, err: error }, 'cleanup after model switch failed');
     }
   }
 
@@ -184,7 +183,7 @@ export function createInstaller(options: InstallerOptions): Installer {
   function kick(): void {
     if (worker !== null || closed) return;
     worker = drain()
-      .catch((error: unknown) => logger.error({ deviceId, err: error }, 'installer loop crashed'))
+      .catch((error: unknown) => logger.error({ err: error }, 'installer loop crashed'))
       .finally(() => {
         worker = null;
         if (queue.size > 0) kick();

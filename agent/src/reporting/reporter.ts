@@ -22,9 +22,8 @@ export function createReporter(options: {
   clock: Clock;
   intervalMs: number;
   logger: Logger;
-  deviceId: string;
 }): Reporter {
-  const { clock, logger, deviceId } = options;
+  const { clock, logger } = options;
   let lastSentMs = Number.NEGATIVE_INFINITY;
   let cancelPending: (() => void) | null = null;
   let state: 'open' | 'closed' = 'open';
@@ -37,11 +36,11 @@ export function createReporter(options: {
     const message: ReportedMessage = { v: 1, type: 'reported', ts: clock.now(), ...options.snapshot() };
     const parsed = reportedMessageSchema.safeParse(message);
     if (!parsed.success) {
-      logger.error({ deviceId, issues: parsed.error.issues.slice(0, 3) }, 'reported state does not match schema');
+      logger.error({ issues: parsed.error.issues.slice(0, 3) }, 'reported state does not match schema');
       return;
     }
     options.publish(encodeCbor(parsed.data)).catch((error: unknown) => {
-      logger.debug({ deviceId, err: error }, 'reported state not published (offline?)');
+      logger.debug({ err: error }, 'reported state not published (offline?)');
     });
   }
 

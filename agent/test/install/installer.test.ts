@@ -75,7 +75,6 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
     service,
     trust,
     logger: pino({ level: 'silent' }),
-    deviceId: 'dev-1',
     removePart: (path) => rm(path, { force: true }),
     onEvent: (e) => events.push(e),
     onProgress: () => {},
