@@ -13,6 +13,36 @@ export {
   sha256Hex,
 } from './chunking.js';
 export { type Clock, systemClock } from './clock.js';
+export {
+  categoricalBin,
+  NUMERIC_BIN_COUNT,
+  NUMERIC_EDGE_COUNT,
+  numericBin,
+  quantileSorted,
+} from './drift/binning.js';
+export { EMPTY_MOMENTS, type Moments, mergeMoments, momentsSchema, varianceOf } from './drift/moments.js';
+export {
+  argmax,
+  type BuildProfileOptions,
+  binCountOf,
+  buildReferenceProfile,
+  type CategoricalFeatureProfile,
+  type FeatureProfile,
+  featureProfileSchema,
+  type NumericFeatureProfile,
+  REFERENCE_DEFAULTS,
+  type ReferenceProfile,
+  referenceProfileSchema,
+} from './drift/profile.js';
+export {
+  type DriftSketch,
+  driftSketchBodySchema,
+  type FeatureSketch,
+  featureSketchSchema,
+  mergeSketches,
+  SketchAccumulator,
+  validateSketch,
+} from './drift/sketch.js';
 export { ERROR_CODES, type ErrorCode, httpStatusOf, isErrorCode } from './errors/codes.js';
 export { EdgefleetError, type ErrorDetails, errorCodeOf, ProtocolError } from './errors/edgefleet-error.js';
 export * from './messages/primitives.js';

@@ -31,6 +31,9 @@ export const ERROR_CODES = Object.freeze({
   RUNTIME_UNAVAILABLE: { http: 422, summary: 'the model runtime is not available on this device' },
   NO_MODEL: { http: 503, summary: 'no verified model is installed for that line' },
   INPUT_INVALID: { http: 400, summary: 'inference input does not match the model schema' },
+  // Drift
+  SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
+  MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },
   // Registry, devices, API
   BODY_INVALID: { http: 400, summary: 'request body is invalid' },
   AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },

@@ -3,6 +3,7 @@
  * `{ v: 1, type, ts, ... }`; the `type` field lets a handler reject a message posted to the wrong topic.
  */
 import { z } from 'zod';
+import { driftSketchBodySchema } from '../drift/sketch.js';
 import { signedDocumentSchema } from '../trust/signed-document.js';
 import {
   bytesSchema,
@@ -88,7 +89,18 @@ export const eventKindSchema = z.enum([
   'install-failed',
   'install-reverted',
   'document-rejected',
+  'drift-alarm',
 ]);
+
+/** What a streaming change detector saw when it raised a drift alarm. */
+export const driftAlarmSchema = z.object({
+  detector: z.enum(['adwin', 'page-hinkley']),
+  signal: z.enum(['confidence', 'error']),
+  /** The detector's estimate of the signal's mean after the change. */
+  estimate: z.number(),
+  /** Samples the detector had seen when it fired. */
+  samples: z.int().nonnegative(),
+});
 
 export const eventRecordSchema = z.object({
   /** Device-local, strictly increasing; the control plane de-duplicates on (device, seq). */
@@ -98,6 +110,7 @@ export const eventRecordSchema = z.object({
   line: modelLineSchema.optional(),
   version: versionSchema.optional(),
   error: errorInfoSchema.optional(),
+  drift: driftAlarmSchema.optional(),
 });
 
 export const eventsMessageSchema = z.object({
@@ -126,10 +139,18 @@ export const inferenceWindowSchema = z.object({
   latencyMs: latencySummarySchema,
 });
 
+/** A drift sketch for one window (see drift/sketch.ts), as a telemetry record. */
+export const driftWindowSchema = driftSketchBodySchema.extend({
+  seq: z.int().nonnegative(),
+  kind: z.literal('drift'),
+});
+
+export const telemetryRecordSchema = z.discriminatedUnion('kind', [inferenceWindowSchema, driftWindowSchema]);
+
 export const telemetryMessageSchema = z.object({
   ...messageBase,
   type: z.literal('telemetry'),
-  records: z.array(inferenceWindowSchema).min(1).max(256),
+  records: z.array(telemetryRecordSchema).min(1).max(256),
 });
 
 export type DesiredMessage = z.infer<typeof desiredMessageSchema>;
@@ -144,4 +165,7 @@ export type EventRecord = z.infer<typeof eventRecordSchema>;
 export type EventsMessage = z.infer<typeof eventsMessageSchema>;
 export type LatencySummary = z.infer<typeof latencySummarySchema>;
 export type InferenceWindow = z.infer<typeof inferenceWindowSchema>;
+export type DriftWindow = z.infer<typeof driftWindowSchema>;
+export type TelemetryRecord = z.infer<typeof telemetryRecordSchema>;
+export type DriftAlarm = z.infer<typeof driftAlarmSchema>;
 export type TelemetryMessage = z.infer<typeof telemetryMessageSchema>;

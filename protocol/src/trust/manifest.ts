@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { chunkCount } from '../chunking.js';
+import { referenceProfileSchema } from '../drift/profile.js';
 import { modelLineSchema, sha256HexSchema, timestampMsSchema, versionSchema } from '../messages/primitives.js';
 import type { TrustedRoot } from './root.js';
 import { assertNotExpired, type SignedDocument, verifyDocument } from './signed-document.js';
@@ -56,6 +57,8 @@ export const manifestBodySchema = z
       /** Set on a rollback: this version re-publishes the content of that older version. */
       contentOf: versionSchema.nullable(),
     }),
+    /** Reference data profile for drift detection; absent when the version was registered without one. */
+    profile: referenceProfileSchema.optional(),
     createdAt: timestampMsSchema,
     expiresAt: timestampMsSchema,
   })

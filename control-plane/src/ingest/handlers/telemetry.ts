@@ -11,6 +11,7 @@ export const telemetryHandler = defineHandler({
   schema: telemetryMessageSchema,
   async handle(context, deviceId, message) {
     for (const w of message.records) {
+      if (w.kind !== 'inference') continue; // drift windows: see the drift ingest (issue 5, in progress)
       context.db
         .insert(telemetryWindows)
         .values({
