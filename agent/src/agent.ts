@@ -24,6 +24,7 @@ import { createSession } from './connection/session.js';
 import type { ConnectionState } from './connection/state.js';
 import { tcpTransport } from './connection/transport.js';
 import { createDesiredHandler } from './desired/desired-handler.js';
+import { createDriftMonitor, type DriftAlarmNotice } from './drift/drift-monitor.js';
 import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
 import { createFetcher } from './fetch/fetcher.js';
 import { createInferenceService, type Prediction, type TensorPrediction } from './inference/inference-service.js';
@@ -44,6 +45,7 @@ export const AGENT_VERSION: string = (
 
 export interface AgentEvents extends OutcomeEvents {
   state: [ConnectionState];
+  'drift-alarm': [DriftAlarmNotice];
 }
 
 export interface AgentStats {
@@ -52,6 +54,8 @@ export interface AgentStats {
   readonly inferences: number;
   readonly authFailures: number;
   readonly rejectedChunks: number;
+  /** Drift alarms raised by the change detectors since start. */
+  readonly driftAlarms: number;
 }
 
 export interface Agent {
@@ -62,10 +66,12 @@ export interface Agent {
   predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
   /** Typed fast path: a Float32Array [rows, features] in, the output tensor out (no conversions). */
   predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;
+  /** Label feedback for the 'error' drift signal: class predicted per row and true label per row. */
+  feedback(line: string, body: { predicted: readonly number[]; labels: readonly number[] }): { accepted: number };
   installed(): Array<{ line: string; version: number; digest: string }>;
   stats(): AgentStats;
   readonly events: EventEmitter<AgentEvents>;
-  /** Closes the open latency windows now and tries to publish the outbox. */
+  /** Closes the open latency and drift windows now and tries to publish the outbox. */
   flushTelemetry(): Promise<void>;
   /** Resolves when no install is running or queued. */
   whenIdle(): Promise<void>;
@@ -92,31 +98,38 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const log = logger.child({ deviceId });
   const events = new EventEmitter<AgentEvents>();
   let inferences = 0;
+  let driftAlarms = 0;
 
   const trust = await openTrustState({ path: join(stateDir, 'trust.json') });
   const telemetry = createAgentTelemetry({ stateDir, clock, logger: log, settings: settings.telemetry });
+  // Its callbacks use the publisher, which exists before any prediction can run (the HTTP API starts later).
+  const drift = createDriftMonitor({
+    clock,
+    logger: log,
+    settings: settings.drift,
+    activeVersion: (line) => service.active().find((a) => a.line === line)?.version,
+    onSketch(record) {
+      telemetry.appendTelemetry(record);
+      publisher.kick();
+    },
+    onAlarm(alarm) {
+      driftAlarms++;
+      log.warn({ line: alarm.line, version: alarm.version, drift: alarm.drift }, 'drift alarm');
+      recordEvent({ kind: 'drift-alarm', line: alarm.line, version: alarm.version, drift: alarm.drift });
+      events.emit('drift-alarm', alarm);
+    },
+  });
   const service = createInferenceService({
     clock,
     onLatency: (sample) => {
       inferences++;
       telemetry.windows.record(sample);
     },
+    onResult: (result) => drift.observe(result),
   });
   const runtime = createOnnxRuntime();
   const slots = createSlotStore({ root: join(stateDir, 'slots') });
   await activateInstalled({ slots, runtime, service, root, logger: log });
-
-  let http: LocalHttpApi | null = null;
-  const connectionState = () => session.state;
-  if (options.httpApi !== undefined && options.httpApi !== false) {
-    http = await createLocalHttpApi({
-      service,
-      logger: log,
-      host: options.httpApi.host ?? DEFAULTS.cliHttpApi.host,
-      port: options.httpApi.port ?? 0,
-      status: () => ({ deviceId, connection: connectionState(), installed: service.active() }),
-    });
-  }
 
   const session = createSession({
     transport: options.transport ?? tcpTransport(options.mqttUrl ?? credentials.mqtt.url),
@@ -128,6 +141,18 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     logger: log,
   });
   const publisher = telemetry.startPublisher((kind, payload) => session.publish(kind, payload));
+  let http: LocalHttpApi | null = null;
+  const connectionState = () => session.state;
+  if (options.httpApi !== undefined && options.httpApi !== false) {
+    http = await createLocalHttpApi({
+      service,
+      logger: log,
+      host: options.httpApi.host ?? DEFAULTS.cliHttpApi.host,
+      port: options.httpApi.port ?? 0,
+      status: () => ({ deviceId, connection: connectionState(), installed: service.active() }),
+      feedback: (line, body) => drift.feedback(line, body),
+    });
+  }
 
   function recordEvent(event: EventInput): void {
     telemetry.appendEvent(event);
@@ -236,6 +261,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     httpUrl: http?.url ?? null,
     predict: (line, rows) => service.predict(line, rows),
     predictTensor: (line, input) => service.predictTensor(line, input),
+    feedback: (line, body) => drift.feedback(line, body),
     installed: () => service.active().map(({ line, version, digest }) => ({ line, version, digest })),
     stats: () => ({
       rejections: outcomes.rejections(),
@@ -243,16 +269,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       inferences,
       authFailures: session.authFailures,
       rejectedChunks: fetcher.rejectedChunks,
+      driftAlarms,
     }),
     events,
     async flushTelemetry() {
       telemetry.windows.flush();
+      drift.flush();
       if (session.state === 'online') await publisher.drain();
     },
     whenIdle: () => installer.idle(),
     close() {
       closing ??= (async () => {
         telemetry.windows.close();
+        drift.close();
         reporter.close();
         await installer.close();
         if (session.state === 'online') await publisher.drain().catch(() => undefined);

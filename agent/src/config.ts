@@ -15,6 +15,15 @@ export const DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initialMs: 500, maxMs: 30_000 }),
   fetch: Object.freeze({ windowChunks: 8, chunkTimeoutMs: 5000, maxChunkRetries: 3, maxStalledWindows: 20 }),
   telemetry: Object.freeze({ windowMs: 60_000, batchSize: 100, flushIntervalMs: 5000, maxQueueRows: 10_000 }),
+  /** On-device drift (issue 5); detector defaults are River's (`river.drift.ADWIN`, `PageHinkley`). */
+  drift: Object.freeze({
+    windowMs: 60_000,
+    /** Also close a window after this many rows; 0 = by time only. */
+    windowRows: 0,
+    signal: 'confidence' as DriftSignal,
+    adwin: Object.freeze({ delta: 0.002 }),
+    pageHinkley: Object.freeze({ delta: 0.005, lambda: 50, alpha: 1 - 0.0001, minInstances: 30 }),
+  }),
   /** Fetch progress is reported (retained) at most this often. */
   reportIntervalMs: 1000,
   keepaliveSec: 30,
@@ -40,6 +49,21 @@ export interface TelemetryOptions {
   readonly maxQueueRows: number;
 }
 
+/** What the change detectors watch: the max class probability of each prediction, or fed-back errors. */
+export type DriftSignal = 'confidence' | 'error';
+export interface DriftOptions {
+  readonly windowMs: number;
+  readonly windowRows: number;
+  readonly signal: DriftSignal;
+  readonly adwin: { readonly delta: number };
+  readonly pageHinkley: {
+    readonly delta: number;
+    readonly lambda: number;
+    readonly alpha: number;
+    readonly minInstances: number;
+  };
+}
+
 /** Optional tuning fields; `undefined` means "use the default" (what a parsed config file yields). */
 export type Tuning<T> = { readonly [K in keyof T]?: T[K] | undefined };
 
@@ -62,12 +86,19 @@ export interface AgentOptions {
   readonly backoff?: Tuning<BackoffOptions> | undefined;
   readonly fetch?: Tuning<FetchOptions> | undefined;
   readonly telemetry?: Tuning<TelemetryOptions> | undefined;
+  readonly drift?: DriftTuning | undefined;
   readonly reportIntervalMs?: number | undefined;
   /** Injectable randomness for backoff jitter (tests). */
   readonly random?: () => number;
 }
 
+export type DriftTuning = Tuning<Omit<DriftOptions, 'adwin' | 'pageHinkley'>> & {
+  readonly adwin?: Tuning<DriftOptions['adwin']> | undefined;
+  readonly pageHinkley?: Tuning<DriftOptions['pageHinkley']> | undefined;
+};
+
 const positiveInt = z.int().positive();
+const probability = z.number().gt(0).lt(1);
 const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex chars (a 32-byte ed25519 public key)');
 
 export const configFileSchema = z.strictObject({
@@ -102,6 +133,22 @@ export const configFileSchema = z.strictObject({
       batchSize: z.int().min(1).max(256).optional(),
       flushIntervalMs: positiveInt.optional(),
       maxQueueRows: positiveInt.optional(),
+    })
+    .optional(),
+  drift: z
+    .strictObject({
+      windowMs: positiveInt.optional(),
+      windowRows: z.int().min(0).optional(),
+      signal: z.enum(['confidence', 'error']).optional(),
+      adwin: z.strictObject({ delta: probability.optional() }).optional(),
+      pageHinkley: z
+        .strictObject({
+          delta: z.number().min(0).optional(),
+          lambda: z.number().positive().optional(),
+          alpha: z.number().gt(0).max(1).optional(),
+          minInstances: positiveInt.optional(),
+        })
+        .optional(),
     })
     .optional(),
   reportIntervalMs: positiveInt.optional(),
@@ -144,6 +191,7 @@ export interface ResolvedSettings {
   readonly backoff: BackoffOptions;
   readonly fetch: FetchOptions;
   readonly telemetry: TelemetryOptions;
+  readonly drift: DriftOptions;
   readonly reportIntervalMs: number;
 }
 
@@ -161,6 +209,20 @@ export function resolveSettings(options: AgentOptions): ResolvedSettings {
     backoff: merge<BackoffOptions>(DEFAULTS.backoff, options.backoff),
     fetch: merge<FetchOptions>(DEFAULTS.fetch, options.fetch),
     telemetry: merge<TelemetryOptions>(DEFAULTS.telemetry, options.telemetry),
+    drift: resolveDrift(options.drift),
     reportIntervalMs: options.reportIntervalMs ?? DEFAULTS.reportIntervalMs,
+  };
+}
+
+function resolveDrift(tuning: DriftTuning | undefined): DriftOptions {
+  const { adwin, pageHinkley, ...top } = tuning ?? {};
+  const defaults = DEFAULTS.drift;
+  return {
+    ...merge<Omit<DriftOptions, 'adwin' | 'pageHinkley'>>(
+      { windowMs: defaults.windowMs, windowRows: defaults.windowRows, signal: defaults.signal },
+      top,
+    ),
+    adwin: merge<DriftOptions['adwin']>(defaults.adwin, adwin),
+    pageHinkley: merge<DriftOptions['pageHinkley']>(defaults.pageHinkley, pageHinkley),
   };
 }

@@ -18,6 +18,19 @@ export {
 export { type Backoff, createBackoff } from './connection/backoff.js';
 export type { ConnectionState } from './connection/state.js';
 export { type Transport, tcpTransport } from './connection/transport.js';
+export {
+  ADWIN_DEFAULTS,
+  type Adwin,
+  type AdwinOptions,
+  createAdwin,
+} from './drift/adwin.js';
+export {
+  createPageHinkley,
+  PAGE_HINKLEY_DEFAULTS,
+  type PageHinkley,
+  type PageHinkleyMode,
+  type PageHinkleyOptions,
+} from './drift/page-hinkley.js';
 export { AgentError } from './errors.js';
 export type { Prediction, TensorPrediction } from './inference/inference-service.js';
 export type { LoadedModel, Runtime, TensorData } from './runtime/runtime.js';

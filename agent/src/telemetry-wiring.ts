@@ -1,6 +1,6 @@
 /**
  * Connects the telemetry parts for one agent: latency samples → per-window summaries → the SQLite outbox
- * ('telemetry'), agent events → the outbox ('events'), and the publisher that drains it over MQTT while
+ * ('telemetry', as are drift windows), agent events → the outbox ('events'), and the publisher that drains it over MQTT while
  * online. Kept apart from agent.ts so the composition root stays readable.
  */
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ export type EventInput = Omit<EventRecord, 'seq' | 'at'>;
 export interface AgentTelemetry {
   readonly windows: LatencyWindows;
   appendEvent(event: EventInput): void;
+  /** Queues a telemetry record other than a latency window (a drift sketch); the outbox assigns its seq. */
+  appendTelemetry(record: object): void;
   startPublisher(publish: (kind: OutboxKind, payload: Uint8Array) => Promise<void>): OutboxPublisher;
   outboxStats(): { pending: number; dropped: number };
   close(): void;
@@ -41,6 +43,9 @@ export function createAgentTelemetry(options: {
     windows,
     appendEvent(event) {
       outbox.append('events', { ...event, at: clock.now() });
+    },
+    appendTelemetry(record) {
+      outbox.append('telemetry', record);
     },
     startPublisher: (publish) =>
       createOutboxPublisher({

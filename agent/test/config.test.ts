@@ -45,4 +45,21 @@ describe('agent config file', () => {
     expect(settings.backoff).toEqual({ initialMs: 500, maxMs: 30_000 });
     expect(settings.telemetry.maxQueueRows).toBe(10_000);
   });
+
+  it("defaults drift to River's detector parameters and merges nested drift tuning", () => {
+    const base = { stateDir: '/s', rootPublicKeys: [KEY] };
+    expect(resolveSettings(base).drift).toEqual({
+      windowMs: 60_000,
+      windowRows: 0,
+      signal: 'confidence',
+      adwin: { delta: 0.002 },
+      pageHinkley: { delta: 0.005, lambda: 50, alpha: 0.9999, minInstances: 30 },
+    });
+    const file = parseConfig({ ...base, drift: { signal: 'error', pageHinkley: { lambda: 25 } } }, '/');
+    const drift = resolveSettings({ ...base, drift: file.drift }).drift;
+    expect(drift.signal).toBe('error');
+    expect(drift.pageHinkley).toEqual({ ...DEFAULTS.drift.pageHinkley, lambda: 25 });
+    expect(() => parseConfig({ ...base, drift: { adwin: { delta: 2 } } }, '/')).toThrow(/drift\.adwin\.delta/);
+    expect(() => parseConfig({ ...base, drift: { signal: 'latency' } }, '/')).toThrow(/drift\.signal/);
+  });
 });

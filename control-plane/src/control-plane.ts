@@ -1,7 +1,7 @@
 /**
  * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
- * the desired-state refresher and the HTTP server, and wires the services together. Defaults live in one
- * frozen DEFAULTS object. `close()` tears everything down in reverse order of start.
+ * the desired-state refresher, the drift judge timer and the HTTP server, and wires the services together.
+ * Defaults live in one frozen DEFAULTS object. `close()` tears everything down in reverse order of start.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,10 @@ import { createDesiredState } from './desired/desired-state.js';
 import { createDeviceHistory } from './devices/device-history.js';
 import { createDeviceRegistry } from './devices/device-registry.js';
 import { createEnrolment } from './devices/enrolment.js';
+import { createDriftStore } from './drift/drift-store.js';
+import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
+import { startDriftJudgeTimer } from './drift/judge-timer.js';
+import { type DriftConfig, resolveDriftConfig } from './drift/thresholds.js';
 import { createApp } from './http/create-app.js';
 import type { HttpEnv } from './http/http-env.js';
 import { startIngest } from './ingest/dispatcher.js';
@@ -60,6 +64,11 @@ export interface ControlPlaneOptions {
   readonly maxBundleBytes?: number;
   /** Bundle storage; default files under `${dataDir}/blobs`. */
   readonly blobStore?: BlobStore;
+  /**
+   * Fleet drift thresholds, cohort window, minimum rows, grace before a window is judged and judge interval
+   * (defaults: drift/thresholds.ts DRIFT_DEFAULTS).
+   */
+  readonly drift?: Partial<DriftConfig>;
 }
 
 export interface ControlPlane {
@@ -76,6 +85,8 @@ export interface ControlPlane {
     start(): Promise<void>;
   };
   readonly metrics: { snapshot(): MetricsSnapshot };
+  /** Cohort drift for rollout gates and the FL coordinator; 'alert' fires when a cohort window alerts. */
+  readonly drift: DriftApi;
   /** Resolves once every MQTT message received so far has been processed. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -133,10 +144,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
   });
   const rollouts = createRolloutService({ db, devices, registry, desired, now, logger });
-  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, metrics, logger, now });
+  const driftConfig = resolveDriftConfig(options.drift);
+  const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });
+  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, drift, metrics, logger, now });
   await desired.refreshDue();
   await desired.republishAll();
   const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });
+  const driftJudge = startDriftJudgeTimer({ clock, drift, judgeIntervalMs: driftConfig.judgeIntervalMs, logger });
 
   const mqttUrl = `mqtt://${config.host}:${broker.port}`;
   const app = createApp({
@@ -150,6 +164,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       registry,
       desired,
       rollouts,
+      drift,
       rootDocument,
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
@@ -173,10 +188,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     adminToken,
     broker: { publish: broker.publish, stop: broker.stop, start: broker.start },
     metrics: { snapshot: () => metrics.snapshot() },
+    drift: { evaluate: drift.evaluate, on: drift.on, off: drift.off },
     drain: () => ingest.drain(),
     close() {
       closing ??= (async () => {
         refresher.stop();
+        driftJudge.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           if ('closeAllConnections' in server) server.closeAllConnections();

@@ -19,7 +19,12 @@ export interface Fleet {
   readonly api: ApiClient;
   readonly agents: Agent[];
   /** Enrols and starts one more agent in `group`; its state lives in `${dir}/agent-<n>`. */
-  addAgent(options?: { group?: string; stateDir?: string; overrides?: Partial<AgentOptions> }): Promise<Agent>;
+  addAgent(options?: {
+    group?: string;
+    tags?: string[];
+    stateDir?: string;
+    overrides?: Partial<AgentOptions>;
+  }): Promise<Agent>;
   /** The options an agent would be created with (for restarting one on the same state dir). */
   agentOptions(stateDir: string, overrides?: Partial<AgentOptions>): AgentOptions;
   close(): Promise<void>;
@@ -59,9 +64,9 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     api,
     agents,
     agentOptions,
-    async addAgent({ group = defaultGroup, stateDir, overrides } = {}) {
+    async addAgent({ group = defaultGroup, tags = [], stateDir, overrides } = {}) {
       const token = expectStatus(
-        await api.post<{ token: string }>('/v1/enrolment-tokens', { group }),
+        await api.post<{ token: string }>('/v1/enrolment-tokens', { group, tags }),
         201,
         'create enrolment token',
       ).token;
@@ -89,6 +94,8 @@ export interface RegisterModelOptions {
   readonly quantization?: 'none' | 'int8';
   readonly chunkBytes?: number;
   readonly atol?: number;
+  /** Reference dataset for the drift profile (multipart part `reference`). */
+  readonly reference?: { rows: number[][]; featureNames?: string[]; categorical?: number[] };
 }
 
 export interface RegisteredModel {
@@ -99,10 +106,11 @@ export interface RegisteredModel {
 }
 
 export async function registerModel(api: ApiClient, options: RegisterModelOptions): Promise<RegisteredModel> {
-  const { line, model, ...metadata } = options;
+  const { line, model, reference, ...metadata } = options;
   const form = new FormData();
   form.set('model', new Blob([model], { type: 'application/octet-stream' }), `${line}.onnx`);
   form.set('metadata', JSON.stringify(metadata));
+  if (reference !== undefined) form.set('reference', JSON.stringify(reference));
   return expectStatus(await api.postForm<RegisteredModel>(`/v1/models/${line}/versions`, form), 201, 'register model');
 }
 

@@ -52,6 +52,15 @@ export interface TensorPrediction {
   readonly latencyMs: number;
 }
 
+/** A successful run, handed to `onResult` (the drift monitor) with the tensors the model saw and produced. */
+export interface InferenceResult {
+  readonly line: string;
+  readonly version: number;
+  readonly manifest: ManifestBody;
+  readonly input: TensorData;
+  readonly output: TensorData;
+}
+
 export interface InferenceService {
   /** Makes `entry` answer for `line`; returns the entry it replaced so the caller can `retire()` it. */
   activate(line: string, entry: ModelEntry): ActiveModel | undefined;
@@ -70,6 +79,11 @@ export interface InferenceService {
 export interface InferenceServiceOptions {
   readonly clock: Clock;
   readonly onLatency?: (sample: LatencySample) => void;
+  /**
+   * Called after each successful run of a model whose manifest carries a drift profile (never for the
+   * others, so models without a profile pay nothing). Must not throw; it runs on the prediction's path.
+   */
+  readonly onResult?: (result: InferenceResult) => void;
   readonly maxRows?: number;
 }
 
@@ -77,6 +91,8 @@ interface Slot {
   readonly entry: ActiveModel;
   /** Input feature count from manifest inputs[0] = [N, F]; undefined when F is dynamic. */
   readonly features: number | undefined;
+  /** The manifest has a drift profile and someone listens: results go to `onResult`. */
+  readonly observed: boolean;
   inFlight: number;
   idleWaiters: Array<() => void>;
   retired: Promise<void> | undefined;
@@ -109,6 +125,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         },
       },
       features: last !== undefined && last > 0 ? last : undefined,
+      observed: options.onResult !== undefined && entry.manifest.profile !== undefined,
       inFlight: 0,
       idleWaiters: [],
       retired: undefined,
@@ -150,6 +167,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       }
       ok = true;
       options.onLatency?.({ line, version, latencyMs, ok });
+      if (slot.observed) options.onResult?.({ line, version, manifest: slot.entry.manifest, input, output });
       return { line, version, output, latencyMs };
     } finally {
       if (!ok) options.onLatency?.({ line, version, latencyMs: performance.now() - started, ok });

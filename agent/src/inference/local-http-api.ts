@@ -1,7 +1,8 @@
 /**
  * The local inference HTTP API (DESIGN.md §4 Inference) for applications on the same device. Plain
  * node:http, no framework, because it runs on a Raspberry Pi. Binds to 127.0.0.1 by default: the device's
- * models are not offered to the network. Errors are `{ error: { code, message } }` with the status from
+ * models are not offered to the network. Besides predictions it takes label feedback for the drift monitor's
+ * 'error' signal (202: the labels are queued for the detectors, not a result). Errors are `{ error: { code, message } }` with the status from
  * protocol's error table; rejections are logged and counted by code.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,11 +20,13 @@ const DEFAULTS = Object.freeze({
 });
 
 const predictBodySchema = z.object({ inputs: z.array(z.array(z.number())) });
-const PREDICT_ROUTE = /^\/v1\/models\/([^/]+)\/predict$/;
+const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/(predict|feedback)$/;
 
 export interface LocalHttpApiOptions {
   readonly service: InferenceService;
   readonly status: () => unknown;
+  /** Label feedback for drift detection (`POST /v1/models/:line/feedback`); absent = no such route. */
+  readonly feedback?: (line: string, body: unknown) => { accepted: number };
   readonly logger: Logger;
   /** Defaults to 127.0.0.1; pass another address only on purpose. */
   readonly host?: string;
@@ -47,9 +50,15 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (req.method === 'GET' && path === '/v1/health') return sendJson(res, 200, options.status());
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: options.service.active() });
-    const match = req.method === 'POST' ? PREDICT_ROUTE.exec(path) : null;
-    if (match === null) throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
+    const match = req.method === 'POST' ? MODEL_ROUTE.exec(path) : null;
+    const { feedback } = options;
+    if (match === null || (match[2] === 'feedback' && feedback === undefined)) {
+      throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
+    }
     const line = decodeLine(match[1] as string);
+    if (match[2] === 'feedback' && feedback !== undefined) {
+      return sendJson(res, 202, feedback(line, parseJson(await readBody(req, maxBodyBytes))));
+    }
     const body = predictBodySchema.safeParse(parseJson(await readBody(req, maxBodyBytes)));
     if (!body.success) {
       const issue = body.error.issues[0];

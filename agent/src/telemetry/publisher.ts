@@ -10,8 +10,8 @@ import {
   encodeCbor,
   eventRecordSchema,
   eventsMessageSchema,
-  inferenceWindowSchema,
   telemetryMessageSchema,
+  telemetryRecordSchema,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
@@ -23,7 +23,7 @@ const DEFAULTS = Object.freeze({
   kickDelayMs: 0,
 });
 
-const RECORD_SCHEMAS = { events: eventRecordSchema, telemetry: inferenceWindowSchema } as const;
+const RECORD_SCHEMAS = { events: eventRecordSchema, telemetry: telemetryRecordSchema } as const;
 const MESSAGE_SCHEMAS = { events: eventsMessageSchema, telemetry: telemetryMessageSchema } as const;
 
 export interface OutboxPublisherOptions {

@@ -2,9 +2,11 @@
  * The control plane's SQLite schema (drizzle). One table per thing the control plane must remember across
  * restarts: devices and their credentials, enrolment and API tokens (hashes only), model versions with their
  * signed manifests, the signed desired document per device, the latest reported state, rollouts with their
- * per-device status, de-duplicated events and telemetry windows, and the append-only audit log.
+ * per-device status, de-duplicated events, telemetry and drift windows, fleet drift alerts, and the
+ * append-only audit log.
  * Migrations are generated from this file with drizzle-kit into ../../drizzle and committed.
  */
+import type { DriftAlarm, DriftSketch } from '@edgefleet/protocol';
 import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const devices = sqliteTable('devices', {
@@ -113,6 +115,8 @@ export const events = sqliteTable(
     line: text('line'),
     version: integer('version'),
     error: text('error', { mode: 'json' }).$type<{ code: string; message: string } | null>(),
+    /** A `drift-alarm` event's detector reading (protocol DriftAlarm). */
+    drift: text('drift', { mode: 'json' }).$type<DriftAlarm | null>(),
     receivedAt: integer('received_at').notNull(),
   },
   (t) => [uniqueIndex('events_device_seq').on(t.deviceId, t.seq)],
@@ -136,6 +140,45 @@ export const telemetryWindows = sqliteTable(
     receivedAt: integer('received_at').notNull(),
   },
   (t) => [uniqueIndex('telemetry_device_seq').on(t.deviceId, t.seq)],
+);
+
+export const driftWindows = sqliteTable(
+  'drift_windows',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
+    seq: integer('seq').notNull(),
+    line: text('line').notNull(),
+    version: integer('version').notNull(),
+    windowStartMs: integer('window_start_ms').notNull(),
+    windowEndMs: integer('window_end_ms').notNull(),
+    count: integer('count').notNull(),
+    /** The validated sketch body (protocol DriftSketch), without the record's seq/kind. */
+    sketch: text('sketch', { mode: 'json' }).$type<DriftSketch>().notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('drift_windows_device_seq').on(t.deviceId, t.seq),
+    index('drift_windows_model_start').on(t.line, t.version, t.windowStartMs),
+  ],
+);
+
+export const driftAlerts = sqliteTable(
+  'drift_alerts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    cohort: text('cohort').notNull(),
+    line: text('line').notNull(),
+    version: integer('version').notNull(),
+    windowStartMs: integer('window_start_ms').notNull(),
+    windowEndMs: integer('window_end_ms').notNull(),
+    /** The evaluated window (rows, devices, per-feature PSI/JS/KS, output drift) when the alert fired. */
+    numbers: text('numbers', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('drift_alerts_cohort_window').on(t.cohort, t.line, t.version, t.windowStartMs)],
 );
 
 export const auditLog = sqliteTable('audit_log', {

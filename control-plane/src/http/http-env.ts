@@ -10,6 +10,7 @@ import type { DesiredState } from '../desired/desired-state.js';
 import type { DeviceHistory } from '../devices/device-history.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { Enrolment } from '../devices/enrolment.js';
+import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 
@@ -33,6 +34,7 @@ export interface HttpServices {
   readonly registry: ModelRegistry;
   readonly desired: DesiredState;
   readonly rollouts: RolloutService;
+  readonly drift: FleetDrift;
   readonly rootDocument: SignedDocument;
   readonly maxBundleBytes: number;
   readonly enrolmentTokenTtlSec: number;

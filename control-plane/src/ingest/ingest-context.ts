@@ -10,6 +10,7 @@ import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { Db } from '../db/open-database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../registry/blob-store.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
@@ -21,6 +22,7 @@ export interface IngestContext {
   readonly devices: DeviceRegistry;
   readonly desired: DesiredState;
   readonly rollouts: RolloutService;
+  readonly drift: FleetDrift;
   readonly metrics: Metrics;
   readonly logger: Logger;
   now(): number;

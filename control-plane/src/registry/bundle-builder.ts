@@ -3,7 +3,8 @@
  * onnxruntime-node first: a file the control plane cannot load would fail on every device, so it is refused
  * here (MODEL_LOAD_FAILED). The tensor specs come from the model itself, and the self-test vectors are the
  * model's own outputs on the uploaded sample rows, each run as a [1, F] batch exactly as a device will run
- * it. The manifest is signed by the targets role.
+ * it. With reference rows, the drift reference profile is computed too (reference-profile.ts). The manifest
+ * is signed by the targets role.
  */
 import {
   type ChunkedBundle,
@@ -17,6 +18,7 @@ import {
 } from '@edgefleet/protocol';
 import * as ort from 'onnxruntime-node';
 import { ControlPlaneError } from '../errors.js';
+import { profileFromReference, type ReferenceInput } from './reference-profile.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -93,6 +95,7 @@ export async function buildBundle(options: {
   version: number;
   previousVersion: number | null;
   metadata: BundleMetadata;
+  reference?: ReferenceInput | undefined;
   targetsKeys: readonly SigningKey[];
   nowMs: number;
 }): Promise<BuiltBundle> {
@@ -109,6 +112,10 @@ export async function buildBundle(options: {
     const input = tensorSpecOf(inputMeta, 'input');
     const output = tensorSpecOf(outputMeta, 'output');
     const vectors = await selfTestVectors(session, input, output, metadata.sampleInputs);
+    const profile =
+      options.reference === undefined
+        ? undefined
+        : await profileFromReference({ session, input, output, reference: options.reference });
     const chunked = chunkBundle(options.bytes, metadata.chunkBytes);
     const manifest = manifestBodySchema.parse({
       _type: 'manifest',
@@ -128,6 +135,7 @@ export async function buildBundle(options: {
         source: 'upload',
         contentOf: null,
       },
+      ...(profile === undefined ? {} : { profile }),
       createdAt: options.nowMs,
       expiresAt: options.nowMs + Math.round(metadata.ttlDays * DAY_MS),
     } satisfies ManifestBody);

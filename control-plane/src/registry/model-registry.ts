@@ -19,6 +19,7 @@ import { modelVersions } from '../db/schema.js';
 import { ControlPlaneError } from '../errors.js';
 import type { BlobStore } from './blob-store.js';
 import { type BundleMetadata, buildBundle } from './bundle-builder.js';
+import type { ReferenceInput } from './reference-profile.js';
 
 export interface RegisteredVersion {
   readonly line: string;
@@ -37,6 +38,8 @@ export interface ModelRegistry {
     version: number | undefined;
     bytes: Uint8Array;
     metadata: BundleMetadata;
+    /** Reference rows for the drift profile (optional). */
+    reference?: ReferenceInput | undefined;
     description: string | undefined;
   }): Promise<RegisteredVersion>;
   listLines(): { line: string; latestVersion: number; versionCount: number }[];
@@ -76,7 +79,7 @@ export function createModelRegistry(options: {
       .get()?.v ?? null;
 
   return {
-    async register({ line, version, bytes, metadata, description }) {
+    async register({ line, version, bytes, metadata, reference, description }) {
       const latest = latestVersion(line);
       const next = version ?? (latest ?? 0) + 1;
       if (latest !== null && next <= latest) {
@@ -90,6 +93,7 @@ export function createModelRegistry(options: {
         version: next,
         previousVersion: latest,
         metadata,
+        reference,
         targetsKeys: options.targetsKeys,
         nowMs: options.now(),
       });

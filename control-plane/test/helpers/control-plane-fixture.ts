@@ -20,6 +20,7 @@ export interface Fixture {
   ): Promise<Response>;
   enrol(options?: {
     group?: string;
+    tags?: string[];
     deviceId?: string;
   }): Promise<{ deviceId: string; password: string; mqttUrl: string }>;
   registerIris(options?: { line?: string; version?: number; chunkBytes?: number; hidden?: number }): Promise<Response>;
@@ -53,8 +54,8 @@ export async function startFixture(
     cp,
     dataDir,
     request,
-    async enrol({ group = 'lab', deviceId } = {}) {
-      const minted = await request('POST', '/v1/enrolment-tokens', { json: { group } });
+    async enrol({ group = 'lab', tags, deviceId } = {}) {
+      const minted = await request('POST', '/v1/enrolment-tokens', { json: { group, ...(tags ? { tags } : {}) } });
       const { token } = (await minted.json()) as { token: string };
       const res = await request('POST', '/v1/enrol', {
         token: null,

@@ -1,7 +1,8 @@
 /**
  * Model registry routes. Registration is multipart/form-data: part `model` (the .onnx bytes) and part
- * `metadata` (a JSON string with the sample inputs the self-test vectors are computed from). Uploads over
- * the bundle limit are refused with 413 before being buffered further.
+ * `metadata` (a JSON string with the sample inputs the self-test vectors are computed from), and optionally
+ * part `reference` (JSON `{ rows, featureNames?, categorical?, topK? }`: the dataset the drift reference
+ * profile is computed from). Uploads over the bundle limit are refused with 413 before being buffered further.
  */
 import { DEFAULT_CHUNK_BYTES, encodeCbor, modelLineSchema, versionSchema } from '@edgefleet/protocol';
 import { Hono } from 'hono';
@@ -9,6 +10,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ControlPlaneError } from '../../errors.js';
 import type { RegisteredVersion } from '../../registry/model-registry.js';
+import { type ReferenceInput, referenceInputSchema } from '../../registry/reference-profile.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.js';
 
@@ -35,6 +37,19 @@ const versionParams = z.object({ line: modelLineSchema, version: z.coerce.number
 
 function summary(v: RegisteredVersion) {
   return { line: v.line, version: v.version, digest: v.digest, sizeBytes: v.sizeBytes, chunkCount: v.chunkCount };
+}
+
+/** The optional `reference` part; errors name the field (`reference.rows.3 ...`). */
+function parseReference(part: unknown): ReferenceInput | undefined {
+  if (part === undefined) return undefined;
+  if (typeof part !== 'string') throw new ControlPlaneError('BODY_INVALID', 'part `reference` must be a JSON string');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(part);
+  } catch (cause) {
+    throw new ControlPlaneError('BODY_INVALID', 'part `reference` is not valid JSON', { cause });
+  }
+  return parseWith(z.object({ reference: referenceInputSchema }), { reference: raw }).reference;
 }
 
 function tooLarge(limit: number): never {
@@ -72,11 +87,13 @@ export function createModelRoutes(services: HttpServices) {
           throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is not valid JSON', { cause });
         }
         const metadata = parseWith(metadataSchema, raw);
+        const reference = parseReference(form.reference);
         const registered = await services.registry.register({
           line,
           version: metadata.version,
           bytes: new Uint8Array(await model.arrayBuffer()),
           metadata,
+          reference,
           description: metadata.description,
         });
         c.set('auditTarget', `model:${line}@${registered.version}`);

@@ -22,6 +22,7 @@ export const eventsHandler = defineHandler({
           line: record.line ?? null,
           version: record.version ?? null,
           error: record.error ?? null,
+          drift: record.drift ?? null,
           receivedAt: context.now(),
         })
         .onConflictDoNothing()

@@ -1,17 +1,22 @@
 /**
- * `telemetry` (device → cp): inference windows (counts, errors, latency summary). Stored once per
- * (device, seq) so a redelivered batch never double-counts.
+ * `telemetry` (device → cp): inference windows (counts, errors, latency summary) and drift windows (see
+ * drift-windows.ts). Stored once per (device, seq) so a redelivered batch never double-counts.
  */
-import { telemetryMessageSchema } from '@edgefleet/protocol';
+import { type DriftWindow, telemetryMessageSchema } from '@edgefleet/protocol';
 import { telemetryWindows } from '../../db/schema.js';
 import { defineHandler } from '../ingest-context.js';
+import { storeDriftWindows } from './drift-windows.js';
 
 export const telemetryHandler = defineHandler({
   kind: 'telemetry',
   schema: telemetryMessageSchema,
   async handle(context, deviceId, message) {
+    const drift: DriftWindow[] = [];
     for (const w of message.records) {
-      if (w.kind !== 'inference') continue; // drift windows: see the drift ingest (issue 5, in progress)
+      if (w.kind === 'drift') {
+        drift.push(w);
+        continue;
+      }
       context.db
         .insert(telemetryWindows)
         .values({
@@ -29,6 +34,7 @@ export const telemetryHandler = defineHandler({
         .onConflictDoNothing()
         .run();
     }
+    storeDriftWindows(context, deviceId, drift);
     context.devices.touch(deviceId);
   },
 });
