@@ -9,24 +9,13 @@
 import { pathToFileURL } from 'node:url';
 import { mergeAndCompare } from '@edgefleet/control-plane';
 import { buildReferenceProfile, type DriftSketch, type ReferenceProfile, SketchAccumulator } from '@edgefleet/protocol';
-import { irisDataset } from '@edgefleet/test/models';
+import { irisDataset, mulberry32 } from '@edgefleet/test/models';
 import { summarize } from './stats.js';
 
 const SIZES = [1_000, 10_000] as const;
 const ROWS_PER_WINDOW = 20;
 /** Repetitions per size, interleaved candidate/baseline so machine noise lands on both alike. */
 const REPEATS = Number(process.env.BENCH_DRIFT_REPEATS ?? 15);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function irisProfile(): { profile: ReferenceProfile; rows: number[][]; outputs: number[][] } {
   const { features, labels } = irisDataset();

@@ -1,5 +1,5 @@
 import type { Agent } from '@edgefleet/agent';
-import { buildIrisModels, irisDataset } from '@edgefleet/test/models';
+import { buildIrisModels, irisDataset, mulberry32 } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 
@@ -7,25 +7,13 @@ const SITES = ['site-a', 'site-b', 'site-c', 'site-d'] as const;
 const DRIFTED = 'site-c';
 const ROWS_PER_DEVICE = 300;
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * Iris rows drawn with replacement and jittered by ±0.05 cm (the data's own measurement resolution is 0.1 cm),
  * so the 1,500-row reference and every device stream come from one distribution. Drifted devices see longer,
  * wider petals (+1.2 cm, +0.5 cm): the sensor drift a field fleet would actually have.
  */
 function irisStream(n: number, seed: number, drifted = false): number[][] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const rows = irisDataset().features;
   return Array.from({ length: n }, () => {
     const row = rows[Math.floor(random() * rows.length)]!.map((x) => x + (random() - 0.5) * 0.1);

@@ -1,15 +1,7 @@
-/** Seeded sample streams for the detector tests: mulberry32 (a public-domain 32-bit PRNG) and Box–Muller. */
+/** Seeded sample streams for the detector tests: mulberry32 (the fixtures' PRNG) and Box–Muller. */
+import { mulberry32 } from '@edgefleet/test/models';
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export const seededRandom = mulberry32;
 
 export function gaussian(random: () => number, mean: number, sd: number): number {
   const u = 1 - random();

@@ -10,6 +10,7 @@
  * rain indicator) min–max scaled to [0, 1] on the reference — the same range as the agent's confidence and
  * error signals.
  */
+import { mulberry32 } from '@edgefleet/test/models';
 import { seattleWeather, type WeatherDay } from './seattle-weather.js';
 
 export type StreamKind = 'none' | 'abrupt' | 'gradual' | 'variance' | 'categorical';
@@ -31,18 +32,6 @@ export interface StreamOptions {
   readonly seed: number;
 }
 
-/** mulberry32: a small seeded PRNG, so the same seed gives the same stream. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const WINTER = new Set([12, 1, 2]);
 const SUMMER = new Set([6, 7, 8]);
 const WIND = 3;
@@ -55,7 +44,7 @@ function pick(days: readonly WeatherDay[], random: () => number): number[] {
 }
 
 export function makeStream(kind: StreamKind, options: StreamOptions): LabelledStream {
-  const random = prng(options.seed);
+  const random = mulberry32(options.seed);
   const all = seattleWeather();
   const winter = all.filter((d) => WINTER.has(d.month));
   const summer = all.filter((d) => SUMMER.has(d.month));
