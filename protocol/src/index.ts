@@ -61,7 +61,13 @@ export {
   TOPIC_PREFIX,
   type TopicKind,
 } from './topics.js';
-export { type DesiredBody, desiredBodySchema, type VerifiedDesired, verifyDesired } from './trust/desired-state.js';
+export {
+  type DesiredBody,
+  desiredBodySchema,
+  type VerifiedDesired,
+  type VerifiedManifest,
+  verifyDesired,
+} from './trust/desired-state.js';
 export { generateSigningKey, keyIdOf, keyIdSchema, type SigningKey, seedOf } from './trust/keys.js';
 export {
   MAX_BUNDLE_BYTES,

@@ -159,4 +159,34 @@ describe('desired state', () => {
       ),
     ).toBe('SIGNATURE_INVALID');
   });
+
+  it('verifies a shadow challenger like the champion and refuses one of another line or with a bad signature', () => {
+    const keys = rootKeys();
+    const withShadow = (shadow: ReturnType<typeof signDocument>) =>
+      signDocument(
+        {
+          _type: 'desired',
+          deviceId: 'dev-1',
+          seq: 1,
+          issuedAt: NOW,
+          expiresAt: NOW + DAY_MS,
+          rolloutId: 'r1',
+          assignments: [{ line: 'iris', manifest: signDocument(manifestBody(), keys.targets), shadow }],
+        } satisfies DesiredBody,
+        keys.director,
+      );
+    const ok = verifyDesired(withShadow(signDocument(manifestBody({ version: 3 }), keys.targets)), trustedRoot(keys), {
+      deviceId: 'dev-1',
+      nowMs: NOW,
+    });
+    expect(ok.manifests.get('iris')?.shadow?.manifest.version).toBe(3);
+    const otherLine = withShadow(signDocument(manifestBody({ line: 'other', version: 3 }), keys.targets));
+    expect(codeOf(() => verifyDesired(otherLine, trustedRoot(keys), { deviceId: 'dev-1', nowMs: NOW }))).toBe(
+      'SCHEMA_INVALID',
+    );
+    const rogue = withShadow(signDocument(manifestBody({ version: 3 }), [key(9)]));
+    expect(codeOf(() => verifyDesired(rogue, trustedRoot(keys), { deviceId: 'dev-1', nowMs: NOW }))).toBe(
+      'KEY_UNKNOWN',
+    );
+  });
 });

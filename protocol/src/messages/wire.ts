@@ -52,8 +52,15 @@ export const reportedMessageSchema = z.object({
     arch: z.string().max(32),
     cpus: z.int().nonnegative(),
     memoryBytes: z.number().nonnegative(),
+    /** Operator-assigned hardware profile (e.g. "pi4-2gb"), a rollout selector. */
+    profile: z.string().max(64).optional(),
   }),
   runtimes: z.array(z.string().max(32)).max(8),
+  /** Challengers running in shadow (issue 4). */
+  shadows: z
+    .array(z.object({ line: modelLineSchema, version: versionSchema, digest: sha256HexSchema }))
+    .max(16)
+    .optional(),
 });
 
 export const fetchRequestSchema = z.object({
@@ -145,7 +152,33 @@ export const driftWindowSchema = driftSketchBodySchema.extend({
   kind: z.literal('drift'),
 });
 
-export const telemetryRecordSchema = z.discriminatedUnion('kind', [inferenceWindowSchema, driftWindowSchema]);
+/**
+ * A shadow run's window (issue 4): the challenger ran on the same inputs as the champion; `agreements`
+ * counts rows whose predicted class (argmax) matched; latencies are per call, both models measured alike.
+ */
+export const shadowWindowSchema = z
+  .object({
+    seq: z.int().nonnegative(),
+    kind: z.literal('shadow'),
+    line: modelLineSchema,
+    championVersion: versionSchema,
+    challengerVersion: versionSchema,
+    windowStartMs: timestampMsSchema,
+    windowEndMs: timestampMsSchema,
+    /** Rows both models answered. */
+    rows: z.int().nonnegative(),
+    agreements: z.int().nonnegative(),
+    /** Challenger runs that threw. */
+    challengerErrors: z.int().nonnegative(),
+    latencyMs: z.object({ champion: latencySummarySchema, challenger: latencySummarySchema }),
+  })
+  .refine((w) => w.agreements <= w.rows, { message: 'more agreements than rows', path: ['agreements'] });
+
+export const telemetryRecordSchema = z.discriminatedUnion('kind', [
+  inferenceWindowSchema,
+  driftWindowSchema,
+  shadowWindowSchema,
+]);
 
 export const telemetryMessageSchema = z.object({
   ...messageBase,
@@ -167,5 +200,6 @@ export type LatencySummary = z.infer<typeof latencySummarySchema>;
 export type InferenceWindow = z.infer<typeof inferenceWindowSchema>;
 export type DriftWindow = z.infer<typeof driftWindowSchema>;
 export type TelemetryRecord = z.infer<typeof telemetryRecordSchema>;
+export type ShadowWindow = z.infer<typeof shadowWindowSchema>;
 export type DriftAlarm = z.infer<typeof driftAlarmSchema>;
 export type TelemetryMessage = z.infer<typeof telemetryMessageSchema>;

@@ -18,7 +18,16 @@ export const desiredBodySchema = z
     issuedAt: timestampMsSchema,
     expiresAt: timestampMsSchema,
     rolloutId: z.string().max(64).nullable(),
-    assignments: z.array(z.object({ line: modelLineSchema, manifest: signedDocumentSchema })).max(16),
+    assignments: z
+      .array(
+        z.object({
+          line: modelLineSchema,
+          manifest: signedDocumentSchema,
+          /** A challenger to run in shadow beside `manifest` (issue 4): same inputs, only the champion answers. */
+          shadow: signedDocumentSchema.optional(),
+        }),
+      )
+      .max(16),
   })
   .refine((d) => new Set(d.assignments.map((a) => a.line)).size === d.assignments.length, {
     message: 'a model line is assigned twice',
@@ -27,9 +36,25 @@ export const desiredBodySchema = z
 
 export type DesiredBody = z.infer<typeof desiredBodySchema>;
 
+export interface VerifiedManifest {
+  readonly manifest: ManifestBody;
+  readonly doc: SignedDocument;
+}
+
 export interface VerifiedDesired {
   readonly body: DesiredBody;
-  readonly manifests: ReadonlyMap<string, { manifest: ManifestBody; doc: SignedDocument }>;
+  readonly manifests: ReadonlyMap<string, VerifiedManifest & { readonly shadow?: VerifiedManifest }>;
+}
+
+function verifyForSlot(doc: SignedDocument, slot: string, root: TrustedRoot, nowMs: number): VerifiedManifest {
+  const manifest = verifyManifest(doc, root, nowMs);
+  if (manifest.line !== slot) {
+    // Mix-and-match: a valid manifest of another line slotted under this one.
+    throw new ProtocolError('SCHEMA_INVALID', `slot ${slot} carries a manifest of ${manifest.line}`, {
+      details: { slot, line: manifest.line },
+    });
+  }
+  return { manifest, doc };
 }
 
 /** Verifies a desired document for this device: director signature, expiry, addressee, and every manifest. */
@@ -45,16 +70,14 @@ export function verifyDesired(
     });
   }
   assertNotExpired('desired state', body.expiresAt, options.nowMs);
-  const manifests = new Map<string, { manifest: ManifestBody; doc: SignedDocument }>();
+  const manifests = new Map<string, VerifiedManifest & { shadow?: VerifiedManifest }>();
   for (const assignment of body.assignments) {
-    const manifest = verifyManifest(assignment.manifest, root, options.nowMs);
-    if (manifest.line !== assignment.line) {
-      // Mix-and-match: a valid manifest of another line slotted under this one.
-      throw new ProtocolError('SCHEMA_INVALID', `slot ${assignment.line} carries a manifest of ${manifest.line}`, {
-        details: { slot: assignment.line, line: manifest.line },
-      });
-    }
-    manifests.set(assignment.line, { manifest, doc: assignment.manifest });
+    const champion = verifyForSlot(assignment.manifest, assignment.line, root, options.nowMs);
+    const shadow =
+      assignment.shadow === undefined
+        ? undefined
+        : verifyForSlot(assignment.shadow, assignment.line, root, options.nowMs);
+    manifests.set(assignment.line, shadow === undefined ? champion : { ...champion, shadow });
   }
   return { body, manifests };
 }

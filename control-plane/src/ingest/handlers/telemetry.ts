@@ -17,6 +17,7 @@ export const telemetryHandler = defineHandler({
         drift.push(w);
         continue;
       }
+      if (w.kind === 'shadow') continue; // shadow windows: rollout gates (issue 4, in progress)
       context.db
         .insert(telemetryWindows)
         .values({
