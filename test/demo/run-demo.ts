@@ -2,21 +2,26 @@
  * `pnpm demo`: the walking skeleton on one machine, no external services. Starts a control plane
  * (embedded MQTT broker, SQLite under .data/demo), enrols three agents, registers an iris classifier
  * (fp32, then an int8-quantized v2), rolls each out over MQTT, sends the iris test set to every agent's
- * local HTTP API, and prints what happened as the control plane saw it. Exits 0 when all went well.
+ * local HTTP API, and prints what happened as the control plane saw it. Then it registers v3 with a reference
+ * dataset (a drift profile), feeds one site's agent drifted sensor data, and shows which cohort the control
+ * plane flags. Exits 0 when all went well.
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildIrisModels } from '@edgefleet/test/models';
-import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 
 process.env.EDGEFLEET_LOG_LEVEL ??= 'silent';
-const AGENTS = 3;
+const SITES = ['site-a', 'site-b', 'site-c'] as const;
+const AGENTS = SITES.length;
+const DRIFTED_SITE = 'site-c';
+const STEPS = 7;
 const dataDir = resolve(process.cwd(), '..', '.data', 'demo');
 let stepNo = 0;
 
 async function step<T>(title: string, fn: () => Promise<T>, done: (value: T) => string): Promise<T> {
   stepNo++;
-  process.stdout.write(`[${stepNo}/6] ${title} … `);
+  process.stdout.write(`[${stepNo}/${STEPS}] ${title} … `);
   const started = performance.now();
   const value = await fn();
   console.log(`${done(value)} (${Math.round(performance.now() - started)} ms)`);
@@ -51,7 +56,13 @@ async function main(): Promise<void> {
   const fleet = await step(
     'starting the control plane and enrolling 3 agents',
     async () => {
-      const f = await startFleet({ dir: dataDir, agents: AGENTS, agent: { httpApi: { port: 0 } } });
+      // Short drift windows so the demo sees a verdict in seconds (defaults: 60 s windows, 15 s grace).
+      const f = await startFleet({
+        dir: dataDir,
+        agent: { httpApi: { port: 0 } },
+        controlPlane: { drift: { windowMs: 1000, graceMs: 300, judgeIntervalMs: 100 } },
+      });
+      for (const site of SITES) await f.addAgent({ tags: [site] });
       return f;
     },
     (f) => `HTTP ${f.cp.httpUrl}, MQTT ${f.cp.mqttUrl}, devices ${f.agents.map((a) => a.deviceId).join(', ')}`,
@@ -135,9 +146,45 @@ async function main(): Promise<void> {
         `${agent.deviceId.padEnd(18)}${installed.padEnd(12)}${String(count).padEnd(13)}${(s.correct / s.count).toFixed(3).padEnd(10)}${p95.toFixed(3)} ms`,
       );
     }
+    await driftStep(fleet, iris);
     console.log(`\nState (SQLite, keys, agent slots) left in ${join(dataDir)} for inspection.`);
   } finally {
     await fleet.close();
+  }
+}
+
+async function driftStep(fleet: Fleet, iris: ReturnType<typeof buildIrisModels>): Promise<void> {
+  const v3 = await step(
+    `registering iris v3 with a reference dataset (drift profile), rolling it out, feeding ${DRIFTED_SITE} drifted sensor data`,
+    async () => {
+      const m = await registerModel(fleet.api, {
+        line: 'iris',
+        model: iris.fp32,
+        sampleInputs: iris.meta.sampleInputs,
+        reference: { rows: irisStream({ rows: 1500, seed: 1 }), featureNames: iris.meta.featureNames },
+      });
+      await rollout(fleet, m.version);
+      for (const [i, agent] of fleet.agents.entries()) {
+        const drifted = SITES[i] === DRIFTED_SITE;
+        await agent.predict('iris', irisStream({ rows: 300, seed: 10 + i, drifted }));
+        await agent.flushTelemetry();
+      }
+      await waitFor(async () => (await fleet.api.get('/v1/drift/alerts?line=iris')).body.alerts.length > 0, {
+        what: 'the drift verdict',
+        timeoutMs: 15_000,
+      });
+      return m;
+    },
+    (m) => `v${m.version}: 300 rows per device, petals +1.2 cm on ${DRIFTED_SITE}`,
+  );
+  console.log('\nFleet drift per cohort (control plane, PSI of petal length vs the reference profile):\n');
+  for (const cohort of [...SITES.map((s) => `tag:${s}`), 'all']) {
+    const r = (await fleet.api.get(`/v1/drift/iris/${v3.version}?cohort=${cohort}`)).body;
+    const w = r.windows[0];
+    const petal = w?.features.find((f: { name: string }) => f.name === iris.meta.featureNames[2]);
+    console.log(
+      `${cohort.padEnd(14)}${String(w?.level ?? 'no data').padEnd(8)}PSI ${petal === undefined ? '-' : petal.psi.toFixed(3)}`,
+    );
   }
 }
 

@@ -1,29 +1,11 @@
 import type { Agent } from '@edgefleet/agent';
-import { buildIrisModels, irisDataset, mulberry32 } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 
 const SITES = ['site-a', 'site-b', 'site-c', 'site-d'] as const;
 const DRIFTED = 'site-c';
 const ROWS_PER_DEVICE = 300;
-
-/**
- * Iris rows drawn with replacement and jittered by ±0.05 cm (the data's own measurement resolution is 0.1 cm),
- * so the 1,500-row reference and every device stream come from one distribution. Drifted devices see longer,
- * wider petals (+1.2 cm, +0.5 cm): the sensor drift a field fleet would actually have.
- */
-function irisStream(n: number, seed: number, drifted = false): number[][] {
-  const random = mulberry32(seed);
-  const rows = irisDataset().features;
-  return Array.from({ length: n }, () => {
-    const row = rows[Math.floor(random() * rows.length)]!.map((x) => x + (random() - 0.5) * 0.1);
-    if (drifted) {
-      row[2] = row[2]! + 1.2;
-      row[3] = row[3]! + 0.5;
-    }
-    return row;
-  });
-}
 
 interface Alert {
   cohort: string;
@@ -51,14 +33,14 @@ describe('fleet drift', () => {
       line: 'iris',
       model: iris.fp32,
       sampleInputs: iris.meta.sampleInputs,
-      reference: { rows: irisStream(1500, 1), featureNames: iris.meta.featureNames },
+      reference: { rows: irisStream({ rows: 1500, seed: 1 }), featureNames: iris.meta.featureNames },
     });
     await rolloutAndWait(fleet, { line: 'iris', version: model.version, timeoutMs: 30_000 });
 
     let seed = 100;
     for (const [site, agents] of bySite) {
       for (const agent of agents) {
-        await agent.predict('iris', irisStream(ROWS_PER_DEVICE, seed++, site === DRIFTED));
+        await agent.predict('iris', irisStream({ rows: ROWS_PER_DEVICE, seed: seed++, drifted: site === DRIFTED }));
         await agent.flushTelemetry();
       }
     }

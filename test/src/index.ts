@@ -13,4 +13,5 @@ export {
   rolloutAndWait,
   startFleet,
 } from './fleet.js';
+export { irisStream } from './iris-stream.js';
 export { type WaitOptions, waitFor } from './wait-for.js';
