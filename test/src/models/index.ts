@@ -23,6 +23,12 @@ export interface IrisModelOptions {
    * for its size (a many-chunk bundle) can train for a few epochs.
    */
   readonly epochs?: number;
+  /**
+   * Added to the output layer's logits after training: a deliberately biased model that registers, passes its
+   * own self-test and answers confidently, but shifts its predictions toward a class on live traffic — the
+   * "accurate-looking but worse" challenger of the rollout gate tests.
+   */
+  readonly outputBias?: readonly number[];
 }
 
 export interface IrisModelMeta {
@@ -65,10 +71,10 @@ export function buildIrisModels(options: IrisModelOptions = {}): IrisModels {
   const hidden = options.hidden ?? DEFAULT_HIDDEN;
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
   if (!Number.isInteger(hidden) || hidden < 1) throw new RangeError(`hidden must be a positive integer, got ${hidden}`);
-  const key = `${seed}:${hidden}:${options.epochs ?? 'default'}`;
+  const key = `${seed}:${hidden}:${options.epochs ?? 'default'}:${options.outputBias?.join(',') ?? ''}`;
   let models = cache.get(key);
   if (models === undefined) {
-    models = generate(seed, hidden, options.epochs);
+    models = generate(seed, hidden, options.epochs, options.outputBias);
     cache.set(key, models);
   }
   // Hand out copies: the cached instance is shared by every caller in the process, so one test mutating
@@ -93,15 +99,25 @@ export async function writeIrisModels(dir: string, options: IrisModelOptions = {
   return paths;
 }
 
-function generate(seed: number, hidden: number, epochs: number | undefined): IrisModels {
+function generate(
+  seed: number,
+  hidden: number,
+  epochs: number | undefined,
+  outputBias: readonly number[] | undefined,
+): IrisModels {
   const dataset = irisDataset();
   const { train, test } = splitIris(dataset, { seed });
-  const { weights, trainAccuracy } = trainMlp(train, {
+  const trained = trainMlp(train, {
     seed,
     hiddenSize: hidden,
     classCount: dataset.classes.length,
     ...(epochs === undefined ? {} : { epochs }),
   });
+  const { trainAccuracy } = trained;
+  const weights =
+    outputBias === undefined
+      ? trained.weights
+      : { ...trained.weights, b2: trained.weights.b2.map((b, i) => b + (outputBias[i] ?? 0)) };
   return {
     fp32: buildIrisOnnx(weights, 'fp32'),
     int8: buildIrisOnnx(weights, 'int8'),
