@@ -18,70 +18,38 @@ import {
   systemClock,
 } from '@edgefleet/protocol';
 import { pino } from 'pino';
+import type { Agent, AgentEvents } from './agent-types.js';
 import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
 import { createBackoff } from './connection/backoff.js';
 import { createSession } from './connection/session.js';
-import type { ConnectionState } from './connection/state.js';
 import { tcpTransport } from './connection/transport.js';
 import { createDesiredHandler } from './desired/desired-handler.js';
-import { createDriftMonitor, type DriftAlarmNotice } from './drift/drift-monitor.js';
+import { createDriftMonitor } from './drift/drift-monitor.js';
 import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
 import { createFetcher } from './fetch/fetcher.js';
-import { createInferenceService, type Prediction, type TensorPrediction } from './inference/inference-service.js';
+import { createInferenceService } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
 import { activateInstalled } from './install/boot-loader.js';
 import { createInstaller } from './install/installer.js';
 import { createSlotStore } from './install/slot-store.js';
-import { createOutcomes, type OutcomeEvents } from './outcomes.js';
+import { createOutcomes } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
-import type { TensorData } from './runtime/runtime.js';
+import { createShadowRunner } from './shadow/shadow-runner.js';
 import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
 import { openTrustState } from './trust/trust-state.js';
+
+export type { Agent, AgentEvents, AgentStats } from './agent-types.js';
 
 export const AGENT_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-export interface AgentEvents extends OutcomeEvents {
-  state: [ConnectionState];
-  'drift-alarm': [DriftAlarmNotice];
-}
-
-export interface AgentStats {
-  readonly rejections: Record<string, number>;
-  readonly outbox: { readonly pending: number; readonly dropped: number };
-  readonly inferences: number;
-  readonly authFailures: number;
-  readonly rejectedChunks: number;
-  /** Drift alarms raised by the change detectors since start. */
-  readonly driftAlarms: number;
-}
-
-export interface Agent {
-  readonly deviceId: string;
-  readonly connectionState: ConnectionState;
-  /** Base URL of the local HTTP API, or null when it is not started. */
-  readonly httpUrl: string | null;
-  predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
-  /** Typed fast path: a Float32Array [rows, features] in, the output tensor out (no conversions). */
-  predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;
-  /** Label feedback for the 'error' drift signal: class predicted per row and true label per row. */
-  feedback(line: string, body: { predicted: readonly number[]; labels: readonly number[] }): { accepted: number };
-  installed(): Array<{ line: string; version: number; digest: string }>;
-  stats(): AgentStats;
-  readonly events: EventEmitter<AgentEvents>;
-  /** Closes the open latency and drift windows now and tries to publish the outbox. */
-  flushTelemetry(): Promise<void>;
-  /** Resolves when no install is running or queued. */
-  whenIdle(): Promise<void>;
-  close(): Promise<void>;
-}
-
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
   const settings = resolveSettings(options);
+  const hardware = hardwareProfile(options.hardwareProfile);
   const { stateDir } = options;
   await mkdir(stateDir, { recursive: true });
 
@@ -126,10 +94,20 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       telemetry.windows.record(sample);
     },
     onResult: (result) => drift.observe(result),
+    onServed: (result) => shadows.observe(result),
   });
-  const runtime = createOnnxRuntime();
+  const shadows = createShadowRunner({
+    clock,
+    logger: log,
+    settings: settings.shadow,
+    onWindow(record) {
+      telemetry.appendTelemetry(record);
+      publisher.kick();
+    },
+  });
+  const runtime = options.runtime ?? createOnnxRuntime();
   const slots = createSlotStore({ root: join(stateDir, 'slots') });
-  await activateInstalled({ slots, runtime, service, root, logger: log });
+  await activateInstalled({ slots, runtime, service, shadows, root, logger: log });
 
   const session = createSession({
     transport: options.transport ?? tcpTransport(options.mqttUrl ?? credentials.mqtt.url),
@@ -165,6 +143,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       // Spelled out per event: TypeScript cannot spread a union of tuples into EventEmitter.emit.
       if (notice[0] === 'installed') events.emit('installed', notice[1]);
       else if (notice[0] === 'install-failed') events.emit('install-failed', notice[1]);
+      else if (notice[0] === 'shadow-started') events.emit('shadow-started', notice[1]);
+      else if (notice[0] === 'shadow-retired') events.emit('shadow-retired', notice[1]);
       else events.emit('rejected', notice[1]);
     },
     recordEvent,
@@ -184,8 +164,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         .map((a) => ({ line: a.line, version: a.version, digest: a.digest, installedAt: a.activatedAt })),
       install: installer.progress(),
       lastError: outcomes.lastError(),
-      hardware: hardwareProfile(),
+      hardware,
       runtimes: [runtime.name],
+      shadows: shadows.active(),
     }),
   });
 
@@ -206,6 +187,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     slots,
     runtime,
     service,
+    shadows,
     trust,
     logger: log,
     removePart: (path) => rm(path, { force: true }),
@@ -270,11 +252,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       authFailures: session.authFailures,
       rejectedChunks: fetcher.rejectedChunks,
       driftAlarms,
+      shadow: shadows.stats(),
     }),
     events,
     async flushTelemetry() {
       telemetry.windows.flush();
       drift.flush();
+      shadows.flush();
       if (session.state === 'online') await publisher.drain();
     },
     whenIdle: () => installer.idle(),
@@ -282,6 +266,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       closing ??= (async () => {
         telemetry.windows.close();
         drift.close();
+        shadows.flush();
         reporter.close();
         await installer.close();
         if (session.state === 'online') await publisher.drain().catch(() => undefined);
@@ -289,6 +274,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         await session.close();
         await http?.close();
         await service.close();
+        await shadows.close();
         telemetry.close();
         log.info('agent stopped');
       })();

@@ -20,7 +20,8 @@ Config file (JSON):
   mqttUrl           broker URL override (optional)
   httpApi           { host, port } for the local inference API, or false (default 127.0.0.1:8711)
   logLevel          fatal|error|warn|info|debug|trace|silent
-  backoff, fetch, telemetry, drift, reportIntervalMs   tuning (see DEFAULTS)
+  hardwareProfile   operator-assigned hardware profile, e.g. "pi4-2gb" (reported; rollouts select by it)
+  backoff, fetch, telemetry, drift, shadow, reportIntervalMs   tuning (see DEFAULTS)
 `;
 
 async function main(): Promise<number> {

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Transport } from './connection/transport.js';
 import { AgentError } from './errors.js';
+import type { Runtime } from './runtime/runtime.js';
 
 export const DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initialMs: 500, maxMs: 30_000 }),
@@ -24,6 +25,8 @@ export const DEFAULTS = Object.freeze({
     adwin: Object.freeze({ delta: 0.002 }),
     pageHinkley: Object.freeze({ delta: 0.005, lambda: 50, alpha: 1 - 0.0001, minInstances: 30 }),
   }),
+  /** Shadow runs (issue 4): aligned windows like drift's, and a bounded backlog per line. */
+  shadow: Object.freeze({ windowMs: 60_000, maxQueuedPerLine: 8 }),
   /** Fetch progress is reported (retained) at most this often. */
   reportIntervalMs: 1000,
   keepaliveSec: 30,
@@ -47,6 +50,12 @@ export interface TelemetryOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxQueueRows: number;
+}
+
+export interface ShadowOptions {
+  readonly windowMs: number;
+  /** Challenger runs queued or running per line; a champion call beyond it is not shadowed (counted). */
+  readonly maxQueuedPerLine: number;
 }
 
 /** What the change detectors watch: the max class probability of each prediction, or fed-back errors. */
@@ -87,7 +96,17 @@ export interface AgentOptions {
   readonly fetch?: Tuning<FetchOptions> | undefined;
   readonly telemetry?: Tuning<TelemetryOptions> | undefined;
   readonly drift?: DriftTuning | undefined;
+  readonly shadow?: Tuning<ShadowOptions> | undefined;
   readonly reportIntervalMs?: number | undefined;
+  /** Operator-assigned hardware profile (e.g. "pi4-2gb", ≤ 64 chars), reported so rollouts can select by it. */
+  readonly hardwareProfile?: string | undefined;
+  /**
+   * The model engine (default: onnxruntime-node on CPU). The seam for hardware-specific runtimes — an NPU or
+   * GPU delegate whose numerics differ from the CPU's: every model it loads must still pass the manifest's
+   * self-test vectors before it answers, so a delegate that computes differently fails the install
+   * (`SELF_TEST_FAILED`) instead of serving wrong answers. Its `name` must match the manifests' `runtime`.
+   */
+  readonly runtime?: Runtime | undefined;
   /** Injectable randomness for backoff jitter (tests). */
   readonly random?: () => number;
 }
@@ -151,7 +170,11 @@ export const configFileSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  shadow: z
+    .strictObject({ windowMs: positiveInt.optional(), maxQueuedPerLine: z.int().min(0).max(1024).optional() })
+    .optional(),
   reportIntervalMs: positiveInt.optional(),
+  hardwareProfile: z.string().min(1).max(64).optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -192,6 +215,7 @@ export interface ResolvedSettings {
   readonly fetch: FetchOptions;
   readonly telemetry: TelemetryOptions;
   readonly drift: DriftOptions;
+  readonly shadow: ShadowOptions;
   readonly reportIntervalMs: number;
 }
 
@@ -210,6 +234,7 @@ export function resolveSettings(options: AgentOptions): ResolvedSettings {
     fetch: merge<FetchOptions>(DEFAULTS.fetch, options.fetch),
     telemetry: merge<TelemetryOptions>(DEFAULTS.telemetry, options.telemetry),
     drift: resolveDrift(options.drift),
+    shadow: merge<ShadowOptions>(DEFAULTS.shadow, options.shadow),
     reportIntervalMs: options.reportIntervalMs ?? DEFAULTS.reportIntervalMs,
   };
 }

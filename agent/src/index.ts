@@ -1,7 +1,8 @@
 /**
  * @edgefleet/agent — the device process. The curated entry point: `createAgent` and its types, the config
  * loader the CLI uses, the Transport seam the simulator plugs in-memory streams into, and the Runtime
- * interface. Everything else is internal.
+ * seam (the interface plus the default ONNX runtime, so a hardware-specific runtime can wrap or replace it
+ * via `createAgent({ runtime })`). Everything else is internal.
  */
 export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAgent } from './agent.js';
 export {
@@ -13,6 +14,7 @@ export {
   type FetchOptions,
   loadConfigFile,
   parseConfig,
+  type ShadowOptions,
   type TelemetryOptions,
 } from './config.js';
 export { type Backoff, createBackoff } from './connection/backoff.js';
@@ -33,4 +35,6 @@ export {
 } from './drift/page-hinkley.js';
 export { AgentError } from './errors.js';
 export type { Prediction, TensorPrediction } from './inference/inference-service.js';
-export type { LoadedModel, Runtime, TensorData } from './runtime/runtime.js';
+export { createOnnxRuntime, type OnnxRuntimeOptions } from './runtime/onnx-runtime.js';
+export type { LoadedModel, LoadOptions, Runtime, TensorData } from './runtime/runtime.js';
+export type { ShadowStats } from './shadow/shadow-runner.js';

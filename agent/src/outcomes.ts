@@ -14,6 +14,9 @@ export interface OutcomeEvents {
   installed: [{ line: string; version: number }];
   'install-failed': [{ line: string; version: number; code: ErrorCode }];
   rejected: [{ code: ErrorCode; message: string }];
+  /** A challenger started (or stopped) running in shadow beside the line's champion (issue 4). */
+  'shadow-started': [{ line: string; version: number }];
+  'shadow-retired': [{ line: string; version: number }];
 }
 
 /** One event as an argument list: ['installed', { line, version }] etc. */
@@ -60,6 +63,12 @@ export function createOutcomes(options: {
     },
     install(event) {
       const { kind, line, version } = event;
+      if (kind === 'shadow-started' || kind === 'shadow-retired') {
+        // No protocol event kind for these: the reported state's `shadows` tells the control plane.
+        notify(kind, { line, version });
+        report();
+        return;
+      }
       if (event.kind === 'install-failed') {
         recordEvent({ kind, line, version, error: count(event.error) });
         notify('install-failed', { line, version, code: event.error.code });

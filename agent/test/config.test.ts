@@ -62,4 +62,13 @@ describe('agent config file', () => {
     expect(() => parseConfig({ ...base, drift: { adwin: { delta: 2 } } }, '/')).toThrow(/drift\.adwin\.delta/);
     expect(() => parseConfig({ ...base, drift: { signal: 'latency' } }, '/')).toThrow(/drift\.signal/);
   });
+
+  it('takes a hardware profile of at most 64 characters and shadow tuning over the defaults', () => {
+    const base = { stateDir: '/s', rootPublicKeys: [KEY] };
+    const file = parseConfig({ ...base, hardwareProfile: 'pi4-2gb', shadow: { maxQueuedPerLine: 2 } }, '/');
+    expect(file.hardwareProfile).toBe('pi4-2gb');
+    expect(resolveSettings({ ...base, shadow: file.shadow }).shadow).toEqual({ windowMs: 60_000, maxQueuedPerLine: 2 });
+    expect(() => parseConfig({ ...base, hardwareProfile: 'x'.repeat(65) }, '/')).toThrow(/hardwareProfile/);
+    expect(() => parseConfig({ ...base, shadow: { windowMs: 0 } }, '/')).toThrow(/shadow\.windowMs/);
+  });
 });

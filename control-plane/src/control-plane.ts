@@ -23,6 +23,7 @@ import { createDriftStore } from './drift/drift-store.js';
 import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
 import { startDriftJudgeTimer } from './drift/judge-timer.js';
 import { type DriftConfig, resolveDriftConfig } from './drift/thresholds.js';
+import { createEventBus, type FleetEventListener } from './events/event-bus.js';
 import { createApp } from './http/create-app.js';
 import type { HttpEnv } from './http/http-env.js';
 import { startIngest } from './ingest/dispatcher.js';
@@ -30,7 +31,11 @@ import { loadOrCreateKeys } from './keys/key-store.js';
 import { createMetrics, type MetricsSnapshot } from './metrics.js';
 import { type BlobStore, createFileBlobStore } from './registry/blob-store.js';
 import { createModelRegistry } from './registry/model-registry.js';
+import { createGateData } from './rollouts/gate-data.js';
 import { createRolloutService } from './rollouts/rollout-service.js';
+import { createRolloutStore } from './rollouts/rollout-store.js';
+import type { RolloutView } from './rollouts/rollout-view.js';
+import { startRolloutTicker } from './rollouts/tick-timer.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -43,6 +48,7 @@ export const DEFAULTS = Object.freeze({
   rootTtlMs: 365 * DAY_MS,
   enrolmentTokenTtlSec: 24 * 60 * 60,
   maxBundleBytes: MAX_BUNDLE_BYTES,
+  rolloutTickMs: 1_000,
 });
 
 export interface ControlPlaneOptions {
@@ -69,6 +75,8 @@ export interface ControlPlaneOptions {
    * (defaults: drift/thresholds.ts DRIFT_DEFAULTS).
    */
   readonly drift?: Partial<DriftConfig>;
+  /** Orchestrator tick interval on the clock (default 1 000 ms). */
+  readonly rollouts?: { readonly tickMs?: number };
 }
 
 export interface ControlPlane {
@@ -87,6 +95,13 @@ export interface ControlPlane {
   readonly metrics: { snapshot(): MetricsSnapshot };
   /** Cohort drift for rollout gates and the FL coordinator; 'alert' fires when a cohort window alerts. */
   readonly drift: DriftApi;
+  /** The rollout orchestrator: read a rollout, step every active one now, follow its events. */
+  readonly rollouts: {
+    get(id: string): RolloutView;
+    tick(): Promise<void>;
+    on(event: 'event', listener: FleetEventListener): void;
+    off(event: 'event', listener: FleetEventListener): void;
+  };
   /** Resolves once every MQTT message received so far has been processed. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -143,21 +158,43 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     now,
     logger,
   });
-  const rollouts = createRolloutService({ db, devices, registry, desired, now, logger });
+  const audit = createAuditLog({ db, now });
+  const bus = createEventBus({ logger, onListenerError: () => metrics.countRejection('INTERNAL') });
+  const rollouts = createRolloutService({
+    store: createRolloutStore({ db, now }),
+    devices,
+    registry,
+    desired,
+    data: createGateData(db),
+    audit,
+    bus,
+    logger,
+    now,
+  });
   const driftConfig = resolveDriftConfig(options.drift);
   const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });
+  drift.on('alert', (alert) => bus.emit({ ...alert, type: 'drift.alert', at: now() }));
   const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, drift, metrics, logger, now });
   await desired.refreshDue();
   await desired.republishAll();
   const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });
   const driftJudge = startDriftJudgeTimer({ clock, drift, judgeIntervalMs: driftConfig.judgeIntervalMs, logger });
+  // A restart resumes every active rollout from the DB: the first step runs now, then on every tick.
+  await rollouts.tick();
+  const ticker = startRolloutTicker({
+    clock,
+    tickMs: options.rollouts?.tickMs ?? config.rolloutTickMs,
+    tick: rollouts.tick,
+    logger,
+  });
 
   const mqttUrl = `mqtt://${config.host}:${broker.port}`;
   const app = createApp({
     logger,
     services: {
       apiTokens: createApiTokens({ db, now }),
-      audit: createAuditLog({ db, now }),
+      audit,
+      events: bus,
       enrolment: createEnrolment({ db, now }),
       devices,
       history: createDeviceHistory({ db }),
@@ -189,10 +226,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     broker: { publish: broker.publish, stop: broker.stop, start: broker.start },
     metrics: { snapshot: () => metrics.snapshot() },
     drift: { evaluate: drift.evaluate, on: drift.on, off: drift.off },
+    rollouts: { get: rollouts.get, tick: rollouts.tick, on: rollouts.on, off: rollouts.off },
     drain: () => ingest.drain(),
     close() {
       closing ??= (async () => {
         refresher.stop();
+        ticker.stop();
         driftJudge.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -16,6 +16,11 @@ export {
   resolveDriftConfig,
 } from './drift/thresholds.js';
 export { ControlPlaneError } from './errors.js';
+export type { EventBus, FleetEvent, FleetEventListener, FleetEventType } from './events/event-bus.js';
 export type { MetricsSnapshot } from './metrics.js';
 export { type BlobStore, createFileBlobStore, createMemoryBlobStore } from './registry/blob-store.js';
-export type { DeviceRolloutStatus, RolloutState } from './rollouts/device-status.js';
+export type { DeviceRolloutStatus } from './rollouts/device-status.js';
+export type { GateResult } from './rollouts/gates.js';
+export { type GateName, type Gates, PLAN_DEFAULTS, type RolloutPlan, type Selector } from './rollouts/plan.js';
+export { ROLLOUT_STATES, type RolloutState } from './rollouts/rollout-state.js';
+export type { RolloutView } from './rollouts/rollout-view.js';

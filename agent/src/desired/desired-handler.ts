@@ -2,7 +2,9 @@
  * Handles `desired` messages (Uptane director metadata): decode within the codec limits, verify the
  * director signature, addressee, expiry and every manifest against the enrolled root, refuse replays by
  * seq, refuse downgrades per model line, and record the highest accepted version of each line before any
- * byte is fetched (TUF §5.6: the version seen is remembered even if the install later fails). Every
+ * byte is fetched (TUF §5.6: the version seen is remembered even if the install later fails). A shadow
+ * challenger (issue 4) becomes a `role: 'shadow'` target only if it is newer than the line's live version,
+ * and it is never recorded as accepted (see `assertShadowNewer`). Every
  * rejection goes to `onRejected` and the agent keeps serving its current models. Messages are handled one
  * at a time so two documents can never interleave their trust-state updates.
  */
@@ -45,6 +47,22 @@ function asEdgefleetError(error: unknown): EdgefleetError {
   return new AgentError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
+/**
+ * Anti-rollback for challengers: a shadow must be newer than the highest live version accepted for its line
+ * (never an old model passed off as a challenger, then promoted). It is deliberately NOT recorded as the
+ * line's highest accepted version: the champion stays assigned while the challenger is observed, and
+ * raising `highest` to the challenger would make that still-valid champion (and any re-delivery of this
+ * same document) look like a downgrade. The challenger's answers never reach a caller, so it needs no
+ * rollback protection of its own; promotion arrives later as a normal champion assignment whose version is
+ * then checked and recorded by `trust.accept` like any other.
+ */
+function assertShadowNewer(line: string, liveVersion: number | undefined, shadowVersion: number): void {
+  if (liveVersion === undefined || shadowVersion > liveVersion) return;
+  throw new AgentError('DOWNGRADE', `${line} shadow v${shadowVersion} is not newer than live v${liveVersion}`, {
+    details: { line, version: shadowVersion, highest: liveVersion },
+  });
+}
+
 export function createDesiredHandler(options: DesiredHandlerOptions): DesiredHandler {
   const { trust, logger, deviceId } = options;
   let chain: Promise<void> = Promise.resolve();
@@ -67,16 +85,27 @@ export function createDesiredHandler(options: DesiredHandlerOptions): DesiredHan
     for (const assignment of body.assignments) {
       const entry = verified.manifests.get(assignment.line);
       if (entry === undefined) continue;
-      const { manifest, doc } = entry;
+      const { manifest, doc, shadow } = entry;
+      const { line } = assignment;
       try {
-        await trust.accept(assignment.line, { version: manifest.version, digest: manifest.digest });
-        targets.push({ line: assignment.line, manifest, manifestDoc: doc, rolloutId: body.rolloutId });
+        await trust.accept(line, { version: manifest.version, digest: manifest.digest });
+        targets.push({ line, manifest, manifestDoc: doc, rolloutId: body.rolloutId, role: 'champion' });
       } catch (error) {
-        options.onRejected(asEdgefleetError(error), {
-          topic: 'desired',
-          line: assignment.line,
-          version: manifest.version,
+        options.onRejected(asEdgefleetError(error), { topic: 'desired', line, version: manifest.version });
+      }
+      if (shadow === undefined) continue;
+      try {
+        assertShadowNewer(line, trust.highest(line)?.version, shadow.manifest.version);
+        const { manifest: challenger, doc: challengerDoc } = shadow;
+        targets.push({
+          line,
+          manifest: challenger,
+          manifestDoc: challengerDoc,
+          rolloutId: body.rolloutId,
+          role: 'shadow',
         });
+      } catch (error) {
+        options.onRejected(asEdgefleetError(error), { topic: 'desired', line, version: shadow.manifest.version });
       }
     }
     if (verdict === 'new') await trust.recordDesired(body.seq, signedBody);

@@ -44,8 +44,22 @@ export interface EnrolOptions {
   readonly logger: Logger;
 }
 
-export function hardwareProfile(): { platform: string; arch: string; cpus: number; memoryBytes: number } {
-  return { platform: platform(), arch: arch(), cpus: cpus().length, memoryBytes: totalmem() };
+/**
+ * What the device says about its hardware; `profile` is the operator-assigned name rollouts select by
+ * (reported only: 1 to 64 characters as the reported schema takes it, the config file checks the same).
+ */
+export function hardwareProfile(profile?: string): {
+  platform: string;
+  arch: string;
+  cpus: number;
+  memoryBytes: number;
+  profile?: string;
+} {
+  if (profile !== undefined && (profile.length === 0 || profile.length > 64)) {
+    throw new AgentError('BODY_INVALID', `hardwareProfile must be 1 to 64 characters, got ${profile.length}`);
+  }
+  const info = { platform: platform(), arch: arch(), cpus: cpus().length, memoryBytes: totalmem() };
+  return profile === undefined ? info : { ...info, profile };
 }
 
 function verifyRoot(rootBase64: string, rootPublicKeys: readonly string[], nowMs: number): TrustedRoot {

@@ -61,6 +61,11 @@ export interface InferenceResult {
   readonly output: TensorData;
 }
 
+/** A successful run as the caller got it, with its measured latency: what a shadow run is compared with. */
+export interface ServedResult extends InferenceResult {
+  readonly latencyMs: number;
+}
+
 export interface InferenceService {
   /** Makes `entry` answer for `line`; returns the entry it replaced so the caller can `retire()` it. */
   activate(line: string, entry: ModelEntry): ActiveModel | undefined;
@@ -84,6 +89,11 @@ export interface InferenceServiceOptions {
    * others, so models without a profile pay nothing). Must not throw; it runs on the prediction's path.
    */
   readonly onResult?: (result: InferenceResult) => void;
+  /**
+   * Called after every successful run, just before the result is handed back (the shadow runner). Must not
+   * throw and must not do the work inline: it schedules it, so the caller's answer is never delayed.
+   */
+  readonly onServed?: (result: ServedResult) => void;
   readonly maxRows?: number;
 }
 
@@ -168,6 +178,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       ok = true;
       options.onLatency?.({ line, version, latencyMs, ok });
       if (slot.observed) options.onResult?.({ line, version, manifest: slot.entry.manifest, input, output });
+      options.onServed?.({ line, version, manifest: slot.entry.manifest, input, output, latencyMs });
       return { line, version, output, latencyMs };
     } finally {
       if (!ok) options.onLatency?.({ line, version, latencyMs: performance.now() - started, ok });

@@ -3,14 +3,15 @@
  * current.json (falling back to `previous`) is checked — manifest signature against the enrolled root
  * (expiry is not re-checked: an installed model keeps serving while offline), pointer/manifest agreement,
  * the model file's sha256 — then loaded, self-tested and activated. So the device serves predictions even
- * when the broker is unreachable, and a slot damaged on disk is never served.
+ * when the broker is unreachable, and a slot damaged on disk is never served. A shadow challenger named by
+ * shadow.json (issue 4) goes through the same checks and resumes its shadow runs; one that fails them is
+ * only logged — the champion serves regardless.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   decodeCbor,
-  type ManifestBody,
   manifestBodySchema,
   signedDocumentSchema,
   type TrustedRoot,
@@ -18,9 +19,10 @@ import {
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
-import type { InferenceService } from '../inference/inference-service.js';
+import type { InferenceService, ModelEntry } from '../inference/inference-service.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
+import type { ShadowRunner } from '../shadow/shadow-runner.js';
 import { MANIFEST_FILE, MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
 
 async function fileSha256(path: string): Promise<string> {
@@ -29,11 +31,17 @@ async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function activateSlot(
-  options: { slots: SlotStore; runtime: Runtime; service: InferenceService; root: TrustedRoot },
-  line: string,
-  slot: SlotRef,
-): Promise<ManifestBody> {
+interface BootOptions {
+  slots: SlotStore;
+  runtime: Runtime;
+  service: InferenceService;
+  shadows: ShadowRunner;
+  root: TrustedRoot;
+  logger: Logger;
+}
+
+/** Verifies, loads and self-tests the slot; the caller owns the returned model. */
+async function loadSlot(options: BootOptions, line: string, slot: SlotRef): Promise<ModelEntry> {
   const { slots } = options;
   const doc = decodeCbor(
     new Uint8Array(await readFile(slots.pathOf(line, slot.dir, MANIFEST_FILE))),
@@ -57,18 +65,22 @@ async function activateSlot(
     await model.close();
     throw new AgentError('SELF_TEST_FAILED', `installed ${line} v${manifest.version} fails its self-test`);
   }
-  options.service.activate(line, { version: manifest.version, digest: manifest.digest, manifest, model });
-  return manifest;
+  return { version: manifest.version, digest: manifest.digest, manifest, model };
+}
+
+async function restoreShadow(options: BootOptions, line: string): Promise<void> {
+  try {
+    const slot = await options.slots.shadow(line);
+    if (slot === undefined) return;
+    options.shadows.activate(line, await loadSlot(options, line, slot));
+    options.logger.info({ line, version: slot.version }, 'challenger running in shadow');
+  } catch (error) {
+    options.logger.error({ line, err: error }, 'shadow slot not usable; no shadow runs for this line');
+  }
 }
 
 /** Activates every installed line; returns the lines that could not be activated. */
-export async function activateInstalled(options: {
-  slots: SlotStore;
-  runtime: Runtime;
-  service: InferenceService;
-  root: TrustedRoot;
-  logger: Logger;
-}): Promise<string[]> {
+export async function activateInstalled(options: BootOptions): Promise<string[]> {
   const failed: string[] = [];
   for (const line of await options.slots.lines()) {
     let pointer: Awaited<ReturnType<SlotStore['current']>>;
@@ -83,8 +95,9 @@ export async function activateInstalled(options: {
     let active = false;
     for (const slot of candidates) {
       try {
-        const manifest = await activateSlot(options, line, slot);
-        options.logger.info({ line, version: manifest.version }, 'installed model active');
+        const entry = await loadSlot(options, line, slot);
+        options.service.activate(line, entry);
+        options.logger.info({ line, version: entry.version }, 'installed model active');
         active = true;
         break;
       } catch (error) {
@@ -92,6 +105,7 @@ export async function activateInstalled(options: {
       }
     }
     if (!active) failed.push(line);
+    await restoreShadow(options, line);
   }
   return failed;
 }

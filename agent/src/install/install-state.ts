@@ -1,7 +1,8 @@
 /**
  * The install state machine (DESIGN.md §4 Install). One install walks idle → fetching → verifying →
  * installing → self-testing → active; any working phase may fail, and a failure with a previous model to
- * stay on ends `reverted`. Terminal phases return to idle for the next job.
+ * stay on ends `reverted`. Terminal phases return to idle for the next job. Promoting a shadow challenger
+ * (issue 4) starts at `installing`: its slot was fetched and verified when it became the shadow.
  */
 import { AgentError } from '../errors.js';
 
@@ -16,7 +17,7 @@ export type InstallPhase =
   | 'reverted';
 
 const ALLOWED: Readonly<Record<InstallPhase, readonly InstallPhase[]>> = Object.freeze({
-  idle: ['fetching', 'failed'],
+  idle: ['fetching', 'installing', 'failed'],
   fetching: ['verifying', 'failed'],
   verifying: ['installing', 'failed'],
   installing: ['self-testing', 'failed'],

@@ -3,7 +3,8 @@
  * activate. Installs run one at a time; targets that arrive meanwhile wait in a per-line map where a newer
  * desired document simply overwrites an older one, so the agent always reconciles to the latest target.
  * A failed install deletes its slot, keeps the previous model serving and is remembered (trust state) so
- * a re-delivered retained document does not retry it in a loop.
+ * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target (issue 4) walks
+ * the same path but ends beside the champion (shadow-lifecycle.ts) instead of switching `current.json`.
  */
 import { encodeCbor, errorCodeOf, type ManifestBody, type SignedDocument } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
@@ -12,8 +13,10 @@ import type { Fetcher, FetchProgress } from '../fetch/fetcher.js';
 import type { InferenceService } from '../inference/inference-service.js';
 import type { LoadedModel, Runtime } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
-import type { TrustState } from '../trust/trust-state.js';
+import type { ShadowRunner } from '../shadow/shadow-runner.js';
+import type { InstallRole, TrustState } from '../trust/trust-state.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
+import { createShadowLifecycle } from './shadow-lifecycle.js';
 import { MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
 
 export interface InstallTarget {
@@ -21,10 +24,13 @@ export interface InstallTarget {
   readonly manifest: ManifestBody;
   readonly manifestDoc: SignedDocument;
   readonly rolloutId: string | null;
+  readonly role: InstallRole;
 }
 
 export type InstallEvent =
   | { kind: 'install-started' | 'install-verified' | 'install-completed'; line: string; version: number }
+  /** A challenger began (or stopped) running in shadow; no protocol event kind, the reported state shows it. */
+  | { kind: 'shadow-started' | 'shadow-retired'; line: string; version: number }
   | { kind: 'install-failed'; line: string; version: number; error: AgentError }
   | { kind: 'install-reverted'; line: string; version: number };
 
@@ -37,6 +43,10 @@ export interface InstallProgress {
 }
 
 export interface Installer {
+  /**
+   * Queues the accepted targets of one desired document. The document is the whole desired state: a shadow
+   * running (or queued) for a line it names no shadow for is retired.
+   */
   enqueue(targets: readonly InstallTarget[]): void;
   progress(): InstallProgress | null;
   /** Resolves when the queue is empty and no install runs. */
@@ -49,6 +59,7 @@ export interface InstallerOptions {
   readonly slots: SlotStore;
   readonly runtime: Runtime;
   readonly service: InferenceService;
+  readonly shadows: ShadowRunner;
   readonly trust: TrustState;
   readonly logger: Logger;
   readonly removePart: (path: string) => Promise<void>;
@@ -59,7 +70,9 @@ export interface InstallerOptions {
 
 export function createInstaller(options: InstallerOptions): Installer {
   const { logger } = options;
-  const queue = new Map<string, InstallTarget>();
+  /** One job per line and role: a newer desired document replaces what an older one queued. */
+  const queue = new Map<string, { line: string; target: InstallTarget | null }>();
+  const shadowLife = createShadowLifecycle(options);
   let phase: InstallPhase = 'idle';
   let progress: InstallProgress | null = null;
   let worker: Promise<void> | null = null;
@@ -80,7 +93,8 @@ export function createInstaller(options: InstallerOptions): Installer {
   }
 
   function alreadyInstalled(target: InstallTarget): boolean {
-    const active = options.service.active().find((a) => a.line === target.line);
+    const running = target.role === 'champion' ? options.service.active() : options.shadows.active();
+    const active = running.find((a) => a.line === target.line);
     return active?.version === target.manifest.version && active.digest === target.manifest.digest;
   }
 
@@ -95,22 +109,28 @@ export function createInstaller(options: InstallerOptions): Installer {
       if (manifest.runtime !== options.runtime.name) {
         throw new AgentError('RUNTIME_UNAVAILABLE', `runtime ${manifest.runtime} is not available on this device`);
       }
-      setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
-      const partPath = await options.fetcher.fetch(manifest, (counts) => {
-        if (phase !== 'fetching') return;
-        progress = { line, version, phase: 'fetching', ...counts };
-        options.onProgress(progress);
-      });
-      setPhase('verifying', target);
-      setPhase('installing', target);
-      slot = await options.slots.writeSlot({
-        line,
-        version,
-        digest: manifest.digest,
-        bundlePath: partPath,
-        manifestCbor: encodeCbor(target.manifestDoc),
-      });
-      await options.removePart(partPath);
+      // Promotion of the running challenger: its slot was fetched and verified already, nothing is re-fetched.
+      slot = target.role === 'champion' ? await shadowLife.promotable(target) : null;
+      if (slot !== null) {
+        setPhase('installing', target);
+      } else {
+        setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
+        const partPath = await options.fetcher.fetch(manifest, (counts) => {
+          if (phase !== 'fetching') return;
+          progress = { line, version, phase: 'fetching', ...counts };
+          options.onProgress(progress);
+        });
+        setPhase('verifying', target);
+        setPhase('installing', target);
+        slot = await options.slots.writeSlot({
+          line,
+          version,
+          digest: manifest.digest,
+          bundlePath: partPath,
+          manifestCbor: encodeCbor(target.manifestDoc),
+        });
+        await options.removePart(partPath);
+      }
       setPhase('self-testing', target);
       model = await options.runtime.load({
         modelPath: options.slots.pathOf(line, slot.dir, MODEL_FILE),
@@ -124,12 +144,25 @@ export function createInstaller(options: InstallerOptions): Installer {
         });
       }
       options.onEvent({ kind: 'install-verified', line, version });
+      const entry = { version, digest: manifest.digest, manifest, model };
+      if (target.role === 'shadow') {
+        // Commit point of a challenger: shadow.json names the slot; current.json is never touched.
+        const previous = await shadowLife.commit(line, slot, entry);
+        model = null;
+        setPhase('active', target);
+        await shadowLife.settle(line, previous);
+        logger.info({ ...context, maxError: result.maxError }, 'challenger running in shadow');
+        options.onEvent({ kind: 'shadow-started', line, version });
+        setPhase('idle', target);
+        return;
+      }
       // Commit point: only a slot that loaded and passed its self-test is ever named by current.json.
       await options.slots.switchTo(line, slot);
-      const previous = options.service.activate(line, { version, digest: manifest.digest, manifest, model });
+      const previous = options.service.activate(line, entry);
       model = null;
       setPhase('active', target);
       await settleAfterSwitch(line, previous);
+      await shadowLife.afterPromotion(line, target);
       logger.info({ ...context, maxError: result.maxError }, 'model installed');
       options.onEvent({ kind: 'install-completed', line, version });
       setPhase('idle', target);
@@ -144,13 +177,14 @@ export function createInstaller(options: InstallerOptions): Installer {
       logger.error({ ...context, err: error, code: error.code }, 'install failed; staying on the current model');
       await model?.close().catch((e: unknown) => logger.warn({ ...context, err: e }, 'closing failed model'));
       const pointer = await options.slots.current(line).catch(() => undefined);
-      if (slot !== null && pointer?.dir !== slot.dir && pointer?.previous?.dir !== slot.dir) {
-        await options.slots.removeSlot(line, slot.dir);
-      }
-      await options.trust.markFailed(line, { version, digest: manifest.digest });
+      const shadowDir = (await options.slots.shadow(line).catch(() => undefined))?.dir;
+      const inUse = [pointer?.dir, pointer?.previous?.dir, shadowDir];
+      if (slot !== null && !inUse.includes(slot.dir)) await options.slots.removeSlot(line, slot.dir);
+      await options.trust.markFailed(line, { version, digest: manifest.digest }, target.role);
       setPhase('failed', target);
       options.onEvent({ kind: 'install-failed', line, version, error });
-      const serving = options.service.active().find((a) => a.line === line);
+      // A failed challenger reverts nothing: the champion never stopped answering.
+      const serving = target.role === 'shadow' ? undefined : options.service.active().find((a) => a.line === line);
       if (serving !== undefined) {
         setPhase('reverted', target);
         options.onEvent({ kind: 'install-reverted', line, version: serving.version });
@@ -173,11 +207,20 @@ export function createInstaller(options: InstallerOptions): Installer {
     while (!closed) {
       const next = queue.entries().next();
       if (next.done === true) return;
-      const [line, target] = next.value;
-      queue.delete(line);
-      if (alreadyInstalled(target) || options.trust.hasFailed(line, target.manifest)) continue;
+      const [key, { line, target }] = next.value;
+      queue.delete(key);
+      if (target === null) {
+        await shadowLife.drop(line);
+        continue;
+      }
+      if (alreadyInstalled(target) || options.trust.hasFailed(line, target.manifest, target.role)) continue;
       await install(target);
     }
+  }
+
+  function put(key: string, job: { line: string; target: InstallTarget | null }): void {
+    queue.delete(key); // re-inserted at the end: the queue runs in the order the latest document gave
+    queue.set(key, job);
   }
 
   function kick(): void {
@@ -192,7 +235,16 @@ export function createInstaller(options: InstallerOptions): Installer {
 
   return {
     enqueue(targets) {
-      for (const target of targets) queue.set(target.line, target);
+      const wanted = new Set<string>();
+      for (const target of targets) {
+        put(target.role === 'champion' ? target.line : `shadow:${target.line}`, { line: target.line, target });
+        if (target.role === 'shadow') wanted.add(target.line);
+      }
+      // Retire after the champion jobs, so a promotion still finds the challenger's slot to reuse.
+      const queuedShadows = [...queue.values()].filter((j) => j.target?.role === 'shadow').map((j) => j.line);
+      for (const line of new Set([...options.shadows.active().map((s) => s.line), ...queuedShadows])) {
+        if (!wanted.has(line)) put(`shadow:${line}`, { line, target: null });
+      }
       kick();
     },
     progress: () => progress,

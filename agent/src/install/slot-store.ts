@@ -3,7 +3,9 @@
  * manifest.cbor}` built in a `.tmp-*` directory and renamed into place, and `slots/<line>/current.json`
  * `{ version, digest, dir, previous }` switched by write-tmp → fsync → rename → fsync(dir). The pointer is
  * only ever switched to a complete, fsynced slot, so after a kill -9 at any moment it names a verified slot
- * (or does not exist). Leftover temp dirs from a crash are never read and are removed by `gc`.
+ * (or does not exist). A shadow challenger's slot (issue 4) is named by `shadow.json` `{ version, digest,
+ * dir }`, written the same way, so a restart brings the shadow back. Leftover temp dirs from a crash are
+ * never read and are removed by `gc`.
  */
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -37,7 +39,11 @@ export interface SlotStore {
   /** Atomically points `line` at `slot`; the old current becomes `previous`. */
   switchTo(line: string, slot: SlotRef): Promise<SlotPointer>;
   removeSlot(line: string, dir: string): Promise<void>;
-  /** Deletes every slot directory of `line` except current and previous (and every temp dir). */
+  /** The slot of the line's shadow challenger, if any. */
+  shadow(line: string): Promise<SlotRef | undefined>;
+  /** Atomically names (or, with null, forgets) the line's shadow slot. */
+  setShadow(line: string, slot: SlotRef | null): Promise<void>;
+  /** Deletes every slot directory of `line` except current, previous and shadow (and every temp dir). */
   gc(line: string): Promise<string[]>;
   lines(): Promise<string[]>;
   pathOf(line: string, dir: string, file: typeof MODEL_FILE | typeof MANIFEST_FILE): string;
@@ -62,11 +68,17 @@ async function exists(path: string): Promise<boolean> {
 export function createSlotStore(options: { root: string }): SlotStore {
   const lineDir = (line: string) => join(options.root, line);
   const pointerPath = (line: string) => join(lineDir(line), 'current.json');
+  const shadowPath = (line: string) => join(lineDir(line), 'shadow.json');
 
   async function current(line: string): Promise<SlotPointer | undefined> {
     const raw = await readJsonFile(pointerPath(line));
     if (raw === undefined) return undefined;
     return pointerSchema.parse(raw);
+  }
+
+  async function shadow(line: string): Promise<SlotRef | undefined> {
+    const raw = await readJsonFile(shadowPath(line));
+    return raw === undefined ? undefined : slotRefSchema.parse(raw);
   }
 
   return {
@@ -101,9 +113,15 @@ export function createSlotStore(options: { root: string }): SlotStore {
     async removeSlot(line, dir) {
       await rm(join(lineDir(line), dir), { recursive: true, force: true });
     },
+    shadow,
+    async setShadow(line, slot) {
+      if (slot !== null) return writeFileAtomic(shadowPath(line), JSON.stringify(slot, null, 2));
+      await rm(shadowPath(line), { force: true });
+      await fsyncDir(lineDir(line));
+    },
     async gc(line) {
       const pointer = await current(line);
-      const keep = new Set([pointer?.dir, pointer?.previous?.dir]);
+      const keep = new Set([pointer?.dir, pointer?.previous?.dir, (await shadow(line).catch(() => undefined))?.dir]);
       const removed: string[] = [];
       const entries = await readdir(lineDir(line), { withFileTypes: true }).catch(() => []);
       for (const entry of entries) {

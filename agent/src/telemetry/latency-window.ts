@@ -6,7 +6,7 @@
  * percentiles are exact up to that many calls and a uniform-sample estimate beyond; count, errors, max
  * and mean are always exact. Empty windows are not emitted.
  */
-import type { Clock, InferenceWindow } from '@edgefleet/protocol';
+import type { Clock, InferenceWindow, LatencySummary } from '@edgefleet/protocol';
 import { type Logger, pino } from 'pino';
 
 const DEFAULTS = Object.freeze({
@@ -34,17 +34,26 @@ export interface LatencyWindows {
   close(): void;
 }
 
+/** The latencies of one window: exact count/sum/max and a bounded reservoir for the percentiles. */
+export interface LatencyReservoir {
+  /** Successful calls seen; reservoir sampling needs it separately from the reservoir size. */
+  okCount: number;
+  sum: number;
+  max: number;
+  readonly samples: number[];
+}
+
+export function createLatencyReservoir(): LatencyReservoir {
+  return { okCount: 0, sum: 0, max: 0, samples: [] };
+}
+
 interface OpenWindow {
   readonly line: string;
   readonly version: number;
   readonly startMs: number;
   count: number;
   errors: number;
-  /** Successful calls seen; reservoir sampling needs it separately from the reservoir size. */
-  okCount: number;
-  sum: number;
-  max: number;
-  readonly samples: number[];
+  readonly latency: LatencyReservoir;
 }
 
 export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWindows {
@@ -69,7 +78,7 @@ export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWin
       windowEndMs: endMs,
       count: window.count,
       errors: window.errors,
-      latencyMs: summarize(window),
+      latencyMs: summarizeLatency(window.latency),
     };
     try {
       options.onWindow(summary);
@@ -117,16 +126,13 @@ export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWin
           startMs: Math.max(alignedStart(nowMs), flushedAtMs),
           count: 0,
           errors: 0,
-          okCount: 0,
-          sum: 0,
-          max: 0,
-          samples: [],
+          latency: createLatencyReservoir(),
         };
         open.set(key, window);
       }
       window.count += 1;
       if (!sample.ok) window.errors += 1;
-      else addLatency(window, sample.latencyMs, maxSamples, random);
+      else addLatency(window.latency, sample.latencyMs, { maxSamples, random });
       schedule();
     },
     flush() {
@@ -144,7 +150,14 @@ export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWin
   };
 }
 
-function addLatency(window: OpenWindow, latencyMs: number, maxSamples: number, random: () => number): void {
+/** Adds one successful call's latency (Algorithm R beyond `maxSamples`, default 10,000). */
+export function addLatency(
+  window: LatencyReservoir,
+  latencyMs: number,
+  options: { maxSamples?: number; random?: () => number } = {},
+): void {
+  const maxSamples = options.maxSamples ?? DEFAULTS.maxSamples;
+  const random = options.random ?? Math.random;
   window.okCount += 1;
   window.sum += latencyMs;
   if (latencyMs > window.max) window.max = latencyMs;
@@ -157,7 +170,8 @@ function addLatency(window: OpenWindow, latencyMs: number, maxSamples: number, r
   if (slot < maxSamples) window.samples[slot] = latencyMs;
 }
 
-function summarize(window: OpenWindow): WindowSummary['latencyMs'] {
+/** Nearest-rank p50/p95/p99 plus exact max and mean; all zero for a window without successful calls. */
+export function summarizeLatency(window: LatencyReservoir): LatencySummary {
   if (window.okCount === 0) return { p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
   const sorted = Float64Array.from(window.samples).sort();
   return {

@@ -3,7 +3,8 @@
  * model line: the highest manifest {version, digest} ever accepted — recorded on acceptance, even when the
  * install later fails, so a failed v5 can never be displaced by a replayed v4. Also the last applied
  * desired document (seq + sha256 of its signed body) for replay detection, and the versions whose install
- * failed so a re-delivered retained document does not retry them forever. Written atomically with fsync.
+ * failed (champions and shadow challengers kept apart) so a re-delivered retained document does not retry
+ * them forever. Written atomically with fsync.
  */
 import { createHash } from 'node:crypto';
 import { type AcceptedVersion, assertUpgradeAllowed, ProtocolError } from '@edgefleet/protocol';
@@ -15,11 +16,15 @@ const acceptedSchema = z.object({ version: z.int().min(1), digest: z.string() })
 const fileSchema = z.object({
   highest: z.record(z.string(), acceptedSchema),
   failed: z.record(z.string(), acceptedSchema),
+  /** Shadow challengers whose install failed, kept apart so they never mask a champion's failure. */
+  failedShadow: z.record(z.string(), acceptedSchema).default({}),
   desired: z.object({ seq: z.int().min(1), bodySha256: z.string() }).nullable(),
 });
 type TrustFile = z.infer<typeof fileSchema>;
 
 export type DesiredVerdict = 'new' | 'same';
+/** Which model of a line an install is for: the one answering, or a challenger run in shadow (issue 4). */
+export type InstallRole = 'champion' | 'shadow';
 
 export interface TrustState {
   highest(line: string): AcceptedVersion | undefined;
@@ -31,8 +36,8 @@ export interface TrustState {
   checkDesired(seq: number, body: Uint8Array): DesiredVerdict;
   recordDesired(seq: number, body: Uint8Array): Promise<void>;
   appliedSeq(): number | null;
-  markFailed(line: string, target: AcceptedVersion): Promise<void>;
-  hasFailed(line: string, target: AcceptedVersion): boolean;
+  markFailed(line: string, target: AcceptedVersion, role?: InstallRole): Promise<void>;
+  hasFailed(line: string, target: AcceptedVersion, role?: InstallRole): boolean;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -41,7 +46,7 @@ function sha256(bytes: Uint8Array): string {
 
 export async function openTrustState(options: { path: string }): Promise<TrustState> {
   const raw = await readJsonFile(options.path);
-  let state: TrustFile = { highest: {}, failed: {}, desired: null };
+  let state: TrustFile = { highest: {}, failed: {}, failedShadow: {}, desired: null };
   if (raw !== undefined) {
     const parsed = fileSchema.safeParse(raw);
     // A corrupt anti-rollback file must not silently reset protection: refuse to start.
@@ -81,12 +86,13 @@ export async function openTrustState(options: { path: string }): Promise<TrustSt
       await save();
     },
     appliedSeq: () => state.desired?.seq ?? null,
-    async markFailed(line, target) {
-      state = { ...state, failed: { ...state.failed, [line]: { version: target.version, digest: target.digest } } };
+    async markFailed(line, target, role = 'champion') {
+      const key = role === 'champion' ? 'failed' : 'failedShadow';
+      state = { ...state, [key]: { ...state[key], [line]: { version: target.version, digest: target.digest } } };
       await save();
     },
-    hasFailed(line, target) {
-      const failed = state.failed[line];
+    hasFailed(line, target, role = 'champion') {
+      const failed = (role === 'champion' ? state.failed : state.failedShadow)[line];
       return failed !== undefined && failed.version === target.version && failed.digest === target.digest;
     },
   };

@@ -72,7 +72,7 @@ export function makeDesiredMessage(
   options: {
     deviceId: string;
     seq: number;
-    assignments: Array<{ line: string; manifest: SignedDocument }>;
+    assignments: Array<{ line: string; manifest: SignedDocument; shadow?: SignedDocument }>;
     signers?: RootKeys['director'];
     expiresAt?: number;
   },

@@ -10,6 +10,7 @@ import { createInferenceService } from '../../src/inference/inference-service.js
 import { createInstaller, type InstallEvent } from '../../src/install/installer.js';
 import { createSlotStore } from '../../src/install/slot-store.js';
 import { createMemoryRuntime, type MemoryModelFn } from '../../src/runtime/memory-runtime.js';
+import { createShadowRunner } from '../../src/shadow/shadow-runner.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
 import { makeKeys, makeManifest } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
@@ -73,6 +74,12 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
     slots,
     runtime: createMemoryRuntime(models),
     service,
+    shadows: createShadowRunner({
+      clock: systemClock,
+      logger: pino({ level: 'silent' }),
+      settings: DEFAULTS.shadow,
+      onWindow: () => {},
+    }),
     trust,
     logger: pino({ level: 'silent' }),
     removePart: (path) => rm(path, { force: true }),
@@ -86,7 +93,7 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
   const target = (v: number) => {
     const m = manifests.get(v);
     if (m === undefined) throw new Error(`no manifest v${v}`);
-    return { line: 'iris', manifest: m.body, manifestDoc: m.doc, rolloutId: null };
+    return { line: 'iris', manifest: m.body, manifestDoc: m.doc, rolloutId: null, role: 'champion' as const };
   };
   return { dir, installer, service, slots, trust, events, target };
 }

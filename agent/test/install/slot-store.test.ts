@@ -91,4 +91,20 @@ describe('slot store', () => {
     expect(() => JSON.parse(text)).not.toThrow();
     expect((await readdir(join(dir, 'slots', 'iris'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('keeps the slot named by shadow.json through gc, and forgets it atomically', async () => {
+    const { dir, store, install } = await setup();
+    await store.switchTo('iris', await install(1));
+    const challenger = await install(2);
+    await store.setShadow('iris', challenger);
+    expect(await store.shadow('iris')).toEqual(challenger);
+    expect(await store.gc('iris')).toEqual([]);
+    await store.setShadow('iris', null);
+    expect(await store.shadow('iris')).toBeUndefined();
+    expect(await store.gc('iris')).toEqual([challenger.dir]);
+    expect((await readdir(join(dir, 'slots', 'iris'))).sort()).toEqual([
+      'current.json',
+      `v1-${digestOf(1).slice(0, 12)}`,
+    ]);
+  });
 });

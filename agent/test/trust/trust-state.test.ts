@@ -70,4 +70,17 @@ describe('trust state (anti-rollback)', () => {
     await writeFile(path, JSON.stringify({ highest: { iris: { version: 'x' } } }));
     await expect(openTrustState({ path })).rejects.toMatchObject({ code: 'SCHEMA_INVALID' });
   });
+
+  it('remembers failed shadow challengers apart from failed champions', async () => {
+    const path = join(await temp.make(), 'trust.json');
+    // A file written before shadows existed has no failedShadow record: it still loads.
+    await writeFile(path, JSON.stringify({ highest: {}, failed: { iris: { version: 2, digest: A } }, desired: null }));
+    const trust = await openTrustState({ path });
+    await trust.markFailed('iris', { version: 3, digest: B }, 'shadow');
+    expect(trust.hasFailed('iris', { version: 3, digest: B }, 'shadow')).toBe(true);
+    expect(trust.hasFailed('iris', { version: 3, digest: B })).toBe(false);
+    expect(trust.hasFailed('iris', { version: 2, digest: A })).toBe(true);
+    const reopened = await openTrustState({ path });
+    expect(reopened.hasFailed('iris', { version: 3, digest: B }, 'shadow')).toBe(true);
+  });
 });

@@ -62,7 +62,9 @@ export const deviceDesired = sqliteTable('device_desired', {
     .references(() => devices.id),
   seq: integer('seq').notNull(),
   rolloutId: text('rollout_id'),
-  assignments: text('assignments', { mode: 'json' }).$type<{ line: string; version: number }[]>().notNull(),
+  assignments: text('assignments', { mode: 'json' })
+    .$type<{ line: string; version: number; shadow?: number }[]>()
+    .notNull(),
   /** encodeCbor(SignedDocument) of the desired body, exactly as published. */
   signedDoc: blob('signed_doc', { mode: 'buffer' }).notNull(),
   issuedAt: integer('issued_at').notNull(),
@@ -81,10 +83,40 @@ export const rollouts = sqliteTable('rollouts', {
   id: text('id').primaryKey(),
   line: text('line').notNull(),
   version: integer('version').notNull(),
+  /** The plan's selector group ('' when the selector has none). */
   group: text('group').notNull(),
   createdBy: text('created_by').notNull(),
   createdAt: integer('created_at').notNull(),
+  /** The validated plan (rollouts/plan.ts RolloutPlan). */
+  plan: text('plan', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
+  /** Rollout state machine (rollouts/rollout-state.ts); legacy rows read as finished. */
+  state: text('state').notNull().default('completed'),
+  /** The phase a paused rollout returns to on resume. */
+  pausedFrom: text('paused_from'),
+  currentWave: integer('current_wave').notNull().default(0),
+  /** Majority champion version of the targeted devices at creation (null: none ran the line). */
+  championVersion: integer('champion_version'),
+  /** Why and to what the rollout was rolled back, or why it stopped. */
+  outcome: text('outcome', { mode: 'json' }).$type<Record<string, unknown> | null>(),
+  updatedAt: integer('updated_at').notNull().default(0),
 });
+
+export const rolloutWaves = sqliteTable(
+  'rollout_waves',
+  {
+    rolloutId: text('rollout_id')
+      .notNull()
+      .references(() => rollouts.id),
+    index: integer('index').notNull(),
+    mode: text('mode', { enum: ['live', 'shadow'] }).notNull(),
+    state: text('state').notNull(),
+    startedAt: integer('started_at'),
+    observeFrom: integer('observe_from'),
+    endedAt: integer('ended_at'),
+    gates: text('gates', { mode: 'json' }).$type<Record<string, unknown>[]>().notNull().default([]),
+  },
+  (t) => [primaryKey({ columns: [t.rolloutId, t.index] })],
+);
 
 export const rolloutDevices = sqliteTable(
   'rollout_devices',
@@ -95,11 +127,50 @@ export const rolloutDevices = sqliteTable(
     deviceId: text('device_id')
       .notNull()
       .references(() => devices.id),
-    status: text('status', { enum: ['pending', 'installing', 'installed', 'failed'] }).notNull(),
+    status: text('status', { enum: ['pending', 'installing', 'installed', 'failed', 'offline'] }).notNull(),
     error: text('error'),
     updatedAt: integer('updated_at').notNull(),
+    wave: integer('wave').notNull().default(0),
+    /** Position in sha256(rolloutId + deviceId) order (rollouts/membership.ts). */
+    rank: integer('rank').notNull().default(0),
+    /** When the device's desired document first targeted the rollout's version (null: not yet). */
+    assignedAt: integer('assigned_at'),
+    /** The version of the line the device was assigned when the rollout was created. */
+    championVersion: integer('champion_version'),
   },
-  (t) => [primaryKey({ columns: [t.rolloutId, t.deviceId] })],
+  (t) => [
+    primaryKey({ columns: [t.rolloutId, t.deviceId] }),
+    index('rollout_devices_device').on(t.deviceId),
+    index('rollout_devices_wave_status').on(t.rolloutId, t.wave, t.status),
+    index('rollout_devices_wave_queue').on(t.rolloutId, t.wave, t.assignedAt, t.rank),
+  ],
+);
+
+export const shadowWindows = sqliteTable(
+  'shadow_windows',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id),
+    seq: integer('seq').notNull(),
+    line: text('line').notNull(),
+    championVersion: integer('champion_version').notNull(),
+    challengerVersion: integer('challenger_version').notNull(),
+    windowStartMs: integer('window_start_ms').notNull(),
+    windowEndMs: integer('window_end_ms').notNull(),
+    rows: integer('rows').notNull(),
+    agreements: integer('agreements').notNull(),
+    challengerErrors: integer('challenger_errors').notNull(),
+    latencyMs: text('latency_ms', { mode: 'json' })
+      .$type<{ champion: Record<string, number>; challenger: Record<string, number> }>()
+      .notNull(),
+    receivedAt: integer('received_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('shadow_windows_device_seq').on(t.deviceId, t.seq),
+    index('shadow_windows_model_start').on(t.line, t.challengerVersion, t.windowStartMs),
+  ],
 );
 
 export const events = sqliteTable(
@@ -139,7 +210,10 @@ export const telemetryWindows = sqliteTable(
     latencyMs: text('latency_ms', { mode: 'json' }).$type<Record<string, number>>().notNull(),
     receivedAt: integer('received_at').notNull(),
   },
-  (t) => [uniqueIndex('telemetry_device_seq').on(t.deviceId, t.seq)],
+  (t) => [
+    uniqueIndex('telemetry_device_seq').on(t.deviceId, t.seq),
+    index('telemetry_model_start').on(t.line, t.version, t.windowStartMs),
+  ],
 );
 
 export const driftWindows = sqliteTable(

@@ -25,6 +25,8 @@ import type { ModelRegistry } from '../registry/model-registry.js';
 export interface Assignment {
   readonly line: string;
   readonly version: number;
+  /** A challenger run in shadow beside `version` (issue 4): same inputs, only the champion answers. */
+  readonly shadow?: number;
 }
 
 export type DesiredRow = typeof deviceDesired.$inferSelect;
@@ -74,14 +76,22 @@ export function createDesiredState(options: {
       issuedAt,
       expiresAt: issuedAt + options.ttlMs,
       rolloutId,
-      assignments: assignments.map((a) => ({ line: a.line, manifest: registry.get(a.line, a.version).signedManifest })),
+      assignments: assignments.map((a) => ({
+        line: a.line,
+        manifest: registry.get(a.line, a.version).signedManifest,
+        ...(a.shadow === undefined ? {} : { shadow: registry.get(a.line, a.shadow).signedManifest }),
+      })),
     };
     const signedDoc = Buffer.from(encodeCbor(signDocument(body, options.directorKeys)));
     const values = {
       deviceId,
       seq,
       rolloutId,
-      assignments: assignments.map((a) => ({ line: a.line, version: a.version })),
+      assignments: assignments.map((a) => ({
+        line: a.line,
+        version: a.version,
+        ...(a.shadow === undefined ? {} : { shadow: a.shadow }),
+      })),
       signedDoc,
       issuedAt,
       expiresAt: body.expiresAt,
@@ -96,7 +106,11 @@ export function createDesiredState(options: {
     assign,
     current,
     assignedManifests(deviceId) {
-      return (current(deviceId)?.assignments ?? []).map((a) => registry.get(a.line, a.version).manifest);
+      // A shadow challenger is fetched like the champion, so its bundle is served too.
+      return (current(deviceId)?.assignments ?? []).flatMap((a) => [
+        registry.get(a.line, a.version).manifest,
+        ...(a.shadow === undefined ? [] : [registry.get(a.line, a.shadow).manifest]),
+      ]);
     },
     async refreshDue() {
       const due = db

@@ -17,6 +17,7 @@ export interface Hardware {
   readonly arch: string;
   readonly cpus: number;
   readonly memoryBytes: number;
+  readonly profile?: string | undefined;
 }
 
 export interface Enrolment {

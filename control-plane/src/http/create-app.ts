@@ -15,6 +15,7 @@ import { createAdminRoutes } from './routes/admin-routes.js';
 import { createDeviceRoutes } from './routes/device-routes.js';
 import { createDriftRoutes } from './routes/drift-routes.js';
 import { createEnrolmentRoutes } from './routes/enrolment-routes.js';
+import { createEventRoutes } from './routes/event-routes.js';
 import { createModelRoutes } from './routes/model-routes.js';
 import { createRolloutRoutes } from './routes/rollout-routes.js';
 
@@ -44,6 +45,7 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
   app.route('/', createDeviceRoutes(services));
   app.route('/', createRolloutRoutes(services));
   app.route('/', createDriftRoutes(services));
+  app.route('/', createEventRoutes(services));
   app.route('/', createAdminRoutes(services));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

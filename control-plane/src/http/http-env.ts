@@ -11,6 +11,7 @@ import type { DeviceHistory } from '../devices/device-history.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { Enrolment } from '../devices/enrolment.js';
 import type { FleetDrift } from '../drift/fleet-drift.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 
@@ -28,6 +29,8 @@ export interface HttpEnv {
 export interface HttpServices {
   readonly apiTokens: ApiTokens;
   readonly audit: AuditLog;
+  /** Rollout transitions, gate decisions and drift alerts (GET /v1/events). */
+  readonly events: EventBus;
   readonly enrolment: Enrolment;
   readonly devices: DeviceRegistry;
   readonly history: DeviceHistory;

@@ -11,6 +11,7 @@ import {
   manifestBodySchema,
   type SignedDocument,
   type SigningKey,
+  signDocument,
   signedDocumentSchema,
 } from '@edgefleet/protocol';
 import { and, desc, eq, max, sql } from 'drizzle-orm';
@@ -42,6 +43,11 @@ export interface ModelRegistry {
     reference?: ReferenceInput | undefined;
     description: string | undefined;
   }): Promise<RegisteredVersion>;
+  /**
+   * Rollback (DESIGN.md §3: never a downgrade): registers latest + 1 whose content is `contentOf`'s — same
+   * bundle digest and chunks, manifest re-signed with `lineage.contentOf` and `parents: [rolledBack]`.
+   */
+  registerRollback(options: { line: string; contentOf: number; rolledBack: number }): RegisteredVersion;
   listLines(): { line: string; latestVersion: number; versionCount: number }[];
   listVersions(line: string): RegisteredVersion[];
   /** The version, or a NOT_FOUND error. */
@@ -116,6 +122,36 @@ export function createModelRegistry(options: {
         })
         .run();
       return this.get(line, next);
+    },
+    registerRollback({ line, contentOf, rolledBack }) {
+      const source = this.get(line, contentOf);
+      const row = db
+        .select()
+        .from(modelVersions)
+        .where(and(eq(modelVersions.line, line), eq(modelVersions.version, contentOf)))
+        .get();
+      const version = (latestVersion(line) ?? 0) + 1;
+      const createdAt = options.now();
+      const manifest: ManifestBody = manifestBodySchema.parse({
+        ...source.manifest,
+        version,
+        lineage: { parents: [rolledBack], source: `rollback of v${rolledBack}`, contentOf },
+        createdAt,
+        expiresAt: createdAt + (source.manifest.expiresAt - source.manifest.createdAt),
+      });
+      db.insert(modelVersions)
+        .values({
+          line,
+          version,
+          digest: source.digest,
+          sizeBytes: source.sizeBytes,
+          chunkCount: source.chunkCount,
+          signedManifest: Buffer.from(encodeCbor(signDocument(manifest, options.targetsKeys))),
+          description: `rollback of v${rolledBack} to the content of v${contentOf}${row?.description ? ` (${row.description})` : ''}`,
+          createdAt,
+        })
+        .run();
+      return this.get(line, version);
     },
     listLines() {
       return db

@@ -1,20 +1,20 @@
 /**
  * The per-device status within a rollout, as an explicit state machine: pending → installing → installed |
  * failed (a device may also jump from pending straight to an outcome when its progress report was missed).
- * Outcomes are terminal for that rollout: a new attempt is a new rollout. The rollout's own state is a pure
- * function of its devices' statuses, so it cannot disagree with them.
+ * `offline` is where the install timeout puts a device the broker says is offline: it is counted apart,
+ * does not block its wave, and may still install when it comes back (it finds its retained desired doc).
  */
 import { ControlPlaneError } from '../errors.js';
 
-export const DEVICE_STATUSES = ['pending', 'installing', 'installed', 'failed'] as const;
+export const DEVICE_STATUSES = ['pending', 'installing', 'installed', 'failed', 'offline'] as const;
 export type DeviceRolloutStatus = (typeof DEVICE_STATUSES)[number];
-export type RolloutState = 'in-progress' | 'completed' | 'failed';
 
 const ALLOWED: Readonly<Record<DeviceRolloutStatus, readonly DeviceRolloutStatus[]>> = {
-  pending: ['installing', 'installed', 'failed'],
-  installing: ['installed', 'failed'],
+  pending: ['installing', 'installed', 'failed', 'offline'],
+  installing: ['installed', 'failed', 'offline'],
   installed: [],
   failed: [],
+  offline: ['installing', 'installed', 'failed'],
 };
 
 /** Returns `to` when the move is legal; throws INVALID_TRANSITION otherwise. */
@@ -30,13 +30,12 @@ export function transitionDeviceStatus(from: DeviceRolloutStatus, to: DeviceRoll
 export type StatusCounts = Record<DeviceRolloutStatus, number>;
 
 export function countStatuses(statuses: readonly DeviceRolloutStatus[]): StatusCounts {
-  const counts: StatusCounts = { pending: 0, installing: 0, installed: 0, failed: 0 };
+  const counts: StatusCounts = { pending: 0, installing: 0, installed: 0, failed: 0, offline: 0 };
   for (const s of statuses) counts[s]++;
   return counts;
 }
 
-/** completed: every device installed; failed: all settled and any failed; otherwise in progress. */
-export function rolloutStateOf(counts: StatusCounts): RolloutState {
-  if (counts.pending + counts.installing > 0) return 'in-progress';
-  return counts.failed > 0 ? 'failed' : 'completed';
+/** Settled = no longer holds a slot of the concurrency budget nor blocks its wave. */
+export function isSettled(status: DeviceRolloutStatus): boolean {
+  return status === 'installed' || status === 'failed' || status === 'offline';
 }

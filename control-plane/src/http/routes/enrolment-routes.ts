@@ -30,6 +30,8 @@ const enrolBody = z.strictObject({
       arch: z.string().max(32),
       cpus: z.int().nonnegative(),
       memoryBytes: z.number().nonnegative(),
+      /** Operator-assigned hardware profile, a rollout selector (until the device reports its own). */
+      profile: z.string().min(1).max(64).optional(),
     })
     .optional(),
 });

@@ -1,32 +1,64 @@
 /**
- * Rollout routes: start a (single-wave) rollout of a model version to a group, and read rollout progress.
+ * Rollout routes (issue 4): operators start a staged rollout from a plan (rollouts/plan.ts; the legacy
+ * `{ line, version, group }` body is still accepted as one 100 % wave) and pause, resume, abort, approve
+ * the next wave of, or roll back a rollout; viewers read them. Illegal moves answer 409 INVALID_TRANSITION.
  */
-import { modelLineSchema, versionSchema } from '@edgefleet/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { isLegacyBody, legacyBodySchema, planFromLegacy, planSchema } from '../../rollouts/plan.js';
+import type { RolloutAction } from '../../rollouts/rollout-service.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
 
-const createBody = z.strictObject({
-  line: modelLineSchema,
-  version: versionSchema,
-  group: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'group must be 1-63 chars of [a-z0-9-]'),
-});
+const idParam = z.object({ id: z.string().min(1).max(64) });
+const reasonBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+const ACTIONS: readonly RolloutAction[] = ['pause', 'resume', 'abort', 'approve', 'rollback'];
 
 export function createRolloutRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
   const audited = createAuditRecorder(services);
-  return new Hono<HttpEnv>()
+  let routes = new Hono<HttpEnv>()
     .post('/v1/rollouts', audited('rollouts.create'), requireRole('operator'), async (c) => {
-      const body = await readJson(c, createBody);
-      c.set('auditTarget', `model:${body.line}@${body.version} group:${body.group}`);
-      const rollout = await services.rollouts.create({ ...body, createdBy: c.var.actor?.name ?? 'unknown' });
-      c.set('auditDetails', { rolloutId: rollout.id, devices: rollout.devices.length });
+      const raw = await readJson(c, z.unknown());
+      const legacy = isLegacyBody(raw);
+      const plan = legacy ? planFromLegacy(parseWith(legacyBodySchema, raw)) : parseWith(planSchema, raw);
+      c.set('auditTarget', `model:${plan.line}@${plan.version}`);
+      const createdBy = c.var.actor?.name ?? 'unknown';
+      const rollout = await services.rollouts.create({ plan, createdBy, allowEmpty: legacy });
+      c.set('auditDetails', { rolloutId: rollout.id, devices: rollout.devices.length, waves: plan.waves.length });
       return c.json(rollout, 201);
     })
     .get('/v1/rollouts', requireRole('viewer'), (c) => c.json(services.rollouts.list()))
     .get('/v1/rollouts/:id', requireRole('viewer'), (c) => {
-      const { id } = parseWith(z.object({ id: z.string().min(1).max(64) }), c.req.param());
+      const { id } = parseWith(idParam, c.req.param());
       return c.json(services.rollouts.get(id));
     });
+  for (const action of ACTIONS) {
+    routes = routes.post(
+      `/v1/rollouts/:id/${action}`,
+      audited(`rollouts.${action}`),
+      requireRole('operator'),
+      async (c) => {
+        const { id } = parseWith(idParam, c.req.param());
+        const text = await c.req.text();
+        const { reason } = text.trim() === '' ? { reason: undefined } : parseWith(reasonBody, safeJson(text));
+        c.set('auditTarget', `rollout:${id}`);
+        const view = await services.rollouts.act(id, action, {
+          actor: c.var.actor?.name ?? 'unknown',
+          ...(reason === undefined ? {} : { reason }),
+        });
+        c.set('auditDetails', { state: view.state, ...(reason === undefined ? {} : { reason }) });
+        return c.json(view);
+      },
+    );
+  }
+  return routes;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // not an object: the schema refuses it with BODY_INVALID
+  }
 }

@@ -27,7 +27,7 @@ export const eventsHandler = defineHandler({
         })
         .onConflictDoNothing()
         .run();
-      if (inserted.changes === 1) context.rollouts.onEvent(deviceId, record);
+      if (inserted.changes === 1) await context.rollouts.onEvent(deviceId, record);
     }
     context.devices.touch(deviceId);
   },

@@ -12,6 +12,6 @@ export const reportedHandler = defineHandler({
   async handle(context, deviceId, message) {
     context.devices.storeReported(deviceId, { ...message });
     context.devices.touch(deviceId);
-    context.rollouts.onReported(deviceId, message);
+    await context.rollouts.onReported(deviceId, message);
   },
 });

@@ -1,11 +1,13 @@
 /**
  * `telemetry` (device → cp): inference windows (counts, errors, latency summary) and drift windows (see
- * drift-windows.ts). Stored once per (device, seq) so a redelivered batch never double-counts.
+ * drift-windows.ts) and shadow windows (shadow-windows.ts). Stored once per (device, seq) so a redelivered
+ * batch never double-counts.
  */
 import { type DriftWindow, telemetryMessageSchema } from '@edgefleet/protocol';
 import { telemetryWindows } from '../../db/schema.js';
 import { defineHandler } from '../ingest-context.js';
 import { storeDriftWindows } from './drift-windows.js';
+import { storeShadowWindow } from './shadow-windows.js';
 
 export const telemetryHandler = defineHandler({
   kind: 'telemetry',
@@ -17,7 +19,10 @@ export const telemetryHandler = defineHandler({
         drift.push(w);
         continue;
       }
-      if (w.kind === 'shadow') continue; // shadow windows: rollout gates (issue 4, in progress)
+      if (w.kind === 'shadow') {
+        storeShadowWindow(context, deviceId, w);
+        continue;
+      }
       context.db
         .insert(telemetryWindows)
         .values({

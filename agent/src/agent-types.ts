@@ -1,0 +1,48 @@
+/**
+ * The agent's public surface: the handle `createAgent` returns, its events and its counters. Kept apart
+ * from agent.ts (the composition root) so the contract reads on one page.
+ */
+import type { EventEmitter } from 'node:events';
+import type { ConnectionState } from './connection/state.js';
+import type { DriftAlarmNotice } from './drift/drift-monitor.js';
+import type { Prediction, TensorPrediction } from './inference/inference-service.js';
+import type { OutcomeEvents } from './outcomes.js';
+import type { TensorData } from './runtime/runtime.js';
+import type { ShadowStats } from './shadow/shadow-runner.js';
+
+export interface AgentEvents extends OutcomeEvents {
+  state: [ConnectionState];
+  'drift-alarm': [DriftAlarmNotice];
+}
+
+export interface AgentStats {
+  readonly rejections: Record<string, number>;
+  readonly outbox: { readonly pending: number; readonly dropped: number };
+  readonly inferences: number;
+  readonly authFailures: number;
+  readonly rejectedChunks: number;
+  /** Drift alarms raised by the change detectors since start. */
+  readonly driftAlarms: number;
+  /** Shadow runs of challengers since start (issue 4). */
+  readonly shadow: ShadowStats;
+}
+
+export interface Agent {
+  readonly deviceId: string;
+  readonly connectionState: ConnectionState;
+  /** Base URL of the local HTTP API, or null when it is not started. */
+  readonly httpUrl: string | null;
+  predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
+  /** Typed fast path: a Float32Array [rows, features] in, the output tensor out (no conversions). */
+  predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;
+  /** Label feedback for the 'error' drift signal: class predicted per row and true label per row. */
+  feedback(line: string, body: { predicted: readonly number[]; labels: readonly number[] }): { accepted: number };
+  installed(): Array<{ line: string; version: number; digest: string }>;
+  stats(): AgentStats;
+  readonly events: EventEmitter<AgentEvents>;
+  /** Closes the open latency, drift and shadow windows now and tries to publish the outbox. */
+  flushTelemetry(): Promise<void>;
+  /** Resolves when no install is running or queued. */
+  whenIdle(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,193 @@
+/**
+ * Shadow runs (issue 4, DESIGN.md §5): per model line, at most one challenger model runs beside the
+ * champion. After every successful champion call the challenger runs on the same input tensor — scheduled
+ * with setImmediate, i.e. after the caller's promise has resolved, so the champion's answer is never
+ * delayed or altered — and its predicted class per row (argmax) is compared with the champion's. The
+ * backlog per line is bounded (`maxQueuedPerLine`): beyond it a call is skipped and counted, so a slow
+ * challenger can never grow memory or starve the champion. Challenger failures are counted, never thrown.
+ * A challenger is retired like a champion: no new runs, then its model closes once its in-flight runs end.
+ */
+import { performance } from 'node:perf_hooks';
+import { argmax, type Clock } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import type { ShadowOptions } from '../config.js';
+import { AgentError } from '../errors.js';
+import type { ModelEntry, ServedResult } from '../inference/inference-service.js';
+import type { TensorData } from '../runtime/runtime.js';
+import { createShadowWindows, type ShadowOutcome, type ShadowRecord } from './shadow-windows.js';
+
+export interface ActiveShadow {
+  readonly line: string;
+  readonly version: number;
+  readonly digest: string;
+  /** Stops new shadow runs, waits for the queued and running ones, then closes the model. Idempotent. */
+  retire(): Promise<void>;
+}
+
+export interface ShadowStats {
+  /** Challenger runs finished (successful or not). */
+  readonly runs: number;
+  /** Champion calls not shadowed because the line's backlog was full. */
+  readonly skipped: number;
+  /** Challenger runs that threw or returned a tensor of the wrong size. */
+  readonly errors: number;
+}
+
+export interface ShadowRunner {
+  /** Makes `entry` the challenger of `line`; returns the one it replaced so the caller can `retire()` it. */
+  activate(line: string, entry: ModelEntry): ActiveShadow | undefined;
+  /** Removes the challenger of `line` (no new runs); the caller retires it. */
+  detach(line: string): ActiveShadow | undefined;
+  active(): Array<{ line: string; version: number; digest: string }>;
+  /** The inference service's `onServed` hook. */
+  observe(result: ServedResult): void;
+  stats(): ShadowStats;
+  /** Closes the open shadow windows now. */
+  flush(): void;
+  /** Flushes, retires every challenger. */
+  close(): Promise<void>;
+}
+
+/** What a shadow run needs of the champion's call (not its buffers: those are copied). */
+interface ChampionCall {
+  readonly line: string;
+  readonly version: number;
+  readonly latencyMs: number;
+}
+
+interface LineShadow {
+  readonly handle: ActiveShadow;
+  readonly entry: ModelEntry;
+  /** Shadow runs queued or running on this challenger. */
+  pending: number;
+  idleWaiters: Array<() => void>;
+  retired: Promise<void> | undefined;
+  /** The first failure of this challenger is logged at warn, the rest at debug (they are counted). */
+  warned: boolean;
+}
+
+export function createShadowRunner(options: {
+  clock: Clock;
+  logger: Logger;
+  settings: ShadowOptions;
+  onWindow: (record: ShadowRecord) => void;
+}): ShadowRunner {
+  const { logger, settings } = options;
+  const lines = new Map<string, LineShadow>();
+  const windows = createShadowWindows({
+    clock: options.clock,
+    windowMs: settings.windowMs,
+    logger,
+    onWindow: options.onWindow,
+  });
+  let runs = 0;
+  let skipped = 0;
+  let errors = 0;
+
+  function release(s: LineShadow): void {
+    s.pending -= 1;
+    if (s.pending === 0) for (const resolve of s.idleWaiters.splice(0)) resolve();
+  }
+
+  function makeShadow(line: string, entry: ModelEntry): LineShadow {
+    const s: LineShadow = {
+      entry,
+      pending: 0,
+      idleWaiters: [],
+      retired: undefined,
+      warned: false,
+      handle: {
+        line,
+        version: entry.version,
+        digest: entry.digest,
+        retire() {
+          if (lines.get(line) === s) lines.delete(line);
+          s.retired ??= (s.pending === 0 ? Promise.resolve() : new Promise<void>((r) => s.idleWaiters.push(r))).then(
+            () => entry.model.close(),
+          );
+          return s.retired;
+        },
+      },
+    };
+    return s;
+  }
+
+  async function runShadow(s: LineShadow, champion: ChampionCall, input: TensorData, championOut: Float32Array) {
+    const { line } = champion;
+    const pair = { line, championVersion: champion.version, challengerVersion: s.entry.version };
+    let outcome: ShadowOutcome;
+    const started = performance.now();
+    try {
+      const output = await s.entry.model.run(input);
+      const challengerLatencyMs = performance.now() - started;
+      const rows = input.shape[0] as number;
+      const classes = championOut.length / rows;
+      if (output.data.length !== championOut.length) {
+        throw new AgentError(
+          'INTERNAL',
+          `challenger returned ${output.data.length} values, expected ${championOut.length}`,
+        );
+      }
+      let agreements = 0;
+      for (let r = 0; r < rows; r++) {
+        if (argmax(output.data, r * classes, classes) === argmax(championOut, r * classes, classes)) agreements++;
+      }
+      outcome = { kind: 'compared', rows, agreements, championLatencyMs: champion.latencyMs, challengerLatencyMs };
+    } catch (error) {
+      errors++;
+      const context = { line, version: s.entry.version, err: error };
+      if (s.warned) logger.debug(context, 'shadow run failed');
+      else logger.warn(context, 'shadow run failed (further failures of this challenger are only counted)');
+      s.warned = true;
+      outcome = { kind: 'challenger-error' };
+    } finally {
+      runs++;
+      release(s);
+    }
+    windows.record(pair, outcome);
+  }
+
+  return {
+    activate(line, entry) {
+      const previous = lines.get(line);
+      lines.set(line, makeShadow(line, entry));
+      return previous?.handle;
+    },
+    detach(line) {
+      const s = lines.get(line);
+      lines.delete(line);
+      return s?.handle;
+    },
+    active: () => [...lines.values()].map(({ handle: { line, version, digest } }) => ({ line, version, digest })),
+    observe(result) {
+      const s = lines.get(result.line);
+      if (s === undefined) return;
+      if (s.pending >= settings.maxQueuedPerLine) {
+        skipped++;
+        return;
+      }
+      try {
+        // Copies: the caller owns its input buffer and the returned output and may reuse them at once.
+        const input = { data: result.input.data.slice(), shape: [...result.input.shape] };
+        const championOut = result.output.data.slice();
+        const champion = { line: result.line, version: result.version, latencyMs: result.latencyMs };
+        s.pending += 1;
+        setImmediate(() => {
+          runShadow(s, champion, input, championOut).catch((error: unknown) =>
+            logger.error({ err: error, line: result.line }, 'shadow bookkeeping failed'),
+          );
+        });
+      } catch (error) {
+        // This runs on the prediction's path: a shadow problem must never fail the champion's answer.
+        logger.error({ err: error, line: result.line, version: s.entry.version }, 'could not schedule a shadow run');
+      }
+    },
+    stats: () => ({ runs, skipped, errors }),
+    flush: () => windows.flush(),
+    async close() {
+      const retiring = [...lines.values()].map((s) => s.handle.retire());
+      await Promise.all(retiring);
+      windows.close();
+    },
+  };
+}

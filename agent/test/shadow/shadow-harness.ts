@@ -1,0 +1,164 @@
+/**
+ * An enrolled agent (real MQTT session, real onnxruntime, real slots and SQLite outbox) facing a scripted
+ * control plane on a mini broker: the test signs manifests of real iris ONNX models (self-test vectors
+ * computed by onnxruntime, as registration does), publishes desired documents, and reads back what the
+ * device sends — fetch requests (counted per digest), reported states, events and telemetry — decoded with
+ * the protocol's schemas. Runs on a manual Clock at NOW_MS so the signed documents are valid.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  chunkRange,
+  decodeCbor,
+  deviceTopic,
+  type EventRecord,
+  encodeCbor,
+  eventsMessageSchema,
+  fetchRequestSchema,
+  type ManifestBody,
+  type ReportedMessage,
+  reportedMessageSchema,
+  type SignedDocument,
+  signDocument,
+  type TelemetryRecord,
+  telemetryMessageSchema,
+} from '@edgefleet/protocol';
+import * as ort from 'onnxruntime-node';
+import { pino } from 'pino';
+import { type Agent, type AgentOptions, createAgent } from '../../src/index.js';
+import { manualClock } from '../drift/offline-agent.js';
+import { makeDesiredMessage, makeKeys, makeManifest, makeRoot } from '../helpers/signed-docs.js';
+import { startMiniBroker } from './mini-broker.js';
+
+export const DEVICE_ID = 'dev-00000000005a';
+const keys = makeKeys(5);
+const root = makeRoot(keys);
+
+/** Runs `bundle` (ONNX bytes) on `rows` in a plain onnxruntime session: the baseline. */
+export async function rawRun(bundle: Uint8Array, rows: readonly (readonly number[])[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(bundle);
+  try {
+    const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]);
+    return (await session.run({ features: input })).probabilities?.data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+export interface SignedModel {
+  readonly body: ManifestBody;
+  readonly doc: SignedDocument;
+}
+
+export type Tuning = Pick<AgentOptions, 'hardwareProfile' | 'runtime' | 'shadow' | 'mqttUrl' | 'httpApi'>;
+
+export interface Harness {
+  agent: Agent;
+  readonly clock: ReturnType<typeof manualClock>;
+  readonly stateDir: string;
+  /** Signs a manifest for `bundle` whose self-test vector is what onnxruntime computes for it. */
+  model(version: number, bundle: Uint8Array): Promise<SignedModel>;
+  desired(seq: number, assignments: Array<{ manifest: SignedModel; shadow?: SignedModel }>): void;
+  /** Fetch requests received per bundle digest. */
+  readonly fetchRequests: Map<string, number>;
+  readonly reported: ReportedMessage[];
+  readonly events: EventRecord[];
+  readonly telemetry: TelemetryRecord[];
+  restart(tuning?: Tuning): Promise<Agent>;
+  cleanup(): Promise<void>;
+}
+
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'edgefleet-shadow-'));
+  const bundles = new Map<string, { bundle: Uint8Array; body: ManifestBody }>();
+  const fetchRequests = new Map<string, number>();
+  const reported: ReportedMessage[] = [];
+  const events: EventRecord[] = [];
+  const telemetry: TelemetryRecord[] = [];
+  const topic = (kind: Parameters<typeof deviceTopic>[1]) => deviceTopic(DEVICE_ID, kind);
+
+  const broker = await startMiniBroker({
+    onPublish(name, payload) {
+      if (name === topic('fetch/req')) {
+        const request = decodeCbor(payload, fetchRequestSchema);
+        fetchRequests.set(request.digest, (fetchRequests.get(request.digest) ?? 0) + 1);
+        const known = bundles.get(request.digest);
+        if (known === undefined) return;
+        const { bundle, body } = known;
+        for (let index = request.first; index < Math.min(request.first + request.count, body.chunks.length); index++) {
+          const { start, end } = chunkRange(index, body.chunkBytes, body.sizeBytes);
+          const chunk = {
+            v: 1,
+            type: 'fetch-chunk',
+            ts: 0,
+            digest: request.digest,
+            index,
+            bytes: bundle.slice(start, end),
+          };
+          broker.publish(topic('fetch/res'), encodeCbor(chunk));
+        }
+      } else if (name === topic('reported')) reported.push(decodeCbor(payload, reportedMessageSchema));
+      else if (name === topic('events')) events.push(...decodeCbor(payload, eventsMessageSchema).records);
+      else if (name === topic('telemetry')) telemetry.push(...decodeCbor(payload, telemetryMessageSchema).records);
+    },
+  });
+  const credentials = {
+    deviceId: DEVICE_ID,
+    mqtt: { url: broker.url, username: DEVICE_ID, password: 'x' },
+    root: Buffer.from(encodeCbor(root.doc)).toString('base64'),
+  };
+  await writeFile(join(stateDir, 'credentials.json'), JSON.stringify(credentials));
+  const clock = manualClock();
+  const start = (options: Tuning) =>
+    createAgent({ stateDir, rootPublicKeys: root.pinnedHex, clock, logger: pino({ level: 'silent' }), ...options });
+
+  const harness: Harness = {
+    agent: await start(tuning),
+    clock,
+    stateDir,
+    async model(version, bundle) {
+      const { body } = makeManifest(keys, { version, bundle, chunkBytes: 4096 });
+      const input = [6.1, 2.8, 4.7, 1.2];
+      const expected = Array.from(await rawRun(bundle, [input]));
+      const signed = { ...body, selfTest: { ...body.selfTest, vectors: [{ shape: [1, 4], input, expected }] } };
+      bundles.set(signed.digest, { bundle, body: signed });
+      return { body: signed, doc: signDocument(signed, keys.targets) };
+    },
+    desired(seq, assignments) {
+      const message = makeDesiredMessage(keys, {
+        deviceId: DEVICE_ID,
+        seq,
+        assignments: assignments.map(({ manifest, shadow }) => ({
+          line: 'iris',
+          manifest: manifest.doc,
+          ...(shadow === undefined ? {} : { shadow: shadow.doc }),
+        })),
+      });
+      broker.publish(topic('desired'), message, { retain: true });
+    },
+    fetchRequests,
+    reported,
+    events,
+    telemetry,
+    async restart(options = tuning) {
+      await harness.agent.close();
+      harness.agent = await start(options);
+      return harness.agent;
+    },
+    async cleanup() {
+      await harness.agent.close();
+      await broker.close();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
