@@ -190,3 +190,17 @@ describe('desired state', () => {
     );
   });
 });
+
+describe('ed25519 implementation', () => {
+  it('signs byte-identically to tweetnacl and verifies tweetnacl signatures (RFC 8032 signatures are deterministic)', async () => {
+    const nacl = (await import('tweetnacl')).default;
+    const k = key(5);
+    for (const size of [0, 1, 64, 3000]) {
+      const message = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+      const doc = signDocument({ size, message }, [k]);
+      const reference = nacl.sign.detached(doc.body, k.secretKey);
+      expect(Buffer.from(doc.sigs[0]!.sig).equals(Buffer.from(reference))).toBe(true);
+      expect(nacl.sign.detached.verify(doc.body, doc.sigs[0]!.sig, k.publicKey)).toBe(true);
+    }
+  });
+});

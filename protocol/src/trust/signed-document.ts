@@ -4,11 +4,11 @@
  * means no two implementations ever need to agree on a canonical form to check a signature — TUF's
  * "signed" section, in CBOR. A role is trusted keys plus a threshold (k of n).
  */
-import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { decodeCbor, encodeCbor } from '../cbor/codec.js';
 import { ProtocolError } from '../errors/edgefleet-error.js';
 import { bytesSchema } from '../messages/primitives.js';
+import { signEd25519, verifyEd25519 } from './ed25519.js';
 import { keyIdSchema, type SigningKey } from './keys.js';
 
 export const signatureSchema = z.object({ keyId: keyIdSchema, sig: bytesSchema });
@@ -29,7 +29,7 @@ export interface RoleKeys {
 export function signDocument(body: unknown, signers: readonly SigningKey[]): SignedDocument {
   if (signers.length === 0) throw new RangeError('signDocument needs at least one key');
   const bytes = encodeCbor(body);
-  return { body: bytes, sigs: signers.map((k) => ({ keyId: k.keyId, sig: nacl.sign.detached(bytes, k.secretKey) })) };
+  return { body: bytes, sigs: signers.map((k) => ({ keyId: k.keyId, sig: signEd25519(bytes, k.secretKey) })) };
 }
 
 /** Checks the signatures against a role, then decodes and validates the body. */
@@ -41,7 +41,7 @@ export function verifyDocument<S extends z.ZodType>(doc: SignedDocument, role: R
     const publicKey = role.keys.get(keyId);
     if (publicKey === undefined) continue;
     known++;
-    if (sig.length === nacl.sign.signatureLength && nacl.sign.detached.verify(doc.body, sig, publicKey)) {
+    if (verifyEd25519(doc.body, sig, publicKey)) {
       valid.add(keyId);
     } else {
       failed++;
