@@ -9,14 +9,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  decodeCbor,
-  type EdgefleetError,
-  encodeCbor,
-  type FetchRequest,
-  fetchResponseSchema,
-  systemClock,
-} from '@edgefleet/protocol';
+import { systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
 import type { Agent, AgentEvents } from './agent-types.js';
 import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
@@ -32,9 +25,10 @@ import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-ap
 import { activateInstalled } from './install/boot-loader.js';
 import { createInstaller } from './install/installer.js';
 import { createSlotStore } from './install/slot-store.js';
-import { createOutcomes } from './outcomes.js';
+import { createOutcomes, emitOutcome } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
+import { routeSession, sessionFetchLink } from './session-wiring.js';
 import { createShadowRunner } from './shadow/shadow-runner.js';
 import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
 import { openTrustState } from './trust/trust-state.js';
@@ -139,14 +133,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   const outcomes = createOutcomes({
     logger: log,
-    notify(...notice) {
-      // Spelled out per event: TypeScript cannot spread a union of tuples into EventEmitter.emit.
-      if (notice[0] === 'installed') events.emit('installed', notice[1]);
-      else if (notice[0] === 'install-failed') events.emit('install-failed', notice[1]);
-      else if (notice[0] === 'shadow-started') events.emit('shadow-started', notice[1]);
-      else if (notice[0] === 'shadow-retired') events.emit('shadow-retired', notice[1]);
-      else events.emit('rejected', notice[1]);
-    },
+    notify: (...notice) => emitOutcome(events, ...notice),
     recordEvent,
     report: () => reporter.publishNow(),
   });
@@ -171,11 +158,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   const fetcher = createFetcher({
-    link: {
-      isOnline: () => session.state === 'online',
-      request: (request: Omit<FetchRequest, 'v' | 'type' | 'ts'>) =>
-        session.publish('fetch/req', encodeCbor({ v: 1, type: 'fetch-req', ts: clock.now(), ...request })),
-    },
+    link: sessionFetchLink(session, clock),
     clock,
     logger: log,
     downloadsDir: join(stateDir, 'downloads'),
@@ -208,27 +191,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
   });
 
-  session.on('state', (state) => {
-    if (state === 'online') {
-      publisher.start();
-      reporter.publishNow();
-    } else {
-      publisher.stop();
-    }
-    fetcher.connectionChanged();
-    events.emit('state', state);
-  });
-  session.on('message', ({ kind, payload }) => {
-    if (kind === 'desired') {
-      void desired.handle(payload);
-      return;
-    }
-    try {
-      fetcher.handle(decodeCbor(payload, fetchResponseSchema));
-    } catch (error) {
-      outcomes.reject(error as EdgefleetError, { topic: kind });
-    }
-  });
+  routeSession(session, { publisher, reporter, fetcher, desired, outcomes, events });
 
   recordEvent({ kind: 'agent-started' });
   session.start();

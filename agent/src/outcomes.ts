@@ -4,8 +4,10 @@
  * surfaced as `lastError` in the reported state and emitted on the agent's EventEmitter. One place, so the
  * desired handler, the fetch path and the installer all report failures the same way.
  */
+import type { EventEmitter } from 'node:events';
 import type { EdgefleetError, ErrorCode } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
+import type { AgentEvents } from './agent-types.js';
 import type { RejectionContext } from './desired/desired-handler.js';
 import type { InstallEvent } from './install/installer.js';
 import type { EventInput } from './telemetry-wiring.js';
@@ -85,4 +87,14 @@ export function createOutcomes(options: {
     rejections: () => ({ ...rejections }),
     lastError: () => lastError,
   };
+}
+
+/** Emits one notice on the agent's EventEmitter: the agent's `notify`. */
+export function emitOutcome(events: EventEmitter<AgentEvents>, ...notice: OutcomeNotice): void {
+  // Spelled out per event: TypeScript cannot spread a union of tuples into EventEmitter.emit.
+  if (notice[0] === 'installed') events.emit('installed', notice[1]);
+  else if (notice[0] === 'install-failed') events.emit('install-failed', notice[1]);
+  else if (notice[0] === 'shadow-started') events.emit('shadow-started', notice[1]);
+  else if (notice[0] === 'shadow-retired') events.emit('shadow-retired', notice[1]);
+  else events.emit('rejected', notice[1]);
 }

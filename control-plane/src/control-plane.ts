@@ -1,18 +1,19 @@
 /**
  * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
  * the desired-state refresher, the drift judge timer and the HTTP server, and wires the services together.
- * Defaults live in one frozen DEFAULTS object. `close()` tears everything down in reverse order of start.
+ * Defaults live in one frozen DEFAULTS object (control-plane-options.ts). `close()` tears everything down in reverse order of start.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { buildRootDocument, type Clock, MAX_BUNDLE_BYTES, type RootKeys, systemClock } from '@edgefleet/protocol';
+import { buildRootDocument, systemClock } from '@edgefleet/protocol';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { createAuditLog } from './audit/audit-log.js';
 import { createApiTokens, installAdminToken } from './auth/api-tokens.js';
 import { startEmbeddedBroker } from './broker/embedded-broker.js';
+import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane-options.js';
 import { openDatabase } from './db/open-database.js';
 import { startDesiredRefresher } from './desired/desired-refresher.js';
 import { createDesiredState } from './desired/desired-state.js';
@@ -22,14 +23,14 @@ import { createEnrolment } from './devices/enrolment.js';
 import { createDriftStore } from './drift/drift-store.js';
 import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
 import { startDriftJudgeTimer } from './drift/judge-timer.js';
-import { type DriftConfig, resolveDriftConfig } from './drift/thresholds.js';
+import { resolveDriftConfig } from './drift/thresholds.js';
 import { createEventBus, type FleetEventListener } from './events/event-bus.js';
 import { createApp } from './http/create-app.js';
 import type { HttpEnv } from './http/http-env.js';
 import { startIngest } from './ingest/dispatcher.js';
 import { loadOrCreateKeys } from './keys/key-store.js';
 import { createMetrics, type MetricsSnapshot } from './metrics.js';
-import { type BlobStore, createFileBlobStore } from './registry/blob-store.js';
+import { createFileBlobStore } from './registry/blob-store.js';
 import { createModelRegistry } from './registry/model-registry.js';
 import { createGateData } from './rollouts/gate-data.js';
 import { createRolloutService } from './rollouts/rollout-service.js';
@@ -37,47 +38,7 @@ import { createRolloutStore } from './rollouts/rollout-store.js';
 import type { RolloutView } from './rollouts/rollout-view.js';
 import { startRolloutTicker } from './rollouts/tick-timer.js';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-export const DEFAULTS = Object.freeze({
-  host: '127.0.0.1',
-  httpPort: 0,
-  mqttPort: 0,
-  desiredTtlMs: 7 * DAY_MS,
-  refreshIntervalMs: 60 * 60 * 1000,
-  rootTtlMs: 365 * DAY_MS,
-  enrolmentTokenTtlSec: 24 * 60 * 60,
-  maxBundleBytes: MAX_BUNDLE_BYTES,
-  rolloutTickMs: 1_000,
-});
-
-export interface ControlPlaneOptions {
-  /** Directory for the SQLite file, keys, admin token and blobs; created when missing. */
-  readonly dataDir: string;
-  readonly host?: string;
-  /** 0 = ephemeral. */
-  readonly httpPort?: number;
-  /** 0 = ephemeral. */
-  readonly mqttPort?: number;
-  readonly keys?: RootKeys;
-  readonly adminToken?: string;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  readonly desiredTtlMs?: number;
-  readonly refreshIntervalMs?: number;
-  readonly enrolmentTokenTtlSec?: number;
-  /** Largest accepted model upload (default protocol MAX_BUNDLE_BYTES). */
-  readonly maxBundleBytes?: number;
-  /** Bundle storage; default files under `${dataDir}/blobs`. */
-  readonly blobStore?: BlobStore;
-  /**
-   * Fleet drift thresholds, cohort window, minimum rows, grace before a window is judged and judge interval
-   * (defaults: drift/thresholds.ts DRIFT_DEFAULTS).
-   */
-  readonly drift?: Partial<DriftConfig>;
-  /** Orchestrator tick interval on the clock (default 1 000 ms). */
-  readonly rollouts?: { readonly tickMs?: number };
-}
+export { type ControlPlaneOptions, DEFAULTS } from './control-plane-options.js';
 
 export interface ControlPlane {
   readonly app: Hono<HttpEnv>;
@@ -108,7 +69,7 @@ export interface ControlPlane {
 }
 
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
-  const config = { ...DEFAULTS, ...definedOnly(options) };
+  const config = resolveOptions(options);
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
@@ -245,13 +206,4 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       return closing;
     },
   };
-}
-
-/** Drops undefined values so they do not override DEFAULTS (exactOptionalPropertyTypes). */
-function definedOnly<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-function maybe<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

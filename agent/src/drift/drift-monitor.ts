@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { DriftOptions } from '../config.js';
 import { AgentError } from '../errors.js';
 import type { InferenceResult } from '../inference/inference-service.js';
+import { createAlignedWindows } from '../telemetry/aligned-windows.js';
 import { parseFeedback } from './feedback.js';
 import { createSignalDetectors, type SignalDetectors } from './signal-detectors.js';
 
@@ -71,10 +72,14 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   const errorDetectors = new Map<string, { version: number; detectors: SignalDetectors }>();
   /** line@version pairs whose profile does not fit the model's tensors, logged once. */
   const unfit = new Set<string>();
-  let cancelTimer: (() => void) | undefined;
-  let state: 'running' | 'closed' = 'running';
-
-  const alignedStart = (ms: number) => Math.floor(ms / windowMs) * windowMs;
+  const windows = createAlignedWindows<LineState>({
+    clock,
+    windowMs,
+    *openWindows() {
+      for (const s of lines.values()) if (s.accumulator.count > 0) yield s;
+    },
+    closeWindow,
+  });
 
   const alarmSink = (line: string, version: number) => (drift: DriftAlarm) => {
     try {
@@ -134,31 +139,9 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     }
   }
 
-  /** Closes windows whose aligned period has ended by `nowMs`, at the period's end. */
-  function closeEnded(nowMs: number): void {
-    for (const state of lines.values()) {
-      const endMs = alignedStart(state.startMs) + windowMs;
-      if (state.accumulator.count > 0 && endMs <= nowMs) closeWindow(state, endMs);
-    }
-  }
-
-  function schedule(): void {
-    if (cancelTimer !== undefined || state === 'closed') return;
-    let nextEndMs = Number.POSITIVE_INFINITY;
-    for (const s of lines.values()) {
-      if (s.accumulator.count > 0) nextEndMs = Math.min(nextEndMs, alignedStart(s.startMs) + windowMs);
-    }
-    if (nextEndMs === Number.POSITIVE_INFINITY) return;
-    cancelTimer = clock.setTimer(Math.max(0, nextEndMs - clock.now()), () => {
-      cancelTimer = undefined;
-      closeEnded(clock.now());
-      schedule();
-    });
-  }
-
   /** Counts rows [from, to) of the result into the line's window, starting the window if it is empty. */
   function count(s: LineState, result: InferenceResult, from: number, to: number, nowMs: number): void {
-    if (s.accumulator.count === 0) s.startMs = Math.max(alignedStart(nowMs), s.lastEndMs);
+    if (s.accumulator.count === 0) s.startMs = windows.startAt(nowMs, s.lastEndMs);
     const { input, output } = result;
     if (from === 0 && to === (input.shape[0] as number)) {
       s.accumulator.addRows(input.data, output.data, to);
@@ -185,7 +168,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
 
   function observe(result: InferenceResult): void {
     const profile = result.manifest.profile;
-    if (state === 'closed' || profile === undefined) return;
+    if (windows.state === 'closed' || profile === undefined) return;
     const nowMs = clock.now();
     let s = lines.get(result.line);
     if (s !== undefined && s.version !== result.version) {
@@ -194,8 +177,8 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       lines.delete(result.line);
       s = undefined;
     }
-    if (s !== undefined && s.accumulator.count > 0 && alignedStart(s.startMs) + windowMs <= nowMs) {
-      closeWindow(s, alignedStart(s.startMs) + windowMs); // the timer is late (busy event loop)
+    if (s !== undefined && s.accumulator.count > 0 && windows.endOf(s) <= nowMs) {
+      closeWindow(s, windows.endOf(s)); // the timer is late (busy event loop)
     }
     s ??= openLine(result, profile);
     if (s === undefined) return;
@@ -211,7 +194,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
         from = to;
       }
     }
-    schedule();
+    windows.schedule();
   }
 
   return {
@@ -239,15 +222,10 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
       return { accepted: predicted.length };
     },
     flush() {
-      const nowMs = clock.now();
-      for (const s of lines.values()) closeWindow(s, Math.min(nowMs, alignedStart(s.startMs) + windowMs));
-      cancelTimer?.();
-      cancelTimer = undefined;
+      windows.flush();
     },
     close() {
-      if (state === 'closed') return;
-      this.flush();
-      state = 'closed';
+      windows.close();
     },
   };
 }

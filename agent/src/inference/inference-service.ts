@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock, ManifestBody } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
 import type { LoadedModel, TensorData } from '../runtime/runtime.js';
+import { packRows, splitRows, validateTensor } from './tensor-io.js';
 
 const DEFAULTS = Object.freeze({
   maxRows: 1024,
@@ -236,53 +237,4 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       await Promise.all(retiring);
     },
   };
-}
-
-/**
- * Validates the rows and packs them into one Float32Array in the same pass (this is the hot path: plain
- * indexed loops, which V8 runs much faster than TypedArray.set(array) or for...of). Returns the reason on
- * invalid input.
- */
-function packRows(rows: readonly (readonly number[])[], features: number | undefined, maxRows: number) {
-  if (!Array.isArray(rows) || rows.length === 0) return 'inputs must be a non-empty array of rows';
-  if (rows.length > maxRows) return `at most ${maxRows} rows per call, got ${rows.length}`;
-  const width = features ?? rows[0]?.length ?? 0;
-  if (width === 0) return 'rows must not be empty';
-  const data = new Float32Array(rows.length * width);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    if (!Array.isArray(row) || row.length !== width) return `row ${r} must have ${width} features`;
-    for (let c = 0; c < width; c++) {
-      const value = row[c];
-      if (typeof value !== 'number' || !Number.isFinite(value)) return `row ${r} holds a non-finite value`;
-      data[r * width + c] = value;
-    }
-  }
-  return data;
-}
-
-function validateTensor(input: TensorData, features: number | undefined, maxRows: number) {
-  if (!(input?.data instanceof Float32Array)) return 'input data must be a Float32Array';
-  const [rows, width] = input.shape;
-  if (input.shape.length !== 2 || !Number.isInteger(rows) || !Number.isInteger(width))
-    return 'shape must be [rows, features]';
-  if ((rows as number) < 1 || (rows as number) > maxRows) return `1 to ${maxRows} rows per call, got ${rows}`;
-  if (features !== undefined && width !== features) return `rows must have ${features} features, got ${width}`;
-  if (input.data.length !== (rows as number) * (width as number)) return 'data length does not match the shape';
-  for (let i = 0; i < input.data.length; i++) {
-    if (!Number.isFinite(input.data[i])) return `element ${i} is not finite`;
-  }
-  return undefined;
-}
-
-/** Splits a [N, C] output into N rows; runOn has checked that the length divides evenly. */
-function splitRows(data: Float32Array, rowCount: number): number[][] {
-  const width = data.length / rowCount;
-  const outputs: number[][] = new Array(rowCount);
-  for (let r = 0; r < rowCount; r++) {
-    const row: number[] = new Array(width);
-    for (let c = 0; c < width; c++) row[c] = data[r * width + c] as number;
-    outputs[r] = row;
-  }
-  return outputs;
 }

@@ -10,6 +10,7 @@
  */
 import type { Clock, ShadowWindow } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
+import { createAlignedWindows } from '../telemetry/aligned-windows.js';
 import {
   addLatency,
   createLatencyReservoir,
@@ -39,6 +40,7 @@ export interface ShadowWindows {
 }
 
 interface OpenWindow {
+  readonly line: string;
   championVersion: number;
   challengerVersion: number;
   startMs: number;
@@ -60,12 +62,18 @@ export function createShadowWindows(options: {
 }): ShadowWindows {
   const { clock, windowMs, logger } = options;
   const lines = new Map<string, OpenWindow>();
-  let cancelTimer: (() => void) | undefined;
-  let state: 'running' | 'closed' = 'running';
-  const alignedStart = (ms: number) => Math.floor(ms / windowMs) * windowMs;
+  const windows = createAlignedWindows<OpenWindow>({
+    clock,
+    windowMs,
+    *openWindows() {
+      for (const w of lines.values()) if (w.calls > 0) yield w;
+    },
+    closeWindow,
+  });
 
-  function closeWindow(line: string, w: OpenWindow, endMs: number): void {
+  function closeWindow(w: OpenWindow, endMs: number): void {
     if (w.calls === 0) return;
+    const { line } = w;
     const record: ShadowRecord = {
       kind: 'shadow',
       line,
@@ -88,38 +96,21 @@ export function createShadowWindows(options: {
     }
   }
 
-  function schedule(): void {
-    if (cancelTimer !== undefined || state === 'closed') return;
-    let nextEndMs = Number.POSITIVE_INFINITY;
-    for (const w of lines.values())
-      if (w.calls > 0) nextEndMs = Math.min(nextEndMs, alignedStart(w.startMs) + windowMs);
-    if (nextEndMs === Number.POSITIVE_INFINITY) return;
-    cancelTimer = clock.setTimer(Math.max(0, nextEndMs - clock.now()), () => {
-      cancelTimer = undefined;
-      const nowMs = clock.now();
-      for (const [line, w] of lines) {
-        const endMs = alignedStart(w.startMs) + windowMs;
-        if (w.calls > 0 && endMs <= nowMs) closeWindow(line, w, endMs);
-      }
-      schedule();
-    });
-  }
-
   return {
     record(pair, outcome) {
-      if (state === 'closed') return;
+      if (windows.state === 'closed') return;
       const nowMs = clock.now();
       let w = lines.get(pair.line);
       if (
         w !== undefined &&
         (w.championVersion !== pair.championVersion || w.challengerVersion !== pair.challengerVersion)
       ) {
-        closeWindow(pair.line, w, nowMs); // a swap: the old pair's window ends now
+        closeWindow(w, nowMs); // a swap: the old pair's window ends now
         w.championVersion = pair.championVersion;
         w.challengerVersion = pair.challengerVersion;
       }
-      if (w !== undefined && w.calls > 0 && alignedStart(w.startMs) + windowMs <= nowMs) {
-        closeWindow(pair.line, w, alignedStart(w.startMs) + windowMs); // the timer is late (busy event loop)
+      if (w !== undefined && w.calls > 0 && windows.endOf(w) <= nowMs) {
+        closeWindow(w, windows.endOf(w)); // the timer is late (busy event loop)
       }
       if (w === undefined) {
         w = {
@@ -135,7 +126,7 @@ export function createShadowWindows(options: {
         };
         lines.set(pair.line, w);
       }
-      if (w.calls === 0) w.startMs = Math.max(alignedStart(nowMs), w.lastEndMs);
+      if (w.calls === 0) w.startMs = windows.startAt(nowMs, w.lastEndMs);
       w.calls += 1;
       if (outcome.kind === 'challenger-error') {
         w.challengerErrors += 1;
@@ -145,18 +136,13 @@ export function createShadowWindows(options: {
         addLatency(w.champion, outcome.championLatencyMs);
         addLatency(w.challenger, outcome.challengerLatencyMs);
       }
-      schedule();
+      windows.schedule();
     },
     flush() {
-      const nowMs = clock.now();
-      for (const [line, w] of lines) closeWindow(line, w, Math.min(nowMs, alignedStart(w.startMs) + windowMs));
-      cancelTimer?.();
-      cancelTimer = undefined;
+      windows.flush();
     },
     close() {
-      if (state === 'closed') return;
-      this.flush();
-      state = 'closed';
+      windows.close();
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 import type { Clock, InferenceWindow, LatencySummary } from '@edgefleet/protocol';
 import { type Logger, pino } from 'pino';
+import { createAlignedWindows } from './aligned-windows.js';
 
 const DEFAULTS = Object.freeze({
   maxSamples: 10_000,
@@ -48,6 +49,7 @@ export function createLatencyReservoir(): LatencyReservoir {
 }
 
 interface OpenWindow {
+  readonly key: string;
   readonly line: string;
   readonly version: number;
   readonly startMs: number;
@@ -57,19 +59,16 @@ interface OpenWindow {
 }
 
 export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWindows {
-  const { clock, windowMs } = options;
+  const { clock } = options;
   const maxSamples = options.maxSamples ?? DEFAULTS.maxSamples;
   const random = options.random ?? Math.random;
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
   const open = new Map<string, OpenWindow>();
-  let cancelTimer: (() => void) | undefined;
   /** After an early flush, the next windows of the same period start here so windows never overlap. */
   let flushedAtMs = Number.NEGATIVE_INFINITY;
-  let state: 'running' | 'closed' = 'running';
-
-  const alignedStart = (nowMs: number) => Math.floor(nowMs / windowMs) * windowMs;
 
   function emit(window: OpenWindow, endMs: number): void {
+    open.delete(window.key);
     const summary: WindowSummary = {
       kind: 'inference',
       line: window.line,
@@ -87,43 +86,31 @@ export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWin
     }
   }
 
-  /** Emits windows whose aligned period has ended; with `nowMs` given, every window ends there. */
-  function closeWindows(nowMs: number, early: boolean): void {
-    for (const [key, window] of open) {
-      const endMs = alignedStart(window.startMs) + windowMs;
-      if (!early && endMs > nowMs) continue;
-      open.delete(key);
-      emit(window, early ? Math.min(nowMs, endMs) : endMs);
-    }
-  }
-
-  function schedule(): void {
-    if (cancelTimer !== undefined || open.size === 0 || state === 'closed') return;
-    const nowMs = clock.now();
-    cancelTimer = clock.setTimer(alignedStart(nowMs) + windowMs - nowMs, () => {
-      cancelTimer = undefined;
-      closeWindows(clock.now(), false);
-      schedule();
-    });
-  }
+  // Every open window holds at least one call: it is created by record() and removed when emitted.
+  const windows = createAlignedWindows<OpenWindow>({
+    clock,
+    windowMs: options.windowMs,
+    openWindows: () => open.values(),
+    closeWindow: emit,
+  });
 
   return {
     record(sample) {
-      if (state === 'closed') return;
+      if (windows.state === 'closed') return;
       const nowMs = clock.now();
       const key = `${sample.line}\u0000${sample.version}`;
       let window = open.get(key);
-      if (window !== undefined && alignedStart(window.startMs) !== alignedStart(nowMs)) {
+      if (window !== undefined && windows.alignedStart(window.startMs) !== windows.alignedStart(nowMs)) {
         // The timer has not fired yet (a busy event loop); close the stale window before starting a new one.
-        open.delete(key);
-        emit(window, alignedStart(window.startMs) + windowMs);
+        emit(window, windows.endOf(window));
         window = undefined;
       }
       if (window === undefined) {
         window = {
+          key,
           line: sample.line,
           version: sample.version,
-          startMs: Math.max(alignedStart(nowMs), flushedAtMs),
+          startMs: windows.startAt(nowMs, flushedAtMs),
           count: 0,
           errors: 0,
           latency: createLatencyReservoir(),
@@ -133,19 +120,13 @@ export function createLatencyWindows(options: LatencyWindowsOptions): LatencyWin
       window.count += 1;
       if (!sample.ok) window.errors += 1;
       else addLatency(window.latency, sample.latencyMs, { maxSamples, random });
-      schedule();
+      windows.schedule();
     },
     flush() {
-      const nowMs = clock.now();
-      closeWindows(nowMs, true);
-      flushedAtMs = nowMs;
-      cancelTimer?.();
-      cancelTimer = undefined;
+      flushedAtMs = windows.flush();
     },
     close() {
-      if (state === 'closed') return;
-      this.flush();
-      state = 'closed';
+      windows.close();
     },
   };
 }

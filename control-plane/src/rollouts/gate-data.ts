@@ -5,6 +5,7 @@
  * 10 000 devices never becomes a 10 000-parameter SQL statement.
  */
 import { and, eq, gte } from 'drizzle-orm';
+import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/open-database.js';
 import { driftWindows, events, shadowWindows, telemetryWindows } from '../db/schema.js';
 
@@ -15,51 +16,32 @@ export interface GateDataQuery {
   readonly devices: ReadonlySet<string>;
 }
 
+type WindowTable = typeof telemetryWindows | typeof driftWindows | typeof shadowWindows;
+
+/** The windows of `table` whose `versionColumn` is `q.version`, started since `q.sinceMs`, of `q.devices`. */
+function windowsOf<T extends WindowTable>(
+  db: Db,
+  table: T,
+  options: { versionColumn: AnySQLiteColumn; query: GateDataQuery },
+): T['$inferSelect'][] {
+  const { versionColumn, query: q } = options;
+  // drizzle cannot infer a select over a generic table; widened to the union, the rows are those of `table`.
+  const rows: T['$inferSelect'][] = db
+    .select()
+    .from(table as WindowTable)
+    .where(and(eq(table.line, q.line), eq(versionColumn, q.version), gte(table.windowStartMs, q.sinceMs)))
+    .all();
+  return rows.filter((w) => q.devices.has(w.deviceId));
+}
+
 export function createGateData(db: Db) {
   return {
-    inference(q: GateDataQuery) {
-      return db
-        .select()
-        .from(telemetryWindows)
-        .where(
-          and(
-            eq(telemetryWindows.line, q.line),
-            eq(telemetryWindows.version, q.version),
-            gte(telemetryWindows.windowStartMs, q.sinceMs),
-          ),
-        )
-        .all()
-        .filter((w) => q.devices.has(w.deviceId));
-    },
-    drift(q: GateDataQuery) {
-      return db
-        .select()
-        .from(driftWindows)
-        .where(
-          and(
-            eq(driftWindows.line, q.line),
-            eq(driftWindows.version, q.version),
-            gte(driftWindows.windowStartMs, q.sinceMs),
-          ),
-        )
-        .all()
-        .filter((w) => q.devices.has(w.deviceId));
-    },
+    inference: (q: GateDataQuery) =>
+      windowsOf(db, telemetryWindows, { versionColumn: telemetryWindows.version, query: q }),
+    drift: (q: GateDataQuery) => windowsOf(db, driftWindows, { versionColumn: driftWindows.version, query: q }),
     /** Shadow windows whose challenger is `version`. */
-    shadow(q: GateDataQuery) {
-      return db
-        .select()
-        .from(shadowWindows)
-        .where(
-          and(
-            eq(shadowWindows.line, q.line),
-            eq(shadowWindows.challengerVersion, q.version),
-            gte(shadowWindows.windowStartMs, q.sinceMs),
-          ),
-        )
-        .all()
-        .filter((w) => q.devices.has(w.deviceId));
-    },
+    shadow: (q: GateDataQuery) =>
+      windowsOf(db, shadowWindows, { versionColumn: shadowWindows.challengerVersion, query: q }),
     /** install-failed events of `version` with the error code, received since `sinceMs`. */
     installFailures(q: GateDataQuery & { code: string }) {
       return db

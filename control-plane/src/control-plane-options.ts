@@ -1,0 +1,65 @@
+/**
+ * What `createControlPlane` accepts and the defaults it fills in: one frozen DEFAULTS object (units in the
+ * names), the options interface, and `resolveOptions`, which lets an explicitly undefined option fall back
+ * to its default instead of overriding it (exactOptionalPropertyTypes).
+ */
+import { type Clock, MAX_BUNDLE_BYTES, type RootKeys } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import type { DriftConfig } from './drift/thresholds.js';
+import type { BlobStore } from './registry/blob-store.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const DEFAULTS = Object.freeze({
+  host: '127.0.0.1',
+  httpPort: 0,
+  mqttPort: 0,
+  desiredTtlMs: 7 * DAY_MS,
+  refreshIntervalMs: 60 * 60 * 1000,
+  rootTtlMs: 365 * DAY_MS,
+  enrolmentTokenTtlSec: 24 * 60 * 60,
+  maxBundleBytes: MAX_BUNDLE_BYTES,
+  rolloutTickMs: 1_000,
+});
+
+export interface ControlPlaneOptions {
+  /** Directory for the SQLite file, keys, admin token and blobs; created when missing. */
+  readonly dataDir: string;
+  readonly host?: string;
+  /** 0 = ephemeral. */
+  readonly httpPort?: number;
+  /** 0 = ephemeral. */
+  readonly mqttPort?: number;
+  readonly keys?: RootKeys;
+  readonly adminToken?: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly desiredTtlMs?: number;
+  readonly refreshIntervalMs?: number;
+  readonly enrolmentTokenTtlSec?: number;
+  /** Largest accepted model upload (default protocol MAX_BUNDLE_BYTES). */
+  readonly maxBundleBytes?: number;
+  /** Bundle storage; default files under `${dataDir}/blobs`. */
+  readonly blobStore?: BlobStore;
+  /**
+   * Fleet drift thresholds, cohort window, minimum rows, grace before a window is judged and judge interval
+   * (defaults: drift/thresholds.ts DRIFT_DEFAULTS).
+   */
+  readonly drift?: Partial<DriftConfig>;
+  /** Orchestrator tick interval on the clock (default 1 000 ms). */
+  readonly rollouts?: { readonly tickMs?: number };
+}
+
+/** The options over DEFAULTS, undefined values dropped. */
+export function resolveOptions(options: ControlPlaneOptions) {
+  return { ...DEFAULTS, ...definedOnly(options) };
+}
+
+/** Drops undefined values so they do not override DEFAULTS (exactOptionalPropertyTypes). */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function maybe<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,110 @@
+/**
+ * Creating a rollout from a plan (issue 4, DESIGN.md §5): the plan's targets are validated before anything
+ * is recorded — the model version exists, the selector matches at least one enrolled device (unless the
+ * legacy group body allows an empty group), no targeted device is already in an active rollout of the line,
+ * the version is above every targeted device's champion, and a shadow wave has a champion to run beside —
+ * then the rollout, its waves and its members (ranked into waves) are stored as `pending`.
+ */
+import { randomBytes } from 'node:crypto';
+import { ControlPlaneError } from '../errors.js';
+import { assignWaves, hardwareProfileOf, matchesSelector } from './membership.js';
+import { type RolloutPlan, waveModeOf } from './plan.js';
+import { type RolloutContext, record } from './rollout-context.js';
+import type { MemberRow } from './rollout-store.js';
+import { currentVersionOf } from './targets.js';
+
+/** The device's hardware profile, as selectors and wave assignment see it. */
+export function profileOf(ctx: RolloutContext, deviceId: string): string | null {
+  return hardwareProfileOf(ctx.devices.get(deviceId), ctx.devices.reported(deviceId));
+}
+
+function validateTargets(ctx: RolloutContext, plan: RolloutPlan, allowEmpty: boolean) {
+  const { store, devices } = ctx;
+  ctx.registry.get(plan.line, plan.version); // NOT_FOUND before anything is recorded
+  const targeted = devices.list().filter((d) => matchesSelector(plan.selector, d, profileOf(ctx, d.id)));
+  if (targeted.length === 0 && !allowEmpty) {
+    throw new ControlPlaneError('BODY_INVALID', 'request body is invalid: selector matches no enrolled device', {
+      details: { issues: [{ path: 'selector', message: 'matches no enrolled device' }] },
+    });
+  }
+  const ids = new Set(targeted.map((d) => d.id));
+  for (const r of store.active()) {
+    if (r.line !== plan.line) continue;
+    const busy = store.members(r.id).find((m) => ids.has(m.deviceId));
+    if (busy !== undefined) {
+      throw new ControlPlaneError('CONFLICT', `${busy.deviceId} is already in active rollout ${r.id} of ${r.line}`, {
+        details: { rolloutId: r.id, deviceId: busy.deviceId },
+      });
+    }
+  }
+  const champions = targeted.map((d) => ({ deviceId: d.id, version: currentVersionOf(ctx, d.id, plan.line) }));
+  const ahead = champions.find((c) => c.version !== null && c.version >= plan.version);
+  if (ahead !== undefined) {
+    throw new ControlPlaneError('CONFLICT', `${ahead.deviceId} already runs ${plan.line} v${ahead.version}`, {
+      details: { deviceId: ahead.deviceId, champion: ahead.version, version: plan.version },
+    });
+  }
+  if (plan.waves.some((w) => waveModeOf(w) === 'shadow') && champions.some((c) => c.version === null)) {
+    throw new ControlPlaneError('CONFLICT', 'a shadow wave needs a champion on every targeted device', {
+      details: { line: plan.line },
+    });
+  }
+  return { targeted, champions: new Map(champions.map((c) => [c.deviceId, c.version])) };
+}
+
+/** The most common champion version (ties: the newest); null when no targeted device runs the line. */
+function majority(versions: (number | null)[]): number | null {
+  const tally = new Map<number, number>();
+  for (const v of versions) if (v !== null) tally.set(v, (tally.get(v) ?? 0) + 1);
+  return [...tally.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? null;
+}
+
+/** Validates the plan and stores the rollout as `pending`; returns its id. The first step is the caller's. */
+export function insertRollout(
+  ctx: RolloutContext,
+  options: { plan: RolloutPlan; createdBy: string; allowEmpty: boolean },
+): string {
+  const { store, logger } = ctx;
+  const { plan, createdBy, allowEmpty } = options;
+  const { targeted, champions } = validateTargets(ctx, plan, allowEmpty);
+  const id = `ro-${randomBytes(6).toString('hex')}`;
+  const now = ctx.now();
+  const members = assignWaves({
+    rolloutId: id,
+    devices: targeted,
+    waves: plan.waves,
+    profileOf: (d) => profileOf(ctx, d.id),
+  });
+  store.insert(
+    {
+      id,
+      line: plan.line,
+      version: plan.version,
+      group: plan.selector.group ?? '',
+      createdBy,
+      createdAt: now,
+      plan: { ...plan },
+      state: 'pending',
+      currentWave: 0,
+      championVersion: majority([...champions.values()]),
+      updatedAt: now,
+    },
+    plan.waves.map((w, index) => ({ rolloutId: id, index, mode: waveModeOf(w), state: 'pending' })),
+    members.map(
+      (m): MemberRow => ({
+        rolloutId: id,
+        deviceId: m.deviceId,
+        status: 'pending',
+        error: null,
+        updatedAt: now,
+        wave: m.wave,
+        rank: m.rank,
+        assignedAt: null,
+        championVersion: champions.get(m.deviceId) ?? null,
+      }),
+    ),
+  );
+  logger.info({ rolloutId: id, line: plan.line, version: plan.version, devices: members.length }, 'rollout created');
+  record(ctx, { type: 'rollout.transition', rolloutId: id, from: null, to: 'pending', wave: 0 }, createdBy);
+  return id;
+}
