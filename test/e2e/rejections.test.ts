@@ -29,7 +29,7 @@ async function fleetOnV1() {
 type Setup = Awaited<ReturnType<typeof fleetOnV1>>;
 
 /** Registers iris v2 through the API and returns its manifest as the control plane signed it. */
-async function _registerV2(setup: Setup) {
+async function registerV2(setup: Setup) {
   const v2 = await registerModel(setup.fleet.api, {
     line: 'iris',
     model: v2Model.fp32,
@@ -74,11 +74,7 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
   it('rejects a tampered chunk', async () => {
     const setup = await fleetOnV1();
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: v2Model.fp32,
-      sampleInputs: v2Model.meta.sampleInputs,
-    });
+    const { v2 } = await registerV2(setup);
     // The bundle is tampered with in the control plane's blob store after it was signed.
     const blob = join(fleet.dir, 'control-plane', 'blobs', v2.digest);
     const bytes = await readFile(blob);
@@ -99,81 +95,37 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
   it('rejects a manifest whose signature does not verify', async () => {
     const setup = await fleetOnV1();
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: v2Model.fp32,
-      sampleInputs: v2Model.meta.sampleInputs,
-    });
-    const { doc } = await fetchManifest(fleet, 'iris', v2.version);
+    const { doc } = await registerV2(setup);
     const sig = Uint8Array.from(doc.sigs[0]!.sig);
     sig[0]! ^= 1;
-    const payload = craftDesired({
-      deviceId: setup.agent.deviceId,
-      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
-      manifest: { ...doc, sigs: [{ keyId: doc.sigs[0]!.keyId, sig }] },
-      signers: setup.keys.director,
-    });
-    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await sendDesired(setup, { ...doc, sigs: [{ keyId: doc.sigs[0]!.keyId, sig }] });
     await expectRejectedAndStillServing(setup.agent, 'SIGNATURE_INVALID', setup.before);
   });
 
   it('rejects a manifest signed by an unknown key', async () => {
     const setup = await fleetOnV1();
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: v2Model.fp32,
-      sampleInputs: v2Model.meta.sampleInputs,
-    });
-    const { body } = await fetchManifest(fleet, 'iris', v2.version);
-    const payload = craftDesired({
-      deviceId: setup.agent.deviceId,
-      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
-      manifest: signDocument(body, [generateSigningKey()]),
-      signers: setup.keys.director,
-    });
-    await publishDesired(fleet, setup.agent.deviceId, payload);
+    const { body } = await registerV2(setup);
+    await sendDesired(setup, signDocument(body, [generateSigningKey()]));
     await expectRejectedAndStillServing(setup.agent, 'KEY_UNKNOWN', setup.before);
   });
 
   it('rejects a downgrade to a lower version, even when validly signed', async () => {
     const setup = await fleetOnV1();
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: v2Model.fp32,
-      sampleInputs: v2Model.meta.sampleInputs,
-    });
+    const { v2 } = await registerV2(setup);
     await rolloutAndWait(fleet, { line: 'iris', version: v2.version });
     const onV2 = await setup.agent.predict('iris', probe);
     const { doc: v1Manifest } = await fetchManifest(fleet, 'iris', 1);
-    const payload = craftDesired({
-      deviceId: setup.agent.deviceId,
-      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
-      manifest: v1Manifest,
-      signers: setup.keys.director,
-    });
-    await publishDesired(fleet, setup.agent.deviceId, payload);
+    await sendDesired(setup, v1Manifest);
     await expectRejectedAndStillServing(setup.agent, 'DOWNGRADE', onV2);
   });
 
   it('rejects an expired desired state', async () => {
     const setup = await fleetOnV1();
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: v2Model.fp32,
-      sampleInputs: v2Model.meta.sampleInputs,
-    });
-    const { doc } = await fetchManifest(fleet, 'iris', v2.version);
-    const payload = craftDesired({
-      deviceId: setup.agent.deviceId,
-      seq: (await currentDesiredSeq(fleet, setup.agent.deviceId)) + 1,
-      manifest: doc,
-      expiresAt: Date.now() - 1000,
-      signers: setup.keys.director,
-    });
-    await publishDesired(fleet, setup.agent.deviceId, payload);
+    const { doc } = await registerV2(setup);
+    await sendDesired(setup, doc, { expiresAt: Date.now() - 1000 });
     await expectRejectedAndStillServing(setup.agent, 'DOCUMENT_EXPIRED', setup.before);
   });
 

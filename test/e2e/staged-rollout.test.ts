@@ -101,6 +101,25 @@ async function waitForState(fleet: Fleet, id: string, states: readonly string[],
   );
 }
 
+/** Registers a challenger version of the iris line with the shared reference dataset. */
+function registerChallenger(fleet: Fleet, models: ReturnType<typeof buildIrisModels>, quantization?: 'int8') {
+  return registerModel(fleet.api, {
+    line: 'iris',
+    model: quantization === 'int8' ? models.int8 : models.fp32,
+    sampleInputs: models.meta.sampleInputs,
+    reference,
+    ...(quantization === undefined ? {} : { quantization }),
+  });
+}
+
+async function startRollout(fleet: Fleet, plan: Record<string, unknown>): Promise<{ id: string }> {
+  return expectStatus(
+    await fleet.api.post('/v1/rollouts', { line: 'iris', ...TIMING, ...plan }),
+    201,
+    'create rollout',
+  );
+}
+
 describe('staged rollouts gated on model health', () => {
   let fleet: Fleet | undefined;
   let stopTraffic: (() => Promise<void>) | undefined;
@@ -113,25 +132,14 @@ describe('staged rollouts gated on model health', () => {
   it('completes a 3-wave rollout of a good model: every targeted device ends on it', async () => {
     const setup = await fleetOnChampion(6);
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: goodChallenger.fp32,
-      sampleInputs: goodChallenger.meta.sampleInputs,
-      reference,
-    });
+    const v2 = await registerChallenger(fleet, goodChallenger);
     stopTraffic = traffic(fleet.agents);
-    const created = expectStatus(
-      await fleet.api.post('/v1/rollouts', {
-        line: 'iris',
-        version: v2.version,
-        selector: { group: 'lab' },
-        waves: [{ percent: 34 }, { percent: 67 }, { percent: 100 }],
-        ...TIMING,
-        gates: { installFailureRate: 0.1, errorRate: 0.05, predictionShiftPsi: 0.25 },
-      }),
-      201,
-      'create rollout',
-    );
+    const created = await startRollout(fleet, {
+      version: v2.version,
+      selector: { group: 'lab' },
+      waves: [{ percent: 34 }, { percent: 67 }, { percent: 100 }],
+      gates: { installFailureRate: 0.1, errorRate: 0.05, predictionShiftPsi: 0.25 },
+    });
     const done = await waitForState(fleet, created.id, ['completed', 'rolled-back', 'paused']);
     expect(done.state).toBe('completed');
     expect(done.waves).toHaveLength(3);
@@ -151,26 +159,15 @@ describe('staged rollouts gated on model health', () => {
   it('stops an accurate-looking but biased challenger in wave 1 on prediction shift and rolls the fleet back', async () => {
     const setup = await fleetOnChampion(6);
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: biasedChallenger.fp32,
-      sampleInputs: biasedChallenger.meta.sampleInputs,
-      reference,
-    });
+    const v2 = await registerChallenger(fleet, biasedChallenger);
     stopTraffic = traffic(fleet.agents);
-    const created = expectStatus(
-      await fleet.api.post('/v1/rollouts', {
-        line: 'iris',
-        version: v2.version,
-        selector: { group: 'lab' },
-        waves: [{ percent: 34 }, { percent: 67 }, { percent: 100 }],
-        ...TIMING,
-        gates: { installFailureRate: 0.1, predictionShiftPsi: 0.2 },
-        onGateFailure: 'rollback',
-      }),
-      201,
-      'create rollout',
-    );
+    const created = await startRollout(fleet, {
+      version: v2.version,
+      selector: { group: 'lab' },
+      waves: [{ percent: 34 }, { percent: 67 }, { percent: 100 }],
+      gates: { installFailureRate: 0.1, predictionShiftPsi: 0.2 },
+      onGateFailure: 'rollback',
+    });
     const done = await waitForState(fleet, created.id, ['rolled-back', 'completed', 'paused']);
     expect(done.state).toBe('rolled-back');
     const failed = (done.waves[0].gates as GateResult[]).find((g) => g.gate === 'predictionShiftPsi');
@@ -195,26 +192,14 @@ describe('staged rollouts gated on model health', () => {
   it('stops an int8 model that fails its self-test on one hardware profile with the install-failure gate', async () => {
     const setup = await fleetOnChampion(6, { npuDevices: 4 });
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: champion.int8,
-      sampleInputs: champion.meta.sampleInputs,
-      quantization: 'int8',
-      reference,
+    const v2 = await registerChallenger(fleet, champion, 'int8');
+    const created = await startRollout(fleet, {
+      version: v2.version,
+      selector: { hardwareProfile: 'npu-x' },
+      waves: [{ percent: 50 }, { percent: 100 }],
+      gates: { installFailureRate: 0.1, selfTestFailures: 0 },
+      onGateFailure: 'pause',
     });
-    const created = expectStatus(
-      await fleet.api.post('/v1/rollouts', {
-        line: 'iris',
-        version: v2.version,
-        selector: { hardwareProfile: 'npu-x' },
-        waves: [{ percent: 50 }, { percent: 100 }],
-        ...TIMING,
-        gates: { installFailureRate: 0.1, selfTestFailures: 0 },
-        onGateFailure: 'pause',
-      }),
-      201,
-      'create rollout',
-    );
     const paused = await waitForState(fleet, created.id, ['paused', 'completed', 'rolled-back']);
     expect(paused.state).toBe('paused');
     const gate = (paused.waves[0].gates as GateResult[]).find((g) => g.gate === 'installFailureRate');
@@ -228,25 +213,14 @@ describe('staged rollouts gated on model health', () => {
   it('runs a good challenger in shadow first, then promotes it to live when its gates pass', async () => {
     const setup = await fleetOnChampion(4);
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: goodChallenger.fp32,
-      sampleInputs: goodChallenger.meta.sampleInputs,
-      reference,
-    });
+    const v2 = await registerChallenger(fleet, goodChallenger);
     stopTraffic = traffic(fleet.agents);
-    const created = expectStatus(
-      await fleet.api.post('/v1/rollouts', {
-        line: 'iris',
-        version: v2.version,
-        selector: { group: 'lab' },
-        waves: [{ percent: 50, mode: 'shadow' }, { percent: 100 }],
-        ...TIMING,
-        gates: { shadowAgreement: 0.9, errorRate: 0.05 },
-      }),
-      201,
-      'create rollout',
-    );
+    const created = await startRollout(fleet, {
+      version: v2.version,
+      selector: { group: 'lab' },
+      waves: [{ percent: 50, mode: 'shadow' }, { percent: 100 }],
+      gates: { shadowAgreement: 0.9, errorRate: 0.05 },
+    });
     const done = await waitForState(fleet, created.id, ['completed', 'rolled-back', 'paused']);
     expect(done.state).toBe('completed');
     const agreement = (done.waves[0].gates as GateResult[]).find((g) => g.gate === 'shadowAgreement');
@@ -260,12 +234,7 @@ describe('staged rollouts gated on model health', () => {
   it('stops the biased challenger in its shadow stage on shadow agreement; no device ever answers with it', async () => {
     const setup = await fleetOnChampion(4);
     fleet = setup.fleet;
-    const v2 = await registerModel(fleet.api, {
-      line: 'iris',
-      model: biasedChallenger.fp32,
-      sampleInputs: biasedChallenger.meta.sampleInputs,
-      reference,
-    });
+    const v2 = await registerChallenger(fleet, biasedChallenger);
     const answered = new Set<number>();
     const stop = traffic(fleet.agents);
     const watch = setInterval(() => {
@@ -275,19 +244,13 @@ describe('staged rollouts gated on model health', () => {
       clearInterval(watch);
       await stop();
     };
-    const created = expectStatus(
-      await fleet.api.post('/v1/rollouts', {
-        line: 'iris',
-        version: v2.version,
-        selector: { group: 'lab' },
-        waves: [{ percent: 50, mode: 'shadow' }, { percent: 100 }],
-        ...TIMING,
-        gates: { shadowAgreement: 0.9 },
-        onGateFailure: 'rollback',
-      }),
-      201,
-      'create rollout',
-    );
+    const created = await startRollout(fleet, {
+      version: v2.version,
+      selector: { group: 'lab' },
+      waves: [{ percent: 50, mode: 'shadow' }, { percent: 100 }],
+      gates: { shadowAgreement: 0.9 },
+      onGateFailure: 'rollback',
+    });
     const done = await waitForState(fleet, created.id, ['rolled-back', 'completed', 'paused']);
     expect(done.state).toBe('rolled-back');
     const gate = (done.waves[0].gates as GateResult[]).find((g) => g.gate === 'shadowAgreement');
