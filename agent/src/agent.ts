@@ -235,6 +235,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         if (session.state === 'online') await publisher.drain().catch(() => undefined);
         publisher.stop();
         await session.close();
+        // No new desired message can arrive now; let the one in progress report its outcome before the outbox closes.
+        await desired.idle();
         await http?.close();
         await service.close();
         await shadows.close();

@@ -39,7 +39,10 @@ export interface DesiredHandlerOptions {
 }
 
 export interface DesiredHandler {
+  /** Queues a payload; the returned promise never rejects (outcomes go to onAccepted / onRejected). */
   handle(payload: Uint8Array): Promise<void>;
+  /** Resolves once every queued payload has been handled (shutdown waits for it). */
+  idle(): Promise<void>;
 }
 
 function asEdgefleetError(error: unknown): EdgefleetError {
@@ -118,10 +121,15 @@ export function createDesiredHandler(options: DesiredHandlerOptions): DesiredHan
 
   return {
     handle(payload) {
-      chain = chain.then(() =>
-        process(payload).catch((error: unknown) => options.onRejected(asEdgefleetError(error), { topic: 'desired' })),
-      );
+      chain = chain
+        .then(() =>
+          process(payload).catch((error: unknown) => options.onRejected(asEdgefleetError(error), { topic: 'desired' })),
+        )
+        // The session does not await this chain: a throwing callback must be logged, never left unhandled
+        // (Node exits on an unhandled rejection).
+        .catch((error: unknown) => options.logger.error({ err: error }, 'desired-state outcome handler failed'));
       return chain;
     },
+    idle: () => chain,
   };
 }
