@@ -2,23 +2,18 @@ import { deviceTopic } from '@edgefleet/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Fixture, startFixture } from './helpers/control-plane-fixture.js';
 import { inbox, subackCodes, telemetryMessage } from './helpers/device-messages.js';
-import { connectDevice, type MqttClient } from './helpers/mqtt.js';
+import { connectDevice, deviceClients } from './helpers/mqtt.js';
 
 let f: Fixture;
-const clients: MqttClient[] = [];
+const devices = deviceClients();
+const online = devices.online;
 beforeEach(async () => {
   f = await startFixture();
 });
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+  await devices.closeAll();
   await f.close();
 });
-
-async function online(device: { deviceId: string; password: string; mqttUrl: string }): Promise<MqttClient> {
-  const client = await connectDevice({ url: device.mqttUrl, deviceId: device.deviceId, password: device.password });
-  clients.push(client);
-  return client;
-}
 
 async function storedTelemetry(deviceId: string): Promise<{ seq: number }[]> {
   return (await (await f.request('GET', `/v1/devices/${deviceId}/telemetry`)).json()) as { seq: number }[];

@@ -18,15 +18,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { compareToProfile } from '../src/index.js';
 import { type Fixture, startFixture } from './helpers/control-plane-fixture.js';
 import { driftTelemetry, IRIS_ROWS, registerIrisWithReference, sketchOf } from './helpers/drift-sketches.js';
-import { connectDevice, type MqttClient } from './helpers/mqtt.js';
+import { deviceClients } from './helpers/mqtt.js';
 
 let f: Fixture;
-const clients: MqttClient[] = [];
+const devices = deviceClients();
 beforeEach(async () => {
   f = await startFixture();
 });
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+  await devices.closeAll();
   await f.close();
 });
 
@@ -41,12 +41,7 @@ async function registered(): Promise<ReferenceProfile> {
 
 async function device(options: { group?: string; tags?: string[] } = {}) {
   const enrolled = await f.enrol(options);
-  const client = await connectDevice({
-    url: enrolled.mqttUrl,
-    deviceId: enrolled.deviceId,
-    password: enrolled.password,
-  });
-  clients.push(client);
+  const client = await devices.online(enrolled);
   const publish = async (payload: Uint8Array, kind: 'telemetry' | 'events' = 'telemetry') =>
     client.publishAsync(deviceTopic(enrolled.deviceId, kind), Buffer.from(payload), { qos: 1 });
   return { deviceId: enrolled.deviceId, publish };

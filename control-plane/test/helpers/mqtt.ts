@@ -22,3 +22,24 @@ export function connectDevice(options: {
     connectTimeout: 5_000,
   });
 }
+
+export interface DeviceClients {
+  /** Connects an enrolled device over MQTT; the client is closed by `closeAll`. */
+  online(device: { deviceId: string; password: string; mqttUrl: string }): Promise<MqttClient>;
+  closeAll(): Promise<void>;
+}
+
+/** The device connections of one test, all closed at teardown. */
+export function deviceClients(): DeviceClients {
+  const clients: MqttClient[] = [];
+  return {
+    async online(device) {
+      const client = await connectDevice({ url: device.mqttUrl, deviceId: device.deviceId, password: device.password });
+      clients.push(client);
+      return client;
+    },
+    async closeAll() {
+      await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    },
+  };
+}
