@@ -27,10 +27,6 @@ afterEach(async () => {
   await f.close();
 });
 
-async function storedTelemetry(deviceId: string): Promise<{ seq: number }[]> {
-  return (await (await f.request('GET', `/v1/devices/${deviceId}/telemetry`)).json()) as { seq: number }[];
-}
-
 describe('ingest', () => {
   it('stores a telemetry window once even when it is delivered twice', async () => {
     const device = await f.enrol();
@@ -40,7 +36,7 @@ describe('ingest', () => {
     await client.publishAsync(topic, Buffer.from(telemetryMessage([2])), { qos: 1 });
     await vi.waitFor(async () => expect(f.cp.metrics.snapshot().messagesByKind.telemetry).toBe(2));
     await f.cp.drain();
-    expect((await storedTelemetry(device.deviceId)).map((w) => w.seq)).toEqual([2, 1]);
+    expect((await f.telemetry(device.deviceId)).map((w) => w.seq)).toEqual([2, 1]);
   });
 
   it('counts malformed CBOR under CBOR_MALFORMED and keeps serving', async () => {
@@ -50,7 +46,7 @@ describe('ingest', () => {
     await client.publishAsync(topic, Buffer.from([0xa1, 0x61]), { qos: 1 });
     await client.publishAsync(topic, Buffer.from(encodeCbor({ v: 1, type: 'telemetry' })), { qos: 1 });
     await client.publishAsync(topic, Buffer.from(telemetryMessage([5])), { qos: 1 });
-    await vi.waitFor(async () => expect((await storedTelemetry(device.deviceId)).map((w) => w.seq)).toEqual([5]));
+    await vi.waitFor(async () => expect((await f.telemetry(device.deviceId)).map((w) => w.seq)).toEqual([5]));
     const { rejectionsByCode } = f.cp.metrics.snapshot();
     expect(rejectionsByCode.CBOR_MALFORMED).toBe(1);
     expect(rejectionsByCode.SCHEMA_INVALID).toBe(1);
@@ -62,7 +58,7 @@ describe('ingest', () => {
     await f.cp.broker.publish(topic, new Uint8Array(300 * 1024), { qos: 1, retain: false });
     await f.cp.broker.publish(deviceTopic('dev-ghost', 'telemetry'), telemetryMessage([1]), { qos: 1, retain: false });
     await f.cp.broker.publish(topic, telemetryMessage([9]), { qos: 1, retain: false });
-    await vi.waitFor(async () => expect((await storedTelemetry(device.deviceId)).map((w) => w.seq)).toEqual([9]));
+    await vi.waitFor(async () => expect((await f.telemetry(device.deviceId)).map((w) => w.seq)).toEqual([9]));
     const { rejectionsByCode } = f.cp.metrics.snapshot();
     expect(rejectionsByCode).toMatchObject({ MESSAGE_TOO_LARGE: 1, DEVICE_UNKNOWN: 1 });
   });

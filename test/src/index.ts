@@ -3,6 +3,7 @@
  * agents over TCP MQTT) through the packages' public entry points, shared by the e2e tests, the demo and
  * the benchmarks. Model fixtures are exported separately from `@edgefleet/test/models`.
  */
+export { freePort } from './agent-process.js';
 export { type ApiClient, type ApiResponse, apiClient, expectStatus } from './api-client.js';
 export {
   type Fleet,

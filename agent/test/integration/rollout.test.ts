@@ -3,9 +3,8 @@
  * enrolment, a rollout of the iris model, predictions identical to onnxruntime-node run directly, and a
  * restart on the same state directory that serves at once with no broker reachable.
  */
-import { createServer } from 'node:net';
 import { type Agent, createAgent } from '@edgefleet/agent';
-import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '@edgefleet/test';
+import { type Fleet, freePort, registerModel, rolloutAndWait, startFleet, waitFor } from '@edgefleet/test';
 import { buildIrisModels } from '@edgefleet/test/models';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
@@ -34,13 +33,18 @@ async function rawOnnx(model: Uint8Array, rows: number[][]): Promise<number[][]>
   }
 }
 
-/** A port with nothing listening: the restarted agent's broker is unreachable. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** Stands the agent up on v1 of the iris line through the real control plane. */
+async function onV1(): Promise<{ fleet: Fleet; agent: Agent }> {
+  const started = await startFleet({ controlPlane: { logger }, agent: { logger } });
+  const agent = await started.addAgent();
+  await registerModel(started.api, {
+    line: 'iris',
+    model: iris.fp32,
+    sampleInputs: iris.meta.sampleInputs,
+    version: 1,
+  });
+  await rolloutAndWait(started, { line: 'iris', version: 1 });
+  return { fleet: started, agent };
 }
 
 describe('agent with a real control plane', () => {
@@ -87,15 +91,9 @@ describe('agent with a real control plane', () => {
   });
 
   it('after a restart on the same state dir, serves at once without the broker and never re-enrols', async () => {
-    fleet = await startFleet({ controlPlane: { logger }, agent: { logger } });
-    const agent = await fleet.addAgent();
-    await registerModel(fleet.api, {
-      line: 'iris',
-      model: iris.fp32,
-      sampleInputs: iris.meta.sampleInputs,
-      version: 1,
-    });
-    await rolloutAndWait(fleet, { line: 'iris', version: 1 });
+    const setup = await onV1();
+    fleet = setup.fleet;
+    const { agent } = setup;
     const { deviceId } = agent;
     await agent.close();
     fleet.agents.splice(0);
@@ -104,7 +102,8 @@ describe('agent with a real control plane', () => {
     // No enrolment token: a second enrolment would fail, so passing proves the stored credentials are used.
     const restarted = await createAgent({
       ...fleet.agentOptions(stateDir),
-      mqttUrl: `mqtt://127.0.0.1:${await deadPort()}`,
+      // freePort closes its probe server: nothing listens there, so the broker is unreachable.
+      mqttUrl: `mqtt://127.0.0.1:${await freePort()}`,
       backoff: { initialMs: 50, maxMs: 200 },
     });
     extraAgents.push(restarted);
@@ -116,15 +115,9 @@ describe('agent with a real control plane', () => {
   });
 
   it('upgrades to a new version, keeps serving during the swap, and reports it installed', async () => {
-    fleet = await startFleet({ controlPlane: { logger }, agent: { logger } });
-    const agent = await fleet.addAgent();
-    await registerModel(fleet.api, {
-      line: 'iris',
-      model: iris.fp32,
-      sampleInputs: iris.meta.sampleInputs,
-      version: 1,
-    });
-    await rolloutAndWait(fleet, { line: 'iris', version: 1 });
+    const setup = await onV1();
+    fleet = setup.fleet;
+    const { agent } = setup;
     const v2 = buildIrisModels({ seed: 7, hidden: 512 });
     await registerModel(fleet.api, {
       line: 'iris',

@@ -34,8 +34,3 @@ export function countStatuses(statuses: readonly DeviceRolloutStatus[]): StatusC
   for (const s of statuses) counts[s]++;
   return counts;
 }
-
-/** Settled = no longer holds a slot of the concurrency budget nor blocks its wave. */
-export function isSettled(status: DeviceRolloutStatus): boolean {
-  return status === 'installed' || status === 'failed' || status === 'offline';
-}

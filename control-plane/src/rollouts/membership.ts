@@ -24,7 +24,7 @@ export function matchesSelector(selector: Selector, device: DeviceRow, profile: 
   return true;
 }
 
-export function rankKey(rolloutId: string, deviceId: string): string {
+function rankKey(rolloutId: string, deviceId: string): string {
   return createHash('sha256').update(rolloutId).update(deviceId).digest('hex');
 }
 

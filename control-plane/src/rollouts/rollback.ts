@@ -13,7 +13,7 @@ import type { RolloutRow } from './rollout-store.js';
 import { assignTarget, rollbackVersionOf } from './targets.js';
 
 /** The majority champion of the rollout's devices (null when none ran the line). */
-export function majorityChampion(ctx: RolloutContext, row: RolloutRow): { version: number | null; note?: string } {
+function majorityChampion(ctx: RolloutContext, row: RolloutRow): { version: number | null; note?: string } {
   const tally = new Map<number, number>();
   for (const m of ctx.store.members(row.id)) {
     if (m.championVersion !== null) tally.set(m.championVersion, (tally.get(m.championVersion) ?? 0) + 1);

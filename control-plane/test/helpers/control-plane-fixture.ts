@@ -24,6 +24,8 @@ export interface Fixture {
     deviceId?: string;
   }): Promise<{ deviceId: string; password: string; mqttUrl: string }>;
   registerIris(options?: { line?: string; version?: number; chunkBytes?: number; hidden?: number }): Promise<Response>;
+  /** The telemetry windows the control plane stored for a device, newest first. */
+  telemetry(deviceId: string): Promise<{ seq: number }[]>;
   close(options?: { keepDir?: boolean }): Promise<void>;
 }
 
@@ -69,6 +71,9 @@ export async function startFixture(
       const iris = buildIrisModels(hidden === undefined ? {} : { hidden });
       const metadata = { sampleInputs: iris.meta.sampleInputs.slice(0, 4), version, chunkBytes };
       return request('POST', `/v1/models/${line}/versions`, { body: irisForm(metadata, iris.fp32) });
+    },
+    async telemetry(deviceId) {
+      return (await (await request('GET', `/v1/devices/${deviceId}/telemetry`)).json()) as { seq: number }[];
     },
     async close({ keepDir = false } = {}) {
       await cp.close();
