@@ -45,6 +45,14 @@ export {
 } from './drift/sketch.js';
 export { ERROR_CODES, type ErrorCode, httpStatusOf, isErrorCode } from './errors/codes.js';
 export { EdgefleetError, type ErrorDetails, errorCodeOf, ProtocolError } from './errors/edgefleet-error.js';
+export {
+  MLP_LIMITS,
+  type MlpSpec,
+  type MlpTensorSlice,
+  mlpLayout,
+  mlpParameterCount,
+  mlpSpecSchema,
+} from './fl/mlp-spec.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';
 export {
