@@ -5,6 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ConnectionState } from './connection/state.js';
 import type { DriftAlarmNotice } from './drift/drift-monitor.js';
+import type { FlClientStats } from './fl/fl-client.js';
 import type { Prediction, TensorPrediction } from './inference/inference-service.js';
 import type { OutcomeEvents } from './outcomes.js';
 import type { TensorData } from './runtime/runtime.js';
@@ -25,6 +26,8 @@ export interface AgentStats {
   readonly driftAlarms: number;
   /** Shadow runs of challengers since start (issue 4). */
   readonly shadow: ShadowStats;
+  /** Federated tasks offered, accepted, declined by reason, submitted, failed (issue 10). */
+  readonly fl: FlClientStats;
 }
 
 export interface Agent {
@@ -38,6 +41,14 @@ export interface Agent {
   /** Label feedback for the 'error' drift signal: class predicted per row and true label per row. */
   feedback(line: string, body: { predicted: readonly number[]; labels: readonly number[] }): { accepted: number };
   installed(): Array<{ line: string; version: number; digest: string }>;
+  /**
+   * The local training data of federated rounds: `add` stores labelled rows `{ rows: [{ features, label }] }`
+   * for a model line (validated; oldest dropped beyond the bound). They never leave the device.
+   */
+  readonly samples: {
+    add(line: string, body: unknown): { added: number; dropped: number };
+    count(line: string): number;
+  };
   stats(): AgentStats;
   readonly events: EventEmitter<AgentEvents>;
   /** Closes the open latency, drift and shadow windows now and tries to publish the outbox. */

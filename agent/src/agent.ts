@@ -20,6 +20,10 @@ import { createDesiredHandler } from './desired/desired-handler.js';
 import { createDriftMonitor } from './drift/drift-monitor.js';
 import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
 import { createFetcher } from './fetch/fetcher.js';
+import { sysfsConditions } from './fl/eligibility.js';
+import { createFlClient } from './fl/fl-client.js';
+import { createSampleStore } from './fl/sample-store.js';
+import { createTrainerCache } from './fl/trainer-cache.js';
 import { createInferenceService } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
 import { activateInstalled } from './install/boot-loader.js';
@@ -60,6 +64,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const log = logger.child({ deviceId });
   const events = new EventEmitter<AgentEvents>();
   let inferences = 0;
+  let lastInferenceAt: number | null = null;
   let driftAlarms = 0;
 
   const trust = await openTrustState({ path: join(stateDir, 'trust.json') });
@@ -85,6 +90,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     clock,
     onLatency: (sample) => {
       inferences++;
+      lastInferenceAt = clock.now();
       telemetry.windows.record(sample);
     },
     onResult: (result) => drift.observe(result),
@@ -123,6 +129,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       port: options.httpApi.port ?? 0,
       status: () => ({ deviceId, connection: connectionState(), installed: service.active() }),
       feedback: (line, body) => drift.feedback(line, body),
+      samples: (line, body) => addSamples(line, body),
     });
   }
 
@@ -191,7 +198,33 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
   });
 
-  routeSession(session, { publisher, reporter, fetcher, desired, outcomes, events });
+  // Federated training (issue 10): local samples, the weights fetcher (its own downloads dir, so a round
+  // never disturbs a model install), trainers per model spec, and the round client.
+  const samples = createSampleStore({ path: join(stateDir, 'samples.db'), maxRows: settings.fl.maxSamples });
+  const addSamples = (line: string, body: unknown) =>
+    samples.add(line, ((body ?? {}) as { rows?: unknown }).rows as Parameters<typeof samples.add>[1]);
+  const trainers = createTrainerCache({ backend: settings.fl.backend, logger: log });
+  const flFetcher = createFetcher({
+    link: sessionFetchLink(session, clock),
+    clock,
+    logger: log,
+    downloadsDir: join(stateDir, 'fl-downloads'),
+    settings: settings.fetch,
+  });
+  const fl = createFlClient({
+    deviceId,
+    clock,
+    logger: log,
+    policy: settings.fl,
+    samples,
+    conditions: options.deviceConditions ?? sysfsConditions(),
+    fetcher: flFetcher,
+    trainerFor: trainers.get,
+    lastInferenceAt: () => lastInferenceAt,
+    publish: (payload) => session.publish('fl/update', payload),
+  });
+
+  routeSession(session, { publisher, reporter, fetchers: [fetcher, flFetcher], fl, desired, outcomes, events });
 
   recordEvent({ kind: 'agent-started' });
   session.start();
@@ -208,6 +241,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     predictTensor: (line, input) => service.predictTensor(line, input),
     feedback: (line, body) => drift.feedback(line, body),
     installed: () => service.active().map(({ line, version, digest }) => ({ line, version, digest })),
+    samples: { add: addSamples, count: (line) => samples.count(line) },
     stats: () => ({
       rejections: outcomes.rejections(),
       outbox: telemetry.outboxStats(),
@@ -216,6 +250,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       rejectedChunks: fetcher.rejectedChunks,
       driftAlarms,
       shadow: shadows.stats(),
+      fl: fl.stats(),
     }),
     events,
     async flushTelemetry() {
@@ -231,6 +266,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         drift.close();
         shadows.flush();
         reporter.close();
+        fl.close();
+        flFetcher.abort();
         await installer.close();
         if (session.state === 'online') await publisher.drain().catch(() => undefined);
         publisher.stop();
@@ -241,6 +278,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         await service.close();
         await shadows.close();
         telemetry.close();
+        await fl.idle();
+        trainers.dispose();
+        samples.close();
         log.info('agent stopped');
       })();
       return closing;

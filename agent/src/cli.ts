@@ -21,6 +21,7 @@ Config file (JSON):
   httpApi           { host, port } for the local inference API, or false (default 127.0.0.1:8711)
   logLevel          fatal|error|warn|info|debug|trace|silent
   hardwareProfile   operator-assigned hardware profile, e.g. "pi4-2gb" (reported; rollouts select by it)
+  fl                federated training policy { enabled, minSamples, idleMs, requirePower, maxTemperatureC, maxSamples, backend }
   backoff, fetch, telemetry, drift, shadow, reportIntervalMs   tuning (see DEFAULTS)
 `;
 

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Transport } from './connection/transport.js';
 import { AgentError } from './errors.js';
+import type { DeviceConditions, FlPolicy } from './fl/eligibility.js';
 import type { Runtime } from './runtime/runtime.js';
 
 export const DEFAULTS = Object.freeze({
@@ -32,6 +33,16 @@ export const DEFAULTS = Object.freeze({
   keepaliveSec: 30,
   connectTimeoutMs: 10_000,
   cliHttpApi: Object.freeze({ host: '127.0.0.1', port: 8711 }),
+  /** Federated training (issue 10): eligibility policy, local sample bound, training backend. */
+  fl: Object.freeze({
+    enabled: true,
+    minSamples: 10,
+    idleMs: 0,
+    requirePower: false,
+    maxTemperatureC: 80,
+    maxSamples: 10_000,
+    backend: 'wasm' as 'wasm' | 'cpu',
+  }),
 });
 
 export interface BackoffOptions {
@@ -107,8 +118,17 @@ export interface AgentOptions {
    * (`SELF_TEST_FAILED`) instead of serving wrong answers. Its `name` must match the manifests' `runtime`.
    */
   readonly runtime?: Runtime | undefined;
+  readonly fl?: Tuning<FlOptions> | undefined;
+  /** Battery / temperature readings for the FL eligibility policy (default: Linux sysfs). */
+  readonly deviceConditions?: DeviceConditions | undefined;
   /** Injectable randomness for backoff jitter (tests). */
   readonly random?: () => number;
+}
+
+export interface FlOptions extends FlPolicy {
+  /** Labelled samples kept per model line (oldest dropped beyond it). */
+  readonly maxSamples: number;
+  readonly backend: 'wasm' | 'cpu';
 }
 
 export type DriftTuning = Tuning<Omit<DriftOptions, 'adwin' | 'pageHinkley'>> & {
@@ -173,6 +193,17 @@ export const configFileSchema = z.strictObject({
   shadow: z
     .strictObject({ windowMs: positiveInt.optional(), maxQueuedPerLine: z.int().min(0).max(1024).optional() })
     .optional(),
+  fl: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      minSamples: positiveInt.optional(),
+      idleMs: z.int().min(0).optional(),
+      requirePower: z.boolean().optional(),
+      maxTemperatureC: z.number().optional(),
+      maxSamples: positiveInt.optional(),
+      backend: z.enum(['wasm', 'cpu']).optional(),
+    })
+    .optional(),
   reportIntervalMs: positiveInt.optional(),
   hardwareProfile: z.string().min(1).max(64).optional(),
 });
@@ -216,6 +247,7 @@ export interface ResolvedSettings {
   readonly telemetry: TelemetryOptions;
   readonly drift: DriftOptions;
   readonly shadow: ShadowOptions;
+  readonly fl: FlOptions;
   readonly reportIntervalMs: number;
 }
 
@@ -235,6 +267,7 @@ export function resolveSettings(options: AgentOptions): ResolvedSettings {
     telemetry: merge<TelemetryOptions>(DEFAULTS.telemetry, options.telemetry),
     drift: resolveDrift(options.drift),
     shadow: merge<ShadowOptions>(DEFAULTS.shadow, options.shadow),
+    fl: merge<FlOptions>(DEFAULTS.fl, options.fl),
     reportIntervalMs: options.reportIntervalMs ?? DEFAULTS.reportIntervalMs,
   };
 }

@@ -2,7 +2,7 @@
  * The agent's side of the MQTT session (DESIGN.md §3, brief "MQTT"): what a connection change sets off
  * (telemetry publishing starts or stops, a `reported` goes out on every connect, a paused fetch wakes up,
  * the agent emits `state`), where each incoming message goes (`desired` to the desired handler, `fetch/res`
- * decoded with the protocol schema to the fetcher; an undecodable one is a counted rejection, never a
+ * decoded with the protocol schema to the fetchers, `fl/task` to the federated client; an undecodable one is a counted rejection, never a
  * crash), and the fetcher's link to the wire (`fetch/req` publishes). Kept apart from agent.ts, the
  * composition root, so the routing reads on one page.
  */
@@ -14,11 +14,13 @@ import {
   encodeCbor,
   type FetchRequest,
   fetchResponseSchema,
+  flTaskMessageSchema,
 } from '@edgefleet/protocol';
 import type { AgentEvents } from './agent-types.js';
 import type { Session } from './connection/session.js';
 import type { DesiredHandler } from './desired/desired-handler.js';
 import type { Fetcher, FetchLink } from './fetch/fetcher.js';
+import type { FlClient } from './fl/fl-client.js';
 import type { Outcomes } from './outcomes.js';
 import type { Reporter } from './reporting/reporter.js';
 import type { OutboxPublisher } from './telemetry/publisher.js';
@@ -26,7 +28,9 @@ import type { OutboxPublisher } from './telemetry/publisher.js';
 export interface SessionRoutes {
   readonly publisher: Pick<OutboxPublisher, 'start' | 'stop'>;
   readonly reporter: Pick<Reporter, 'publishNow'>;
-  readonly fetcher: Pick<Fetcher, 'connectionChanged' | 'handle'>;
+  /** The bundle fetcher and the federated weights fetcher; each ignores digests it is not fetching. */
+  readonly fetchers: readonly Pick<Fetcher, 'connectionChanged' | 'handle'>[];
+  readonly fl: Pick<FlClient, 'handle'>;
   readonly desired: DesiredHandler;
   readonly outcomes: Pick<Outcomes, 'reject'>;
   readonly events: EventEmitter<AgentEvents>;
@@ -34,7 +38,7 @@ export interface SessionRoutes {
 
 /** Subscribes to the session's `state` and `message` events and routes them to the agent's components. */
 export function routeSession(session: Session, routes: SessionRoutes): void {
-  const { publisher, reporter, fetcher, desired, outcomes, events } = routes;
+  const { publisher, reporter, fetchers, fl, desired, outcomes, events } = routes;
   session.on('state', (state) => {
     if (state === 'online') {
       publisher.start();
@@ -42,7 +46,7 @@ export function routeSession(session: Session, routes: SessionRoutes): void {
     } else {
       publisher.stop();
     }
-    fetcher.connectionChanged();
+    for (const fetcher of fetchers) fetcher.connectionChanged();
     events.emit('state', state);
   });
   session.on('message', ({ kind, payload }) => {
@@ -51,7 +55,12 @@ export function routeSession(session: Session, routes: SessionRoutes): void {
       return;
     }
     try {
-      fetcher.handle(decodeCbor(payload, fetchResponseSchema));
+      if (kind === 'fl/task') {
+        fl.handle(decodeCbor(payload, flTaskMessageSchema));
+        return;
+      }
+      const response = decodeCbor(payload, fetchResponseSchema);
+      for (const fetcher of fetchers) fetcher.handle(response);
     } catch (error) {
       outcomes.reject(error as EdgefleetError, { topic: kind });
     }

@@ -25,6 +25,9 @@ import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
 import { startDriftJudgeTimer } from './drift/judge-timer.js';
 import { resolveDriftConfig } from './drift/thresholds.js';
 import { createEventBus, type FleetEventListener } from './events/event-bus.js';
+import { createFlCoordinator, type FlCoordinator } from './fl/coordinator.js';
+import { createEvalSets, type StoredEvalSet } from './fl/eval-sets.js';
+import { createFlStore } from './fl/fl-store.js';
 import { createApp } from './http/create-app.js';
 import type { HttpEnv } from './http/http-env.js';
 import { startIngest } from './ingest/dispatcher.js';
@@ -62,6 +65,10 @@ export interface ControlPlane {
     tick(): Promise<void>;
     on(event: 'event', listener: FleetEventListener): void;
     off(event: 'event', listener: FleetEventListener): void;
+  };
+  /** Federated training jobs (issue 10): create, follow, cancel; evaluation sets are CBOR uploads. */
+  readonly fl: Pick<FlCoordinator, 'createJob' | 'get' | 'list' | 'cancel' | 'settled'> & {
+    uploadEvalSet(bytes: Uint8Array): Promise<StoredEvalSet>;
   };
   /** Resolves once every MQTT message received so far has been processed. */
   drain(): Promise<void>;
@@ -135,7 +142,24 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const driftConfig = resolveDriftConfig(options.drift);
   const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });
   drift.on('alert', (alert) => bus.emit({ ...alert, type: 'drift.alert', at: now() }));
-  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, drift, metrics, logger, now });
+  const flStore = createFlStore({ db, now });
+  const evalSets = createEvalSets({ blobs, store: flStore, now });
+  const fl = createFlCoordinator({
+    store: flStore,
+    devices,
+    blobs,
+    evalSets,
+    registry,
+    rollouts,
+    bus,
+    clock,
+    logger,
+    metrics,
+    publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: false }),
+  });
+  drift.on('alert', (alert) => fl.onDriftAlert(alert));
+  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, drift, fl, metrics, logger, now });
+  fl.resume();
   await desired.refreshDue();
   await desired.republishAll();
   const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });
@@ -163,6 +187,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       desired,
       rollouts,
       drift,
+      fl,
+      evalSets,
       rootDocument,
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
@@ -188,12 +214,21 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     metrics: { snapshot: () => metrics.snapshot() },
     drift: { evaluate: drift.evaluate, on: drift.on, off: drift.off },
     rollouts: { get: rollouts.get, tick: rollouts.tick, on: rollouts.on, off: rollouts.off },
+    fl: {
+      createJob: fl.createJob,
+      get: fl.get,
+      list: fl.list,
+      cancel: fl.cancel,
+      settled: fl.settled,
+      uploadEvalSet: evalSets.put,
+    },
     drain: () => ingest.drain(),
     close() {
       closing ??= (async () => {
         refresher.stop();
         ticker.stop();
         driftJudge.stop();
+        fl.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           if ('closeAllConnections' in server) server.closeAllConnections();

@@ -46,6 +46,24 @@ export {
 export { ERROR_CODES, type ErrorCode, httpStatusOf, isErrorCode } from './errors/codes.js';
 export { EdgefleetError, type ErrorDetails, errorCodeOf, ProtocolError } from './errors/edgefleet-error.js';
 export {
+  type BlobRef,
+  blobRefSchema,
+  type DeclineReason,
+  type DpSettings,
+  declineReasonSchema,
+  dpSettingsSchema,
+  FL_LIMITS,
+  type FlTask,
+  type FlTaskMessage,
+  type FlUpdateMessage,
+  flTaskMessageSchema,
+  flTaskSchema,
+  flUpdateMessageSchema,
+  roundIdSchema,
+  updateEncodingSchema,
+} from './fl/fl-messages.js';
+export {
+  initialMlpWeights,
   MLP_LIMITS,
   type MlpSpec,
   type MlpTensorSlice,
@@ -53,6 +71,7 @@ export {
   mlpParameterCount,
   mlpSpecSchema,
 } from './fl/mlp-spec.js';
+export { float32FromBytes, float32ToBytes, uint32FromBytes, uint32ToBytes } from './fl/vector-bytes.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';
 export {
@@ -84,7 +103,9 @@ export {
   type SelfTest,
   selfTestSchema,
   type TensorSpec,
+  type TrainingLineage,
   tensorSpecSchema,
+  trainingLineageSchema,
   verifyManifest,
 } from './trust/manifest.js';
 export {

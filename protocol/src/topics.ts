@@ -8,9 +8,9 @@ export const TOPIC_PREFIX = 'ef/v1';
 export const DEVICE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** Topics a device publishes (device → control plane). */
-export const DEVICE_TO_CP = ['reported', 'fetch/req', 'events', 'telemetry'] as const;
+export const DEVICE_TO_CP = ['reported', 'fetch/req', 'events', 'telemetry', 'fl/update'] as const;
 /** Topics a device subscribes to (control plane → device). */
-export const CP_TO_DEVICE = ['desired', 'fetch/res'] as const;
+export const CP_TO_DEVICE = ['desired', 'fetch/res', 'fl/task'] as const;
 
 export type DeviceToCpKind = (typeof DEVICE_TO_CP)[number];
 export type CpToDeviceKind = (typeof CP_TO_DEVICE)[number];

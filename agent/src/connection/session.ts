@@ -2,12 +2,19 @@
  * A thin MQTT 3.1.1 session over MQTT.js. MQTT.js reconnects at a fixed period; we turn that off
  * (`reconnectPeriod: 0`) and own the loop: one MqttClient per connection attempt, retries spaced by full-
  * jitter backoff on the injected Clock, and the explicit ConnectionState machine. On every CONNACK we
- * subscribe to our own `desired` and `fetch/res` (clean session, so subscriptions do not survive a
+ * subscribe to our own cp → device topics (`desired`, `fetch/res`, `fl/task`) (clean session, so subscriptions do not survive a
  * disconnect; MQTT 3.1.1 §3.1.2.4), and only then go `online` so the first retained `desired` is never
  * missed. Publishes are QoS 1 and resolve on PUBACK; offline publishes reject at once (the outbox retries).
  */
 import { EventEmitter } from 'node:events';
-import { type Clock, type CpToDeviceKind, type DeviceToCpKind, deviceTopic, parseTopic } from '@edgefleet/protocol';
+import {
+  type Clock,
+  CP_TO_DEVICE,
+  type CpToDeviceKind,
+  type DeviceToCpKind,
+  deviceTopic,
+  parseTopic,
+} from '@edgefleet/protocol';
 import { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { DEFAULTS } from '../config.js';
@@ -84,7 +91,7 @@ export function createSession(options: SessionOptions): Session {
     let closed = false;
 
     attemptClient.on('connect', () => {
-      const topics = [deviceTopic(deviceId, 'desired'), deviceTopic(deviceId, 'fetch/res')];
+      const topics = CP_TO_DEVICE.map((kind) => deviceTopic(deviceId, kind));
       attemptClient.subscribe(topics, { qos: 1 }, (error, granted) => {
         if (client !== attemptClient || closed) return;
         const refused = granted?.find((g) => g.qos === 128);

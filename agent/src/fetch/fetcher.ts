@@ -11,13 +11,12 @@ import {
   type FetchResponse,
   isErrorCode,
   MAX_FETCH_WINDOW,
-  type ManifestBody,
   sha256Hex,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { FetchOptions } from '../config.js';
 import { AgentError } from '../errors.js';
-import { openChunkWriter } from './chunk-writer.js';
+import { type ChunkPlan, openChunkWriter } from './chunk-writer.js';
 
 export interface FetchLink {
   isOnline(): boolean;
@@ -31,8 +30,8 @@ export interface FetchProgress {
 }
 
 export interface Fetcher {
-  /** Downloads and verifies the bundle of `manifest`; resolves with the path of the complete file. */
-  fetch(manifest: ManifestBody, onProgress: (progress: FetchProgress) => void): Promise<string>;
+  /** Downloads and verifies a bundle (a manifest's or a federated round's weights); resolves with its file path. */
+  fetch(plan: ChunkPlan, onProgress: (progress: FetchProgress) => void): Promise<string>;
   /** Routes a decoded fetch/res message to the running fetch (others are ignored). */
   handle(response: FetchResponse): void;
   /** Wakes a fetch paused while offline. */
@@ -44,7 +43,7 @@ export interface Fetcher {
 }
 
 interface Running {
-  readonly manifest: ManifestBody;
+  readonly manifest: ChunkPlan;
   readonly missing: Set<number>;
   readonly retries: Map<number, number>;
   onChunk(index: number, bytes: Uint8Array): void;
@@ -79,7 +78,7 @@ export function createFetcher(options: {
     }
   }
 
-  async function fetch(manifest: ManifestBody, onProgress: (progress: FetchProgress) => void): Promise<string> {
+  async function fetch(manifest: ChunkPlan, onProgress: (progress: FetchProgress) => void): Promise<string> {
     if (running !== null) throw new AgentError('INVALID_TRANSITION', 'a fetch is already running');
     const writer = await openChunkWriter({ downloadsDir: options.downloadsDir, plan: manifest });
     const missing = await writer.missing();

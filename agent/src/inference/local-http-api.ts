@@ -20,13 +20,15 @@ const DEFAULTS = Object.freeze({
 });
 
 const predictBodySchema = z.object({ inputs: z.array(z.array(z.number())) });
-const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/(predict|feedback)$/;
+const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/(predict|feedback|samples)$/;
 
 export interface LocalHttpApiOptions {
   readonly service: InferenceService;
   readonly status: () => unknown;
   /** Label feedback for drift detection (`POST /v1/models/:line/feedback`); absent = no such route. */
   readonly feedback?: (line: string, body: unknown) => { accepted: number };
+  /** Labelled samples for federated training (`POST /v1/models/:line/samples`); absent = no such route. */
+  readonly samples?: (line: string, body: unknown) => { added: number; dropped: number };
   readonly logger: Logger;
   /** Defaults to 127.0.0.1; pass another address only on purpose. */
   readonly host?: string;
@@ -51,14 +53,10 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
     if (req.method === 'GET' && path === '/v1/health') return sendJson(res, 200, options.status());
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: options.service.active() });
     const match = req.method === 'POST' ? MODEL_ROUTE.exec(path) : null;
-    const { feedback } = options;
-    if (match === null || (match[2] === 'feedback' && feedback === undefined)) {
-      throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
-    }
+    const handler = match?.[2] === 'feedback' ? options.feedback : match?.[2] === 'samples' ? options.samples : null;
+    if (match === null || handler === undefined) throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
     const line = decodeLine(match[1] as string);
-    if (match[2] === 'feedback' && feedback !== undefined) {
-      return sendJson(res, 202, feedback(line, parseJson(await readBody(req, maxBodyBytes))));
-    }
+    if (handler !== null) return sendJson(res, 202, handler(line, parseJson(await readBody(req, maxBodyBytes))));
     const body = predictBodySchema.safeParse(parseJson(await readBody(req, maxBodyBytes)));
     if (!body.success) {
       const issue = body.error.issues[0];

@@ -9,5 +9,6 @@
  */
 export { driftAlerts, driftWindows, events, shadowWindows, telemetryWindows } from './device-record-tables.js';
 export { deviceDesired, deviceReported, devices, enrolmentTokens } from './device-tables.js';
+export { flEvalSets, flJobs, flRoundClients, flRounds } from './fl-tables.js';
 export { apiTokens, auditLog } from './operator-tables.js';
 export { modelVersions, rolloutDevices, rollouts, rolloutWaves } from './rollout-tables.js';

@@ -5,7 +5,13 @@
  */
 import type { Logger } from 'pino';
 
-export type FleetEventType = 'rollout.transition' | 'rollout.gate' | 'rollout.wave' | 'drift.alert';
+export type FleetEventType =
+  | 'rollout.transition'
+  | 'rollout.gate'
+  | 'rollout.wave'
+  | 'drift.alert'
+  | 'fl.job'
+  | 'fl.round';
 
 export interface FleetEvent {
   readonly type: FleetEventType;

@@ -16,11 +16,13 @@ import { createDeviceRoutes } from './routes/device-routes.js';
 import { createDriftRoutes } from './routes/drift-routes.js';
 import { createEnrolmentRoutes } from './routes/enrolment-routes.js';
 import { createEventRoutes } from './routes/event-routes.js';
+import { createFlRoutes } from './routes/fl-routes.js';
 import { createModelRoutes } from './routes/model-routes.js';
 import { createRolloutRoutes } from './routes/rollout-routes.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
-const UPLOAD_PATH = /^\/v1\/models\/[^/]+\/versions$/;
+/** Routes with their own (larger) body limit: model uploads and FL evaluation sets. */
+const UPLOAD_PATH = /^\/v1\/(models\/[^/]+\/versions|fl\/eval-sets)$/;
 
 export function createApp(options: { services: HttpServices; logger: Logger }): Hono<HttpEnv> {
   const { services, logger } = options;
@@ -46,6 +48,7 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
   app.route('/', createRolloutRoutes(services));
   app.route('/', createDriftRoutes(services));
   app.route('/', createEventRoutes(services));
+  app.route('/', createFlRoutes(services));
   app.route('/', createAdminRoutes(services));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

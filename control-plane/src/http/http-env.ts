@@ -12,6 +12,8 @@ import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { Enrolment } from '../devices/enrolment.js';
 import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { EventBus } from '../events/event-bus.js';
+import type { FlCoordinator } from '../fl/coordinator.js';
+import type { EvalSets } from '../fl/eval-sets.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 
@@ -38,6 +40,8 @@ export interface HttpServices {
   readonly desired: DesiredState;
   readonly rollouts: RolloutService;
   readonly drift: FleetDrift;
+  readonly fl: FlCoordinator;
+  readonly evalSets: EvalSets;
   readonly rootDocument: SignedDocument;
   readonly maxBundleBytes: number;
   readonly enrolmentTokenTtlSec: number;

@@ -8,11 +8,18 @@
 import { decodeCbor, errorCodeOf, fleetPattern, parseTopic } from '@edgefleet/protocol';
 import { eventsHandler } from './handlers/events.js';
 import { fetchRequestHandler } from './handlers/fetch-request.js';
+import { flUpdateHandler } from './handlers/fl-update.js';
 import { reportedHandler } from './handlers/reported.js';
 import { telemetryHandler } from './handlers/telemetry.js';
 import type { IngestContext, IngestHandler } from './ingest-context.js';
 
-const HANDLERS: readonly IngestHandler[] = [reportedHandler, fetchRequestHandler, eventsHandler, telemetryHandler];
+const HANDLERS: readonly IngestHandler[] = [
+  reportedHandler,
+  fetchRequestHandler,
+  eventsHandler,
+  telemetryHandler,
+  flUpdateHandler,
+];
 
 export interface IngestDispatcher {
   /** Resolves when every message received so far has been processed (tests, shutdown). */

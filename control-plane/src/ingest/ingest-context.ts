@@ -11,6 +11,7 @@ import type { Db } from '../db/open-database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { FleetDrift } from '../drift/fleet-drift.js';
+import type { FlCoordinator } from '../fl/coordinator.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../registry/blob-store.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
@@ -23,6 +24,7 @@ export interface IngestContext {
   readonly desired: DesiredState;
   readonly rollouts: RolloutService;
   readonly drift: FleetDrift;
+  readonly fl: Pick<FlCoordinator, 'handleUpdate' | 'servesBlob'>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   now(): number;

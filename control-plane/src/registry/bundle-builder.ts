@@ -15,6 +15,7 @@ import {
   type SigningKey,
   signDocument,
   type TensorSpec,
+  type TrainingLineage,
 } from '@edgefleet/protocol';
 import * as ort from 'onnxruntime-node';
 import { ControlPlaneError } from '../errors.js';
@@ -28,6 +29,9 @@ export interface BundleMetadata {
   readonly quantization: 'none' | 'int8';
   readonly chunkBytes: number;
   readonly ttlDays: number;
+  /** Where the version came from ('upload' unless set) and, for federated results, the training lineage. */
+  readonly source?: string;
+  readonly training?: TrainingLineage;
 }
 
 export interface BuiltBundle {
@@ -132,8 +136,9 @@ export async function buildBundle(options: {
       selfTest: { input: input.name, output: output.name, atol: metadata.atol, vectors },
       lineage: {
         parents: options.previousVersion === null ? [] : [options.previousVersion],
-        source: 'upload',
+        source: metadata.source ?? 'upload',
         contentOf: null,
+        ...(metadata.training === undefined ? {} : { training: metadata.training }),
       },
       ...(profile === undefined ? {} : { profile }),
       createdAt: options.nowMs,

@@ -34,6 +34,12 @@ export const ERROR_CODES = Object.freeze({
   // Drift
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },
+  // Federated learning
+  FL_UPDATE_INVALID: { http: 400, summary: 'federated update has the wrong shape, non-finite values or a bad count' },
+  FL_ROUND_CLOSED: { http: 409, summary: 'the federated round is not (or no longer) accepting this message' },
+  FL_NOT_SELECTED: { http: 403, summary: 'the device was not selected for this federated round' },
+  FL_QUORUM_NOT_MET: { http: 409, summary: 'too few clients submitted before the round deadline' },
+  FL_TASK_INVALID: { http: 400, summary: 'federated task cannot be run on this device' },
   // Registry, devices, API
   BODY_INVALID: { http: 400, summary: 'request body is invalid' },
   AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },

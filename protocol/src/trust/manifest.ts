@@ -26,6 +26,27 @@ const selfTestVectorSchema = z
   })
   .refine((v) => v.input.length === v.shape.reduce((a, b) => a * b, 1), 'input length must equal product(shape)');
 
+export const trainingLineageSchema = z.object({
+  kind: z.literal('federated'),
+  jobId: z.string().max(64),
+  strategy: z.string().max(32),
+  /** The round whose global weights this version holds. */
+  round: z.int().min(1),
+  rounds: z
+    .array(
+      z.object({
+        roundId: z.string().max(64),
+        participants: z.int().nonnegative(),
+        samples: z.int().nonnegative(),
+        accuracy: z.number(),
+      }),
+    )
+    .max(10_000),
+  accuracy: z.number(),
+  secureAggregation: z.boolean(),
+  dp: z.object({ epsilon: z.number(), delta: z.number() }).nullable(),
+});
+
 export const selfTestSchema = z.object({
   input: z.string().min(1).max(128),
   output: z.string().min(1).max(128),
@@ -56,6 +77,8 @@ export const manifestBodySchema = z
       source: z.string().max(256),
       /** Set on a rollback: this version re-publishes the content of that older version. */
       contentOf: versionSchema.nullable(),
+      /** Set when a federated job produced this version: which rounds, how many devices, what accuracy. */
+      training: trainingLineageSchema.optional(),
     }),
     /** Reference data profile for drift detection; absent when the version was registered without one. */
     profile: referenceProfileSchema.optional(),
@@ -68,6 +91,7 @@ export const manifestBodySchema = z
   });
 
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
+export type TrainingLineage = z.infer<typeof trainingLineageSchema>;
 export type SelfTest = z.infer<typeof selfTestSchema>;
 export type ManifestBody = z.infer<typeof manifestBodySchema>;
 

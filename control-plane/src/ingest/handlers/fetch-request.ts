@@ -1,6 +1,6 @@
 /**
  * `fetch/req` (device → cp): a window of chunk indices of one bundle. Only bundles assigned to the device
- * by its current desired document are served — anything else gets one `fetch-error` BUNDLE_UNKNOWN, so a
+ * by its current desired document — or the global weights of a federated round it was offered — are served — anything else gets one `fetch-error` BUNDLE_UNKNOWN, so a
  * device cannot use the control plane to download arbitrary models. Indices past the end are ignored
  * (brief). Chunks go to the device's own `fetch/res`, QoS 1, not retained.
  */
@@ -23,8 +23,10 @@ export const fetchRequestHandler = defineHandler({
       };
       await context.broker.publish(topic, encodeCbor(reply), { qos: 1, retain: false });
     };
-    const manifest = context.desired.assignedManifests(deviceId).find((m) => m.digest === request.digest);
-    if (manifest === undefined) {
+    const manifest =
+      context.desired.assignedManifests(deviceId).find((m) => m.digest === request.digest) ??
+      context.fl.servesBlob(deviceId, request.digest);
+    if (manifest === undefined || manifest === null) {
       context.logger.warn({ deviceId, digest: request.digest }, 'fetch of a bundle not assigned to the device');
       return refuse('no bundle with that digest is assigned to this device');
     }
@@ -36,8 +38,7 @@ export const fetchRequestHandler = defineHandler({
         chunkRange(index, manifest.chunkBytes, manifest.sizeBytes),
       );
       if (bytes === null) {
-        const { line, version } = manifest;
-        context.logger.error({ deviceId, digest: manifest.digest, line, version }, 'bundle missing from blob store');
+        context.logger.error({ deviceId, digest: manifest.digest }, 'bundle missing from blob store');
         return refuse('the bundle is missing from the blob store');
       }
       const chunk = { v: 1, type: 'fetch-chunk', ts: context.now(), digest: manifest.digest, index, bytes };

@@ -1,0 +1,203 @@
+/**
+ * The FL coordinator (DESIGN.md §5): creates federated jobs (validated config, first global weights in the
+ * blob store), runs each job's round loop (job-runner.ts), routes `fl/update` messages to the running round
+ * and tells the fetch handler which weights blobs a device may download. Jobs with `trigger: 'drift'` wait
+ * until the fleet drift detector raises an alert on their line. On start it resumes every running job: a
+ * round that was open when the control plane stopped is failed as interrupted (its updates lived in
+ * memory) and the job goes on with a fresh attempt of that round.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type BlobRef,
+  type FlUpdateMessage,
+  float32FromBytes,
+  float32ToBytes,
+  initialMlpWeights,
+  mlpParameterCount,
+} from '@edgefleet/protocol';
+import type { DriftAlert } from '../drift/fleet-drift.js';
+import { ControlPlaneError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import { assertEvalSet } from './evaluator.js';
+import { type JobState, transitionJob } from './fl-state.js';
+import type { JobRow, RoundRow } from './fl-store.js';
+import { type JobConfig, type JobConfigInput, jobConfigSchema } from './job-config.js';
+import { type JobDeps, runJob } from './job-runner.js';
+import type { RoundRunner } from './round-runner.js';
+
+export interface JobView {
+  readonly id: string;
+  readonly line: string;
+  readonly state: JobState;
+  readonly config: JobConfig;
+  readonly roundsDone: number;
+  readonly bestAccuracy: number | null;
+  readonly bestRound: number | null;
+  readonly registeredVersion: number | null;
+  readonly rolloutId: string | null;
+  readonly error: string | null;
+  readonly createdAt: number;
+  readonly rounds: RoundRow[];
+}
+
+export interface FlCoordinator {
+  createJob(input: unknown, createdBy: string): Promise<JobView>;
+  get(jobId: string): JobView;
+  list(): Omit<JobView, 'rounds'>[];
+  cancel(jobId: string): JobView;
+  /** Ingest: a decoded `fl/update` message from `deviceId`. Throws a ControlPlaneError on refusal. */
+  handleUpdate(deviceId: string, message: FlUpdateMessage): void;
+  /** Fetch handler: the weights blob `digest` if `deviceId` was offered it in the running round. */
+  servesBlob(deviceId: string, digest: string): BlobRef | null;
+  /** Resolves when a job is no longer running (tests, scripts). */
+  settled(jobId: string): Promise<JobView>;
+  resume(): void;
+  onDriftAlert(alert: DriftAlert): void;
+  close(): void;
+}
+
+export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'> & { metrics: Metrics }): FlCoordinator {
+  const { store, clock, logger } = deps;
+  const rounds = new Map<string, RoundRunner>();
+  const running = new Map<string, { signal: { cancelled: boolean }; done: Promise<void> }>();
+
+  const view = (row: JobRow): JobView => ({
+    id: row.id,
+    line: row.line,
+    state: row.state as JobState,
+    config: row.config as unknown as JobConfig,
+    roundsDone: row.roundsDone,
+    bestAccuracy: row.bestAccuracy,
+    bestRound: row.bestRound,
+    registeredVersion: row.registeredVersion,
+    rolloutId: row.rolloutId,
+    error: row.error,
+    createdAt: row.createdAt,
+    rounds: store.rounds(row.id),
+  });
+
+  function start(jobId: string): void {
+    if (running.has(jobId)) return;
+    const signal = { cancelled: false };
+    const jobDeps: JobDeps = { ...deps, onRound: (r) => (r === null ? rounds.delete(jobId) : rounds.set(jobId, r)) };
+    const done = runJob(jobId, jobDeps, signal)
+      .catch((error: unknown) => {
+        logger.error({ err: error, jobId }, 'federated job crashed');
+        const state = store.job(jobId).state as JobState;
+        if (state === 'running')
+          store.updateJob(jobId, { state: transitionJob(state, 'failed'), error: String(error) });
+      })
+      .finally(() => running.delete(jobId));
+    running.set(jobId, { signal, done });
+  }
+
+  function roundFor(deviceId: string, roundId: string): RoundRunner {
+    for (const runner of rounds.values()) if (runner.id === roundId) return runner;
+    throw new ControlPlaneError('FL_ROUND_CLOSED', `round ${roundId} is not running`, {
+      details: { roundId, deviceId },
+    });
+  }
+
+  return {
+    async createJob(input, createdBy) {
+      const parsed = jobConfigSchema.safeParse(input);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ControlPlaneError(
+          'BODY_INVALID',
+          `request body is invalid: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`,
+          {
+            details: {
+              issues: parsed.error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
+            },
+          },
+        );
+      }
+      const config = parsed.data;
+      assertEvalSet(await deps.evalSets.get(config.evalSet), config.spec);
+      const weights = await initialWeights(config);
+      const id = `fl-${randomBytes(5).toString('hex')}`;
+      const now = clock.now();
+      store.insertJob({
+        id,
+        line: config.line,
+        config: config as unknown as Record<string, unknown>,
+        state: config.trigger === 'drift' ? 'waiting' : 'running',
+        globalDigest: await deps.blobs.put(float32ToBytes(weights)),
+        createdBy,
+        createdAt: now,
+        updatedAt: now,
+      });
+      logger.info({ jobId: id, line: config.line, trigger: config.trigger }, 'federated job created');
+      if (config.trigger === 'now') start(id);
+      return view(store.job(id));
+    },
+    get: (jobId) => view(store.job(jobId)),
+    list: () => store.jobs().map((row) => ({ ...view(row), rounds: undefined }) as Omit<JobView, 'rounds'>),
+    cancel(jobId) {
+      const row = store.job(jobId);
+      const state = transitionJob(row.state as JobState, 'cancelled');
+      const run = running.get(jobId);
+      if (run !== undefined) run.signal.cancelled = true;
+      rounds.get(jobId)?.cancel('job cancelled');
+      store.updateJob(jobId, { state });
+      deps.bus.emit({ type: 'fl.job', at: clock.now(), jobId, state });
+      return view(store.job(jobId));
+    },
+    handleUpdate(deviceId, message) {
+      roundFor(deviceId, message.roundId).handle(deviceId, message);
+    },
+    servesBlob(deviceId, digest) {
+      for (const runner of rounds.values()) {
+        const blob = runner.servesBlob(deviceId, digest);
+        if (blob !== null) return blob;
+      }
+      return null;
+    },
+    async settled(jobId) {
+      await running.get(jobId)?.done;
+      return view(store.job(jobId));
+    },
+    resume() {
+      for (const row of store.jobsIn('running')) {
+        for (const open of store.openRounds(row.id)) {
+          store.updateRound(open.id, { state: 'failed', error: 'interrupted by a control-plane restart' });
+        }
+        logger.info({ jobId: row.id, roundsDone: row.roundsDone }, 'resuming federated job');
+        start(row.id);
+      }
+    },
+    onDriftAlert(alert) {
+      for (const row of store.jobsIn('waiting')) {
+        if (row.line !== alert.line) continue;
+        store.updateJob(row.id, { state: transitionJob('waiting', 'running') });
+        logger.info({ jobId: row.id, line: alert.line, cohort: alert.cohort }, 'drift alert starts federated job');
+        deps.bus.emit({
+          type: 'fl.job',
+          at: clock.now(),
+          jobId: row.id,
+          state: 'running',
+          trigger: 'drift',
+          cohort: alert.cohort,
+        });
+        start(row.id);
+      }
+    },
+    close() {
+      for (const run of running.values()) run.signal.cancelled = true;
+      for (const runner of rounds.values()) runner.cancel('control plane shutting down');
+    },
+  };
+
+  async function initialWeights(config: JobConfig): Promise<Float32Array> {
+    if ('seed' in config.init) return initialMlpWeights(config.spec, config.init.seed);
+    const source = store.job(config.init.fromJob);
+    const weights = float32FromBytes((await deps.blobs.get(source.bestDigest ?? source.globalDigest)) as Uint8Array);
+    if (weights.length !== mlpParameterCount(config.spec)) {
+      throw new ControlPlaneError('BODY_INVALID', `job ${config.init.fromJob} trained a different model spec`);
+    }
+    return weights;
+  }
+}
+
+export type { JobConfigInput };

@@ -1,0 +1,72 @@
+/**
+ * The end of a federated job (issue 10 §3): the best (highest held-out accuracy) or final global weights are
+ * exported to ONNX and registered as the line's next version — so the registry runs, self-tests and signs
+ * them like any upload — with the training lineage in the signed manifest (job, strategy, every round's
+ * participants, samples and accuracy, DP guarantee). With a rollout plan in the job, a staged rollout of
+ * the new version starts at once.
+ */
+import type { MlpSpec, TrainingLineage } from '@edgefleet/protocol';
+import { ControlPlaneError } from '../errors.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import type { RolloutPlan } from '../rollouts/plan.js';
+import { planSchema } from '../rollouts/plan.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
+import type { EvalSet } from './evaluator.js';
+import { exportMlpOnnx } from './mlp-onnx.js';
+
+/** Self-test vectors come from the first rows of the held-out set; a handful proves the export. */
+const SELF_TEST_ROWS = 8;
+/** The drift reference profile holds at most 256 features (protocol's profile schema). */
+const MAX_PROFILE_FEATURES = 256;
+const MAX_PROFILE_ROWS = 5000;
+
+export async function registerTrainedModel(options: {
+  registry: ModelRegistry;
+  line: string;
+  spec: MlpSpec;
+  weights: Float32Array;
+  evalSet: EvalSet;
+  lineage: TrainingLineage;
+}): Promise<number> {
+  const { evalSet } = options;
+  const rows = (count: number) =>
+    Array.from({ length: Math.min(count, evalSet.y.length) }, (_, r) =>
+      Array.from(evalSet.x.subarray(r * evalSet.features, (r + 1) * evalSet.features)),
+    );
+  const registered = await options.registry.register({
+    line: options.line,
+    version: undefined,
+    bytes: exportMlpOnnx(options.spec, options.weights),
+    metadata: {
+      sampleInputs: rows(SELF_TEST_ROWS),
+      atol: 1e-4,
+      quantization: 'none',
+      chunkBytes: 64 * 1024,
+      ttlDays: 365,
+      source: `federated job ${options.lineage.jobId}`,
+      training: options.lineage,
+    },
+    reference: evalSet.features <= MAX_PROFILE_FEATURES ? { rows: rows(MAX_PROFILE_ROWS) } : undefined,
+    description: `federated ${options.lineage.strategy}, round ${options.lineage.round}, accuracy ${options.lineage.accuracy.toFixed(4)}`,
+  });
+  return registered.version;
+}
+
+export async function startTrainedRollout(options: {
+  rollouts: RolloutService;
+  plan: Record<string, unknown>;
+  line: string;
+  version: number;
+  createdBy: string;
+}): Promise<string> {
+  const parsed = planSchema.safeParse({ ...options.plan, line: options.line, version: options.version });
+  if (!parsed.success) {
+    throw new ControlPlaneError(
+      'BODY_INVALID',
+      `the job's rollout plan is invalid: ${parsed.error.issues[0]?.message ?? ''}`,
+    );
+  }
+  const plan: RolloutPlan = parsed.data;
+  const view = await options.rollouts.create({ plan, createdBy: options.createdBy });
+  return view.id;
+}

@@ -1,0 +1,316 @@
+/**
+ * Drives one federated job round after round (McMahan et al. 2017 Alg. 1, server side): pick max(C·K,
+ * minClients) of the K online devices the selector matches (seeded, so a job is reproducible), run the
+ * round, aggregate with the job's strategy (through secure-aggregation unmasking when the round is masked),
+ * evaluate the new global model on the held-out set, persist it (weights blob, strategy state, metrics) and
+ * go on. A failed round (quorum not met, too few devices online) is retried after `retryDelayMs`; after
+ * `maxFailedRounds` failures in a row the job fails. When the rounds are done the best or final model is
+ * registered and, if the job asks, rolled out.
+ */
+import {
+  type Clock,
+  chunkBundle,
+  dpEpsilon,
+  type FlTask,
+  float32FromBytes,
+  float32ToBytes,
+  mlpParameterCount,
+  unmaskAggregate,
+} from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { BlobStore } from '../registry/blob-store.js';
+import type { ModelRegistry } from '../registry/model-registry.js';
+import { hardwareProfileOf, matchesSelector } from '../rollouts/membership.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
+import type { EvalSets } from './eval-sets.js';
+import { evaluateMlp } from './evaluator.js';
+import { type JobState, transitionJob } from './fl-state.js';
+import type { FlStore, JobRow } from './fl-store.js';
+import type { JobConfig } from './job-config.js';
+import { registerTrainedModel, startTrainedRollout } from './job-result.js';
+import { type RoundOutcome, type RoundRunner, startRound } from './round-runner.js';
+import { createStrategy } from './strategies/create-strategy.js';
+
+export interface JobDeps {
+  readonly store: FlStore;
+  readonly devices: DeviceRegistry;
+  readonly blobs: BlobStore;
+  readonly evalSets: EvalSets;
+  readonly registry: ModelRegistry;
+  readonly rollouts: RolloutService;
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  publish(topic: string, payload: Uint8Array): Promise<void>;
+  /** Called with each round while it runs, so ingest can route updates to it. */
+  onRound(runner: RoundRunner | null): void;
+}
+
+const FL_CHUNK_BYTES = 64 * 1024;
+
+function seededOrder(ids: readonly string[], seed: number): string[] {
+  // mulberry32-driven Fisher–Yates over the sorted ids: the same seed always selects the same devices.
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  const out = [...ids].sort();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j] as string, out[i] as string];
+  }
+  return out;
+}
+
+export async function runJob(jobId: string, deps: JobDeps, signal: { cancelled: boolean }): Promise<void> {
+  const { store, clock } = deps;
+  const log = deps.logger.child({ jobId });
+  const job = () => store.job(jobId);
+  const config = job().config as unknown as JobConfig;
+  const parameterCount = mlpParameterCount(config.spec);
+  const evalSet = await deps.evalSets.get(config.evalSet);
+  const setJobState = (to: JobState, fields: Partial<JobRow> = {}) => {
+    const state = transitionJob(job().state as JobState, to);
+    store.updateJob(jobId, { ...fields, state });
+    deps.bus.emit({ type: 'fl.job', at: clock.now(), jobId, state, ...(fields.error ? { error: fields.error } : {}) });
+  };
+  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+
+  while (!signal.cancelled && job().roundsDone < config.rounds) {
+    const current = job();
+    if (current.failedRounds >= config.maxFailedRounds) {
+      return setJobState('failed', { error: `${current.failedRounds} rounds in a row failed` });
+    }
+    const outcome = await runOneRound(current, config, parameterCount, deps, log);
+    if (signal.cancelled) return;
+    if (outcome === null) {
+      store.updateJob(jobId, { failedRounds: job().failedRounds + 1 });
+      await sleep(config.retryDelayMs);
+      continue;
+    }
+    await applyRound(current, config, outcome, evalSet, deps);
+  }
+  if (signal.cancelled) return;
+  await finishJob(jobId, config, evalSet, deps);
+  setJobState('completed');
+  log.info('federated job completed');
+}
+
+async function runOneRound(job: JobRow, config: JobConfig, parameterCount: number, deps: JobDeps, log: Logger) {
+  const { store, clock } = deps;
+  const round = job.roundsDone + 1;
+  const attempt = store.rounds(job.id).filter((r) => r.round === round).length + 1;
+  const roundId = `${job.id}-r${round}-a${attempt}`;
+  const candidates = deps.devices
+    .list()
+    .filter((d) => d.connection === 'online')
+    .filter((d) => matchesSelector(config.selector, d, hardwareProfileOf(d, deps.devices.reported(d.id))))
+    .map((d) => d.id);
+  const wanted = Math.min(
+    candidates.length,
+    Math.max(config.minClients, Math.ceil(config.fraction * candidates.length)),
+  );
+  const selected = seededOrder(candidates, config.seed * 100_003 + round * 101 + attempt).slice(0, wanted);
+  const weightsBytes = await deps.blobs.get(job.globalDigest);
+  if (weightsBytes === null) throw new Error(`global weights ${job.globalDigest} missing from the blob store`);
+  const chunked = chunkBundle(weightsBytes, FL_CHUNK_BYTES);
+  const now = clock.now();
+  const task: FlTask = {
+    jobId: job.id,
+    roundId,
+    round,
+    line: config.line,
+    spec: config.spec,
+    weights: {
+      digest: chunked.digest,
+      sizeBytes: chunked.sizeBytes,
+      chunkBytes: chunked.chunkBytes,
+      chunks: [...chunked.chunks],
+    },
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    mu: config.strategy.name === 'fedprox' ? (config.strategy.mu ?? 0.01) : 0,
+    minSamples: config.minSamples,
+    deadline: now + config.deadlineMs,
+    secureAggregation: config.secureAggregation ? { scaleBits: config.scaleBits } : null,
+    dp: config.dp === undefined ? null : { clipNorm: config.dp.clipNorm, noiseMultiplier: config.dp.noiseMultiplier },
+    seed: config.seed * 1_000 + round,
+  };
+  store.insertRound(
+    {
+      id: roundId,
+      jobId: job.id,
+      round,
+      attempt,
+      state: 'offering',
+      startedAt: now,
+      deadline: task.deadline,
+      inputDigest: job.globalDigest,
+    },
+    selected,
+  );
+  if (selected.length < config.minClients) {
+    const error = `only ${candidates.length} matching devices online, minClients is ${config.minClients}`;
+    store.updateRound(roundId, { state: 'failed', error });
+    log.warn({ round, attempt }, error);
+    deps.bus.emit({ type: 'fl.round', at: clock.now(), jobId: job.id, roundId, round, state: 'failed', error });
+    return null;
+  }
+  const runner = startRound({
+    task,
+    selected,
+    quorum: config.quorum ?? config.minClients,
+    acceptWindowMs: config.acceptWindowMs,
+    revealWindowMs: config.revealWindowMs,
+    parameterCount,
+    deps: { store, clock, logger: deps.logger, publish: deps.publish },
+  });
+  deps.onRound(runner);
+  const outcome = await runner.outcome;
+  deps.onRound(null);
+  if (outcome.state === 'failed') {
+    log.warn({ round, attempt, error: outcome.error }, 'federated round failed');
+    deps.bus.emit({
+      type: 'fl.round',
+      at: clock.now(),
+      jobId: job.id,
+      roundId,
+      round,
+      state: 'failed',
+      error: outcome.error,
+    });
+    return null;
+  }
+  return { roundId, round, outcome };
+}
+
+async function applyRound(
+  job: JobRow,
+  config: JobConfig,
+  result: { roundId: string; round: number; outcome: RoundOutcome },
+  evalSet: Awaited<ReturnType<EvalSets['get']>>,
+  deps: JobDeps,
+): Promise<void> {
+  const { store, clock } = deps;
+  const { outcome, roundId, round } = result;
+  const globalBytes = (await deps.blobs.get(job.globalDigest)) as Uint8Array;
+  const global = float32FromBytes(globalBytes);
+  const strategy = createStrategy(
+    config.strategy,
+    job.strategyState === null ? null : new Uint8Array(job.strategyState),
+  );
+  const samples = outcome.updates.reduce((sum, u) => sum + u.sampleCount, 0);
+  const updates = config.secureAggregation
+    ? [{ deviceId: 'secure-aggregate', sampleCount: samples, delta: unmask(outcome, config.scaleBits, global.length) }]
+    : outcome.updates.map((u) => ({
+        deviceId: u.deviceId,
+        sampleCount: u.sampleCount,
+        delta: u.values as Float32Array,
+      }));
+  const next = strategy.aggregate(global, updates);
+  const evaluation = await evaluateMlp(config.spec, next, evalSet);
+  const dp =
+    config.dp === undefined
+      ? null
+      : dpEpsilon({ noiseMultiplier: config.dp.noiseMultiplier, rounds: round, delta: config.dp.delta });
+  const digest = await deps.blobs.put(float32ToBytes(next));
+  const metrics = {
+    ...outcome.counts,
+    participants: outcome.updates.length,
+    samples,
+    accuracy: evaluation.accuracy,
+    loss: evaluation.loss,
+    ...(dp === null ? {} : { epsilon: dp.epsilon, delta: dp.delta }),
+  };
+  store.updateRound(roundId, { state: 'completed', resultDigest: digest, metrics });
+  const better = job.bestAccuracy === null || evaluation.accuracy > job.bestAccuracy;
+  const state = strategy.state();
+  store.updateJob(job.id, {
+    roundsDone: round,
+    failedRounds: 0,
+    globalDigest: digest,
+    strategyState: state === null ? null : Buffer.from(state),
+    ...(better ? { bestDigest: digest, bestAccuracy: evaluation.accuracy, bestRound: round } : {}),
+  });
+  deps.logger.info(
+    { jobId: job.id, round, accuracy: evaluation.accuracy, participants: metrics.participants },
+    'federated round done',
+  );
+  deps.bus.emit({ type: 'fl.round', at: clock.now(), jobId: job.id, roundId, round, state: 'completed', metrics });
+}
+
+function unmask(outcome: RoundOutcome, scaleBits: number, length: number): Float32Array {
+  const masked = new Map(outcome.updates.map((u) => [u.deviceId, u.values as Uint32Array]));
+  const sampleCounts = new Map(outcome.updates.map((u) => [u.deviceId, u.sampleCount]));
+  const dropped = new Set(outcome.dropped);
+  const revealed = [...outcome.revealed].flatMap(([survivor, seeds]) =>
+    seeds
+      .filter((s) => dropped.has(s.peer))
+      .map((s) => {
+        const [a, b] = survivor < s.peer ? [survivor, s.peer] : [s.peer, survivor];
+        return { a, b, seed: s.seed };
+      }),
+  );
+  return unmaskAggregate({ masked, sampleCounts, dropped: outcome.dropped, revealed, scaleBits, length });
+}
+
+async function finishJob(
+  jobId: string,
+  config: JobConfig,
+  evalSet: Awaited<ReturnType<EvalSets['get']>>,
+  deps: JobDeps,
+) {
+  const { store } = deps;
+  const job = store.job(jobId);
+  if (config.register === 'none') return;
+  const useBest = config.register === 'best' && job.bestDigest !== null;
+  const digest = useBest ? (job.bestDigest as string) : job.globalDigest;
+  const round = useBest ? (job.bestRound as number) : job.roundsDone;
+  const weights = float32FromBytes((await deps.blobs.get(digest)) as Uint8Array);
+  const completed = store.rounds(jobId).filter((r) => r.state === 'completed');
+  const roundMetrics = (r: (typeof completed)[number]) =>
+    r.metrics as { participants?: number; samples?: number; accuracy?: number; epsilon?: number };
+  const last = completed.at(-1);
+  const version = await registerTrainedModel({
+    registry: deps.registry,
+    line: config.line,
+    spec: config.spec,
+    weights,
+    evalSet,
+    lineage: {
+      kind: 'federated',
+      jobId,
+      strategy: config.strategy.name,
+      round,
+      rounds: completed.map((r) => ({
+        roundId: r.id,
+        participants: roundMetrics(r).participants ?? 0,
+        samples: roundMetrics(r).samples ?? 0,
+        accuracy: roundMetrics(r).accuracy ?? 0,
+      })),
+      accuracy: useBest ? (job.bestAccuracy as number) : last === undefined ? 0 : (roundMetrics(last).accuracy ?? 0),
+      secureAggregation: config.secureAggregation,
+      dp:
+        config.dp === undefined || last === undefined
+          ? null
+          : { epsilon: roundMetrics(last).epsilon ?? Number.POSITIVE_INFINITY, delta: config.dp.delta },
+    },
+  });
+  store.updateJob(jobId, { registeredVersion: version });
+  if (config.rollout !== undefined) {
+    const rolloutId = await startTrainedRollout({
+      rollouts: deps.rollouts,
+      plan: config.rollout,
+      line: config.line,
+      version,
+      createdBy: `fl:${jobId}`,
+    });
+    store.updateJob(jobId, { rolloutId });
+  }
+}

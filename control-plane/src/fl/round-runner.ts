@@ -1,0 +1,285 @@
+/**
+ * One round attempt of a federated job, in memory, from offer to a finished set of updates (McMahan et al.
+ * 2017 Alg. 1 "ClientUpdate" collection; Bonawitz et al. 2017 §4 rounds for secure aggregation). It offers
+ * the task to the selected devices, records accepts and declines, reassembles each update (bounded,
+ * digest-checked), and ends at the deadline — or as soon as every accepted client has submitted. With
+ * secure aggregation the accepted clients' public keys go out when the accept window closes; clients that
+ * then fail to submit are declared dropped and the survivors are asked to reveal their pairwise seeds with
+ * them (a dropped client's late update is refused from then on: its masks are already being removed).
+ * Every refusal throws a ControlPlaneError with a code; the ingest dispatcher logs and counts it, and the
+ * round goes on. Aggregation itself is the coordinator's job.
+ */
+import {
+  type BlobRef,
+  type Clock,
+  deviceTopic,
+  encodeCbor,
+  type FlTask,
+  type FlTaskMessage,
+  type FlUpdateMessage,
+  float32FromBytes,
+  uint32FromBytes,
+} from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import { ControlPlaneError } from '../errors.js';
+import { type ClientStatus, type RoundState, transitionClient, transitionRound } from './fl-state.js';
+import type { FlStore } from './fl-store.js';
+import { createUpdateAssembler, type UpdateAssembler } from './update-assembler.js';
+
+export interface SubmittedUpdate {
+  readonly deviceId: string;
+  readonly sampleCount: number;
+  /** f32 delta (plain rounds) or u32 masked words (secure aggregation). */
+  readonly values: Float32Array | Uint32Array;
+}
+
+export interface RoundOutcome {
+  readonly state: 'completed' | 'failed';
+  readonly error: string | null;
+  readonly updates: readonly SubmittedUpdate[];
+  /** Secure aggregation: every accepted client's public key, the dropped ones, and revealed seeds. */
+  readonly peers: ReadonlyMap<string, Uint8Array>;
+  readonly dropped: readonly string[];
+  readonly revealed: ReadonlyMap<string, { peer: string; seed: Uint8Array }[]>;
+  readonly counts: Readonly<Record<ClientStatus, number>>;
+}
+
+export interface RoundDeps {
+  readonly store: FlStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  publish(topic: string, payload: Uint8Array): Promise<void>;
+}
+
+export interface RoundRunner {
+  readonly id: string;
+  readonly task: FlTask;
+  /** Throws a ControlPlaneError (FL_NOT_SELECTED, FL_ROUND_CLOSED, FL_UPDATE_INVALID) on a refused message. */
+  handle(deviceId: string, message: FlUpdateMessage): void;
+  servesBlob(deviceId: string, digest: string): BlobRef | null;
+  cancel(reason: string): void;
+  readonly outcome: Promise<RoundOutcome>;
+}
+
+/** A message before the envelope fields are stamped (distributes over the union). */
+type Unstamped<T> = T extends unknown ? Omit<T, 'v' | 'ts'> : never;
+
+interface Client {
+  status: ClientStatus;
+  sampleCount: number;
+  publicKey: Uint8Array | null;
+  assembler: UpdateAssembler | null;
+  values: Float32Array | Uint32Array | null;
+}
+
+export function startRound(options: {
+  task: FlTask;
+  selected: readonly string[];
+  quorum: number;
+  acceptWindowMs: number;
+  revealWindowMs: number;
+  parameterCount: number;
+  deps: RoundDeps;
+}): RoundRunner {
+  const { task, deps, quorum } = options;
+  const { roundId } = task;
+  const secure = task.secureAggregation !== null;
+  const log = deps.logger.child({ jobId: task.jobId, round: task.round, roundId });
+  const clients = new Map<string, Client>(
+    options.selected.map((id) => [
+      id,
+      { status: 'offered', sampleCount: 0, publicKey: null, assembler: null, values: null },
+    ]),
+  );
+  let state: RoundState = 'offering';
+  let peersSent = false;
+  let dropped: string[] = [];
+  const revealed = new Map<string, { peer: string; seed: Uint8Array }[]>();
+  const timers: (() => void)[] = [];
+  let finish: (outcome: RoundOutcome) => void = () => {};
+  const outcome = new Promise<RoundOutcome>((resolve) => {
+    finish = resolve;
+  });
+
+  const send = (deviceId: string, message: Unstamped<FlTaskMessage>) =>
+    deps
+      .publish(deviceTopic(deviceId, 'fl/task'), encodeCbor({ v: 1, ts: deps.clock.now(), ...message }))
+      .catch((error: unknown) => log.warn({ err: error, deviceId }, 'federated message not delivered'));
+  const setState = (next: RoundState) => {
+    state = transitionRound(state, next);
+    deps.store.updateRound(roundId, { state });
+  };
+  const setClient = (deviceId: string, client: Client, status: ClientStatus, detail?: string) => {
+    client.status = transitionClient(client.status, status);
+    deps.store.setClient(roundId, deviceId, {
+      status,
+      ...(client.sampleCount > 0 ? { sampleCount: client.sampleCount } : {}),
+      ...(detail === undefined ? {} : { detail }),
+    });
+  };
+  const counts = () => {
+    const tally: Record<ClientStatus, number> = {
+      offered: 0,
+      accepted: 0,
+      declined: 0,
+      submitted: 0,
+      dropped: 0,
+      rejected: 0,
+    };
+    for (const c of clients.values()) tally[c.status]++;
+    return tally;
+  };
+  const closed = (message: string) => new ControlPlaneError('FL_ROUND_CLOSED', message, { details: { roundId } });
+
+  function end(result: 'completed' | 'failed', error: string | null): void {
+    for (const cancel of timers.splice(0)) cancel();
+    const updates: SubmittedUpdate[] = [];
+    for (const [deviceId, c] of clients) {
+      if (c.status === 'submitted' && c.values !== null)
+        updates.push({ deviceId, sampleCount: c.sampleCount, values: c.values });
+    }
+    if (result === 'failed') setState('failed');
+    else setState('aggregating');
+    deps.store.updateRound(roundId, { error, metrics: { ...counts() } });
+    const peers = new Map<string, Uint8Array>();
+    for (const [id, c] of clients) if (c.publicKey !== null && peersSent) peers.set(id, c.publicKey);
+    finish({ state: result, error, updates, peers, dropped, revealed, counts: counts() });
+  }
+
+  function sendPeers(): void {
+    if (peersSent || !secure || state !== 'training') return;
+    peersSent = true;
+    const peers = [...clients]
+      .filter(([, c]) => c.status === 'accepted')
+      .map(([deviceId, c]) => ({ deviceId, publicKey: c.publicKey as Uint8Array }));
+    // Offered devices that never answered cannot join a masked round: their keys are not in the peer set.
+    for (const [id, c] of clients)
+      if (c.status === 'offered') setClient(id, c, 'dropped', 'no answer before the accept window closed');
+    if (peers.length < quorum) return end('failed', `only ${peers.length} clients accepted, quorum is ${quorum}`);
+    for (const peer of peers) void send(peer.deviceId, { type: 'fl-peers', roundId, peers });
+  }
+
+  function closeCollection(): void {
+    if (state !== 'training') return;
+    const submitted = counts().submitted;
+    const late = [...clients].filter(([, c]) => c.status === 'accepted' || c.status === 'offered');
+    for (const [id, c] of late) setClient(id, c, 'dropped', 'no update before the deadline');
+    if (submitted < quorum) return end('failed', `FL_QUORUM_NOT_MET: ${submitted} updates, quorum is ${quorum}`);
+    dropped = late.map(([id]) => id).filter((id) => clients.get(id)?.publicKey !== null && peersSent);
+    if (!secure || dropped.length === 0) return end('completed', null);
+    setState('revealing');
+    for (const [id, c] of clients)
+      if (c.status === 'submitted') void send(id, { type: 'fl-reveal-req', roundId, dropped });
+    timers.push(deps.clock.setTimer(options.revealWindowMs, () => revealDone()));
+  }
+
+  function revealDone(): void {
+    if (state !== 'revealing') return;
+    const survivors = [...clients].filter(([, c]) => c.status === 'submitted').map(([id]) => id);
+    const missing = survivors.filter((id) => !revealed.has(id));
+    if (missing.length > 0) return end('failed', `survivors ${missing.join(', ')} did not reveal their seeds`);
+    end('completed', null);
+  }
+
+  function maybeEarly(): void {
+    const tally = counts();
+    if (tally.offered > 0 || tally.accepted > 0) return;
+    if (secure && !peersSent) return;
+    closeCollection();
+  }
+
+  function handle(deviceId: string, message: FlUpdateMessage): void {
+    const client = clients.get(deviceId);
+    if (client === undefined) {
+      throw new ControlPlaneError('FL_NOT_SELECTED', `device ${deviceId} was not selected for round ${roundId}`, {
+        details: { roundId, deviceId },
+      });
+    }
+    if (state === 'completed' || state === 'failed' || state === 'aggregating')
+      throw closed(`round ${roundId} is ${state}`);
+    switch (message.type) {
+      case 'fl-accept': {
+        if (client.status !== 'offered') throw closed(`device ${deviceId} already answered (${client.status})`);
+        if (secure && (message.publicKey === null || peersSent)) {
+          setClient(deviceId, client, 'rejected', peersSent ? 'accepted after the peer set was sent' : 'no public key');
+          throw closed('a secure-aggregation round needs a public key before the accept window closes');
+        }
+        client.sampleCount = message.sampleCount;
+        client.publicKey = message.publicKey;
+        setClient(deviceId, client, 'accepted');
+        if (secure && counts().offered === 0) sendPeers();
+        return;
+      }
+      case 'fl-decline':
+        if (client.status !== 'offered') throw closed(`device ${deviceId} already answered (${client.status})`);
+        setClient(deviceId, client, 'declined', message.reason);
+        if (secure && counts().offered === 0) sendPeers();
+        return maybeEarly();
+      case 'fl-update-part':
+        if (client.status !== 'accepted' || state !== 'training')
+          throw closed(`device ${deviceId} is ${client.status}`);
+        client.assembler ??= createUpdateAssembler(options.parameterCount * 4);
+        return client.assembler.add(message);
+      case 'fl-update-done':
+        return submit(deviceId, client, message);
+      case 'fl-reveal':
+        if (state !== 'revealing' || client.status !== 'submitted') throw closed(`round ${roundId} is not revealing`);
+        revealed.set(deviceId, message.seeds);
+        if ([...clients].every(([id, c]) => c.status !== 'submitted' || revealed.has(id))) revealDone();
+        return;
+    }
+  }
+
+  function submit(
+    deviceId: string,
+    client: Client,
+    message: Extract<FlUpdateMessage, { type: 'fl-update-done' }>,
+  ): void {
+    if (client.status !== 'accepted' || state !== 'training') throw closed(`device ${deviceId} is ${client.status}`);
+    if (secure && !peersSent) throw closed('update arrived before the peer set was sent');
+    const expected = secure ? 'u32-masked' : 'f32-delta';
+    try {
+      if (message.encoding !== expected) {
+        throw new ControlPlaneError('FL_UPDATE_INVALID', `this round expects ${expected} updates`, {
+          details: { roundId },
+        });
+      }
+      if (client.assembler === null) throw new ControlPlaneError('FL_UPDATE_INVALID', 'update has no parts');
+      const bytes = client.assembler.finish(message.digest);
+      client.values = secure ? uint32FromBytes(bytes) : float32FromBytes(bytes);
+      if (!secure && (client.values as Float32Array).some((v) => !Number.isFinite(v))) {
+        throw new ControlPlaneError('FL_UPDATE_INVALID', 'update contains NaN or Infinity', { details: { roundId } });
+      }
+    } catch (error) {
+      client.assembler = null;
+      client.values = null;
+      setClient(deviceId, client, 'rejected', (error as Error).message);
+      throw error;
+    }
+    client.assembler = null;
+    client.sampleCount = message.sampleCount;
+    setClient(deviceId, client, 'submitted');
+    maybeEarly();
+  }
+
+  setState('training');
+  for (const deviceId of clients.keys()) void send(deviceId, { type: 'fl-task', task });
+  if (secure) timers.push(deps.clock.setTimer(options.acceptWindowMs, sendPeers));
+  timers.push(deps.clock.setTimer(Math.max(0, task.deadline - deps.clock.now()), closeCollection));
+
+  return {
+    id: roundId,
+    task,
+    handle,
+    servesBlob: (deviceId, digest) =>
+      clients.has(deviceId) && digest === task.weights.digest && (state === 'training' || state === 'offering')
+        ? task.weights
+        : null,
+    cancel(reason) {
+      if (state === 'completed' || state === 'failed' || state === 'aggregating') return;
+      for (const id of clients.keys()) void send(id, { type: 'fl-cancel', roundId, reason });
+      end('failed', `cancelled: ${reason}`);
+    },
+    outcome,
+  };
+}
