@@ -34,6 +34,21 @@ export const ERROR_CODES = Object.freeze({
   // Drift
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },
+  // Federated learning
+  FL_UPDATE_INVALID: {
+    http: 400,
+    summary: 'federated update has the wrong length, a NaN/Inf value or a sample count that is not a positive integer',
+  },
+  FL_CONFIG_INVALID: {
+    http: 400,
+    summary: 'federated-learning strategy, secure-aggregation or DP settings are invalid',
+  },
+  FL_NO_UPDATES: { http: 409, summary: 'there are no accepted updates to aggregate' },
+  FL_SECAGG_INVALID: {
+    http: 400,
+    summary:
+      'secure-aggregation inputs are inconsistent (missing or unknown seeds, a dropped client masked, wrong length)',
+  },
   // Registry, devices, API
   BODY_INVALID: { http: 400, summary: 'request body is invalid' },
   AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },
