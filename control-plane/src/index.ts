@@ -17,6 +17,19 @@ export {
 } from './drift/thresholds.js';
 export { ControlPlaneError } from './errors.js';
 export type { EventBus, FleetEvent, FleetEventListener, FleetEventType } from './events/event-bus.js';
+export type { AggregationStrategy } from './fl/strategies/aggregation-strategy.js';
+export { type ClientUpdate, validateUpdate } from './fl/strategies/client-update.js';
+export { createStrategy } from './fl/strategies/create-strategy.js';
+export {
+  type ResolvedStrategyConfig,
+  resolveStrategyConfig,
+  STRATEGY_DEFAULTS,
+  STRATEGY_NAMES,
+  type StrategyConfig,
+  type StrategyName,
+  strategyConfigSchema,
+} from './fl/strategies/strategy-config.js';
+export { weightedMeanDelta } from './fl/strategies/weighted-mean.js';
 export type { MetricsSnapshot } from './metrics.js';
 export { type BlobStore, createFileBlobStore, createMemoryBlobStore } from './registry/blob-store.js';
 export type { DeviceRolloutStatus } from './rollouts/device-status.js';

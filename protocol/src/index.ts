@@ -1,7 +1,8 @@
 /**
  * @edgefleet/protocol — everything the device and the control plane must agree on, with no I/O: topics,
  * message schemas, the CBOR codec and its limits, signed documents (root, manifest, desired state),
- * version ordering, chunk hashing, the error-code table and the Clock interface.
+ * version ordering, chunk hashing, the error-code table and the Clock interface; and the pure math of
+ * federated learning both sides run: secure-aggregation masking, DP clipping/noise and its accountant.
  */
 export { CODEC_LIMITS, type DecodeLimits, decodeCbor, decodeCborUnknown, encodeCbor } from './cbor/codec.js';
 export {
@@ -46,6 +47,23 @@ export {
 export { ERROR_CODES, type ErrorCode, httpStatusOf, isErrorCode } from './errors/codes.js';
 export { EdgefleetError, type ErrorDetails, errorCodeOf, ProtocolError } from './errors/edgefleet-error.js';
 export {
+  addGaussianNoise,
+  clipToNorm,
+  type DpNoiseOptions,
+  l2Norm,
+  type PrivatizedUpdate,
+  privatizeUpdate,
+} from './fl/differential-privacy.js';
+export {
+  type DpAccountingInput,
+  type DpAccountingMethod,
+  type DpGuarantee,
+  dpEpsilon,
+  gaussianRdp,
+  sampledGaussianRdp,
+} from './fl/dp-accountant.js';
+export { FIXED_POINT_DEFAULTS, maxSafeScaleBits } from './fl/fixed-point.js';
+export {
   type BlobRef,
   blobRefSchema,
   type DeclineReason,
@@ -62,6 +80,7 @@ export {
   roundIdSchema,
   updateEncodingSchema,
 } from './fl/fl-messages.js';
+
 export {
   initialMlpWeights,
   MLP_LIMITS,
@@ -71,6 +90,16 @@ export {
   mlpParameterCount,
   mlpSpecSchema,
 } from './fl/mlp-spec.js';
+export { type SecAggKeyPair, type SecAggPeer, secAggKeyPair } from './fl/secagg-keys.js';
+export {
+  type MaskedUpdateInput,
+  maskedUpdate,
+  pairwiseSeedsFor,
+  type RevealedSeed,
+  type UnmaskInput,
+  unmaskAggregate,
+} from './fl/secure-aggregation.js';
+export { type UpdateProblem, updateProblem } from './fl/update-check.js';
 export { float32FromBytes, float32ToBytes, uint32FromBytes, uint32ToBytes } from './fl/vector-bytes.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';

@@ -166,7 +166,7 @@ export function createFlClient(options: {
       seed: task.seed,
     });
     if (round.phase === 'ended' || closed) return;
-    let delta = new Float32Array(global.length);
+    let delta: Float32Array = new Float32Array(global.length);
     for (let i = 0; i < delta.length; i++) delta[i] = (trained.weights[i] as number) - (global[i] as number);
     if (task.dp !== null) delta = privatizeUpdate(delta, task.dp).delta;
     const bytes = await encodeUpdate(round, delta, local.n);

@@ -10,6 +10,7 @@
 import { dpSettingsSchema, mlpSpecSchema, modelLineSchema, sha256HexSchema } from '@edgefleet/protocol';
 import { z } from 'zod';
 import { selectorSchema } from '../rollouts/plan.js';
+import { strategyConfigSchema } from './strategies/strategy-config.js';
 
 export const JOB_DEFAULTS = Object.freeze({
   rounds: 10,
@@ -25,16 +26,6 @@ export const JOB_DEFAULTS = Object.freeze({
   scaleBits: 16,
   maxFailedRounds: 3,
   retryDelayMs: 30_000,
-});
-
-const strategySchema = z.strictObject({
-  name: z.enum(['fedavg', 'fedprox', 'fedadam', 'median', 'trimmed-mean']),
-  mu: z.number().nonnegative().max(100).optional(),
-  serverLr: z.number().positive().max(10).optional(),
-  beta1: z.number().min(0).lt(1).optional(),
-  beta2: z.number().min(0).lt(1).optional(),
-  tau: z.number().positive().optional(),
-  trimFraction: z.number().min(0).lt(0.5).optional(),
 });
 
 export const jobConfigSchema = z
@@ -64,7 +55,7 @@ export const jobConfigSchema = z
     batchSize: z.int().min(0).max(65_536).default(JOB_DEFAULTS.batchSize),
     lr: z.number().positive().max(10).default(JOB_DEFAULTS.lr),
     minSamples: z.int().min(1).default(JOB_DEFAULTS.minSamples),
-    strategy: strategySchema.default({ name: 'fedavg' }),
+    strategy: strategyConfigSchema.default({ name: 'fedavg' }),
     secureAggregation: z.boolean().default(false),
     scaleBits: z.int().min(4).max(24).default(JOB_DEFAULTS.scaleBits),
     dp: dpSettingsSchema.extend({ delta: z.number().gt(0).lt(1) }).optional(),

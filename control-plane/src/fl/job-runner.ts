@@ -32,6 +32,7 @@ import type { JobConfig } from './job-config.js';
 import { registerTrainedModel, startTrainedRollout } from './job-result.js';
 import { type RoundOutcome, type RoundRunner, startRound } from './round-runner.js';
 import { createStrategy } from './strategies/create-strategy.js';
+import type { StrategyConfig } from './strategies/strategy-config.js';
 
 export interface JobDeps {
   readonly store: FlStore;
@@ -201,8 +202,9 @@ async function applyRound(
   const { outcome, roundId, round } = result;
   const globalBytes = (await deps.blobs.get(job.globalDigest)) as Uint8Array;
   const global = float32FromBytes(globalBytes);
+  // zod's output marks absent options `undefined`; resolveStrategyConfig drops those before applying defaults.
   const strategy = createStrategy(
-    config.strategy,
+    config.strategy as StrategyConfig,
     job.strategyState === null ? null : new Uint8Array(job.strategyState),
   );
   const samples = outcome.updates.reduce((sum, u) => sum + u.sampleCount, 0);

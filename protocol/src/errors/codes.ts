@@ -35,7 +35,20 @@ export const ERROR_CODES = Object.freeze({
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },
   // Federated learning
-  FL_UPDATE_INVALID: { http: 400, summary: 'federated update has the wrong shape, non-finite values or a bad count' },
+  FL_UPDATE_INVALID: {
+    http: 400,
+    summary: 'federated update has the wrong length, a NaN/Inf value or a sample count that is not a positive integer',
+  },
+  FL_CONFIG_INVALID: {
+    http: 400,
+    summary: 'federated-learning strategy, secure-aggregation or DP settings are invalid',
+  },
+  FL_NO_UPDATES: { http: 409, summary: 'there are no accepted updates to aggregate' },
+  FL_SECAGG_INVALID: {
+    http: 400,
+    summary:
+      'secure-aggregation inputs are inconsistent (missing or unknown seeds, a dropped client masked, wrong length)',
+  },
   FL_ROUND_CLOSED: { http: 409, summary: 'the federated round is not (or no longer) accepting this message' },
   FL_NOT_SELECTED: { http: 403, summary: 'the device was not selected for this federated round' },
   FL_QUORUM_NOT_MET: { http: 409, summary: 'too few clients submitted before the round deadline' },
