@@ -67,7 +67,7 @@ export interface ControlPlane {
     off(event: 'event', listener: FleetEventListener): void;
   };
   /** Federated training jobs (issue 10): create, follow, cancel; evaluation sets are CBOR uploads. */
-  readonly fl: Pick<FlCoordinator, 'createJob' | 'get' | 'list' | 'cancel' | 'settled'> & {
+  readonly fl: Pick<FlCoordinator, 'createJob' | 'get' | 'list' | 'cancel' | 'settled' | 'weights'> & {
     uploadEvalSet(bytes: Uint8Array): Promise<StoredEvalSet>;
   };
   /** Resolves once every MQTT message received so far has been processed. */
@@ -220,6 +220,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       list: fl.list,
       cancel: fl.cancel,
       settled: fl.settled,
+      weights: fl.weights,
       uploadEvalSet: evalSets.put,
     },
     drain: () => ingest.drain(),

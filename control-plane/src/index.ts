@@ -17,6 +17,11 @@ export {
 } from './drift/thresholds.js';
 export { ControlPlaneError } from './errors.js';
 export type { EventBus, FleetEvent, FleetEventListener, FleetEventType } from './events/event-bus.js';
+export type { FlCoordinator, JobView } from './fl/coordinator.js';
+export { encodeEvalSet, type StoredEvalSet } from './fl/eval-sets.js';
+export type { EvalSet } from './fl/evaluator.js';
+export { JOB_DEFAULTS, type JobConfig, type JobConfigInput } from './fl/job-config.js';
+export { exportMlpOnnx } from './fl/mlp-onnx.js';
 export type { AggregationStrategy } from './fl/strategies/aggregation-strategy.js';
 export { type ClientUpdate, validateUpdate } from './fl/strategies/client-update.js';
 export { createStrategy } from './fl/strategies/create-strategy.js';

@@ -217,6 +217,7 @@ export function createFlClient(options: {
       delta,
       sampleCount,
       scaleBits: task.secureAggregation.scaleBits,
+      clipAbs: task.secureAggregation.clipAbs,
     });
     return uint32ToBytes(masked);
   }

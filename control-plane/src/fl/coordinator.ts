@@ -45,6 +45,8 @@ export interface FlCoordinator {
   get(jobId: string): JobView;
   list(): Omit<JobView, 'rounds'>[];
   cancel(jobId: string): JobView;
+  /** The job's current (or best) global weights, little-endian float32 in the MlpSpec layout. */
+  weights(jobId: string, which: 'current' | 'best'): Promise<Uint8Array>;
   /** Ingest: a decoded `fl/update` message from `deviceId`. Throws a ControlPlaneError on refusal. */
   handleUpdate(deviceId: string, message: FlUpdateMessage): void;
   /** Fetch handler: the weights blob `digest` if `deviceId` was offered it in the running round. */
@@ -143,6 +145,13 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'> & { metrics: 
       store.updateJob(jobId, { state });
       deps.bus.emit({ type: 'fl.job', at: clock.now(), jobId, state });
       return view(store.job(jobId));
+    },
+    async weights(jobId, which) {
+      const row = store.job(jobId);
+      const digest = which === 'best' ? (row.bestDigest ?? row.globalDigest) : row.globalDigest;
+      const bytes = await deps.blobs.get(digest);
+      if (bytes === null) throw new ControlPlaneError('NOT_FOUND', `weights of job ${jobId} are missing`);
+      return bytes;
     },
     handleUpdate(deviceId, message) {
       roundFor(deviceId, message.roundId).handle(deviceId, message);

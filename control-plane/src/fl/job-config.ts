@@ -24,6 +24,7 @@ export const JOB_DEFAULTS = Object.freeze({
   lr: 0.05,
   minSamples: 10,
   scaleBits: 16,
+  secAggClipAbs: 1,
   maxFailedRounds: 3,
   retryDelayMs: 30_000,
 });
@@ -58,6 +59,8 @@ export const jobConfigSchema = z
     strategy: strategyConfigSchema.default({ name: 'fedavg' }),
     secureAggregation: z.boolean().default(false),
     scaleBits: z.int().min(4).max(24).default(JOB_DEFAULTS.scaleBits),
+    /** Masked deltas are clamped to ±secAggClipAbs per coordinate (fixed point needs a range). */
+    secAggClipAbs: z.number().positive().max(1e6).default(JOB_DEFAULTS.secAggClipAbs),
     dp: dpSettingsSchema.extend({ delta: z.number().gt(0).lt(1) }).optional(),
     /** Digest of an evaluation set uploaded with POST /v1/fl/eval-sets. */
     evalSet: sha256HexSchema,

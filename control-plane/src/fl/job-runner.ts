@@ -139,7 +139,7 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
     mu: config.strategy.name === 'fedprox' ? (config.strategy.mu ?? 0.01) : 0,
     minSamples: config.minSamples,
     deadline: now + config.deadlineMs,
-    secureAggregation: config.secureAggregation ? { scaleBits: config.scaleBits } : null,
+    secureAggregation: config.secureAggregation ? { scaleBits: config.scaleBits, clipAbs: config.secAggClipAbs } : null,
     dp: config.dp === undefined ? null : { clipNorm: config.dp.clipNorm, noiseMultiplier: config.dp.noiseMultiplier },
     seed: config.seed * 1_000 + round,
   };

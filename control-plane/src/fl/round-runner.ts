@@ -254,6 +254,7 @@ export function startRound(options: {
       client.assembler = null;
       client.values = null;
       setClient(deviceId, client, 'rejected', (error as Error).message);
+      maybeEarly();
       throw error;
     }
     client.assembler = null;

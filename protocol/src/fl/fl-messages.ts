@@ -59,7 +59,13 @@ export const flTaskSchema = z.object({
   mu: z.number().nonnegative().max(100),
   minSamples: z.int().min(1),
   deadline: timestampMsSchema,
-  secureAggregation: z.object({ scaleBits: z.int().min(4).max(24) }).nullable(),
+  /**
+   * Secure aggregation: masked updates are `sampleCount · delta` in fixed point with `scaleBits` fractional
+   * bits, each delta coordinate clamped to ±clipAbs first (see fixed-point.ts for the overflow bound).
+   */
+  secureAggregation: z
+    .object({ scaleBits: z.int().min(4).max(24), clipAbs: z.number().positive().max(1e6) })
+    .nullable(),
   dp: dpSettingsSchema.nullable(),
   seed: z.int().nonnegative(),
 });

@@ -1,7 +1,8 @@
 /**
  * Federated-learning routes (issue 10): operators upload a held-out evaluation set (CBOR body, see
  * fl/eval-sets.ts — it can be megabytes, so it has its own body limit), create training jobs and cancel
- * them; viewers list jobs and read one with every round's state and metrics.
+ * them; viewers list jobs, read one with every round's state and metrics, and download its global weights
+ * (float32, little-endian, in the MlpSpec layout).
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -38,6 +39,12 @@ export function createFlRoutes(services: HttpServices) {
     })
     .get('/v1/fl/jobs', requireRole('viewer'), (c) => c.json(services.fl.list()))
     .get('/v1/fl/jobs/:id', requireRole('viewer'), (c) => c.json(services.fl.get(parseWith(idParam, c.req.param()).id)))
+    .get('/v1/fl/jobs/:id/weights', requireRole('viewer'), async (c) => {
+      const { id } = parseWith(idParam, c.req.param());
+      const which = c.req.query('which') === 'best' ? 'best' : 'current';
+      const bytes = await services.fl.weights(id, which);
+      return c.body(new Uint8Array(bytes), 200, { 'content-type': 'application/octet-stream' });
+    })
     .post('/v1/fl/jobs/:id/cancel', audited('fl.jobs.cancel'), requireRole('operator'), (c) => {
       const { id } = parseWith(idParam, c.req.param());
       c.set('auditTarget', `fl-job:${id}`);
