@@ -55,6 +55,7 @@ export {
 } from './fl/mlp-spec.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';
+export { mulberry32, type Rng, shuffled } from './random/prng.js';
 export {
   CP_TO_DEVICE,
   type CpToDeviceKind,
