@@ -34,6 +34,9 @@ export const ERROR_CODES = Object.freeze({
   // Drift
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },
+  // Federated learning
+  FL_TASK_INVALID: { http: 400, summary: 'federated task or its training inputs do not match the model spec' },
+  SAMPLES_INVALID: { http: 400, summary: 'training samples are malformed or do not match the line feature width' },
   // Registry, devices, API
   BODY_INVALID: { http: 400, summary: 'request body is invalid' },
   AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },
