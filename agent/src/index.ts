@@ -34,6 +34,16 @@ export {
   type PageHinkleyOptions,
 } from './drift/page-hinkley.js';
 export { AgentError } from './errors.js';
+export {
+  createMlpTrainer,
+  DEFAULTS as MLP_TRAINER_DEFAULTS,
+  type MlpTrainer,
+  type MlpTrainerOptions,
+  type MlpTrainerStats,
+  type TrainResult,
+} from './fl/mlp-trainer.js';
+export type { TrainingBackend } from './fl/tfjs-engine.js';
+export { type EvaluateOptions, type Labels, TRAIN_LIMITS, type TrainOptions } from './fl/train-inputs.js';
 export type { Prediction, TensorPrediction } from './inference/inference-service.js';
 export { createOnnxRuntime, type OnnxRuntimeOptions } from './runtime/onnx-runtime.js';
 export type { LoadedModel, LoadOptions, Runtime, TensorData } from './runtime/runtime.js';

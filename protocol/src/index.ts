@@ -103,6 +103,7 @@ export { type UpdateProblem, updateProblem } from './fl/update-check.js';
 export { float32FromBytes, float32ToBytes, uint32FromBytes, uint32ToBytes } from './fl/vector-bytes.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';
+export { mulberry32, type Rng, shuffled } from './random/prng.js';
 export {
   CP_TO_DEVICE,
   type CpToDeviceKind,

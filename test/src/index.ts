@@ -1,10 +1,28 @@
 /**
  * @edgefleet/test — the private end-to-end package: a harness that starts real fleets (control plane +
  * agents over TCP MQTT) through the packages' public entry points, shared by the e2e tests, the demo and
- * the benchmarks. Model fixtures are exported separately from `@edgefleet/test/models`.
+ * the benchmarks, and the in-process federated loop of the FL experiments. Model fixtures are exported separately
+ * from `@edgefleet/test/models`, data sets from `@edgefleet/test/datasets`.
  */
 export { freePort } from './agent-process.js';
 export { type ApiClient, type ApiResponse, apiClient, expectStatus } from './api-client.js';
+export {
+  type Aggregate,
+  type ClientUpdate,
+  coordinateMedianAggregate,
+  trimmedMeanAggregate,
+  weightedMeanAggregate,
+} from './fl/aggregates.js';
+export {
+  type Attack,
+  type FederatedRunOptions,
+  type FederatedRunResult,
+  noiseAttack,
+  type RoundPoint,
+  roundsToAccuracy,
+  runFederated,
+  scaledAttack,
+} from './fl/federated-run.js';
 export {
   type Fleet,
   type FleetOptions,

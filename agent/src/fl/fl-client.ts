@@ -188,9 +188,11 @@ export function createFlClient(options: {
     round.phase = 'submitted';
     stats.submitted++;
     log.info({ samples: local.n, steps: trained.steps, loss: trained.loss }, 'federated update sent');
-    // A masked round may still ask for seeds; stay reachable until the deadline passes.
-    if (round.keys !== null)
-      await new Promise<void>((resolve) => clock.setTimer(Math.max(0, task.deadline - clock.now()) + 60_000, resolve));
+    // A masked round may still ask for seeds after dropouts: keep its keys until the reveal can no longer come.
+    if (round.keys !== null) {
+      revealable.set(task.roundId, round);
+      clock.setTimer(Math.max(0, task.deadline - clock.now()) + REVEAL_GRACE_MS, () => revealable.delete(task.roundId));
+    }
   }
 
   async function encodeUpdate(
@@ -223,7 +225,8 @@ export function createFlClient(options: {
   }
 
   function reveal(round: ActiveRound, dropped: readonly string[]): void {
-    if (round.keys === null || round.peers === null || round.phase !== 'submitted') return;
+    // Only rounds this device submitted are in `revealable`; a dropped client never reveals anything.
+    if (round.keys === null || round.peers === null) return;
     const droppedPeers = round.peers.filter((p) => dropped.includes(p.deviceId) && p.deviceId !== deviceId);
     const seeds = pairwiseSeedsFor({
       roundId: round.task.roundId,

@@ -4,7 +4,8 @@
  */
 import type { MlpSpec } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
-import { createMlpTrainer, type MlpTrainer, type TrainingBackend } from './mlp-trainer.js';
+import { createMlpTrainer, type MlpTrainer } from './mlp-trainer.js';
+import type { TrainingBackend } from './tfjs-engine.js';
 
 export function createTrainerCache(options: { backend: TrainingBackend; logger: Logger }) {
   const trainers = new Map<string, Promise<MlpTrainer>>();

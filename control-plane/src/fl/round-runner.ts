@@ -155,7 +155,10 @@ export function startRound(options: {
     // Offered devices that never answered cannot join a masked round: their keys are not in the peer set.
     for (const [id, c] of clients)
       if (c.status === 'offered') setClient(id, c, 'dropped', 'no answer before the accept window closed');
-    if (peers.length < quorum) return end('failed', `only ${peers.length} clients accepted, quorum is ${quorum}`);
+    if (peers.length < quorum) {
+      end('failed', `only ${peers.length} clients accepted, quorum is ${quorum}`);
+      return;
+    }
     for (const peer of peers) void send(peer.deviceId, { type: 'fl-peers', roundId, peers });
   }
 
@@ -164,9 +167,15 @@ export function startRound(options: {
     const submitted = counts().submitted;
     const late = [...clients].filter(([, c]) => c.status === 'accepted' || c.status === 'offered');
     for (const [id, c] of late) setClient(id, c, 'dropped', 'no update before the deadline');
-    if (submitted < quorum) return end('failed', `FL_QUORUM_NOT_MET: ${submitted} updates, quorum is ${quorum}`);
+    if (submitted < quorum) {
+      end('failed', `FL_QUORUM_NOT_MET: ${submitted} updates, quorum is ${quorum}`);
+      return;
+    }
     dropped = late.map(([id]) => id).filter((id) => clients.get(id)?.publicKey !== null && peersSent);
-    if (!secure || dropped.length === 0) return end('completed', null);
+    if (!secure || dropped.length === 0) {
+      end('completed', null);
+      return;
+    }
     setState('revealing');
     for (const [id, c] of clients)
       if (c.status === 'submitted') void send(id, { type: 'fl-reveal-req', roundId, dropped });
@@ -177,7 +186,10 @@ export function startRound(options: {
     if (state !== 'revealing') return;
     const survivors = [...clients].filter(([, c]) => c.status === 'submitted').map(([id]) => id);
     const missing = survivors.filter((id) => !revealed.has(id));
-    if (missing.length > 0) return end('failed', `survivors ${missing.join(', ')} did not reveal their seeds`);
+    if (missing.length > 0) {
+      end('failed', `survivors ${missing.join(', ')} did not reveal their seeds`);
+      return;
+    }
     end('completed', null);
   }
 
@@ -214,14 +226,17 @@ export function startRound(options: {
         if (client.status !== 'offered') throw closed(`device ${deviceId} already answered (${client.status})`);
         setClient(deviceId, client, 'declined', message.reason);
         if (secure && counts().offered === 0) sendPeers();
-        return maybeEarly();
+        maybeEarly();
+        return;
       case 'fl-update-part':
         if (client.status !== 'accepted' || state !== 'training')
           throw closed(`device ${deviceId} is ${client.status}`);
         client.assembler ??= createUpdateAssembler(options.parameterCount * 4);
-        return client.assembler.add(message);
+        client.assembler.add(message);
+        return;
       case 'fl-update-done':
-        return submit(deviceId, client, message);
+        submit(deviceId, client, message);
+        return;
       case 'fl-reveal':
         if (state !== 'revealing' || client.status !== 'submitted') throw closed(`round ${roundId} is not revealing`);
         revealed.set(deviceId, message.seeds);

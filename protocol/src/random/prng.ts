@@ -1,7 +1,9 @@
 /**
- * The one seeded pseudo-random source for the iris model generator. Everything random in the generator (data
- * split, weight init) flows through here so that a seed fully determines the output bytes; Math.random is never
- * used. mulberry32 is tiny, fast and good enough for shuffling 150 rows and drawing a few hundred weights.
+ * The one seeded pseudo-random source of edgefleet: model fixtures (data splits, weight init), the device's
+ * trainer (minibatch shuffling, Glorot init) and federated client selection all draw from it, so a seed fully
+ * determines their output and Math.random is never used where a run must be reproducible. mulberry32 is tiny,
+ * fast and good enough for shuffling and weight init; it is NOT a cryptographic source (secure-aggregation
+ * masks and DP noise must not use it).
  */
 
 export type Rng = () => number;
