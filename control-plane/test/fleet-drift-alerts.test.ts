@@ -7,7 +7,7 @@
 import { deviceTopic, type ReferenceProfile } from '@edgefleet/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { compareToProfile, DRIFT_DEFAULTS, type DriftAlert } from '../src/index.js';
+import { compareToProfile, DRIFT_DEFAULTS, type DriftAlert, encodeEvalSet } from '../src/index.js';
 import { type Fixture, startFixture } from './helpers/control-plane-fixture.js';
 import { driftTelemetry, IRIS_ROWS, registerIrisWithReference, shifted, sketchOf } from './helpers/drift-sketches.js';
 import { createManualClock, type ManualClock } from './helpers/manual-clock.js';
@@ -157,6 +157,35 @@ describe('fleet drift alerts on closed cohort windows', () => {
     expect(alerts).toHaveLength(2);
     await (await device('lab'))(profile, IRIS_ROWS, T0 + windowMs);
     expect(alerts).toHaveLength(2);
+  });
+
+  it('starts a federated job waiting on drift when its line alerts, and not before', async () => {
+    const profile = await registered();
+    const iris = { x: Float32Array.from(IRIS_ROWS.flat()), y: new Uint8Array(IRIS_ROWS.length), features: 4 };
+    const evalSet = await f.cp.fl.uploadEvalSet(encodeEvalSet(iris));
+    const spec = { kind: 'mlp', layers: [4, 3], activation: 'relu' };
+    const job = await f.cp.fl.createJob(
+      {
+        line: 'iris',
+        selector: { group: 'drifted' },
+        spec,
+        init: { seed: 1 },
+        evalSet: evalSet.digest,
+        trigger: 'drift',
+        minClients: 1,
+      },
+      'test',
+    );
+    expect(job.state).toBe('waiting');
+    await (await device('lab'))(profile, IRIS_ROWS, T0);
+    advanceTo(closesAt(T0) + judgeIntervalMs);
+    expect(f.cp.fl.get(job.id).state).toBe('waiting');
+    await (await device('drifted'))(profile, shifted(IRIS_ROWS, 1.5), T0 + windowMs);
+    advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
+    expect(alerts.some((a) => a.cohort === 'group:drifted')).toBe(true);
+    await vi.waitFor(() => expect(f.cp.fl.get(job.id).rounds).toHaveLength(1));
+    expect(f.cp.fl.get(job.id)).toMatchObject({ state: 'running', rounds: [{ round: 1, state: 'training' }] });
+    f.cp.fl.cancel(job.id);
   });
 
   it('stops judging when the control plane closes', async () => {

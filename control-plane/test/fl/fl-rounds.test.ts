@@ -186,6 +186,34 @@ describe('federated rounds', () => {
     expect(job.registeredVersion).toBeNull();
   });
 
+  it('resumes a running job after a control-plane restart, failing the interrupted round attempt', async () => {
+    fixture = await startFixture();
+    const evalSet = await uploadIrisEvalSet(fixture);
+    await fleetOf(fixture, [{ mode: 'dropout' }, { mode: 'dropout' }]);
+    const body = jobBody(evalSet, { minClients: 2, deadlineMs: 60_000, retryDelayMs: 60_000 });
+    const { id } = (await (await fixture.request('POST', '/v1/fl/jobs', { json: body })).json()) as { id: string };
+    await expect.poll(() => fixture?.cp.fl.get(id).rounds[0]?.state).toBe('training');
+    await clients.closeAll();
+    await fixture.close({ keepDir: true });
+    fixture = await startFixture({ dataDir: fixture.dataDir });
+    const resumed = fixture.cp.fl.get(id);
+    expect(resumed.state).toBe('running');
+    // A graceful stop cancels the open round (devices get fl-cancel); after a crash resume() fails it the same way.
+    expect(resumed.rounds[0]).toMatchObject({
+      attempt: 1,
+      state: 'failed',
+      error: 'cancelled: control plane shutting down',
+    });
+    // The fresh attempt finds no device online yet (they reconnect later) and waits for the retry delay.
+    await expect
+      .poll(() => fixture?.cp.fl.get(id).rounds.map((r) => [r.round, r.attempt]))
+      .toEqual([
+        [1, 1],
+        [1, 2],
+      ]);
+    fixture.cp.fl.cancel(id);
+  });
+
   it('rejects an invalid job with the field at fault', async () => {
     fixture = await startFixture();
     const evalSet = await uploadIrisEvalSet(fixture);

@@ -12,7 +12,7 @@ import { trainMlp } from './train-mlp.js';
 
 export { mulberry32, type Rng } from '@edgefleet/protocol';
 export type { IrisDataset, LabelledRows } from './iris-data.js';
-export { irisDataset } from './iris-data.js';
+export { irisDataset, splitIris } from './iris-data.js';
 
 export interface IrisModelOptions {
   readonly seed?: number;
