@@ -208,14 +208,17 @@ async function applyRound(
     job.strategyState === null ? null : new Uint8Array(job.strategyState),
   );
   const samples = outcome.updates.reduce((sum, u) => sum + u.sampleCount, 0);
-  const updates = config.secureAggregation
-    ? [{ deviceId: 'secure-aggregate', sampleCount: samples, delta: unmask(outcome, config.scaleBits, global.length) }]
-    : outcome.updates.map((u) => ({
-        deviceId: u.deviceId,
-        sampleCount: u.sampleCount,
-        delta: u.values as Float32Array,
-      }));
-  const next = strategy.aggregate(global, updates);
+  // Secure aggregation reveals only the weighted-mean delta; the strategy applies its server rule to it.
+  const next = config.secureAggregation
+    ? strategy.applyMeanDelta(global, unmask(outcome, config.scaleBits, global.length))
+    : strategy.aggregate(
+        global,
+        outcome.updates.map((u) => ({
+          deviceId: u.deviceId,
+          sampleCount: u.sampleCount,
+          delta: u.values as Float32Array,
+        })),
+      );
   const evaluation = await evaluateMlp(config.spec, next, evalSet);
   const dp =
     config.dp === undefined

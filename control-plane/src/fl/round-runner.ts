@@ -18,12 +18,14 @@ import {
   type FlTaskMessage,
   type FlUpdateMessage,
   float32FromBytes,
+  maxSafeScaleBits,
   uint32FromBytes,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import { type ClientStatus, type RoundState, transitionClient, transitionRound } from './fl-state.js';
 import type { FlStore } from './fl-store.js';
+import { validateUpdate } from './strategies/client-update.js';
 import { createUpdateAssembler, type UpdateAssembler } from './update-assembler.js';
 
 export interface SubmittedUpdate {
@@ -155,6 +157,16 @@ export function startRound(options: {
     // Offered devices that never answered cannot join a masked round: their keys are not in the peer set.
     for (const [id, c] of clients)
       if (c.status === 'offered') setClient(id, c, 'dropped', 'no answer before the accept window closed');
+    // Masked sums live in Z_2^32: refuse a round whose announced samples could overflow the fixed point.
+    const announced = [...clients.values()].reduce((sum, c) => sum + (c.status === 'accepted' ? c.sampleCount : 0), 0);
+    const { scaleBits, clipAbs } = task.secureAggregation as { scaleBits: number; clipAbs: number };
+    if (announced > 0 && maxSafeScaleBits({ maxTotalSamples: announced, clipAbs }) < scaleBits) {
+      end(
+        'failed',
+        `FL_CONFIG_INVALID: ${announced} samples overflow ${scaleBits} fixed-point bits at clip ±${clipAbs}`,
+      );
+      return;
+    }
     if (peers.length < quorum) {
       end('failed', `only ${peers.length} clients accepted, quorum is ${quorum}`);
       return;
@@ -261,9 +273,18 @@ export function startRound(options: {
       }
       if (client.assembler === null) throw new ControlPlaneError('FL_UPDATE_INVALID', 'update has no parts');
       const bytes = client.assembler.finish(message.digest);
-      client.values = secure ? uint32FromBytes(bytes) : float32FromBytes(bytes);
-      if (!secure && (client.values as Float32Array).some((v) => !Number.isFinite(v))) {
-        throw new ControlPlaneError('FL_UPDATE_INVALID', 'update contains NaN or Infinity', { details: { roundId } });
+      if (secure) {
+        // The divisor of the unmasked sum is the declared counts; a client must not change its count after masking.
+        if (message.sampleCount !== client.sampleCount) {
+          throw new ControlPlaneError('FL_UPDATE_INVALID', 'sample count differs from the one announced at accept', {
+            details: { roundId, announced: client.sampleCount, sent: message.sampleCount },
+          });
+        }
+        client.values = uint32FromBytes(bytes);
+      } else {
+        const delta = float32FromBytes(bytes);
+        validateUpdate({ deviceId, delta, sampleCount: message.sampleCount }, options.parameterCount);
+        client.values = delta;
       }
     } catch (error) {
       client.assembler = null;

@@ -8,7 +8,7 @@
  */
 import type { MlpTrainer } from '@edgefleet/agent';
 import { mulberry32, type Rng, shuffled } from '@edgefleet/protocol';
-import type { LabelledImages } from '../datasets/index.js';
+import type { LabelledImages } from '@edgefleet/simulator';
 import type { Aggregate, ClientUpdate } from './aggregates.js';
 
 /** Turns an honest delta into the update an attacker sends. */
