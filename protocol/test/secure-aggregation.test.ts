@@ -1,12 +1,9 @@
-import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import {
   addGaussianNoise,
-  FIXED_POINT_DEFAULTS,
   type MaskedUpdateInput,
   maskedUpdate,
-  maxSafeScaleBits,
   pairwiseSeedsFor,
   type SecAggKeyPair,
   secAggKeyPair,
@@ -168,7 +165,6 @@ describe('masked updates', () => {
     const group = clients(3);
     const client = group[0]!;
     const signed = (words: Uint32Array) => new Int32Array(words.buffer);
-    expect(correlation(signed(mask(client, group)), client.delta)).toBeLessThan(0.1);
     expect(Math.abs(correlation(signed(mask(client, group)), client.delta))).toBeLessThan(0.1);
     expect(correlation(signed(mask(client, [client])), client.delta)).toBeGreaterThan(0.99);
   });
@@ -224,62 +220,5 @@ describe('masked updates', () => {
       expect(codeOf(() => mask(client, group, { sampleCount }))).toBe('FL_UPDATE_INVALID');
     const peer = { deviceId: group[1]!.id, publicKey: group[1]!.keys.publicKey };
     expect(codeOf(() => mask(client, group, { peers: [peer, peer] }))).toBe('FL_SECAGG_INVALID');
-  });
-});
-
-describe('fixed-point encoding', () => {
-  it('decodes exactly at the documented overflow bound and wraps one bit beyond it', () => {
-    const maxTotalSamples = 1000;
-    const scaleBits = maxSafeScaleBits({ maxTotalSamples, clipAbs: 1 });
-    const solo = (value: number, bits: number, sampleCount: number) =>
-      maskedUpdate({
-        roundId: ROUND,
-        selfId: `s${value}`,
-        secretKey: seed(1),
-        peers: [],
-        delta: new Float32Array(4).fill(value),
-        sampleCount,
-        scaleBits: bits,
-      });
-    const sum = (bits: number) => {
-      const masked = new Map(Array.from({ length: 10 }, (_, i) => [`c${i}`, solo(1, bits, 100)] as const));
-      const sampleCounts = new Map([...masked.keys()].map((id) => [id, 100]));
-      return unmaskAggregate({ masked, sampleCounts, dropped: [], revealed: [], scaleBits: bits, length: 4 });
-    };
-    expect([...sum(scaleBits)]).toEqual([1, 1, 1, 1]);
-    expect(sum(scaleBits + 1)[0]).not.toBeCloseTo(1, 3);
-    // One client alone already overflowing is caught when it encodes.
-    expect(codeOf(() => solo(1, 30, 4))).toBe('FL_CONFIG_INVALID');
-  });
-
-  it('clamps coordinates to ±clipAbs and rounds within half a quantum', () => {
-    fc.assert(
-      fc.property(fc.array(fc.float({ min: -4, max: 4, noNaN: true }), { minLength: 1, maxLength: 20 }), (values) => {
-        const delta = Float32Array.from(values);
-        const words = maskedUpdate({
-          roundId: ROUND,
-          selfId: 'a',
-          secretKey: seed(1),
-          peers: [],
-          delta,
-          sampleCount: 1,
-          scaleBits: SCALE_BITS,
-        });
-        const decoded = unmaskAggregate({
-          masked: new Map([['a', words]]),
-          sampleCounts: new Map([['a', 1]]),
-          dropped: [],
-          revealed: [],
-          scaleBits: SCALE_BITS,
-          length: delta.length,
-        });
-        const clip = FIXED_POINT_DEFAULTS.clipAbs;
-        delta.forEach((v, i) => {
-          expect(Math.abs(decoded[i]! - Math.min(clip, Math.max(-clip, v)))).toBeLessThanOrEqual(
-            2 ** -(SCALE_BITS + 1),
-          );
-        });
-      }),
-    );
   });
 });

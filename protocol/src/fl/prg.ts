@@ -2,7 +2,7 @@
  * The pseudo-random generator behind secure-aggregation masks and seeded DP noise: AES-256-CTR keystream
  * (node:crypto, AES-NI) over a 32-byte seed, read as little-endian uint32 words. A block cipher in counter mode
  * is a standard PRG (the construction of NIST SP 800-90A's CTR_DRBG without reseeding) and measured ~2 GB/s
- * on the 2-core reference machine, 1.3× node's chacha20 — mask expansion dominates secure-aggregation cost.
+ * on the 2-core reference machine, 1.4× node's chacha20 — mask expansion dominates secure-aggregation cost.
  * Each seed is used for exactly one stream (seeds are per pair and per round), so the fixed zero IV is safe.
  */
 import { type Cipher, createCipheriv } from 'node:crypto';
