@@ -23,7 +23,7 @@ import { type JobState, transitionJob } from './fl-state.js';
 import type { JobRow, RoundRow } from './fl-store.js';
 import { type JobConfig, type JobConfigInput, jobConfigSchema } from './job-config.js';
 import { type JobDeps, runJob } from './job-runner.js';
-import type { RoundRunner } from './round-runner.js';
+import type { RoundRunner } from './round-types.js';
 
 export interface JobView {
   readonly id: string;

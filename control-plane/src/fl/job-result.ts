@@ -1,17 +1,19 @@
 /**
- * The end of a federated job (issue 10 §3): the best (highest held-out accuracy) or final global weights are
+ * The end of a federated job (issue 10 §3), `finishJob`: the best (highest held-out accuracy) or final global weights are
  * exported to ONNX and registered as the line's next version — so the registry runs, self-tests and signs
  * them like any upload — with the training lineage in the signed manifest (job, strategy, every round's
  * participants, samples and accuracy, DP guarantee). With a rollout plan in the job, a staged rollout of
  * the new version starts at once.
  */
-import type { MlpSpec, TrainingLineage } from '@edgefleet/protocol';
+import { float32FromBytes, type MlpSpec, type TrainingLineage } from '@edgefleet/protocol';
 import { ControlPlaneError } from '../errors.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RolloutPlan } from '../rollouts/plan.js';
 import { planSchema } from '../rollouts/plan.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import type { EvalSet } from './evaluator.js';
+import type { JobConfig } from './job-config.js';
+import type { JobDeps } from './job-runner.js';
 import { exportMlpOnnx } from './mlp-onnx.js';
 
 /** Self-test vectors come from the first rows of the held-out set; a handful proves the export. */
@@ -69,4 +71,60 @@ export async function startTrainedRollout(options: {
   const plan: RolloutPlan = parsed.data;
   const view = await options.rollouts.create({ plan, createdBy: options.createdBy });
   return view.id;
+}
+
+/** Registers the job's best or final weights (and starts its rollout) once its rounds are done. */
+export async function finishJob(
+  jobId: string,
+  config: JobConfig,
+  evalSet: EvalSet,
+  deps: Pick<JobDeps, 'store' | 'blobs' | 'registry' | 'rollouts'>,
+): Promise<void> {
+  const { store } = deps;
+  const job = store.job(jobId);
+  if (config.register === 'none') return;
+  const useBest = config.register === 'best' && job.bestDigest !== null;
+  const digest = useBest ? (job.bestDigest as string) : job.globalDigest;
+  const round = useBest ? (job.bestRound as number) : job.roundsDone;
+  const weights = float32FromBytes((await deps.blobs.get(digest)) as Uint8Array);
+  const completed = store.rounds(jobId).filter((r) => r.state === 'completed');
+  const roundMetrics = (r: (typeof completed)[number]) =>
+    r.metrics as { participants?: number; samples?: number; accuracy?: number; epsilon?: number };
+  const last = completed.at(-1);
+  const version = await registerTrainedModel({
+    registry: deps.registry,
+    line: config.line,
+    spec: config.spec,
+    weights,
+    evalSet,
+    lineage: {
+      kind: 'federated',
+      jobId,
+      strategy: config.strategy.name,
+      round,
+      rounds: completed.map((r) => ({
+        roundId: r.id,
+        participants: roundMetrics(r).participants ?? 0,
+        samples: roundMetrics(r).samples ?? 0,
+        accuracy: roundMetrics(r).accuracy ?? 0,
+      })),
+      accuracy: useBest ? (job.bestAccuracy as number) : last === undefined ? 0 : (roundMetrics(last).accuracy ?? 0),
+      secureAggregation: config.secureAggregation,
+      dp:
+        config.dp === undefined || last === undefined
+          ? null
+          : { epsilon: roundMetrics(last).epsilon ?? Number.POSITIVE_INFINITY, delta: config.dp.delta },
+    },
+  });
+  store.updateJob(jobId, { registeredVersion: version });
+  if (config.rollout !== undefined) {
+    const rolloutId = await startTrainedRollout({
+      rollouts: deps.rollouts,
+      plan: config.rollout,
+      line: config.line,
+      version,
+      createdBy: `fl:${jobId}`,
+    });
+    store.updateJob(jobId, { rolloutId });
+  }
 }

@@ -15,7 +15,6 @@ import {
   float32FromBytes,
   float32ToBytes,
   mlpParameterCount,
-  unmaskAggregate,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../devices/device-registry.js';
@@ -29,10 +28,12 @@ import { evaluateMlp } from './evaluator.js';
 import { type JobState, transitionJob } from './fl-state.js';
 import type { FlStore, JobRow } from './fl-store.js';
 import type { JobConfig } from './job-config.js';
-import { registerTrainedModel, startTrainedRollout } from './job-result.js';
-import { type RoundOutcome, type RoundRunner, startRound } from './round-runner.js';
+import { finishJob } from './job-result.js';
+import { startRound } from './round-runner.js';
+import type { RoundOutcome, RoundRunner } from './round-types.js';
 import { createStrategy } from './strategies/create-strategy.js';
 import type { StrategyConfig } from './strategies/strategy-config.js';
+import { unmaskRound } from './unmask-round.js';
 
 export interface JobDeps {
   readonly store: FlStore;
@@ -210,7 +211,7 @@ async function applyRound(
   const samples = outcome.updates.reduce((sum, u) => sum + u.sampleCount, 0);
   // Secure aggregation reveals only the weighted-mean delta; the strategy applies its server rule to it.
   const next = config.secureAggregation
-    ? strategy.applyMeanDelta(global, unmask(outcome, config.scaleBits, global.length))
+    ? strategy.applyMeanDelta(global, unmaskRound(outcome, config.scaleBits, global.length))
     : strategy.aggregate(
         global,
         outcome.updates.map((u) => ({
@@ -248,74 +249,4 @@ async function applyRound(
     'federated round done',
   );
   deps.bus.emit({ type: 'fl.round', at: clock.now(), jobId: job.id, roundId, round, state: 'completed', metrics });
-}
-
-function unmask(outcome: RoundOutcome, scaleBits: number, length: number): Float32Array {
-  const masked = new Map(outcome.updates.map((u) => [u.deviceId, u.values as Uint32Array]));
-  const sampleCounts = new Map(outcome.updates.map((u) => [u.deviceId, u.sampleCount]));
-  const dropped = new Set(outcome.dropped);
-  const revealed = [...outcome.revealed].flatMap(([survivor, seeds]) =>
-    seeds
-      .filter((s) => dropped.has(s.peer))
-      .map((s) => {
-        const [a, b] = survivor < s.peer ? [survivor, s.peer] : [s.peer, survivor];
-        return { a, b, seed: s.seed };
-      }),
-  );
-  return unmaskAggregate({ masked, sampleCounts, dropped: outcome.dropped, revealed, scaleBits, length });
-}
-
-async function finishJob(
-  jobId: string,
-  config: JobConfig,
-  evalSet: Awaited<ReturnType<EvalSets['get']>>,
-  deps: JobDeps,
-) {
-  const { store } = deps;
-  const job = store.job(jobId);
-  if (config.register === 'none') return;
-  const useBest = config.register === 'best' && job.bestDigest !== null;
-  const digest = useBest ? (job.bestDigest as string) : job.globalDigest;
-  const round = useBest ? (job.bestRound as number) : job.roundsDone;
-  const weights = float32FromBytes((await deps.blobs.get(digest)) as Uint8Array);
-  const completed = store.rounds(jobId).filter((r) => r.state === 'completed');
-  const roundMetrics = (r: (typeof completed)[number]) =>
-    r.metrics as { participants?: number; samples?: number; accuracy?: number; epsilon?: number };
-  const last = completed.at(-1);
-  const version = await registerTrainedModel({
-    registry: deps.registry,
-    line: config.line,
-    spec: config.spec,
-    weights,
-    evalSet,
-    lineage: {
-      kind: 'federated',
-      jobId,
-      strategy: config.strategy.name,
-      round,
-      rounds: completed.map((r) => ({
-        roundId: r.id,
-        participants: roundMetrics(r).participants ?? 0,
-        samples: roundMetrics(r).samples ?? 0,
-        accuracy: roundMetrics(r).accuracy ?? 0,
-      })),
-      accuracy: useBest ? (job.bestAccuracy as number) : last === undefined ? 0 : (roundMetrics(last).accuracy ?? 0),
-      secureAggregation: config.secureAggregation,
-      dp:
-        config.dp === undefined || last === undefined
-          ? null
-          : { epsilon: roundMetrics(last).epsilon ?? Number.POSITIVE_INFINITY, delta: config.dp.delta },
-    },
-  });
-  store.updateJob(jobId, { registeredVersion: version });
-  if (config.rollout !== undefined) {
-    const rolloutId = await startTrainedRollout({
-      rollouts: deps.rollouts,
-      plan: config.rollout,
-      line: config.line,
-      version,
-      createdBy: `fl:${jobId}`,
-    });
-    store.updateJob(jobId, { rolloutId });
-  }
 }

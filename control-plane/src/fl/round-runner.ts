@@ -10,69 +10,17 @@
  * round goes on. Aggregation itself is the coordinator's job.
  */
 import {
-  type BlobRef,
-  type Clock,
   deviceTopic,
   encodeCbor,
   type FlTask,
   type FlTaskMessage,
   type FlUpdateMessage,
-  float32FromBytes,
   maxSafeScaleBits,
-  uint32FromBytes,
 } from '@edgefleet/protocol';
-import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import { type ClientStatus, type RoundState, transitionClient, transitionRound } from './fl-state.js';
-import type { FlStore } from './fl-store.js';
-import { validateUpdate } from './strategies/client-update.js';
-import { createUpdateAssembler, type UpdateAssembler } from './update-assembler.js';
-
-export interface SubmittedUpdate {
-  readonly deviceId: string;
-  readonly sampleCount: number;
-  /** f32 delta (plain rounds) or u32 masked words (secure aggregation). */
-  readonly values: Float32Array | Uint32Array;
-}
-
-export interface RoundOutcome {
-  readonly state: 'completed' | 'failed';
-  readonly error: string | null;
-  readonly updates: readonly SubmittedUpdate[];
-  /** Secure aggregation: every accepted client's public key, the dropped ones, and revealed seeds. */
-  readonly peers: ReadonlyMap<string, Uint8Array>;
-  readonly dropped: readonly string[];
-  readonly revealed: ReadonlyMap<string, { peer: string; seed: Uint8Array }[]>;
-  readonly counts: Readonly<Record<ClientStatus, number>>;
-}
-
-export interface RoundDeps {
-  readonly store: FlStore;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  publish(topic: string, payload: Uint8Array): Promise<void>;
-}
-
-export interface RoundRunner {
-  readonly id: string;
-  readonly task: FlTask;
-  /** Throws a ControlPlaneError (FL_NOT_SELECTED, FL_ROUND_CLOSED, FL_UPDATE_INVALID) on a refused message. */
-  handle(deviceId: string, message: FlUpdateMessage): void;
-  servesBlob(deviceId: string, digest: string): BlobRef | null;
-  cancel(reason: string): void;
-  readonly outcome: Promise<RoundOutcome>;
-}
-
-/** A message before the envelope fields are stamped (distributes over the union). */
-type Unstamped<T> = T extends unknown ? Omit<T, 'v' | 'ts'> : never;
-
-interface Client {
-  status: ClientStatus;
-  sampleCount: number;
-  publicKey: Uint8Array | null;
-  assembler: UpdateAssembler | null;
-  values: Float32Array | Uint32Array | null;
-}
+import type { Client, RoundDeps, RoundOutcome, RoundRunner, SubmittedUpdate, Unstamped } from './round-types.js';
+import { createUpdateAssembler, decodeUpdate } from './update-assembler.js';
 
 export function startRound(options: {
   task: FlTask;
@@ -264,28 +212,16 @@ export function startRound(options: {
   ): void {
     if (client.status !== 'accepted' || state !== 'training') throw closed(`device ${deviceId} is ${client.status}`);
     if (secure && !peersSent) throw closed('update arrived before the peer set was sent');
-    const expected = secure ? 'u32-masked' : 'f32-delta';
     try {
-      if (message.encoding !== expected) {
-        throw new ControlPlaneError('FL_UPDATE_INVALID', `this round expects ${expected} updates`, {
-          details: { roundId },
-        });
-      }
       if (client.assembler === null) throw new ControlPlaneError('FL_UPDATE_INVALID', 'update has no parts');
-      const bytes = client.assembler.finish(message.digest);
-      if (secure) {
-        // The divisor of the unmasked sum is the declared counts; a client must not change its count after masking.
-        if (message.sampleCount !== client.sampleCount) {
-          throw new ControlPlaneError('FL_UPDATE_INVALID', 'sample count differs from the one announced at accept', {
-            details: { roundId, announced: client.sampleCount, sent: message.sampleCount },
-          });
-        }
-        client.values = uint32FromBytes(bytes);
-      } else {
-        const delta = float32FromBytes(bytes);
-        validateUpdate({ deviceId, delta, sampleCount: message.sampleCount }, options.parameterCount);
-        client.values = delta;
-      }
+      client.values = decodeUpdate({
+        bytes: client.assembler.finish(message.digest),
+        message,
+        secure,
+        announcedSamples: client.sampleCount,
+        deviceId,
+        parameterCount: options.parameterCount,
+      });
     } catch (error) {
       client.assembler = null;
       client.values = null;

@@ -5,8 +5,9 @@
  * declared count, a count that changes, or bytes beyond the expected size are refused with
  * FL_UPDATE_INVALID. `finish` checks completeness, exact size and the sha256 the client declared.
  */
-import { sha256Hex } from '@edgefleet/protocol';
+import { type FlUpdateMessage, float32FromBytes, sha256Hex, uint32FromBytes } from '@edgefleet/protocol';
 import { ControlPlaneError } from '../errors.js';
+import { validateUpdate } from './strategies/client-update.js';
 
 export interface UpdateAssembler {
   add(part: { index: number; count: number; bytes: Uint8Array }): void;
@@ -51,4 +52,35 @@ export function createUpdateAssembler(expectedBytes: number): UpdateAssembler {
       return whole;
     },
   };
+}
+
+/**
+ * A reassembled update as the round expects it: uint32 masked words under secure aggregation (whose sample
+ * count is the unmasking divisor, so it must equal the count announced at accept), else a float32 delta that
+ * passes `validateUpdate` (length, NaN/Inf, count). Throws FL_UPDATE_INVALID otherwise.
+ */
+export function decodeUpdate(options: {
+  bytes: Uint8Array;
+  message: Extract<FlUpdateMessage, { type: 'fl-update-done' }>;
+  secure: boolean;
+  announcedSamples: number;
+  deviceId: string;
+  parameterCount: number;
+}): Float32Array | Uint32Array {
+  const { message, secure } = options;
+  const expected = secure ? 'u32-masked' : 'f32-delta';
+  if (message.encoding !== expected)
+    throw invalid(`this round expects ${expected} updates`, { roundId: message.roundId });
+  if (!secure) {
+    const delta = float32FromBytes(options.bytes);
+    validateUpdate({ deviceId: options.deviceId, delta, sampleCount: message.sampleCount }, options.parameterCount);
+    return delta;
+  }
+  if (message.sampleCount !== options.announcedSamples) {
+    throw invalid('sample count differs from the one announced at accept', {
+      announced: options.announcedSamples,
+      sent: message.sampleCount,
+    });
+  }
+  return uint32FromBytes(options.bytes);
 }
