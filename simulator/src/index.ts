@@ -3,9 +3,10 @@
  * experiments (`edgefleet-sim fl`, runExperiment) and the data sets they partition over clients (MNIST from
  * the `mnist` package, iris), with McMahan et al. 2017's IID and pathological non-IID partitions.
  */
+
+export { IRIS_CLASSES, IRIS_FEATURES, irisSplit } from './datasets/iris.js';
 export {
   DEFAULT_MNIST_SEED,
-  iidPartition,
   type LabelledImages,
   MNIST_CLASSES,
   MNIST_PIXELS,
@@ -14,8 +15,7 @@ export {
   mnistDigits,
   mnistSplit,
   selectRows,
-  shardPartition,
-} from './datasets/index.js';
-export { IRIS_CLASSES, IRIS_FEATURES, irisSplit } from './datasets/iris.js';
+} from './datasets/mnist.js';
+export { iidPartition, shardPartition } from './datasets/partitions.js';
 export { type Experiment, ExperimentFileError, experimentSchema, loadExperiment } from './fl/experiment-config.js';
 export { type ExperimentResult, type RoundProgress, runExperiment } from './fl/run-experiment.js';
