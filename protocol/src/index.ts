@@ -45,18 +45,36 @@ export {
 } from './drift/sketch.js';
 export { ERROR_CODES, type ErrorCode, httpStatusOf, isErrorCode } from './errors/codes.js';
 export { EdgefleetError, type ErrorDetails, errorCodeOf, ProtocolError } from './errors/edgefleet-error.js';
+export {
+  decodeMcuModel,
+  encodeMcuModel,
+  MCU_MODEL_LIMITS,
+  type McuActivation,
+  type McuLayer,
+  type McuModel,
+  mcuModelArenaBytes,
+  mcuModelClasses,
+  runMcuModel,
+} from './mcu/mcu-model.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';
 export {
+  bridgePattern,
+  CHILD_NAME_PATTERN,
+  CHILD_SEPARATOR,
+  type ChildDeviceId,
   CP_TO_DEVICE,
   type CpToDeviceKind,
+  childDeviceId,
   DEVICE_ID_PATTERN,
   DEVICE_TO_CP,
   type DeviceToCpKind,
   deviceTopic,
   fleetPattern,
   isDeviceId,
+  isEnrollableDeviceId,
   type ParsedTopic,
+  parseChildDeviceId,
   parseTopic,
   TOPIC_PREFIX,
   type TopicKind,
@@ -72,6 +90,7 @@ export { generateSigningKey, keyIdOf, keyIdSchema, type SigningKey, seedOf } fro
 export {
   MAX_BUNDLE_BYTES,
   type ManifestBody,
+  type ModelRuntime,
   manifestBodySchema,
   type SelfTest,
   selfTestSchema,
