@@ -17,6 +17,7 @@ import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane
 import { openDatabase } from './db/open-database.js';
 import { startDesiredRefresher } from './desired/desired-refresher.js';
 import { createDesiredState } from './desired/desired-state.js';
+import { createChildDevices } from './devices/child-devices.js';
 import { createDeviceHistory } from './devices/device-history.js';
 import { createDeviceRegistry } from './devices/device-registry.js';
 import { createEnrolment } from './devices/enrolment.js';
@@ -103,6 +104,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   function connection(deviceId: string, state: 'online' | 'offline') {
     try {
       devices.setConnection(deviceId, state);
+      if (state === 'offline') devices.setChildrenConnection(deviceId, 'offline');
       logger.info({ deviceId, state }, 'device connection');
     } catch (error) {
       logger.error({ deviceId, err: error }, 'could not record connection state');
@@ -135,7 +137,20 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const driftConfig = resolveDriftConfig(options.drift);
   const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });
   drift.on('alert', (alert) => bus.emit({ ...alert, type: 'drift.alert', at: now() }));
-  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, drift, metrics, logger, now });
+  const children = createChildDevices({ devices, maxChildren: config.maxChildrenPerGateway, logger });
+  const ingest = await startIngest({
+    db,
+    broker,
+    blobs,
+    devices,
+    children,
+    desired,
+    rollouts,
+    drift,
+    metrics,
+    logger,
+    now,
+  });
   await desired.refreshDue();
   await desired.republishAll();
   const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });

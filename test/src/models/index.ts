@@ -12,6 +12,7 @@ import { trainMlp } from './train-mlp.js';
 
 export type { IrisDataset, LabelledRows } from './iris-data.js';
 export { irisDataset } from './iris-data.js';
+export { buildIrisMcuModel, type McuIrisModel } from './mcu-model.js';
 export { mulberry32, type Rng } from './prng.js';
 
 export interface IrisModelOptions {
