@@ -1,0 +1,50 @@
+/**
+ * The byte pipe under the frame codec (DESIGN.md §6): one interface for a real serial device, the mock
+ * serial ports the tests and benchmarks use, and the emulator's end of either. `createSerialportTransport`
+ * wraps any opened `serialport` stream — a device path through the OS binding, or `@serialport/binding-mock`
+ * through the null modem (null-modem.ts) — so the same code reads and writes both.
+ */
+import type { SerialPortStream } from '@serialport/stream';
+
+export interface SerialTransport {
+  readonly path: string;
+  readonly baudRate: number;
+  /** Resolves once the port has taken the bytes (the null modem: once they have crossed the line). */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Listens to received bytes; returns the function that stops listening. */
+  onData(listener: (chunk: Uint8Array) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Opens `path` with the OS serial binding (a USB-UART, /dev/ttyACM0, a pty). */
+export async function openSerialPort(options: { path: string; baudRate: number }): Promise<SerialTransport> {
+  const { SerialPort } = await import('serialport');
+  const port = new SerialPort({ path: options.path, baudRate: options.baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  return createSerialportTransport(port, options.baudRate);
+}
+
+/** A SerialTransport over an opened serialport stream. */
+export function createSerialportTransport(port: SerialPortStream, baudRate: number): SerialTransport {
+  return {
+    path: port.path,
+    baudRate,
+    write: (bytes) =>
+      new Promise<void>((resolve, reject) => {
+        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (error) => {
+          if (error) reject(error);
+          else port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
+        });
+      }),
+    onData(listener) {
+      const handler = (chunk: Buffer) => listener(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      port.on('data', handler);
+      return () => port.off('data', handler);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!port.isOpen) return resolve();
+        port.close(() => resolve());
+      }),
+  };
+}
