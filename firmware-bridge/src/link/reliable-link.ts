@@ -67,7 +67,8 @@ export interface ReliableLink extends EventEmitter<LinkEvents> {
   /** What the peer said it accepts (its hello / welcome). */
   setPeerLimits(limits: { maxFrameBytes: number; window: number }): void;
   stats(): LinkStats;
-  close(): Promise<void>;
+  /** Stops listening and fails what is pending (LINK_RESET); the transport stays open (its owner closes it). */
+  close(): void;
 }
 
 export interface ReliableLinkOptions {
@@ -336,12 +337,11 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
       pumpSends();
     },
     stats: () => ({ ...stats, errors: { ...stats.errors } }),
-    async close() {
+    close() {
       if (state === 'closed') return;
       failAll(new BridgeError('LINK_RESET', 'serial link closed'));
       setState('closed');
       stopListening();
-      await transport.close();
     },
   });
   return link as ReliableLink;

@@ -26,6 +26,9 @@ export async function openSerialPort(options: { path: string; baudRate: number }
 
 /** A SerialTransport over an opened serialport stream. */
 export function createSerialportTransport(port: SerialPortStream, baudRate: number): SerialTransport {
+  // A failed write also reaches its callback, which rejects the caller's promise (logged there); without a
+  // listener the stream's 'error' event would crash the process, e.g. for a write cancelled by close().
+  port.on('error', () => undefined);
   return {
     path: port.path,
     baudRate,

@@ -60,7 +60,7 @@ beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
 });
 afterEach(async () => {
-  await Promise.all(links.splice(0).map((l) => l.close()));
+  for (const l of links.splice(0)) l.close();
   vi.useRealTimers();
 });
 
