@@ -6,6 +6,7 @@
 export { freePort } from './agent-process.js';
 export { type ApiClient, type ApiResponse, apiClient, expectStatus } from './api-client.js';
 export {
+  enrolmentToken,
   type Fleet,
   type FleetOptions,
   type RegisteredModel,

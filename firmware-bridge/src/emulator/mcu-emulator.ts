@@ -83,6 +83,7 @@ export interface McuEmulatorStats {
   modelsRefused: number;
   inferences: number;
   readingsSent: number;
+  /** Readings the gateway answered with outputs (from the MCU's model or the gateway's). */
   readingsAnswered: number;
 }
 
@@ -219,8 +220,9 @@ export function createMcuEmulator(options: McuEmulatorOptions): McuEmulator {
       const ack = onChunk(message.body);
       if (ack !== null) send('model-ack', ack);
     } else if (message.name === 'infer-req') send('infer-res', onInfer(message.body));
-    else if (message.name === 'infer-res') stats.readingsAnswered++;
-    else logger.warn({ name: message.name }, 'message the firmware does not expect; ignored');
+    else if (message.name === 'infer-res') {
+      if (message.body.outputs !== undefined) stats.readingsAnswered++;
+    } else logger.warn({ name: message.name }, 'message the firmware does not expect; ignored');
   }
 
   type Ack = MessageBody<'model-ack'>;

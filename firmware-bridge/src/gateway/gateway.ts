@@ -63,8 +63,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const waiters = new Map<string, Array<(child: ChildDevice) => void>>();
   let state: 'running' | 'closing' = 'running';
 
-  async function adopt(session: McuSession, hello: Hello): Promise<ChildDevice> {
-    const current = await byPort.get(session)?.catch(() => undefined);
+  async function adopt(session: McuSession, hello: Hello, current: ChildDevice | undefined): Promise<ChildDevice> {
     if (current?.mcuId === hello.mcu) return current;
     if (current !== undefined) {
       log.warn({ path: session.path, was: current.mcuId, now: hello.mcu }, 'another MCU on the port; replacing');
@@ -98,7 +97,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sessions.push(session);
     session.on('hello', (hello) => {
       if (state !== 'running') return;
-      const adoption = (byPort.get(session) ?? Promise.resolve(undefined)).then(() => adopt(session, hello));
+      const previous = (byPort.get(session) ?? Promise.resolve(undefined)).catch(() => undefined);
+      const adoption = previous.then((current) => adopt(session, hello, current));
       adoption.catch((error: unknown) => log.error({ err: error, mcu: hello.mcu }, 'MCU could not join the fleet'));
       byPort.set(session, adoption);
     });
