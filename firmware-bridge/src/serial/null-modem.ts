@@ -3,9 +3,11 @@
  * `@serialport/binding-mock`, which has no notion of time (a write lands at once, and only on its own port):
  * this binding wraps it so a write on one end occupies that direction of the line for 10 bits per byte
  * (8N1: start + 8 data + stop) at `baudRate`, then arrives on the other end through serialport's own read
- * path. Each direction is a separate wire, as on a UART (full duplex). A write to an end whose peer is
- * closed is lost, like bytes into an unplugged cable. This pacing is what makes the throughput benchmark
- * measure something real.
+ * path. Each direction is a separate wire, as on a UART (full duplex). Like a real port, each end has a
+ * transmit buffer (`txBufferBytes`, the driver's FIFO): a write returns once what is still queued ahead of
+ * it fits the buffer, so a sender can keep the line busy without gaps, and its bytes arrive when the line
+ * has carried them. A write to an end whose peer is closed is lost, like bytes into an unplugged cable.
+ * This pacing is what makes the throughput benchmark measure something real.
  */
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPortMock } from 'serialport';
@@ -26,7 +28,12 @@ type MockPort = Awaited<ReturnType<typeof MockBinding.open>>;
 let pairs = 0;
 
 /** Opens both ends of a new null-modem pair; close each with its transport's close(). */
-export async function openNullModem(options: { baudRate: number }): Promise<[SerialTransport, SerialTransport]> {
+export async function openNullModem(options: {
+  baudRate: number;
+  /** Bytes a port buffers for transmission before a write waits (default 256). */
+  txBufferBytes?: number;
+}): Promise<[SerialTransport, SerialTransport]> {
+  const bufferMs = lineTimeMs(options.txBufferBytes ?? 256, options.baudRate);
   const id = ++pairs;
   const paths = [`/dev/null-modem-${process.pid}-${id}-a`, `/dev/null-modem-${process.pid}-${id}-b`] as const;
   for (const path of paths) MockBinding.createPort(path, { maxReadSize: 4096 });
@@ -46,9 +53,12 @@ export async function openNullModem(options: { baudRate: number }): Promise<[Ser
         const start = Math.max(now, lineFreeAt.get(openOptions.path) ?? now);
         const end = start + lineTimeMs(buffer.length, options.baudRate);
         lineFreeAt.set(openOptions.path, end);
-        await new Promise((resolve) => setTimeout(resolve, end - now));
-        const peer = ends.get(peerPath);
-        if (peer?.isOpen === true) peer.emitData(buffer);
+        setTimeout(() => {
+          const peer = ends.get(peerPath);
+          if (peer?.isOpen === true) peer.emitData(buffer);
+        }, end - now);
+        // Returns once the backlog ahead of the next write fits the transmit buffer.
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, end - bufferMs - now)));
       };
       const close = port.close.bind(port);
       port.close = async () => {

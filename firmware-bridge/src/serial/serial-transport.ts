@@ -9,7 +9,7 @@ import type { SerialPortStream } from '@serialport/stream';
 export interface SerialTransport {
   readonly path: string;
   readonly baudRate: number;
-  /** Resolves once the port has taken the bytes (the null modem: once they have crossed the line). */
+  /** Resolves once the port has taken the bytes into its transmit buffer (they reach the peer later). */
   write(bytes: Uint8Array): Promise<void>;
   /** Listens to received bytes; returns the function that stops listening. */
   onData(listener: (chunk: Uint8Array) => void): () => void;
@@ -32,12 +32,13 @@ export function createSerialportTransport(port: SerialPortStream, baudRate: numb
   return {
     path: port.path,
     baudRate,
+    // The write callback fires when the binding has taken these bytes (not `drain`, which waits for every
+    // queued write and would stall a sender that keeps two frames in flight).
     write: (bytes) =>
       new Promise<void>((resolve, reject) => {
-        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (error) => {
-          if (error) reject(error);
-          else port.drain((drainError) => (drainError ? reject(drainError) : resolve()));
-        });
+        port.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (error) =>
+          error ? reject(error) : resolve(),
+        );
       }),
     onData(listener) {
       const handler = (chunk: Buffer) => listener(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
