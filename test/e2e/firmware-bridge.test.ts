@@ -7,7 +7,7 @@ import {
   openNullModem,
   type SerialTransport,
 } from '@edgefleet/firmware-bridge';
-import { buildIrisMcuModel } from '@edgefleet/test/models';
+import { buildIrisMcuModel, buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   enrolmentToken,
@@ -140,5 +140,60 @@ describe('firmware bridge: MCUs behind a gateway are fleet members (DESIGN.md §
       { what: 'drift windows merged across the three MCUs' },
     );
     expect(drift.windows[0].features.map((f: { name: string }) => f.name)).toEqual(model.featureNames);
+  });
+
+  it('answers the readings of an MCU without its own model with an ONNX model the gateway runs on its behalf', async () => {
+    fleet = await startFleet();
+    const [gatewayEnd, mcuEnd] = await openNullModem({ baudRate: 115_200 });
+    emulators.push(
+      createMcuEmulator({
+        transport: mcuEnd,
+        mcuId: 'sensor-1',
+        board: 'emu-m0',
+        ownModel: false,
+        readings: { rows: irisStream({ rows: 50, seed: 3 }), intervalMs: 40 },
+      }),
+    );
+    const token = await enrolmentToken(fleet.api, { group: 'lab' });
+    gateway = await createGateway({
+      agent: fleet.agentOptions(join(fleet.dir, 'gateway'), { enrolmentToken: token, deviceId: 'gw-2' }),
+      ports: [{ path: gatewayEnd.path, baudRate: 115_200 }],
+      openPort: async () => gatewayEnd,
+    });
+    const child = await gateway.child('sensor-1');
+    await waitFor(
+      async () => (await fleet!.api.get(`/v1/devices/${child.deviceId}`)).body.reported?.hardware?.profile,
+      {
+        what: 'the child report',
+      },
+    );
+    const iris = buildIrisModels();
+    const onnx = await registerModel(fleet.api, {
+      line: 'iris',
+      model: iris.fp32,
+      sampleInputs: iris.meta.sampleInputs,
+    });
+    expectStatus(
+      await fleet.api.post('/v1/rollouts', {
+        line: 'iris',
+        version: onnx.version,
+        selector: { hardwareProfile: 'emu-m0' },
+        waves: [{ percent: 100 }],
+        observationMs: 0,
+      }),
+      201,
+      'create the rollout',
+    );
+    await waitFor(() => child.agent.installed().some((m) => m.line === 'iris'), { what: 'the child to run iris' });
+    await waitFor(() => emulators[0]!.stats().readingsAnswered >= 10, { what: 'readings answered by the gateway' });
+    expect(emulators[0]!.stats().inferences).toBe(0);
+    await child.agent.flushTelemetry();
+    await waitFor(
+      async () => {
+        const r = await fleet!.api.get(`/v1/devices/${child.deviceId}/telemetry`);
+        return (r.body as Array<{ count: number }>).reduce((sum, w) => sum + w.count, 0) >= 10;
+      },
+      { what: 'the child telemetry' },
+    );
   });
 });
