@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // One runner for the whole workspace: every package's test/ folder, plus the e2e package.
 export default defineConfig({
   test: {
-    include: ['{protocol,agent,control-plane,simulator}/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: ['{protocol,agent,control-plane,firmware-bridge,simulator}/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

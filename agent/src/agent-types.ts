@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { ConnectionState } from './connection/state.js';
+import type { ChildUplink } from './connection/uplink.js';
 import type { DriftAlarmNotice } from './drift/drift-monitor.js';
 import type { FlClientStats } from './fl/fl-client.js';
 import type { Prediction, TensorPrediction } from './inference/inference-service.js';
@@ -55,5 +56,11 @@ export interface Agent {
   flushTelemetry(): Promise<void>;
   /** Resolves when no install is running or queued. */
   whenIdle(): Promise<void>;
+  /**
+   * The uplink of child device `{deviceId}--{name}` over this agent's MQTT session (DESIGN.md §6), to pass
+   * to `createAgent({ child })`: a gateway presenting a microcontroller to the fleet. Throws BODY_INVALID for
+   * a name that makes no valid child id, CONFLICT on a child device.
+   */
+  openChild(name: string): ChildUplink;
   close(): Promise<void>;
 }

@@ -9,16 +9,15 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock } from '@edgefleet/protocol';
+import { childDeviceId, systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
 import type { Agent, AgentEvents } from './agent-types.js';
 import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
-import { createBackoff } from './connection/backoff.js';
-import { createSession } from './connection/session.js';
-import { tcpTransport } from './connection/transport.js';
+import { createChildLink } from './connection/child-link.js';
+import { openUplink } from './connection/open-uplink.js';
 import { createDesiredHandler } from './desired/desired-handler.js';
 import { createDriftMonitor } from './drift/drift-monitor.js';
-import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
+import { AgentError } from './errors.js';
 import { createFetcher } from './fetch/fetcher.js';
 import { sysfsConditions } from './fl/eligibility.js';
 import { createFlClient } from './fl/fl-client.js';
@@ -47,20 +46,22 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
   const settings = resolveSettings(options);
-  const hardware = hardwareProfile(options.hardwareProfile);
   const { stateDir } = options;
   await mkdir(stateDir, { recursive: true });
 
-  const { credentials, root } = await loadOrEnrol({
-    stateDir,
-    rootPublicKeys: options.rootPublicKeys,
-    controlPlaneUrl: options.controlPlaneUrl,
-    enrolmentToken: options.enrolmentToken,
-    deviceId: options.deviceId,
-    nowMs: clock.now(),
+  const {
+    deviceId,
+    root,
+    uplink: session,
+    session: ownSession,
+    hardware,
+    version,
+  } = await openUplink(options, {
+    clock,
     logger,
+    backoff: settings.backoff,
+    agentVersion: AGENT_VERSION,
   });
-  const { deviceId } = credentials;
   const log = logger.child({ deviceId });
   const events = new EventEmitter<AgentEvents>();
   let inferences = 0;
@@ -109,15 +110,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const slots = createSlotStore({ root: join(stateDir, 'slots') });
   await activateInstalled({ slots, runtime, service, shadows, root, logger: log });
 
-  const session = createSession({
-    transport: options.transport ?? tcpTransport(options.mqttUrl ?? credentials.mqtt.url),
-    deviceId,
-    username: credentials.mqtt.username,
-    password: credentials.mqtt.password,
-    clock,
-    backoff: createBackoff({ ...settings.backoff, ...(options.random ? { random: options.random } : {}) }),
-    logger: log,
-  });
   const publisher = telemetry.startPublisher((kind, payload) => session.publish(kind, payload));
   let http: LocalHttpApi | null = null;
   const connectionState = () => session.state;
@@ -151,7 +143,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     intervalMs: settings.reportIntervalMs,
     logger: log,
     snapshot: () => ({
-      agentVersion: AGENT_VERSION,
+      agentVersion: version,
       desiredSeq: trust.appliedSeq(),
       installed: service
         .active()
@@ -260,6 +252,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       if (session.state === 'online') await publisher.drain();
     },
     whenIdle: () => installer.idle(),
+    openChild(name) {
+      if (ownSession === null) throw new AgentError('CONFLICT', `child device ${deviceId} cannot carry children`);
+      let childId: string;
+      try {
+        childId = childDeviceId(deviceId, name);
+      } catch (cause) {
+        throw new AgentError('BODY_INVALID', `no valid child device id for ${JSON.stringify(name)}`, { cause });
+      }
+      const link = createChildLink({ parent: ownSession, deviceId: childId, logger: log.child({ child: childId }) });
+      return { deviceId: childId, root, link };
+    },
     close() {
       closing ??= (async () => {
         telemetry.windows.close();

@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Clock } from '@edgefleet/protocol';
+import type { Clock, ReportedMessage } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Transport } from './connection/transport.js';
+import type { ChildUplink } from './connection/uplink.js';
 import { AgentError } from './errors.js';
 import type { DeviceConditions, FlPolicy } from './fl/eligibility.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -123,6 +124,19 @@ export interface AgentOptions {
   readonly deviceConditions?: DeviceConditions | undefined;
   /** Injectable randomness for backoff jitter (tests). */
   readonly random?: () => number;
+  /**
+   * Runs the agent as a child device behind a gateway (DESIGN.md §6), e.g. a microcontroller that the
+   * firmware bridge presents to the fleet: no enrolment and no MQTT connection of its own (`uplink` comes
+   * from the gateway agent's `openChild`), and the reported hardware and version are the child's.
+   */
+  readonly child?: ChildOptions | undefined;
+}
+
+export interface ChildOptions {
+  readonly uplink: ChildUplink;
+  readonly hardware: ReportedMessage['hardware'];
+  /** Reported as `agentVersion`: the child's own software, e.g. its firmware version. */
+  readonly version: string;
 }
 
 export interface FlOptions extends FlPolicy {

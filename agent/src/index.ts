@@ -8,6 +8,7 @@ export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAge
 export {
   type AgentOptions,
   type BackoffOptions,
+  type ChildOptions,
   type ConfigFile,
   configFileSchema,
   DEFAULTS,
@@ -20,6 +21,7 @@ export {
 export { type Backoff, createBackoff } from './connection/backoff.js';
 export type { ConnectionState } from './connection/state.js';
 export { type Transport, tcpTransport } from './connection/transport.js';
+export type { ChildUplink, Uplink, UplinkEvents } from './connection/uplink.js';
 export {
   ADWIN_DEFAULTS,
   type Adwin,

@@ -17,7 +17,7 @@ import {
   flTaskMessageSchema,
 } from '@edgefleet/protocol';
 import type { AgentEvents } from './agent-types.js';
-import type { Session } from './connection/session.js';
+import type { Uplink } from './connection/uplink.js';
 import type { DesiredHandler } from './desired/desired-handler.js';
 import type { Fetcher, FetchLink } from './fetch/fetcher.js';
 import type { FlClient } from './fl/fl-client.js';
@@ -37,7 +37,7 @@ export interface SessionRoutes {
 }
 
 /** Subscribes to the session's `state` and `message` events and routes them to the agent's components. */
-export function routeSession(session: Session, routes: SessionRoutes): void {
+export function routeSession(session: Uplink, routes: SessionRoutes): void {
   const { publisher, reporter, fetchers, fl, desired, outcomes, events } = routes;
   session.on('state', (state) => {
     if (state === 'online') {
@@ -68,7 +68,7 @@ export function routeSession(session: Session, routes: SessionRoutes): void {
 }
 
 /** The fetcher's view of the session: online or not, and `fetch/req` publishes stamped on the Clock. */
-export function sessionFetchLink(session: Session, clock: Clock): FetchLink {
+export function sessionFetchLink(session: Uplink, clock: Clock): FetchLink {
   return {
     isOnline: () => session.state === 'online',
     request: (request: Omit<FetchRequest, 'v' | 'type' | 'ts'>) =>

@@ -20,6 +20,8 @@ export const DEFAULTS = Object.freeze({
   enrolmentTokenTtlSec: 24 * 60 * 60,
   maxBundleBytes: MAX_BUNDLE_BYTES,
   rolloutTickMs: 1_000,
+  /** Child devices (MCUs) one gateway may carry (DESIGN.md §6). */
+  maxChildrenPerGateway: 256,
 });
 
 export interface ControlPlaneOptions {
@@ -46,6 +48,8 @@ export interface ControlPlaneOptions {
    * (defaults: drift/thresholds.ts DRIFT_DEFAULTS).
    */
   readonly drift?: Partial<DriftConfig>;
+  /** Child devices one gateway may carry; one more is refused (CONFLICT). */
+  readonly maxChildrenPerGateway?: number;
   /** Orchestrator tick interval on the clock (default 1 000 ms). */
   readonly rollouts?: { readonly tickMs?: number };
 }

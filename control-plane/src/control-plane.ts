@@ -17,6 +17,7 @@ import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane
 import { openDatabase } from './db/open-database.js';
 import { startDesiredRefresher } from './desired/desired-refresher.js';
 import { createDesiredState } from './desired/desired-state.js';
+import { createChildDevices } from './devices/child-devices.js';
 import { createDeviceHistory } from './devices/device-history.js';
 import { createDeviceRegistry } from './devices/device-registry.js';
 import { createEnrolment } from './devices/enrolment.js';
@@ -110,6 +111,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   function connection(deviceId: string, state: 'online' | 'offline') {
     try {
       devices.setConnection(deviceId, state);
+      if (state === 'offline') devices.setChildrenConnection(deviceId, 'offline');
       logger.info({ deviceId, state }, 'device connection');
     } catch (error) {
       logger.error({ deviceId, err: error }, 'could not record connection state');
@@ -158,7 +160,21 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: false }),
   });
   drift.on('alert', (alert) => fl.onDriftAlert(alert));
-  const ingest = await startIngest({ db, broker, blobs, devices, desired, rollouts, drift, fl, metrics, logger, now });
+  const children = createChildDevices({ devices, maxChildren: config.maxChildrenPerGateway, logger });
+  const ingest = await startIngest({
+    db,
+    broker,
+    blobs,
+    devices,
+    children,
+    desired,
+    rollouts,
+    drift,
+    fl,
+    metrics,
+    logger,
+    now,
+  });
   fl.resume();
   await desired.refreshDue();
   await desired.republishAll();

@@ -55,3 +55,26 @@ describe('broker ACL: device subscribe', () => {
     expect(authorizeDeviceSubscribe(A, '$SYS/broker/clients').allowed).toBe(false);
   });
 });
+
+describe('broker ACL: a gateway and its children (DESIGN.md §6)', () => {
+  it.each(['reported', 'fetch/req', 'events', 'telemetry'])("allows a gateway to publish its child's %s", (kind) => {
+    expect(authorizeDevicePublish(A, `ef/v1/${A}/bridge/mcu-1/${kind}`)).toEqual({ allowed: true });
+  });
+
+  it.each(['desired', 'fetch/res'])("allows a gateway to subscribe to its child's %s, by exact name", (kind) => {
+    expect(authorizeDeviceSubscribe(A, `ef/v1/${A}/bridge/mcu-1/${kind}`)).toEqual({ allowed: true });
+    expect(authorizeDeviceSubscribe(A, `ef/v1/${A}/bridge/+/${kind}`).allowed).toBe(false);
+  });
+
+  it("refuses a gateway writing or reading another gateway's children", () => {
+    expect(authorizeDevicePublish(A, 'ef/v1/dev-b/bridge/mcu-1/telemetry').allowed).toBe(false);
+    expect(authorizeDevicePublish(A, 'ef/v1/dev-b/bridge/mcu-1/reported').allowed).toBe(false);
+    expect(authorizeDeviceSubscribe(A, 'ef/v1/dev-b/bridge/mcu-1/desired').allowed).toBe(false);
+  });
+
+  it('refuses a gateway writing its children’s cp → device topics, and children logging in on their own', () => {
+    expect(authorizeDevicePublish(A, `ef/v1/${A}/bridge/mcu-1/desired`).allowed).toBe(false);
+    expect(authorizeDevicePublish(`${A}--mcu-1`, `ef/v1/${A}/bridge/mcu-1/telemetry`).allowed).toBe(false);
+    expect(authorizeDevicePublish(A, `ef/v1/${A}--mcu-1/telemetry`).allowed).toBe(false);
+  });
+});

@@ -101,19 +101,37 @@ export {
 } from './fl/secure-aggregation.js';
 export { type UpdateProblem, updateProblem } from './fl/update-check.js';
 export { float32FromBytes, float32ToBytes, uint32FromBytes, uint32ToBytes } from './fl/vector-bytes.js';
+export {
+  decodeMcuModel,
+  encodeMcuModel,
+  MCU_MODEL_LIMITS,
+  type McuActivation,
+  type McuLayer,
+  type McuModel,
+  mcuModelArenaBytes,
+  mcuModelClasses,
+  runMcuModel,
+} from './mcu/mcu-model.js';
 export * from './messages/primitives.js';
 export * from './messages/wire.js';
 export { mulberry32, type Rng, shuffled } from './random/prng.js';
 export {
+  bridgePattern,
+  CHILD_NAME_PATTERN,
+  CHILD_SEPARATOR,
+  type ChildDeviceId,
   CP_TO_DEVICE,
   type CpToDeviceKind,
+  childDeviceId,
   DEVICE_ID_PATTERN,
   DEVICE_TO_CP,
   type DeviceToCpKind,
   deviceTopic,
   fleetPattern,
   isDeviceId,
+  isEnrollableDeviceId,
   type ParsedTopic,
+  parseChildDeviceId,
   parseTopic,
   TOPIC_PREFIX,
   type TopicKind,
@@ -129,6 +147,7 @@ export { generateSigningKey, keyIdOf, keyIdSchema, type SigningKey, seedOf } fro
 export {
   MAX_BUNDLE_BYTES,
   type ManifestBody,
+  type ModelRuntime,
   manifestBodySchema,
   type SelfTest,
   selfTestSchema,

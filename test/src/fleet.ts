@@ -65,11 +65,7 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     agents,
     agentOptions,
     async addAgent({ group = defaultGroup, tags = [], stateDir, overrides } = {}) {
-      const token = expectStatus(
-        await api.post<{ token: string }>('/v1/enrolment-tokens', { group, tags }),
-        201,
-        'create enrolment token',
-      ).token;
+      const token = await enrolmentToken(api, { group, tags });
       const agent = await createAgent(
         agentOptions(stateDir ?? join(dir, `agent-${agents.length}`), { enrolmentToken: token, ...overrides }),
       );
@@ -86,12 +82,21 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   return fleet;
 }
 
+/** A one-time enrolment token for `group` (and `tags`), minted through the API as an operator would. */
+export async function enrolmentToken(api: ApiClient, options: { group: string; tags?: string[] }): Promise<string> {
+  const body = { group: options.group, tags: options.tags ?? [] };
+  return expectStatus(await api.post<{ token: string }>('/v1/enrolment-tokens', body), 201, 'create enrolment token')
+    .token;
+}
+
 export interface RegisterModelOptions {
   readonly line: string;
   readonly model: Uint8Array;
   readonly sampleInputs: number[][];
   readonly version?: number;
   readonly quantization?: 'none' | 'int8';
+  /** `mcu-int8` for a microcontroller image (firmware bridge); default onnx. */
+  readonly runtime?: 'onnx' | 'mcu-int8';
   readonly chunkBytes?: number;
   readonly atol?: number;
   /** Reference dataset for the drift profile (multipart part `reference`). */

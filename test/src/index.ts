@@ -24,6 +24,7 @@ export {
   scaledAttack,
 } from './fl/federated-run.js';
 export {
+  enrolmentToken,
   type Fleet,
   type FleetOptions,
   type RegisteredModel,

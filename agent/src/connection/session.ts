@@ -5,6 +5,9 @@
  * subscribe to our own cp → device topics (`desired`, `fetch/res`, `fl/task`) (clean session, so subscriptions do not survive a
  * disconnect; MQTT 3.1.1 §3.1.2.4), and only then go `online` so the first retained `desired` is never
  * missed. Publishes are QoS 1 and resolve on PUBACK; offline publishes reject at once (the outbox retries).
+ * A gateway's session also carries its child devices (DESIGN.md §6): `addChild` subscribes to the child's
+ * cp → device topics in the gateway's bridge sub-tree (now, and on every reconnect before going online),
+ * their messages come out as `child-message`, and `publishAs` publishes on a child's topics.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -13,6 +16,7 @@ import {
   type CpToDeviceKind,
   type DeviceToCpKind,
   deviceTopic,
+  parseChildDeviceId,
   parseTopic,
 } from '@edgefleet/protocol';
 import { MqttClient } from 'mqtt';
@@ -22,19 +26,23 @@ import { AgentError } from '../errors.js';
 import type { Backoff } from './backoff.js';
 import { type ConnectionState, transition } from './state.js';
 import type { Transport } from './transport.js';
+import type { Uplink, UplinkEvents } from './uplink.js';
 
-export interface SessionEvents {
-  state: [ConnectionState];
-  message: [{ kind: CpToDeviceKind; payload: Uint8Array }];
+/** A cp → device message for one of this gateway's child devices. */
+export interface ChildMessage {
+  readonly deviceId: string;
+  readonly kind: CpToDeviceKind;
+  readonly payload: Uint8Array;
 }
 
-export interface Session extends EventEmitter<SessionEvents> {
-  readonly state: ConnectionState;
-  /** Connection refusals for bad credentials / not authorized (CONNACK 4 and 5). */
-  readonly authFailures: number;
-  start(): void;
-  publish(kind: DeviceToCpKind, payload: Uint8Array, options?: { retain?: boolean }): Promise<void>;
-  close(): Promise<void>;
+export interface Session extends Uplink {
+  /** Listens to the messages of the children; returns the function that stops listening. */
+  onChildMessage(listener: (message: ChildMessage) => void): () => void;
+  /** Publishes on the topic of `deviceId`: this device or one of its children. */
+  publishAs(deviceId: string, kind: DeviceToCpKind, payload: Uint8Array, options?: { retain?: boolean }): Promise<void>;
+  /** Carries child `{deviceId}--{name}` from now on; resolves once subscribed (at once while not online). */
+  addChild(childDeviceId: string): Promise<void>;
+  removeChild(childDeviceId: string): Promise<void>;
 }
 
 export interface SessionOptions {
@@ -54,7 +62,8 @@ const AUTH_REFUSALS = new Set([4, 5]);
 
 export function createSession(options: SessionOptions): Session {
   const { deviceId, logger, clock } = options;
-  const emitter = new EventEmitter<SessionEvents>();
+  const emitter = new EventEmitter<UplinkEvents>();
+  const childListeners = new Set<(message: ChildMessage) => void>();
   let state: ConnectionState = 'offline';
   let client: MqttClient | null = null;
   let attempt = 0;
@@ -62,6 +71,8 @@ export function createSession(options: SessionOptions): Session {
   let cancelRetry: (() => void) | null = null;
   let stopping = false;
   const pending = new Set<(error: Error) => void>();
+  const children = new Set<string>();
+  const topicsOf = (id: string) => CP_TO_DEVICE.map((kind) => deviceTopic(id, kind));
 
   function setState(next: ConnectionState): void {
     state = transition(state, next);
@@ -91,7 +102,7 @@ export function createSession(options: SessionOptions): Session {
     let closed = false;
 
     attemptClient.on('connect', () => {
-      const topics = CP_TO_DEVICE.map((kind) => deviceTopic(deviceId, kind));
+      const topics = [deviceId, ...children].flatMap(topicsOf);
       attemptClient.subscribe(topics, { qos: 1 }, (error, granted) => {
         if (client !== attemptClient || closed) return;
         const refused = granted?.find((g) => g.qos === 128);
@@ -106,12 +117,15 @@ export function createSession(options: SessionOptions): Session {
     });
     attemptClient.on('message', (topic, payload) => {
       const parsed = parseTopic(topic);
-      if (parsed === null || parsed.deviceId !== deviceId || parsed.direction !== 'cp-to-device') {
+      const mine = parsed?.deviceId === deviceId || children.has(parsed?.deviceId ?? '');
+      if (parsed === null || !mine || parsed.direction !== 'cp-to-device') {
         logger.warn({ topic }, 'message on an unexpected topic ignored');
         return;
       }
       const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
-      emitter.emit('message', { kind: parsed.kind as CpToDeviceKind, payload: bytes });
+      const kind = parsed.kind as CpToDeviceKind;
+      if (parsed.deviceId === deviceId) emitter.emit('message', { kind, payload: bytes });
+      else for (const listener of childListeners) listener({ deviceId: parsed.deviceId, kind, payload: bytes });
     });
     attemptClient.on('error', (error) => {
       const code = (error as { code?: unknown }).code;
@@ -148,33 +162,74 @@ export function createSession(options: SessionOptions): Session {
     state: { get: () => state, enumerable: true },
     authFailures: { get: () => authFailures, enumerable: true },
   });
+  function publishAs(
+    id: string,
+    kind: DeviceToCpKind,
+    payload: Uint8Array,
+    publishOptions: { retain?: boolean } = {},
+  ): Promise<void> {
+    const current = client;
+    if (state !== 'online' || current === null) {
+      return Promise.reject(new AgentError('INTERNAL', `cannot publish ${kind}: connection is ${state}`));
+    }
+    if (id !== deviceId && !children.has(id)) {
+      return Promise.reject(new AgentError('TOPIC_FORBIDDEN', `${id} is not carried by this session`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        pending.delete(settle);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      pending.add(settle);
+      current.publish(
+        deviceTopic(id, kind),
+        Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+        { qos: 1, retain: publishOptions.retain ?? false },
+        (error) => settle(error ?? undefined),
+      );
+    });
+  }
+
   const session = Object.assign(emitter, {
     start() {
       if (state !== 'offline' || stopping) return;
       connectOnce();
     },
-    publish(kind: DeviceToCpKind, payload: Uint8Array, publishOptions: { retain?: boolean } = {}) {
-      const current = client;
-      if (state !== 'online' || current === null) {
-        return Promise.reject(new AgentError('INTERNAL', `cannot publish ${kind}: connection is ${state}`));
+    publish: (kind: DeviceToCpKind, payload: Uint8Array, publishOptions?: { retain?: boolean }) =>
+      publishAs(deviceId, kind, payload, publishOptions),
+    publishAs,
+    onChildMessage(listener: (message: ChildMessage) => void) {
+      childListeners.add(listener);
+      return () => {
+        childListeners.delete(listener);
+      };
+    },
+    async addChild(childDeviceId: string) {
+      if (parseChildDeviceId(childDeviceId)?.gatewayId !== deviceId) {
+        throw new AgentError('TOPIC_FORBIDDEN', `${childDeviceId} is not a child of ${deviceId}`);
       }
-      return new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const settle = (error?: Error) => {
-          if (settled) return;
-          settled = true;
-          pending.delete(settle);
-          if (error === undefined) resolve();
-          else reject(error);
-        };
-        pending.add(settle);
-        current.publish(
-          deviceTopic(deviceId, kind),
-          Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-          { qos: 1, retain: publishOptions.retain ?? false },
-          (error) => settle(error ?? undefined),
-        );
-      });
+      children.add(childDeviceId);
+      const current = client;
+      if (state !== 'online' || current === null) return;
+      const granted = await current.subscribeAsync(topicsOf(childDeviceId), { qos: 1 });
+      if (granted.some((g) => g.qos === 128)) {
+        children.delete(childDeviceId);
+        throw new AgentError('TOPIC_FORBIDDEN', `the broker refused the topics of ${childDeviceId}`);
+      }
+    },
+    async removeChild(childDeviceId: string) {
+      if (!children.delete(childDeviceId)) return;
+      // Not awaited: once forgotten, the child's messages are dropped anyway, and a dead link must not
+      // hold up a child's shutdown waiting for UNSUBACK.
+      if (state === 'online') {
+        client?.unsubscribe(topicsOf(childDeviceId), (error) => {
+          if (error) logger.debug({ err: error, childDeviceId }, 'unsubscribe of a child failed');
+        });
+      }
     },
     async close() {
       stopping = true;

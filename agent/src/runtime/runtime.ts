@@ -3,6 +3,7 @@
  * input tensor to one float32 output tensor. onnxruntime-node implements it for devices; an in-memory twin
  * implements it for unit tests; both pass the same contract suite (test/runtime/runtime-contract.ts).
  */
+import type { ModelRuntime } from '@edgefleet/protocol';
 
 /** A dense row-major float32 tensor. `data.length` equals the product of `shape`. */
 export interface TensorData {
@@ -24,7 +25,8 @@ export interface LoadOptions {
 }
 
 export interface Runtime {
-  readonly name: 'onnx' | 'tfjs';
+  /** Must match the manifests' `runtime` (e.g. `mcu-int8` for the firmware bridge's microcontroller runtime). */
+  readonly name: ModelRuntime;
   /** Rejects with AgentError('MODEL_LOAD_FAILED') when the file cannot be loaded or lacks the named tensors. */
   load(options: LoadOptions): Promise<LoadedModel>;
 }

@@ -1,10 +1,10 @@
 /**
  * A minimal MQTT 3.1.1 broker for one agent on a real TCP socket (127.0.0.1, ephemeral port): CONNECT →
- * CONNACK, SUBSCRIBE → SUBACK plus the retained message of the topic, QoS 1 PUBLISH → PUBACK, PINGREQ →
- * PINGRESP. Test infrastructure, not product: the agent's real MQTT session talks to it unchanged, and the
+ * CONNACK, SUBSCRIBE → SUBACK plus the retained message of the topic, UNSUBSCRIBE → UNSUBACK, QoS 1
+ * PUBLISH → PUBACK, PINGREQ → PINGRESP. Test infrastructure, not product: the agent's real MQTT session talks to it unchanged, and the
  * test plays the control plane through `onPublish` / `publish` (aedes lives in the control-plane package,
  * which agent tests do not depend on). Packet layouts: MQTT 3.1.1 §2.2 (fixed header), §3.3 (PUBLISH),
- * §3.8 (SUBSCRIBE), §3.9 (SUBACK).
+ * §3.8 (SUBSCRIBE), §3.9 (SUBACK), §3.10-3.11 (UNSUBSCRIBE, UNSUBACK).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 
@@ -69,6 +69,13 @@ export async function startMiniBroker(options: {
         offset += 2;
       }
       options.onPublish(topic, new Uint8Array(body.subarray(offset)));
+    } else if (type === 10) {
+      for (let offset = 2; offset < body.length; ) {
+        const length = body.readUInt16BE(offset);
+        subscriptions.get(socket)?.delete(body.subarray(offset + 2, offset + 2 + length).toString('utf8'));
+        offset += 2 + length;
+      }
+      socket.write(Buffer.from([0xb0, 0x02, body[0] ?? 0, body[1] ?? 0]));
     } else if (type === 12) socket.write(Buffer.from([0xd0, 0x00]));
     else if (type === 14) socket.end();
   }

@@ -17,6 +17,7 @@ import {
   eventsMessageSchema,
   fetchRequestSchema,
   type ManifestBody,
+  parseTopic,
   type ReportedMessage,
   reportedMessageSchema,
   type SignedDocument,
@@ -59,7 +60,18 @@ export interface Harness {
   readonly stateDir: string;
   /** Signs a manifest for `bundle` whose self-test vector is what onnxruntime computes for it. */
   model(version: number, bundle: Uint8Array): Promise<SignedModel>;
-  desired(seq: number, assignments: Array<{ manifest: SignedModel; shadow?: SignedModel }>): void;
+  /**
+   * Publishes a desired document for `deviceId` (default: the harness device; a child id for gateway tests)
+   * on the topic of `topicOf` (default: the same device; another one to play a misrouting attacker).
+   */
+  desired(
+    seq: number,
+    assignments: Array<{ manifest: SignedModel; shadow?: SignedModel }>,
+    deviceId?: string,
+    topicOf?: string,
+  ): void;
+  /** Every message the agent published, in order (children's included). */
+  readonly published: Array<{ topic: string; payload: Uint8Array }>;
   /** Fetch requests received per bundle digest. */
   readonly fetchRequests: Map<string, number>;
   readonly reported: ReportedMessage[];
@@ -84,11 +96,14 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
   const reported: ReportedMessage[] = [];
   const events: EventRecord[] = [];
   const telemetry: TelemetryRecord[] = [];
+  const published: Array<{ topic: string; payload: Uint8Array }> = [];
   const topic = (kind: Parameters<typeof deviceTopic>[1]) => deviceTopic(DEVICE_ID, kind);
 
   const broker = await startMiniBroker({
     onPublish(name, payload) {
-      if (name === topic('fetch/req')) {
+      published.push({ topic: name, payload });
+      const parsed = parseTopic(name);
+      if (parsed?.kind === 'fetch/req') {
         const request = decodeCbor(payload, fetchRequestSchema);
         fetchRequests.set(request.digest, (fetchRequests.get(request.digest) ?? 0) + 1);
         const known = bundles.get(request.digest);
@@ -104,7 +119,7 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
             index,
             bytes: bundle.slice(start, end),
           };
-          broker.publish(topic('fetch/res'), encodeCbor(chunk));
+          broker.publish(deviceTopic(parsed.deviceId, 'fetch/res'), encodeCbor(chunk));
         }
       } else if (name === topic('reported')) reported.push(decodeCbor(payload, reportedMessageSchema));
       else if (name === topic('events')) events.push(...decodeCbor(payload, eventsMessageSchema).records);
@@ -133,9 +148,9 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
       bundles.set(signed.digest, { bundle, body: signed });
       return { body: signed, doc: signDocument(signed, keys.targets) };
     },
-    desired(seq, assignments) {
+    desired(seq, assignments, deviceId = DEVICE_ID, topicOf = deviceId) {
       const message = makeDesiredMessage(keys, {
-        deviceId: DEVICE_ID,
+        deviceId,
         seq,
         assignments: assignments.map(({ manifest, shadow }) => ({
           line: 'iris',
@@ -143,8 +158,9 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
           ...(shadow === undefined ? {} : { shadow: shadow.doc }),
         })),
       });
-      broker.publish(topic('desired'), message, { retain: true });
+      broker.publish(deviceTopic(topicOf, 'desired'), message, { retain: true });
     },
+    published,
     fetchRequests,
     reported,
     events,

@@ -2,7 +2,9 @@
  * The broker ACL for devices (DESIGN.md §2), as pure functions so it can be tested without a broker.
  * Deny by default: a device may publish only to its own device → cp topics and subscribe only to its own
  * cp → device topics, by exact name. Wildcards are refused outright for devices (a `+` in the device level
- * would read every device's desired state), as are `$share/`, `$SYS` and any non-edgefleet topic.
+ * would read every device's desired state), as are `$share/`, `$SYS` and any non-edgefleet topic. A gateway
+ * (DESIGN.md §6) also uses the topics of its own children, `ef/v1/{gateway}/bridge/{child}/…`, by exact name:
+ * the topic's owner (protocol `parseTopic`) must be the client, so no device reaches another's sub-tree.
  */
 import { CP_TO_DEVICE, DEVICE_TO_CP, parseTopic } from '@edgefleet/protocol';
 
@@ -21,7 +23,7 @@ function check(deviceId: string, topic: string, allowedKinds: readonly string[],
   if (topic.includes('+') || topic.includes('#')) return deny(`wildcards are not allowed for devices (${verb})`);
   const parsed = parseTopic(topic);
   if (parsed === null) return deny(`not an edgefleet device topic (${verb})`);
-  if (parsed.deviceId !== deviceId) return deny(`topic belongs to another device (${verb})`);
+  if (parsed.ownerId !== deviceId) return deny(`topic belongs to another device (${verb})`);
   if (!allowedKinds.includes(parsed.kind)) return deny(`devices may not ${verb} ${parsed.kind}`);
   return ALLOW;
 }

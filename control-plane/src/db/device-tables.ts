@@ -1,7 +1,8 @@
 /**
  * The device tables (drizzle, part of schema.ts): enrolled devices with their credential hashes, one-time
  * enrolment tokens (hashes only), the signed desired document last published to each device and the
- * latest state each device reported.
+ * latest state each device reported. A child device behind a gateway (DESIGN.md §6, id `{gateway}--{child}`)
+ * is a row like any other, with `parentId` naming its gateway; it has no usable broker credentials.
  */
 import { blob, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
@@ -16,6 +17,8 @@ export const devices = sqliteTable('devices', {
     .default('offline'),
   enrolledAt: integer('enrolled_at').notNull(),
   lastSeenAt: integer('last_seen_at'),
+  /** The gateway that carries this child device; null for an enrolled device. */
+  parentId: text('parent_id'),
 });
 
 export const enrolmentTokens = sqliteTable('enrolment_tokens', {

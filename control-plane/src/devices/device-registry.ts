@@ -1,10 +1,11 @@
 /**
  * The device registry: enrolled devices, their broker credentials (sha256 of the password only), their
  * connection state (explicit 'online' | 'offline', driven by the broker's client events) and the latest
- * reported state. Read models for the HTTP API are assembled here so routes stay thin.
+ * reported state. Read models for the HTTP API are assembled here so routes stay thin. Child devices behind a
+ * gateway (DESIGN.md §6) are rows with a `parentId`; they never log in to the broker themselves.
  */
-import { eq } from 'drizzle-orm';
-import { secretMatches } from '../auth/secrets.js';
+import { count, eq } from 'drizzle-orm';
+import { hashSecret, newSecret, secretMatches } from '../auth/secrets.js';
 import type { Db } from '../db/open-database.js';
 import { deviceReported, devices } from '../db/schema.js';
 import { ControlPlaneError } from '../errors.js';
@@ -24,7 +25,14 @@ export interface DeviceRegistry {
   list(): DeviceRow[];
   inGroup(group: string): DeviceRow[];
   verifyPassword(deviceId: string, password: Uint8Array): boolean;
+  /** Registers child `id` of `parent` with the parent's group and tags (its hardware comes with its reports). */
+  createChild(id: string, parent: DeviceRow): DeviceRow;
+  childCount(parentId: string): number;
   setConnection(deviceId: string, state: ConnectionState): void;
+  /** A gateway's connection is its children's: they go offline with it. */
+  setChildrenConnection(parentId: string, state: ConnectionState): void;
+  /** Records the hardware a child reports (what enrolment records for a device). */
+  setHardware(deviceId: string, hardware: Record<string, unknown>): void;
   touch(deviceId: string): void;
   storeReported(deviceId: string, reported: Record<string, unknown>): void;
   reported(deviceId: string): Record<string, unknown> | null;
@@ -46,9 +54,38 @@ export function createDeviceRegistry(options: { db: Db; now: () => number }): De
     },
     list: () => db.select().from(devices).orderBy(devices.id).all(),
     inGroup: (group) => db.select().from(devices).where(eq(devices.group, group)).orderBy(devices.id).all(),
-    verifyPassword: (deviceId, password) => secretMatches(password, find(deviceId)?.passwordHash ?? null),
+    verifyPassword(deviceId, password) {
+      const row = find(deviceId);
+      // Hashed whatever the row, so an unknown id and a child id take the same time as a wrong password.
+      const matches = secretMatches(password, row?.passwordHash ?? null);
+      return matches && row?.parentId === null;
+    },
+    createChild(id, parent) {
+      const row = {
+        id,
+        group: parent.group,
+        tags: parent.tags,
+        // A secret nobody is told: together with verifyPassword's parentId check, no broker login is possible.
+        passwordHash: hashSecret(newSecret()),
+        hardware: null,
+        connection: 'online' as const,
+        enrolledAt: now(),
+        lastSeenAt: now(),
+        parentId: parent.id,
+      };
+      db.insert(devices).values(row).run();
+      return row;
+    },
+    childCount: (parentId) =>
+      db.select({ n: count() }).from(devices).where(eq(devices.parentId, parentId)).get()?.n ?? 0,
     setConnection(deviceId, state) {
       db.update(devices).set({ connection: state, lastSeenAt: now() }).where(eq(devices.id, deviceId)).run();
+    },
+    setChildrenConnection(parentId, state) {
+      db.update(devices).set({ connection: state }).where(eq(devices.parentId, parentId)).run();
+    },
+    setHardware(deviceId, hardware) {
+      db.update(devices).set({ hardware }).where(eq(devices.id, deviceId)).run();
     },
     touch(deviceId) {
       db.update(devices).set({ lastSeenAt: now() }).where(eq(devices.id, deviceId)).run();

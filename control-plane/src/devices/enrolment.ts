@@ -5,7 +5,7 @@
  * never enrol two devices and a refused enrolment (id taken) leaves the token usable.
  */
 import { randomBytes } from 'node:crypto';
-import { isDeviceId } from '@edgefleet/protocol';
+import { CHILD_SEPARATOR, isEnrollableDeviceId } from '@edgefleet/protocol';
 import { eq } from 'drizzle-orm';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { Db } from '../db/open-database.js';
@@ -48,10 +48,15 @@ export function createEnrolment(options: { db: Db; now: () => number }): Enrolme
     },
     enrol({ token, deviceId, hardware }) {
       const id = deviceId ?? `dev-${randomBytes(6).toString('hex')}`;
-      if (!isDeviceId(id)) {
-        throw new ControlPlaneError('BODY_INVALID', 'deviceId must be 1-63 chars of [a-z0-9-]', {
-          details: { deviceId: id },
-        });
+      if (!isEnrollableDeviceId(id)) {
+        // `--` joins a gateway's id and its child's name (DESIGN.md §6): an enrolled id must never look like one.
+        throw new ControlPlaneError(
+          'BODY_INVALID',
+          `deviceId must be 1-63 chars of [a-z0-9-] without ${CHILD_SEPARATOR}`,
+          {
+            details: { deviceId: id },
+          },
+        );
       }
       const password = newSecret();
       return db.transaction((tx) => {

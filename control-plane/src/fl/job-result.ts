@@ -43,6 +43,7 @@ export async function registerTrainedModel(options: {
       sampleInputs: rows(SELF_TEST_ROWS),
       atol: 1e-4,
       quantization: 'none',
+      runtime: 'onnx',
       chunkBytes: 64 * 1024,
       ttlDays: 365,
       source: `federated job ${options.lineage.jobId}`,

@@ -1,11 +1,12 @@
 /**
  * Routes device → cp MQTT messages to their handlers. For every message: count it by kind, take the device
- * id from the topic (the broker ACL already bound it to the publishing client), refuse unknown devices,
+ * id from the topic (the broker ACL already bound it to the publishing client), refuse unknown devices (a
+ * gateway's new child is registered here, devices/child-devices.ts),
  * decode the CBOR against the handler's schema (size and depth limits included), then run the handler.
  * Anything refused is logged and counted by code, and the message dropped — one bad payload never stops
  * ingest. Messages of one device are processed in arrival order; devices proceed in parallel.
  */
-import { decodeCbor, errorCodeOf, fleetPattern, parseTopic } from '@edgefleet/protocol';
+import { bridgePattern, decodeCbor, errorCodeOf, fleetPattern, parseTopic } from '@edgefleet/protocol';
 import { eventsHandler } from './handlers/events.js';
 import { fetchRequestHandler } from './handlers/fetch-request.js';
 import { flUpdateHandler } from './handlers/fl-update.js';
@@ -36,7 +37,8 @@ export async function startIngest(context: IngestContext): Promise<IngestDispatc
   };
 
   const ingestOne = async (handler: IngestHandler, deviceId: string, payload: Uint8Array) => {
-    if (!context.devices.exists(deviceId)) return reject('DEVICE_UNKNOWN', { deviceId, kind: handler.kind });
+    const admission = context.children.admit(deviceId);
+    if (!admission.ok) return reject(admission.code, { deviceId, kind: handler.kind, reason: admission.reason });
     let message: unknown;
     try {
       message = decodeCbor(payload, handler.schema);
@@ -50,18 +52,20 @@ export async function startIngest(context: IngestContext): Promise<IngestDispatc
     }
   };
 
-  for (const handler of HANDLERS) {
-    await context.broker.subscribe(fleetPattern(handler.kind), (topic, payload) => {
-      metrics.countMessage(handler.kind);
-      const parsed = parseTopic(topic);
-      if (parsed === null || parsed.kind !== handler.kind) return reject('TOPIC_UNKNOWN', { topic });
-      const previous = queues.get(parsed.deviceId) ?? Promise.resolve();
-      const next = previous.then(() => ingestOne(handler, parsed.deviceId, payload));
-      queues.set(parsed.deviceId, next);
-      void next.finally(() => {
-        if (queues.get(parsed.deviceId) === next) queues.delete(parsed.deviceId);
-      });
+  const route = (handler: IngestHandler) => (topic: string, payload: Uint8Array) => {
+    metrics.countMessage(handler.kind);
+    const parsed = parseTopic(topic);
+    if (parsed === null || parsed.kind !== handler.kind) return reject('TOPIC_UNKNOWN', { topic });
+    const previous = queues.get(parsed.deviceId) ?? Promise.resolve();
+    const next = previous.then(() => ingestOne(handler, parsed.deviceId, payload));
+    queues.set(parsed.deviceId, next);
+    void next.finally(() => {
+      if (queues.get(parsed.deviceId) === next) queues.delete(parsed.deviceId);
     });
+  };
+  for (const handler of HANDLERS) {
+    await context.broker.subscribe(fleetPattern(handler.kind), route(handler));
+    await context.broker.subscribe(bridgePattern(handler.kind), route(handler));
   }
 
   return {

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { Db } from '../db/open-database.js';
 import type { DesiredState } from '../desired/desired-state.js';
+import type { ChildDevices } from '../devices/child-devices.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { FlCoordinator } from '../fl/coordinator.js';
@@ -21,6 +22,7 @@ export interface IngestContext {
   readonly broker: EmbeddedBroker;
   readonly blobs: BlobStore;
   readonly devices: DeviceRegistry;
+  readonly children: ChildDevices;
   readonly desired: DesiredState;
   readonly rollouts: RolloutService;
   readonly drift: FleetDrift;

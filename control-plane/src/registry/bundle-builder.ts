@@ -1,7 +1,8 @@
 /**
- * Turns uploaded ONNX bytes into a signed model manifest (DESIGN.md §3). The model is loaded in
- * onnxruntime-node first: a file the control plane cannot load would fail on every device, so it is refused
- * here (MODEL_LOAD_FAILED). The tensor specs come from the model itself, and the self-test vectors are the
+ * Turns uploaded model bytes into a signed model manifest (DESIGN.md §3). The model is loaded in its engine
+ * first (onnxruntime-node, or the mcu-int8 reference arithmetic: model-engines.ts): a file the control plane
+ * cannot load would fail on every device, so it is refused here (MODEL_LOAD_FAILED). The tensor specs come
+ * from the model itself, and the self-test vectors are the
  * model's own outputs on the uploaded sample rows, each run as a [1, F] batch exactly as a device will run
  * it. With reference rows, the drift reference profile is computed too (reference-profile.ts). The manifest
  * is signed by the targets role.
@@ -14,11 +15,10 @@ import {
   type SignedDocument,
   type SigningKey,
   signDocument,
-  type TensorSpec,
   type TrainingLineage,
 } from '@edgefleet/protocol';
-import * as ort from 'onnxruntime-node';
 import { ControlPlaneError } from '../errors.js';
+import { type EngineRuntime, type ModelEngine, openEngine } from './model-engines.js';
 import { profileFromReference, type ReferenceInput } from './reference-profile.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,6 +32,8 @@ export interface BundleMetadata {
   /** Where the version came from ('upload' unless set) and, for federated results, the training lineage. */
   readonly source?: string;
   readonly training?: TrainingLineage;
+  /** `mcu-int8`: a microcontroller image, always int8 (model-engines.ts). */
+  readonly runtime: EngineRuntime;
 }
 
 export interface BuiltBundle {
@@ -40,32 +42,8 @@ export interface BuiltBundle {
   readonly chunked: ChunkedBundle;
 }
 
-function tensorSpecOf(meta: ort.InferenceSession.ValueMetadata, role: string): TensorSpec {
-  if (!meta.isTensor || meta.type !== 'float32') {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', `${role} ${meta.name} must be a float32 tensor`, {
-      details: { name: meta.name },
-    });
-  }
-  // Symbolic dimensions (strings such as "batch") are dynamic: the manifest marks them -1.
-  const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1));
-  if (shape.length !== 2) {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', `${role} ${meta.name} must have shape [N, F]`, {
-      details: { name: meta.name, shape },
-    });
-  }
-  return { name: meta.name, dtype: 'float32', shape };
-}
-
-async function loadSession(bytes: Uint8Array): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(bytes);
-  } catch (cause) {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', 'onnxruntime could not load the model', { cause });
-  }
-}
-
-async function selfTestVectors(session: ort.InferenceSession, input: TensorSpec, output: TensorSpec, rows: number[][]) {
-  const features = input.shape[1] ?? -1;
+async function selfTestVectors(engine: ModelEngine, rows: number[][]) {
+  const features = engine.input.shape[1] ?? -1;
   const vectors: { shape: number[]; input: number[]; expected: number[] }[] = [];
   for (const [i, row] of rows.entries()) {
     if (features > 0 && row.length !== features) {
@@ -77,10 +55,8 @@ async function selfTestVectors(session: ort.InferenceSession, input: TensorSpec,
         },
       );
     }
-    const tensor = new ort.Tensor('float32', Float32Array.from(row), [1, row.length]);
     try {
-      const result = await session.run({ [input.name]: tensor });
-      const data = result[output.name]?.data as Float32Array;
+      const data = await engine.run(Float32Array.from(row), 1);
       // Round-trip through float32 so the expected values are exactly what a device computes.
       vectors.push({ shape: [1, row.length], input: Array.from(Float32Array.from(row)), expected: Array.from(data) });
     } catch (cause) {
@@ -104,22 +80,14 @@ export async function buildBundle(options: {
   nowMs: number;
 }): Promise<BuiltBundle> {
   const { metadata } = options;
-  const session = await loadSession(options.bytes);
+  const engine = await openEngine(metadata.runtime, options.bytes);
   try {
-    const [inputMeta] = session.inputMetadata;
-    const [outputMeta] = session.outputMetadata;
-    if (session.inputNames.length !== 1 || session.outputNames.length !== 1 || !inputMeta || !outputMeta) {
-      throw new ControlPlaneError('MODEL_LOAD_FAILED', 'the model must have exactly one input and one output', {
-        details: { inputs: session.inputNames, outputs: session.outputNames },
-      });
-    }
-    const input = tensorSpecOf(inputMeta, 'input');
-    const output = tensorSpecOf(outputMeta, 'output');
-    const vectors = await selfTestVectors(session, input, output, metadata.sampleInputs);
+    const { input, output } = engine;
+    const vectors = await selfTestVectors(engine, metadata.sampleInputs);
     const profile =
       options.reference === undefined
         ? undefined
-        : await profileFromReference({ session, input, output, reference: options.reference });
+        : await profileFromReference({ engine, reference: options.reference });
     const chunked = chunkBundle(options.bytes, metadata.chunkBytes);
     const manifest = manifestBodySchema.parse({
       _type: 'manifest',
@@ -129,8 +97,8 @@ export async function buildBundle(options: {
       sizeBytes: chunked.sizeBytes,
       chunkBytes: chunked.chunkBytes,
       chunks: [...chunked.chunks],
-      runtime: 'onnx',
-      quantization: metadata.quantization,
+      runtime: metadata.runtime,
+      quantization: metadata.runtime === 'mcu-int8' ? 'int8' : metadata.quantization,
       inputs: [input],
       outputs: [output],
       selfTest: { input: input.name, output: output.name, atol: metadata.atol, vectors },
@@ -146,6 +114,6 @@ export async function buildBundle(options: {
     } satisfies ManifestBody);
     return { manifest, signedManifest: signDocument(manifest, options.targetsKeys), chunked };
   } finally {
-    await session.release();
+    await engine.release();
   }
 }

@@ -1,13 +1,13 @@
 /**
  * The reference profile of a model version (issue 5 §1): the uploaded reference rows are run through the
- * model in onnxruntime-node, and protocol `buildReferenceProfile` turns rows and outputs into decile bins,
+ * model in its engine (model-engines.ts), and protocol `buildReferenceProfile` turns rows and outputs into decile bins,
  * top-K categories and the predicted-class histogram that devices will count their live data against.
  * Rows run in batches when the model's batch dimension is dynamic, one by one when it is fixed.
  */
-import { buildReferenceProfile, type ReferenceProfile, type TensorSpec } from '@edgefleet/protocol';
-import * as ort from 'onnxruntime-node';
+import { buildReferenceProfile, type ReferenceProfile } from '@edgefleet/protocol';
 import { z } from 'zod';
 import { ControlPlaneError } from '../errors.js';
+import type { ModelEngine } from './model-engines.js';
 
 const BATCH_ROWS = 1024;
 
@@ -39,20 +39,14 @@ function checkShape(reference: ReferenceInput, width: number): void {
   if (outOfRange !== undefined) throw invalid('reference.categorical', `feature ${outOfRange} does not exist`);
 }
 
-async function runRows(
-  session: ort.InferenceSession,
-  specs: { input: TensorSpec; output: TensorSpec },
-  rows: number[][],
-) {
-  const width = rows[0]!.length;
-  const batch = specs.input.shape[0] === -1 ? BATCH_ROWS : 1;
+async function runRows(engine: ModelEngine, rows: number[][]) {
+  const batch = engine.input.shape[0] === -1 ? BATCH_ROWS : 1;
   const outputs: number[][] = [];
   for (let first = 0; first < rows.length; first += batch) {
     const slice = rows.slice(first, first + batch);
-    const tensor = new ort.Tensor('float32', Float32Array.from(slice.flat()), [slice.length, width]);
     let data: Float32Array;
     try {
-      data = (await session.run({ [specs.input.name]: tensor }))[specs.output.name]?.data as Float32Array;
+      data = await engine.run(Float32Array.from(slice.flat()), slice.length);
     } catch (cause) {
       throw new ControlPlaneError('MODEL_LOAD_FAILED', `model failed on reference rows from ${first}`, {
         cause,
@@ -66,17 +60,16 @@ async function runRows(
 }
 
 export async function profileFromReference(options: {
-  session: ort.InferenceSession;
-  input: TensorSpec;
-  output: TensorSpec;
+  engine: ModelEngine;
   reference: ReferenceInput;
 }): Promise<ReferenceProfile> {
-  const { reference, input, output } = options;
+  const { reference, engine } = options;
+  const { input } = engine;
   const width = input.shape[1] !== undefined && input.shape[1] > 0 ? input.shape[1] : reference.rows[0]!.length;
   checkShape(reference, width);
   // Float32 round-trip: devices bin the float32 values the model actually sees.
   const rows = reference.rows.map((row) => Array.from(Float32Array.from(row)));
-  const outputs = await runRows(options.session, { input, output }, rows);
+  const outputs = await runRows(engine, rows);
   if (outputs.some((o) => o.length < 2)) {
     throw new ControlPlaneError('MODEL_LOAD_FAILED', 'a reference profile needs a model with at least two outputs');
   }

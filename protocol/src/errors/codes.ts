@@ -31,6 +31,12 @@ export const ERROR_CODES = Object.freeze({
   RUNTIME_UNAVAILABLE: { http: 422, summary: 'the model runtime is not available on this device' },
   NO_MODEL: { http: 503, summary: 'no verified model is installed for that line' },
   INPUT_INVALID: { http: 400, summary: 'inference input does not match the model schema' },
+  // Serial link to microcontrollers (firmware bridge, DESIGN.md §6)
+  FRAME_CORRUPT: { http: 400, summary: 'serial frame fails its COBS structure or CRC-32, or is truncated' },
+  FRAME_TYPE_UNKNOWN: { http: 400, summary: 'serial frame carries an unknown message type' },
+  LINK_TIMEOUT: { http: 504, summary: 'the serial peer did not acknowledge a frame after every retry' },
+  LINK_RESET: { http: 503, summary: 'the serial peer restarted; unacknowledged messages were dropped' },
+  MCU_REFUSED: { http: 422, summary: 'the microcontroller refused the model (flash, RAM or image check)' },
   // Drift
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },

@@ -67,7 +67,8 @@ export const manifestBodySchema = z
       .min(1024)
       .max(1024 * 1024),
     chunks: z.array(sha256HexSchema).min(1).max(65_536),
-    runtime: z.enum(['onnx', 'tfjs']),
+    /** `mcu-int8`: a microcontroller image (mcu/mcu-model.ts) that a gateway delivers over a serial link. */
+    runtime: z.enum(['onnx', 'tfjs', 'mcu-int8']),
     quantization: z.enum(['none', 'int8']),
     inputs: z.array(tensorSpecSchema).min(1).max(16),
     outputs: z.array(tensorSpecSchema).min(1).max(16),
@@ -90,6 +91,7 @@ export const manifestBodySchema = z
     path: ['chunks'],
   });
 
+export type ModelRuntime = ManifestBody['runtime'];
 export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 export type TrainingLineage = z.infer<typeof trainingLineageSchema>;
 export type SelfTest = z.infer<typeof selfTestSchema>;

@@ -13,6 +13,7 @@ import { trainMlp } from './train-mlp.js';
 export { mulberry32, type Rng } from '@edgefleet/protocol';
 export type { IrisDataset, LabelledRows } from './iris-data.js';
 export { irisDataset, splitIris } from './iris-data.js';
+export { buildIrisMcuModel, type McuIrisModel } from './mcu-model.js';
 
 export interface IrisModelOptions {
   readonly seed?: number;

@@ -1,6 +1,6 @@
 /**
- * Read-only device routes: the fleet list, one device's reported and desired state, and its stored
- * telemetry windows and events (newest first).
+ * Read-only device routes: the fleet list (child devices behind gateways included, with their `parentId`),
+ * one device's reported and desired state, and its stored telemetry windows and events (newest first).
  */
 import { deviceIdSchema } from '@edgefleet/protocol';
 import { Hono } from 'hono';
@@ -20,6 +20,8 @@ export function createDeviceRoutes(services: HttpServices) {
     tags: d.tags,
     online: d.connection === 'online',
     lastSeenAt: d.lastSeenAt,
+    /** The gateway carrying this child device (DESIGN.md §6), else null. */
+    parentId: d.parentId,
   });
   const deviceOf = (c: { req: { param(): Record<string, string> } }) =>
     services.devices.get(parseWith(idParam, c.req.param()).id);

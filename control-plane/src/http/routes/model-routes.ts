@@ -1,5 +1,6 @@
 /**
- * Model registry routes. Registration is multipart/form-data: part `model` (the .onnx bytes) and part
+ * Model registry routes. Registration is multipart/form-data: part `model` (the .onnx bytes, or an mcu-int8
+ * image with metadata `runtime: 'mcu-int8'`) and part
  * `metadata` (a JSON string with the sample inputs the self-test vectors are computed from), and optionally
  * part `reference` (JSON `{ rows, featureNames?, categorical?, topK? }`: the dataset the drift reference
  * profile is computed from). Uploads over the bundle limit are refused with 413 before being buffered further.
@@ -22,6 +23,8 @@ const metadataSchema = z.strictObject({
   sampleInputs: z.array(z.array(z.number()).min(1).max(4096)).min(1).max(64),
   atol: z.number().nonnegative().max(1).default(1e-4),
   quantization: z.enum(['none', 'int8']).default('none'),
+  /** `mcu-int8`: a microcontroller image (protocol mcu-model), delivered through a gateway (DESIGN.md §6). */
+  runtime: z.enum(['onnx', 'mcu-int8']).default('onnx'),
   // A chunk travels in one MQTT message whose decoder limit is 256 KiB (protocol CODEC_LIMITS).
   chunkBytes: z
     .int()

@@ -1,7 +1,8 @@
 /**
  * `reported` (device → cp, retained): the device's own account of what it runs. The latest one is stored as
  * decoded JSON for the API, the device is marked seen, and rollout statuses advance from its install
- * progress and installed list.
+ * progress and installed list. A child device's first report carries its hardware: late enrolment runs then,
+ * so a rollout selecting its hardware profile finds it (devices/child-devices.ts).
  */
 import { reportedMessageSchema } from '@edgefleet/protocol';
 import { defineHandler } from '../ingest-context.js';
@@ -12,6 +13,8 @@ export const reportedHandler = defineHandler({
   async handle(context, deviceId, message) {
     context.devices.storeReported(deviceId, { ...message });
     context.devices.touch(deviceId);
+    if (context.children.firstReport(deviceId, { ...message.hardware }))
+      await context.rollouts.onDeviceEnrolled(deviceId);
     await context.rollouts.onReported(deviceId, message);
   },
 });

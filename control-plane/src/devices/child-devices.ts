@@ -1,0 +1,59 @@
+/**
+ * Child devices behind gateways (DESIGN.md §6). A child `{gateway}--{child}` is registered the first time its
+ * gateway publishes in its bridge sub-tree — the broker ACL has already bound that sub-tree to the gateway's
+ * own credentials — with the gateway's group and tags, so rollout selectors and drift cohorts treat it like any
+ * device. Its hardware (and so its hardware profile, a rollout selector) arrives with its first reported
+ * state; late enrolment runs then, as it runs at enrolment for a device. A gateway carries at most
+ * `maxChildren` children: one more is refused (CONFLICT), logged and counted, so a compromised gateway cannot
+ * flood the registry. A child is online while messages arrive from it and goes offline with its gateway.
+ */
+import { type ErrorCode, parseChildDeviceId } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import type { DeviceRegistry } from './device-registry.js';
+
+export type Admission =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly code: ErrorCode; readonly reason: string };
+
+export interface ChildDevices {
+  /** Whether messages for `deviceId` may be ingested: a known device, or a new child now registered. */
+  admit(deviceId: string): Admission;
+  /** After a reported state is stored: a child's first one records its hardware; true when it was the first. */
+  firstReport(deviceId: string, hardware: Record<string, unknown>): boolean;
+}
+
+const ADMITTED: Admission = Object.freeze({ ok: true });
+
+export function createChildDevices(options: {
+  devices: DeviceRegistry;
+  maxChildren: number;
+  logger: Logger;
+}): ChildDevices {
+  const { devices, logger } = options;
+  return {
+    admit(deviceId) {
+      const child = parseChildDeviceId(deviceId);
+      if (devices.exists(deviceId)) {
+        if (child !== null && devices.get(deviceId).connection === 'offline') devices.setConnection(deviceId, 'online');
+        return ADMITTED;
+      }
+      if (child === null || !devices.exists(child.gatewayId)) {
+        return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
+      }
+      const gateway = devices.get(child.gatewayId);
+      if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
+      if (devices.childCount(gateway.id) >= options.maxChildren) {
+        return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
+      }
+      devices.createChild(deviceId, gateway);
+      logger.info({ deviceId, gatewayId: gateway.id }, 'child device registered');
+      return ADMITTED;
+    },
+    firstReport(deviceId, hardware) {
+      const device = devices.get(deviceId);
+      if (device.parentId === null || device.hardware !== null) return false;
+      devices.setHardware(deviceId, hardware);
+      return true;
+    },
+  };
+}
