@@ -6,16 +6,7 @@
  * bytes on the line (line-faults.ts), and a reboot once a transfer has written a given number of bytes —
  * RAM state (link, timers) is lost, flash is kept. It boots, says hello until welcomed, then serves.
  */
-import { performance } from 'node:perf_hooks';
-import {
-  type Clock,
-  decodeMcuModel,
-  type McuModel,
-  mcuModelArenaBytes,
-  mcuModelClasses,
-  runMcuModel,
-  systemClock,
-} from '@edgefleet/protocol';
+import { type Clock, systemClock } from '@edgefleet/protocol';
 import { type Logger, pino } from 'pino';
 import { BridgeError } from '../errors.js';
 import { maxEncodedBytes } from '../frame/frame-codec.js';
@@ -23,7 +14,8 @@ import { createMessagePort, type MessagePort } from '../link/message-port.js';
 import type { Message, MessageBody } from '../messages/messages.js';
 import { type LineFaultOptions, withLineFaults } from '../serial/line-faults.js';
 import type { SerialTransport } from '../serial/serial-transport.js';
-import { commit, createFlash, type EmulatedFlash, findImage, slotBytes, stage, writeChunk } from './flash.js';
+import { createFirmwareModel } from './firmware-model.js';
+import { createFlash, type EmulatedFlash } from './flash.js';
 
 export const EMULATOR_DEFAULTS = Object.freeze({
   firmwareVersion: '1.0.0',
@@ -111,7 +103,6 @@ export function createMcuEmulator(options: McuEmulatorOptions): McuEmulator {
     throw new BridgeError('BODY_INVALID', `link buffers need ${linkRamBytes} B, RAM budget is ${settings.ramBytes} B`);
   }
   const flash = options.flash ?? createFlash(settings.flashBytes);
-  const models = new Map<number, McuModel>();
   const stats: McuEmulatorStats = {
     reboots: 0,
     resumedAt: [],
@@ -124,9 +115,21 @@ export function createMcuEmulator(options: McuEmulatorOptions): McuEmulator {
   let state: McuState = 'reset';
   let port: MessagePort | null = null;
   let cancelTimer: (() => void) | null = null;
-  let tick = 0;
   let readingIndex = 0;
   let rebootAt = options.faults?.rebootAtModelBytes;
+  const firmware = createFirmwareModel({
+    flash,
+    ownModel,
+    arenaBudgetBytes: settings.ramBytes - linkRamBytes,
+    stats,
+    log: (msg) => send('log', { level: 'warn', msg }),
+    powerFailsAt(have) {
+      if (rebootAt === undefined || have < rebootAt) return false;
+      rebootAt = undefined; // once: a power glitch after the flash write, before the ack
+      void reboot();
+      return true;
+    },
+  });
 
   function move(next: McuState): void {
     if (!MOVES[state].includes(next)) {
@@ -215,83 +218,14 @@ export function createMcuEmulator(options: McuEmulatorOptions): McuEmulator {
   }
 
   function onMessage(message: Message): void {
-    if (message.name === 'model-offer') send('model-ack', onOffer(message.body));
+    if (message.name === 'model-offer') send('model-ack', firmware.offer(message.body));
     else if (message.name === 'model-chunk') {
-      const ack = onChunk(message.body);
+      const ack = firmware.chunk(message.body);
       if (ack !== null) send('model-ack', ack);
-    } else if (message.name === 'infer-req') send('infer-res', onInfer(message.body));
+    } else if (message.name === 'infer-req') send('infer-res', firmware.infer(message.body));
     else if (message.name === 'infer-res') {
       if (message.body.outputs !== undefined) stats.readingsAnswered++;
     } else logger.warn({ name: message.name }, 'message the firmware does not expect; ignored');
-  }
-
-  type Ack = MessageBody<'model-ack'>;
-
-  function refuse(img: number, reason: string): Ack {
-    stats.modelsRefused++;
-    send('log', { level: 'warn', msg: `model ${img.toString(16)} refused: ${reason}` });
-    return { img, off: 0, status: 'refused', reason };
-  }
-
-  function onOffer({ img, size }: MessageBody<'model-offer'>): Ack {
-    if (!ownModel) return refuse(img, 'no on-MCU model support');
-    if (findImage(flash, img) !== undefined) return { img, off: size, status: 'complete' };
-    if (size > slotBytes(flash)) return refuse(img, `image of ${size} B exceeds a ${slotBytes(flash)} B slot`);
-    const staged = stage(flash, img, size);
-    if (staged.have > 0) stats.resumedAt.push(staged.have);
-    return { img, off: staged.have, status: 'resume' };
-  }
-
-  /** The ack for a chunk, or null when the MCU rebooted before acking it. */
-  function onChunk({ img, off, data, crc }: MessageBody<'model-chunk'>): Ack | null {
-    const staged = flash.staging;
-    if (staged === null || staged.crc !== img) return refuse(img, 'no transfer of that image');
-    if (off !== staged.have || off + data.length > staged.size) {
-      return { img, off: staged.have, status: 'resume', reason: 'unexpected offset' };
-    }
-    if (!writeChunk(staged, data, crc)) {
-      return { img, off: staged.have, status: 'resume', reason: 'chunk CRC mismatch' };
-    }
-    if (rebootAt !== undefined && staged.have >= rebootAt) {
-      rebootAt = undefined; // once: power glitch after the flash write, before the ack
-      void reboot();
-      return null;
-    }
-    if (staged.have < staged.size) return { img, off: staged.have, status: 'ok' };
-    if (!commit(flash, staged, ++tick)) return { img, off: 0, status: 'corrupt' };
-    let model: McuModel;
-    try {
-      model = decodeMcuModel(findImage(flash, img)?.bytes ?? new Uint8Array(0));
-    } catch (error) {
-      flash.slots[staged.slot] = null;
-      return refuse(img, (error as Error).message.slice(0, 60));
-    }
-    if (linkRamBytes + mcuModelArenaBytes(model) > settings.ramBytes) {
-      flash.slots[staged.slot] = null;
-      return refuse(img, `needs ${mcuModelArenaBytes(model)} B of RAM`);
-    }
-    models.set(img, model);
-    stats.imagesCommitted++;
-    return { img, off: staged.size, status: 'complete' };
-  }
-
-  function onInfer({ id, img, rows }: MessageBody<'infer-req'>): MessageBody<'infer-res'> {
-    if (!ownModel) return { id, error: 'no on-MCU model support' };
-    const image = findImage(flash, img);
-    if (image === undefined) return { id, error: 'no such image' };
-    let model = models.get(img);
-    if (model === undefined) {
-      model = decodeMcuModel(image.bytes);
-      models.set(img, model);
-    }
-    if (rows.some((row) => row.length !== model.features)) return { id, error: 'bad input width' };
-    const started = performance.now();
-    const out = runMcuModel(model, Float32Array.from(rows.flat()), rows.length);
-    const us = Math.round((performance.now() - started) * 1000);
-    const classes = mcuModelClasses(model);
-    image.lastUsed = ++tick;
-    stats.inferences++;
-    return { id, us, outputs: rows.map((_, r) => Array.from(out.subarray(r * classes, (r + 1) * classes))) };
   }
 
   function halt(): void {

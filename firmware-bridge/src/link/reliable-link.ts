@@ -14,13 +14,15 @@
  * Writes are kept at most two deep in the port, acks first, so an ack never waits behind a long queue.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock } from '@edgefleet/protocol';
-import type { Logger } from 'pino';
 import { BridgeError } from '../errors.js';
 import { createDeframer } from '../frame/deframer.js';
 import { encodeFrame, type Frame } from '../frame/frame-codec.js';
-import type { SerialTransport } from '../serial/serial-transport.js';
+import { createLineWriter } from './line-writer.js';
 import { type LinkState, transitionLink } from './link-state.js';
+import type { LinkEvents, LinkStats, ReliableLink, ReliableLinkOptions } from './link-types.js';
+import { createReceiveWindow, seqAdd } from './receive-window.js';
+
+export type { LinkEvents, LinkStats, ReliableLink, ReliableLinkOptions } from './link-types.js';
 
 export const LINK_DEFAULTS = Object.freeze({
   window: 4,
@@ -30,60 +32,6 @@ export const LINK_DEFAULTS = Object.freeze({
   /** Port writes in flight at once. */
   txDepth: 2,
 });
-
-export interface LinkStats {
-  framesIn: number;
-  framesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  delivered: number;
-  retransmits: number;
-  duplicates: number;
-  reordered: number;
-  outOfWindow: number;
-  /** Data frames before any handshake: the peer's numbering is unknown, so they are dropped unacked. */
-  unsynced: number;
-  strayAcks: number;
-  /** Line errors by code: FRAME_CORRUPT, MESSAGE_TOO_LARGE. */
-  errors: Record<string, number>;
-}
-
-export interface LinkEvents {
-  /** A data frame, in order, exactly once. */
-  message: [Frame];
-  /** A handshake frame (after the receiver resynchronised to it). */
-  sync: [Frame];
-  /** A frame the line garbled or that was too large: already counted; for the caller's log. */
-  'line-error': [BridgeError];
-  state: [LinkState];
-}
-
-export interface ReliableLink extends EventEmitter<LinkEvents> {
-  readonly state: LinkState;
-  /** Queues a data frame; resolves once acknowledged. Rejects LINK_RESET, LINK_TIMEOUT or MESSAGE_TOO_LARGE. */
-  send(type: number, payload: Uint8Array): Promise<void>;
-  /** Sends a handshake frame now (unacknowledged) after resetting the sender. */
-  sendSync(type: number, payload: Uint8Array): Promise<void>;
-  /** What the peer said it accepts (its hello / welcome). */
-  setPeerLimits(limits: { maxFrameBytes: number; window: number }): void;
-  stats(): LinkStats;
-  /** Stops listening and fails what is pending (LINK_RESET); the transport stays open (its owner closes it). */
-  close(): void;
-}
-
-export interface ReliableLinkOptions {
-  readonly transport: SerialTransport;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  /** Largest frame we accept (our RX buffer). */
-  readonly maxFrameBytes: number;
-  /** Frames we buffer ahead of the next expected one. */
-  readonly window?: number;
-  readonly maxRetries?: number;
-  readonly ackMarginMs?: number;
-  readonly ackType: number;
-  readonly syncTypes: ReadonlySet<number>;
-}
 
 interface Pending {
   readonly type: number;
@@ -97,10 +45,6 @@ interface InFlight extends Pending {
   attempts: number;
   deadlineMs: number;
 }
-
-const SEQ_SPACE = 0x10000;
-const seqAdd = (seq: number, n: number) => (seq + n) % SEQ_SPACE;
-const seqDiff = (a: number, b: number) => (a - b + SEQ_SPACE) % SEQ_SPACE;
 
 export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
   const { transport, clock, logger } = options;
@@ -126,13 +70,16 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
   let nextSeq = 0;
   const queue: Pending[] = [];
   const inFlight = new Map<number, InFlight>();
-  let rxNext = 0;
-  const reorder = new Map<number, Frame>();
+  const receiver = createReceiveWindow(window, stats);
   let cancelTimer: (() => void) | null = null;
-  let lineFreeAtMs = 0;
-  const acks: Uint8Array[] = [];
-  const frames: Uint8Array[] = [];
-  let writing = 0;
+  const writer = createLineWriter({
+    transport,
+    clock,
+    logger,
+    depth: LINK_DEFAULTS.txDepth,
+    counts: stats,
+    isOpen: () => state !== 'closed',
+  });
 
   const frameTimeMs = (bytes: number) => (bytes * 10 * 1000) / transport.baudRate;
   // The peer may be sending up to two of its largest frames (bounded by our RX limit) before our ack.
@@ -149,36 +96,9 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
     emitter.emit('line-error', error);
   }
 
-  // --- transmit scheduling: acks first, at most txDepth writes in the port -------------------------------
-  function pumpWrites(): void {
-    while (writing < LINK_DEFAULTS.txDepth && state !== 'closed') {
-      const bytes = acks.shift() ?? frames.shift();
-      if (bytes === undefined) return;
-      writing++;
-      stats.framesOut++;
-      stats.bytesOut += bytes.length;
-      transport
-        .write(bytes)
-        .catch((error: unknown) => logger.warn({ err: error, path: transport.path }, 'serial write failed'))
-        .finally(() => {
-          writing--;
-          pumpWrites();
-        });
-    }
-  }
-
-  /** Estimated time the line finishes carrying `bytes` queued now. */
-  function scheduleOnLine(bytes: number): number {
-    const now = clock.now();
-    lineFreeAtMs = Math.max(now, lineFreeAtMs) + frameTimeMs(bytes);
-    return lineFreeAtMs;
-  }
-
   // --- sender ------------------------------------------------------------------------------------------------
   function transmit(entry: InFlight): void {
-    entry.deadlineMs = scheduleOnLine(entry.bytes.length) + ackTimeoutMs();
-    frames.push(entry.bytes);
-    pumpWrites();
+    entry.deadlineMs = writer.frame(entry.bytes) + ackTimeoutMs();
     armTimer();
   }
 
@@ -230,7 +150,7 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
   function failAll(error: BridgeError): void {
     for (const entry of [...inFlight.values(), ...queue.splice(0)]) entry.reject(error);
     inFlight.clear();
-    frames.length = 0;
+    writer.dropFrames();
     cancelTimer?.();
     cancelTimer = null;
   }
@@ -248,10 +168,6 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
   }
 
   // --- receiver ----------------------------------------------------------------------------------------------
-  function sendAck(seq: number): void {
-    acks.push(encodeFrame({ type: options.ackType, seq, payload: new Uint8Array(0) }, peer.maxFrameBytes));
-    pumpWrites();
-  }
 
   function deliver(frame: Frame): void {
     stats.delivered++;
@@ -267,28 +183,12 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
       stats.unsynced++;
       return;
     }
-    const ahead = seqDiff(frame.seq, rxNext);
-    if (ahead === 0) {
-      sendAck(frame.seq);
-      rxNext = seqAdd(rxNext, 1);
-      deliver(frame);
-      for (let next = reorder.get(rxNext); next !== undefined; next = reorder.get(rxNext)) {
-        reorder.delete(rxNext);
-        rxNext = seqAdd(rxNext, 1);
-        deliver(next);
-      }
-    } else if (ahead < window) {
-      sendAck(frame.seq);
-      if (!reorder.has(frame.seq)) {
-        stats.reordered++;
-        reorder.set(frame.seq, frame);
-      } else stats.duplicates++;
-    } else if (ahead >= SEQ_SPACE - window) {
-      stats.duplicates++;
-      sendAck(frame.seq);
-    } else {
-      stats.outOfWindow++;
-    }
+    const { ack, deliver: ready } = receiver.accept(frame);
+    if (ack)
+      writer.ack(
+        encodeFrame({ type: options.ackType, seq: frame.seq, payload: new Uint8Array(0) }, peer.maxFrameBytes),
+      );
+    for (const next of ready) deliver(next);
   }
 
   const deframer = createDeframer({
@@ -298,8 +198,7 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
       stats.framesIn++;
       if (frame.type === options.ackType) return onAck(frame.seq);
       if (options.syncTypes.has(frame.type)) {
-        rxNext = seqAdd(frame.seq, 1);
-        reorder.clear();
+        receiver.resync(frame.seq);
         setState('up');
         emitter.emit('sync', frame);
         return;
@@ -326,11 +225,8 @@ export function createReliableLink(options: ReliableLinkOptions): ReliableLink {
     },
     async sendSync(type: number, payload: Uint8Array) {
       failAll(new BridgeError('LINK_RESET', 'the link was resynchronised; unacknowledged messages dropped'));
-      const bytes = encodeFrame({ type, seq: nextSeq, payload }, peer.maxFrameBytes);
+      writer.frame(encodeFrame({ type, seq: nextSeq, payload }, peer.maxFrameBytes));
       nextSeq = seqAdd(nextSeq, 1);
-      scheduleOnLine(bytes.length);
-      frames.push(bytes);
-      pumpWrites();
     },
     setPeerLimits(limits: { maxFrameBytes: number; window: number }) {
       peer = { ...limits };
