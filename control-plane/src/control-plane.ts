@@ -166,6 +166,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       rootDocument,
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
+      now,
       mqttUrl: () => mqttUrl,
     },
   });

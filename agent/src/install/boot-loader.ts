@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import {
   decodeCbor,
   manifestBodySchema,
+  modelSelfTest,
   signedDocumentSchema,
   type TrustedRoot,
   verifyDocument,
@@ -55,12 +56,9 @@ async function loadSlot(options: BootOptions, line: string, slot: SlotRef): Prom
   if ((await fileSha256(modelPath)) !== manifest.digest) {
     throw new AgentError('BUNDLE_HASH_MISMATCH', `model file of ${line} ${slot.dir} is damaged`);
   }
-  const model = await options.runtime.load({
-    modelPath,
-    inputName: manifest.selfTest.input,
-    outputName: manifest.selfTest.output,
-  });
-  const result = await runSelfTest(model, manifest.selfTest);
+  const selfTest = modelSelfTest(manifest);
+  const model = await options.runtime.load({ modelPath, inputName: selfTest.input, outputName: selfTest.output });
+  const result = await runSelfTest(model, selfTest);
   if (!result.ok) {
     await model.close();
     throw new AgentError('SELF_TEST_FAILED', `installed ${line} v${manifest.version} fails its self-test`);

@@ -6,7 +6,7 @@
  * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target (issue 4) walks
  * the same path but ends beside the champion (shadow-lifecycle.ts) instead of switching `current.json`.
  */
-import { encodeCbor, errorCodeOf, type ManifestBody, type SignedDocument } from '@edgefleet/protocol';
+import { encodeCbor, errorCodeOf, type ManifestBody, modelSelfTest, type SignedDocument } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import type { Fetcher, FetchProgress } from '../fetch/fetcher.js';
@@ -132,12 +132,13 @@ export function createInstaller(options: InstallerOptions): Installer {
         await options.removePart(partPath);
       }
       setPhase('self-testing', target);
+      const selfTest = modelSelfTest(manifest);
       model = await options.runtime.load({
         modelPath: options.slots.pathOf(line, slot.dir, MODEL_FILE),
-        inputName: manifest.selfTest.input,
-        outputName: manifest.selfTest.output,
+        inputName: selfTest.input,
+        outputName: selfTest.output,
       });
-      const result = await runSelfTest(model, manifest.selfTest);
+      const result = await runSelfTest(model, selfTest);
       if (!result.ok) {
         throw new AgentError('SELF_TEST_FAILED', `self-test vector ${result.vectorIndex}: ${result.reason}`, {
           details: { vectorIndex: result.vectorIndex, maxError: result.maxError },

@@ -31,6 +31,13 @@ export const ERROR_CODES = Object.freeze({
   RUNTIME_UNAVAILABLE: { http: 422, summary: 'the model runtime is not available on this device' },
   NO_MODEL: { http: 503, summary: 'no verified model is installed for that line' },
   INPUT_INVALID: { http: 400, summary: 'inference input does not match the model schema' },
+  // Device resources and agent self-update (issue 11)
+  INSUFFICIENT_STORAGE: { http: 507, summary: 'not enough free disk on the device for the bundle (with reserve)' },
+  INSUFFICIENT_MEMORY: { http: 507, summary: 'not enough free memory on the device to load the bundle (with reserve)' },
+  AGENT_UNHEALTHY: {
+    http: 422,
+    summary: 'the new agent did not report healthy in time; the previous one was restored',
+  },
   // Drift
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },
