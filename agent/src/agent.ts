@@ -24,12 +24,14 @@ import { createInferenceService } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
 import { activateInstalled } from './install/boot-loader.js';
 import { createInstaller } from './install/installer.js';
+import { createResourceGate } from './install/resource-gate.js';
 import { createSlotStore } from './install/slot-store.js';
 import { createOutcomes, emitOutcome } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
 import { routeSession, sessionFetchLink } from './session-wiring.js';
 import { createShadowRunner } from './shadow/shadow-runner.js';
+import { createSystemStats } from './system/system-stats.js';
 import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
 import { openTrustState } from './trust/trust-state.js';
 
@@ -157,11 +159,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }),
   });
 
+  const downloadsDir = join(stateDir, 'downloads');
   const fetcher = createFetcher({
     link: sessionFetchLink(session, clock),
     clock,
     logger: log,
-    downloadsDir: join(stateDir, 'downloads'),
+    downloadsDir,
     settings: settings.fetch,
   });
 
@@ -174,6 +177,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     trust,
     logger: log,
     removePart: (path) => rm(path, { force: true }),
+    resources: createResourceGate({
+      stats: options.systemStats ?? createSystemStats(),
+      stateDir,
+      downloadsDir,
+      clock,
+      settings: settings.resources,
+    }),
     onEvent: (event) => outcomes.install(event),
     onProgress: () => reporter.publishThrottled(),
   });

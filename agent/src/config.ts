@@ -10,12 +10,31 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Transport } from './connection/transport.js';
 import { AgentError } from './errors.js';
+import type { ResourceOptions } from './install/resource-gate.js';
 import type { Runtime } from './runtime/runtime.js';
+import type { SystemStats } from './system/system-stats.js';
 
 export const DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initialMs: 500, maxMs: 30_000 }),
   fetch: Object.freeze({ windowChunks: 8, chunkTimeoutMs: 5000, maxChunkRetries: 3, maxStalledWindows: 20 }),
-  telemetry: Object.freeze({ windowMs: 60_000, batchSize: 100, flushIntervalMs: 5000, maxQueueRows: 10_000 }),
+  /**
+   * maxQueueBytes bounds the outbox by the size of its records (issue 11: SD cards fill up); 4 MiB holds
+   * about a week of one model's idle-device windows. flushIntervalMs: how often a connected agent drains
+   * the outbox besides the immediate drain after each new record.
+   */
+  telemetry: Object.freeze({
+    windowMs: 60_000,
+    batchSize: 100,
+    flushIntervalMs: 5000,
+    maxQueueRows: 10_000,
+    maxQueueBytes: 4 * 1024 * 1024,
+  }),
+  /** Free disk / memory left for the rest of the device after an install; refused targets wait retryAfterMs. */
+  resources: Object.freeze({
+    diskReserveBytes: 64 * 1024 * 1024,
+    memoryReserveBytes: 32 * 1024 * 1024,
+    retryAfterMs: 10 * 60_000,
+  }),
   /** On-device drift (issue 5); detector defaults are River's (`river.drift.ADWIN`, `PageHinkley`). */
   drift: Object.freeze({
     windowMs: 60_000,
@@ -50,6 +69,7 @@ export interface TelemetryOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxQueueRows: number;
+  readonly maxQueueBytes: number;
 }
 
 export interface ShadowOptions {
@@ -97,6 +117,9 @@ export interface AgentOptions {
   readonly telemetry?: Tuning<TelemetryOptions> | undefined;
   readonly drift?: DriftTuning | undefined;
   readonly shadow?: Tuning<ShadowOptions> | undefined;
+  readonly resources?: Tuning<ResourceOptions> | undefined;
+  /** Free disk and memory as the device sees them (tests inject a starved device). */
+  readonly systemStats?: SystemStats | undefined;
   readonly reportIntervalMs?: number | undefined;
   /** Operator-assigned hardware profile (e.g. "pi4-2gb", ≤ 64 chars), reported so rollouts can select by it. */
   readonly hardwareProfile?: string | undefined;
@@ -152,6 +175,14 @@ export const configFileSchema = z.strictObject({
       batchSize: z.int().min(1).max(256).optional(),
       flushIntervalMs: positiveInt.optional(),
       maxQueueRows: positiveInt.optional(),
+      maxQueueBytes: z.int().min(4096).optional(),
+    })
+    .optional(),
+  resources: z
+    .strictObject({
+      diskReserveBytes: z.int().min(0).optional(),
+      memoryReserveBytes: z.int().min(0).optional(),
+      retryAfterMs: positiveInt.optional(),
     })
     .optional(),
   drift: z
@@ -216,6 +247,7 @@ export interface ResolvedSettings {
   readonly telemetry: TelemetryOptions;
   readonly drift: DriftOptions;
   readonly shadow: ShadowOptions;
+  readonly resources: ResourceOptions;
   readonly reportIntervalMs: number;
 }
 
@@ -235,6 +267,7 @@ export function resolveSettings(options: AgentOptions): ResolvedSettings {
     telemetry: merge<TelemetryOptions>(DEFAULTS.telemetry, options.telemetry),
     drift: resolveDrift(options.drift),
     shadow: merge<ShadowOptions>(DEFAULTS.shadow, options.shadow),
+    resources: merge<ResourceOptions>(DEFAULTS.resources, options.resources),
     reportIntervalMs: options.reportIntervalMs ?? DEFAULTS.reportIntervalMs,
   };
 }

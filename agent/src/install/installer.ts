@@ -16,6 +16,7 @@ import { runSelfTest } from '../runtime/self-test.js';
 import type { ShadowRunner } from '../shadow/shadow-runner.js';
 import type { InstallRole, TrustState } from '../trust/trust-state.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
+import { isResourceRefusal, type ResourceGate } from './resource-gate.js';
 import { createShadowLifecycle } from './shadow-lifecycle.js';
 import { MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
 
@@ -63,6 +64,8 @@ export interface InstallerOptions {
   readonly trust: TrustState;
   readonly logger: Logger;
   readonly removePart: (path: string) => Promise<void>;
+  /** Free disk and memory checks before a fetch (issue 11). */
+  readonly resources: ResourceGate;
   readonly onEvent: (event: InstallEvent) => void;
   /** Called on every phase change and on (unthrottled) fetch progress. */
   readonly onProgress: (progress: InstallProgress | null) => void;
@@ -72,6 +75,9 @@ export function createInstaller(options: InstallerOptions): Installer {
   const { logger } = options;
   /** One job per line and role: a newer desired document replaces what an older one queued. */
   const queue = new Map<string, { line: string; target: InstallTarget | null }>();
+  /** The latest target per job key, so a deferred retry never resurrects a superseded one. */
+  const latest = new Map<string, InstallTarget>();
+  const keyOf = (target: InstallTarget) => (target.role === 'champion' ? target.line : `shadow:${target.line}`);
   const shadowLife = createShadowLifecycle(options);
   let phase: InstallPhase = 'idle';
   let progress: InstallProgress | null = null;
@@ -114,6 +120,7 @@ export function createInstaller(options: InstallerOptions): Installer {
       if (slot !== null) {
         setPhase('installing', target);
       } else {
+        await options.resources.check(manifest);
         setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
         const partPath = await options.fetcher.fetch(manifest, (counts) => {
           if (phase !== 'fetching') return;
@@ -181,7 +188,19 @@ export function createInstaller(options: InstallerOptions): Installer {
       const shadowDir = (await options.slots.shadow(line).catch(() => undefined))?.dir;
       const inUse = [pointer?.dir, pointer?.previous?.dir, shadowDir];
       if (slot !== null && !inUse.includes(slot.dir)) await options.slots.removeSlot(line, slot.dir);
-      await options.trust.markFailed(line, { version, digest: manifest.digest }, target.role);
+      if (isResourceRefusal(error)) {
+        // Not a verdict on the bundle: try again later (the operator may free space), never in a tight loop.
+        options.resources.defer(manifest, () => {
+          const newest = latest.get(keyOf(target));
+          if (newest?.manifest.version !== version || newest.manifest.digest !== manifest.digest) return;
+          put(keyOf(target), { line, target: newest });
+          kick();
+        });
+      } else {
+        await options.trust.markFailed(line, { version, digest: manifest.digest }, target.role);
+        // Never retried, so its partial download would only take space.
+        await options.fetcher.discard(manifest.digest);
+      }
       setPhase('failed', target);
       options.onEvent({ kind: 'install-failed', line, version, error });
       // A failed challenger reverts nothing: the champion never stopped answering.
@@ -215,6 +234,7 @@ export function createInstaller(options: InstallerOptions): Installer {
         continue;
       }
       if (alreadyInstalled(target) || options.trust.hasFailed(line, target.manifest, target.role)) continue;
+      if (options.resources.isDeferred(target.manifest)) continue;
       await install(target);
     }
   }
@@ -238,7 +258,8 @@ export function createInstaller(options: InstallerOptions): Installer {
     enqueue(targets) {
       const wanted = new Set<string>();
       for (const target of targets) {
-        put(target.role === 'champion' ? target.line : `shadow:${target.line}`, { line: target.line, target });
+        put(keyOf(target), { line: target.line, target });
+        latest.set(keyOf(target), target);
         if (target.role === 'shadow') wanted.add(target.line);
       }
       // Retire after the champion jobs, so a promotion still finds the challenger's slot to reuse.
@@ -255,6 +276,7 @@ export function createInstaller(options: InstallerOptions): Installer {
     async close() {
       closed = true;
       queue.clear();
+      options.resources.close();
       options.fetcher.abort();
       await worker;
     },

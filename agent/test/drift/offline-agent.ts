@@ -126,7 +126,11 @@ export async function startOfflineAgent(
     async closeAndReadOutbox() {
       await agent.close();
       closed = true;
-      const outbox = createOutbox({ path: join(stateDir, 'outbox.sqlite'), maxRows: 100_000 });
+      const outbox = createOutbox({
+        path: join(stateDir, 'outbox.sqlite'),
+        maxRows: 100_000,
+        maxBytes: 64 * 1024 * 1024,
+      });
       try {
         return { events: outbox.peek('events', 10_000), telemetry: outbox.peek('telemetry', 10_000) };
       } finally {
