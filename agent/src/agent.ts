@@ -6,11 +6,11 @@
  * serving its current models.
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
+import agentPackage from '../package.json' with { type: 'json' };
 import type { Agent, AgentEvents } from './agent-types.js';
 import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
 import { createBackoff } from './connection/backoff.js';
@@ -29,6 +29,7 @@ import { createSlotStore } from './install/slot-store.js';
 import { createOutcomes, emitOutcome } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
+import { createSelfUpdate } from './self-update/self-update.js';
 import { routeSession, sessionFetchLink } from './session-wiring.js';
 import { createShadowRunner } from './shadow/shadow-runner.js';
 import { createSystemStats } from './system/system-stats.js';
@@ -37,9 +38,8 @@ import { openTrustState } from './trust/trust-state.js';
 
 export type { Agent, AgentEvents, AgentStats } from './agent-types.js';
 
-export const AGENT_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package version; imported (not read from disk) so a bundled agent build carries it inside. */
+export const AGENT_VERSION: string = agentPackage.version;
 
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
@@ -133,6 +133,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     publisher.kick();
   }
 
+  const releases = createSelfUpdate({
+    stateDir,
+    trust,
+    logger: log,
+    onEvent: (event) => outcomes.install(event),
+    startedAt: clock.now(),
+    heartbeatMs: settings.heartbeatMs,
+    health: () => ({ connection: session.state, models: service.active().length }),
+    onConfirmed: () => reporter.publishNow(),
+  });
+
   const outcomes = createOutcomes({
     logger: log,
     notify: (...notice) => emitOutcome(events, ...notice),
@@ -148,9 +159,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     snapshot: () => ({
       agentVersion: AGENT_VERSION,
       desiredSeq: trust.appliedSeq(),
-      installed: service
-        .active()
-        .map((a) => ({ line: a.line, version: a.version, digest: a.digest, installedAt: a.activatedAt })),
+      installed: [
+        ...service
+          .active()
+          .map((a) => ({ line: a.line, version: a.version, digest: a.digest, installedAt: a.activatedAt })),
+        ...[releases.running()].filter((r) => r !== null),
+      ],
       install: installer.progress(),
       lastError: outcomes.lastError(),
       hardware,
@@ -184,6 +198,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       clock,
       settings: settings.resources,
     }),
+    releases,
+    onRestart: () => events.emit('restart-requested'),
     onEvent: (event) => outcomes.install(event),
     onProgress: () => reporter.publishThrottled(),
   });
@@ -202,8 +218,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   routeSession(session, { publisher, reporter, fetcher, desired, outcomes, events });
+  session.on('state', () => releases.reportHealth());
 
   recordEvent({ kind: 'agent-started' });
+  // Before the desired state can arrive: a reverted release is marked failed first, so it is not re-staged.
+  await releases.settle();
+  releases.reportHealth();
   session.start();
   log.info({ installed: service.active().length, httpUrl: http?.url ?? null }, 'agent started');
 
@@ -241,6 +261,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         drift.close();
         shadows.flush();
         reporter.close();
+        releases.close();
         await installer.close();
         if (session.state === 'online') await publisher.drain().catch(() => undefined);
         publisher.stop();

@@ -8,15 +8,12 @@ export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAge
 export {
   type AgentOptions,
   type BackoffOptions,
-  type ConfigFile,
-  configFileSchema,
   DEFAULTS,
   type FetchOptions,
-  loadConfigFile,
-  parseConfig,
   type ShadowOptions,
   type TelemetryOptions,
 } from './config.js';
+export { type ConfigFile, configFileSchema, loadConfigFile, parseConfig } from './config-file.js';
 export { type Backoff, createBackoff } from './connection/backoff.js';
 export type { ConnectionState } from './connection/state.js';
 export { type Transport, tcpTransport } from './connection/transport.js';

@@ -13,6 +13,7 @@ import type { Fetcher, FetchProgress } from '../fetch/fetcher.js';
 import type { InferenceService } from '../inference/inference-service.js';
 import type { LoadedModel, Runtime } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
+import type { SelfUpdate } from '../self-update/self-update.js';
 import type { ShadowRunner } from '../shadow/shadow-runner.js';
 import type { InstallRole, TrustState } from '../trust/trust-state.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
@@ -66,6 +67,10 @@ export interface InstallerOptions {
   readonly removePart: (path: string) => Promise<void>;
   /** Free disk and memory checks before a fetch (issue 11). */
   readonly resources: ResourceGate;
+  /** Agent releases (issue 11): staged for the launcher instead of loaded. */
+  readonly releases: SelfUpdate;
+  /** A release is staged: the process should stop so the launcher restarts it into the release. */
+  readonly onRestart: () => void;
   readonly onEvent: (event: InstallEvent) => void;
   /** Called on every phase change and on (unthrottled) fetch progress. */
   readonly onProgress: (progress: InstallProgress | null) => void;
@@ -99,9 +104,24 @@ export function createInstaller(options: InstallerOptions): Installer {
   }
 
   function alreadyInstalled(target: InstallTarget): boolean {
+    if (target.manifest.runtime === 'agent') return options.releases.isCurrent(target);
     const running = target.role === 'champion' ? options.service.active() : options.shadows.active();
     const active = running.find((a) => a.line === target.line);
     return active?.version === target.manifest.version && active.digest === target.manifest.digest;
+  }
+
+  /** Checks disk and memory, fetches and verifies the bundle; returns its part file. */
+  async function fetchVerified(target: InstallTarget): Promise<string> {
+    const { line, manifest } = target;
+    await options.resources.check(manifest);
+    setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
+    const partPath = await options.fetcher.fetch(manifest, (counts) => {
+      if (phase !== 'fetching') return;
+      progress = { line, version: manifest.version, phase: 'fetching', ...counts };
+      options.onProgress(progress);
+    });
+    setPhase('verifying', target);
+    return partPath;
   }
 
   async function install(target: InstallTarget): Promise<void> {
@@ -112,6 +132,20 @@ export function createInstaller(options: InstallerOptions): Installer {
     let model: LoadedModel | null = null;
     options.onEvent({ kind: 'install-started', line, version });
     try {
+      if (manifest.runtime === 'agent') {
+        await options.releases.ready();
+        const partPath = await fetchVerified(target);
+        setPhase('installing', target);
+        await options.releases.stage(target, partPath);
+        await options.removePart(partPath);
+        options.onEvent({ kind: 'install-verified', line, version });
+        // The launcher's trial after the restart is this release's self-test; nothing more runs here.
+        setPhase('self-testing', target);
+        closed = true;
+        queue.clear();
+        options.onRestart();
+        return;
+      }
       if (manifest.runtime !== options.runtime.name) {
         throw new AgentError('RUNTIME_UNAVAILABLE', `runtime ${manifest.runtime} is not available on this device`);
       }
@@ -120,14 +154,7 @@ export function createInstaller(options: InstallerOptions): Installer {
       if (slot !== null) {
         setPhase('installing', target);
       } else {
-        await options.resources.check(manifest);
-        setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
-        const partPath = await options.fetcher.fetch(manifest, (counts) => {
-          if (phase !== 'fetching') return;
-          progress = { line, version, phase: 'fetching', ...counts };
-          options.onProgress(progress);
-        });
-        setPhase('verifying', target);
+        const partPath = await fetchVerified(target);
         setPhase('installing', target);
         slot = await options.slots.writeSlot({
           line,

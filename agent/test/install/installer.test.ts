@@ -11,6 +11,7 @@ import { createInstaller, type InstallEvent } from '../../src/install/installer.
 import { createResourceGate } from '../../src/install/resource-gate.js';
 import { createSlotStore } from '../../src/install/slot-store.js';
 import { createMemoryRuntime, type MemoryModelFn } from '../../src/runtime/memory-runtime.js';
+import { createSelfUpdate } from '../../src/self-update/self-update.js';
 import { createShadowRunner } from '../../src/shadow/shadow-runner.js';
 import type { SystemStats } from '../../src/system/system-stats.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
@@ -110,6 +111,17 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
       clock,
       settings: { diskReserveBytes: 64 * MIB, memoryReserveBytes: 32 * MIB, retryAfterMs: 600_000 },
     }),
+    releases: createSelfUpdate({
+      stateDir: dir,
+      trust,
+      logger: pino({ level: 'silent' }),
+      onEvent: (e) => events.push(e),
+      startedAt: 0,
+      heartbeatMs: 10_000,
+      health: () => ({ connection: 'online', models: 0 }),
+      onConfirmed: () => {},
+    }),
+    onRestart: () => {},
     onEvent: (e) => events.push(e),
     onProgress: () => {},
   });
