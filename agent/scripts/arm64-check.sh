@@ -66,12 +66,16 @@ workspace() {
   (cd "$REPO" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) |
     tar -xf - -C "$ROOT/opt/edgefleet"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  # The host's CA bundle (it may hold a TLS-intercepting proxy's CA): Node's official binary trusts only its
+  # built-in roots unless told, and the registry fetches inside the root would fail their certificate check.
+  cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/host-ca-certificates.crt"
 }
 
 in_root() {
   mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
   chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/node/bin:/usr/local/bin:/usr/bin:/bin \
-    npm_config_nodedir=/opt/node ONNXRUNTIME_NODE_INSTALL=skip CI=true /bin/sh -c "cd /opt/edgefleet && $1"
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca-certificates.crt npm_config_nodedir=/opt/node \
+    ONNXRUNTIME_NODE_INSTALL=skip CI=true /bin/sh -c "cd /opt/edgefleet && $1"
 }
 
 install_deps() { in_root "node /opt/pnpm/bin/pnpm.cjs install --frozen-lockfile"; }
