@@ -6,7 +6,7 @@
  * serving its current models.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
@@ -19,13 +19,11 @@ import { tcpTransport } from './connection/transport.js';
 import { createDesiredHandler } from './desired/desired-handler.js';
 import { createDriftMonitor } from './drift/drift-monitor.js';
 import { hardwareProfile, loadOrEnrol } from './enrol/enrol.js';
-import { createFetcher } from './fetch/fetcher.js';
 import { createInferenceService } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
 import { activateInstalled } from './install/boot-loader.js';
-import { createInstaller } from './install/installer.js';
-import { createResourceGate } from './install/resource-gate.js';
 import { createSlotStore } from './install/slot-store.js';
+import { createInstallPipeline } from './install-wiring.js';
 import { createOutcomes, emitOutcome } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
@@ -173,32 +171,14 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }),
   });
 
-  const downloadsDir = join(stateDir, 'downloads');
-  const fetcher = createFetcher({
-    link: sessionFetchLink(session, clock),
+  const { fetcher, installer } = createInstallPipeline({
+    stateDir,
     clock,
     logger: log,
-    downloadsDir,
-    settings: settings.fetch,
-  });
-
-  const installer = createInstaller({
-    fetcher,
-    slots,
-    runtime,
-    service,
-    shadows,
-    trust,
-    logger: log,
-    removePart: (path) => rm(path, { force: true }),
-    resources: createResourceGate({
-      stats: options.systemStats ?? createSystemStats(),
-      stateDir,
-      downloadsDir,
-      clock,
-      settings: settings.resources,
-    }),
-    releases,
+    settings,
+    link: sessionFetchLink(session, clock),
+    stats: options.systemStats ?? createSystemStats(),
+    parts: { slots, runtime, service, shadows, trust, releases },
     onRestart: () => events.emit('restart-requested'),
     onEvent: (event) => outcomes.install(event),
     onProgress: () => reporter.publishThrottled(),

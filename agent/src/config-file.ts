@@ -83,6 +83,10 @@ export const configFileSchema = z.strictObject({
       restartDelayMs: positiveInt.optional(),
       maxRestartDelayMs: positiveInt.optional(),
       stopTimeoutMs: positiveInt.optional(),
+      nodeArgs: z
+        .array(z.string().regex(/^--[a-z0-9-]+(=[^\s]+)?$/, 'expected a node option like --flag=value'))
+        .max(16)
+        .optional(),
     })
     .optional(),
   hardwareProfile: z.string().min(1).max(64).optional(),

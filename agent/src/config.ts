@@ -55,6 +55,7 @@ export const DEFAULTS = Object.freeze({
     restartDelayMs: 1000,
     maxRestartDelayMs: 60_000,
     stopTimeoutMs: 20_000,
+    nodeArgs: Object.freeze(['--max-semi-space-size=1']) as readonly string[],
   }),
   /** Fetch progress is reported (retained) at most this often. */
   reportIntervalMs: 1000,

@@ -5,76 +5,19 @@
  * A failed install deletes its slot, keeps the previous model serving and is remembered (trust state) so
  * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target (issue 4) walks
  * the same path but ends beside the champion (shadow-lifecycle.ts) instead of switching `current.json`.
+ * Issue 11: disk and memory are checked before a fetch (resource-gate.ts), and an agent release is staged
+ * for the launcher instead of loaded (self-update/).
  */
-import { encodeCbor, errorCodeOf, type ManifestBody, modelSelfTest, type SignedDocument } from '@edgefleet/protocol';
-import type { Logger } from 'pino';
+import { encodeCbor, errorCodeOf, modelSelfTest } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
-import type { Fetcher, FetchProgress } from '../fetch/fetcher.js';
-import type { InferenceService } from '../inference/inference-service.js';
-import type { LoadedModel, Runtime } from '../runtime/runtime.js';
+import type { FetchProgress } from '../fetch/fetcher.js';
+import type { LoadedModel } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
-import type { SelfUpdate } from '../self-update/self-update.js';
-import type { ShadowRunner } from '../shadow/shadow-runner.js';
-import type { InstallRole, TrustState } from '../trust/trust-state.js';
+import { cleanUpFailedInstall } from './failure-cleanup.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
-import { isResourceRefusal, type ResourceGate } from './resource-gate.js';
+import type { Installer, InstallerOptions, InstallProgress, InstallTarget } from './installer-types.js';
 import { createShadowLifecycle } from './shadow-lifecycle.js';
-import { MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
-
-export interface InstallTarget {
-  readonly line: string;
-  readonly manifest: ManifestBody;
-  readonly manifestDoc: SignedDocument;
-  readonly rolloutId: string | null;
-  readonly role: InstallRole;
-}
-
-export type InstallEvent =
-  | { kind: 'install-started' | 'install-verified' | 'install-completed'; line: string; version: number }
-  /** A challenger began (or stopped) running in shadow; no protocol event kind, the reported state shows it. */
-  | { kind: 'shadow-started' | 'shadow-retired'; line: string; version: number }
-  | { kind: 'install-failed'; line: string; version: number; error: AgentError }
-  | { kind: 'install-reverted'; line: string; version: number };
-
-export interface InstallProgress {
-  readonly line: string;
-  readonly version: number;
-  readonly phase: 'fetching' | 'verifying' | 'installing' | 'self-testing';
-  readonly chunksDone: number;
-  readonly chunksTotal: number;
-}
-
-export interface Installer {
-  /**
-   * Queues the accepted targets of one desired document. The document is the whole desired state: a shadow
-   * running (or queued) for a line it names no shadow for is retired.
-   */
-  enqueue(targets: readonly InstallTarget[]): void;
-  progress(): InstallProgress | null;
-  /** Resolves when the queue is empty and no install runs. */
-  idle(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface InstallerOptions {
-  readonly fetcher: Fetcher;
-  readonly slots: SlotStore;
-  readonly runtime: Runtime;
-  readonly service: InferenceService;
-  readonly shadows: ShadowRunner;
-  readonly trust: TrustState;
-  readonly logger: Logger;
-  readonly removePart: (path: string) => Promise<void>;
-  /** Free disk and memory checks before a fetch (issue 11). */
-  readonly resources: ResourceGate;
-  /** Agent releases (issue 11): staged for the launcher instead of loaded. */
-  readonly releases: SelfUpdate;
-  /** A release is staged: the process should stop so the launcher restarts it into the release. */
-  readonly onRestart: () => void;
-  readonly onEvent: (event: InstallEvent) => void;
-  /** Called on every phase change and on (unthrottled) fetch progress. */
-  readonly onProgress: (progress: InstallProgress | null) => void;
-}
+import { MODEL_FILE, type SlotRef } from './slot-store.js';
 
 export function createInstaller(options: InstallerOptions): Installer {
   const { logger } = options;
@@ -124,6 +67,22 @@ export function createInstaller(options: InstallerOptions): Installer {
     return partPath;
   }
 
+  /** An agent release (issue 11): staged for the launcher; its trial after the restart is its self-test. */
+  async function installRelease(target: InstallTarget): Promise<void> {
+    const { line, manifest } = target;
+    await options.releases.ready();
+    const partPath = await fetchVerified(target);
+    setPhase('installing', target);
+    await options.releases.stage(target, partPath);
+    await options.removePart(partPath);
+    options.onEvent({ kind: 'install-verified', line, version: manifest.version });
+    setPhase('self-testing', target);
+    // The process restarts into the release: nothing more is installed by this one.
+    closed = true;
+    queue.clear();
+    options.onRestart();
+  }
+
   async function install(target: InstallTarget): Promise<void> {
     const { line, manifest } = target;
     const { version } = manifest;
@@ -133,17 +92,7 @@ export function createInstaller(options: InstallerOptions): Installer {
     options.onEvent({ kind: 'install-started', line, version });
     try {
       if (manifest.runtime === 'agent') {
-        await options.releases.ready();
-        const partPath = await fetchVerified(target);
-        setPhase('installing', target);
-        await options.releases.stage(target, partPath);
-        await options.removePart(partPath);
-        options.onEvent({ kind: 'install-verified', line, version });
-        // The launcher's trial after the restart is this release's self-test; nothing more runs here.
-        setPhase('self-testing', target);
-        closed = true;
-        queue.clear();
-        options.onRestart();
+        await installRelease(target);
         return;
       }
       if (manifest.runtime !== options.runtime.name) {
@@ -211,23 +160,18 @@ export function createInstaller(options: InstallerOptions): Installer {
         cause instanceof AgentError ? cause : new AgentError(errorCodeOf(cause), (cause as Error).message, { cause });
       logger.error({ ...context, err: error, code: error.code }, 'install failed; staying on the current model');
       await model?.close().catch((e: unknown) => logger.warn({ ...context, err: e }, 'closing failed model'));
-      const pointer = await options.slots.current(line).catch(() => undefined);
-      const shadowDir = (await options.slots.shadow(line).catch(() => undefined))?.dir;
-      const inUse = [pointer?.dir, pointer?.previous?.dir, shadowDir];
-      if (slot !== null && !inUse.includes(slot.dir)) await options.slots.removeSlot(line, slot.dir);
-      if (isResourceRefusal(error)) {
-        // Not a verdict on the bundle: try again later (the operator may free space), never in a tight loop.
-        options.resources.defer(manifest, () => {
+      await cleanUpFailedInstall(options, {
+        target,
+        slot,
+        error,
+        // Not a verdict on the bundle: retried later, and only if it is still the latest target.
+        retry: () => {
           const newest = latest.get(keyOf(target));
           if (newest?.manifest.version !== version || newest.manifest.digest !== manifest.digest) return;
           put(keyOf(target), { line, target: newest });
           kick();
-        });
-      } else {
-        await options.trust.markFailed(line, { version, digest: manifest.digest }, target.role);
-        // Never retried, so its partial download would only take space.
-        await options.fetcher.discard(manifest.digest);
-      }
+        },
+      });
       setPhase('failed', target);
       options.onEvent({ kind: 'install-failed', line, version, error });
       // A failed challenger reverts nothing: the champion never stopped answering.
@@ -309,3 +253,5 @@ export function createInstaller(options: InstallerOptions): Installer {
     },
   };
 }
+
+export type { InstallEvent, Installer, InstallerOptions, InstallProgress, InstallTarget } from './installer-types.js';

@@ -28,6 +28,8 @@ export interface LauncherSettings {
   readonly maxRestartDelayMs: number;
   /** Grace for a stopping child before SIGKILL. */
   readonly stopTimeoutMs: number;
+  /** Node options for the agent process (V8 heap sizing for a small device, see DEFAULTS.launcher). */
+  readonly nodeArgs: readonly string[];
 }
 
 export type LauncherState = 'idle' | 'trial' | 'running' | 'restarting' | 'stopping';
@@ -130,7 +132,7 @@ export function createLauncher(options: {
   function start(ref: ReleaseRef | null, phase: ReleasePointer['phase']): ChildProcess {
     const entry = ref === null ? options.baseEntry : store.entryOf(ref);
     logger.info({ release: ref, phase }, 'starting agent');
-    return spawn(process.execPath, [entry, ...options.agentArgs], {
+    return spawn(process.execPath, [...settings.nodeArgs, entry, ...options.agentArgs], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, [RELEASE_ENV]: JSON.stringify({ release: ref, phase }) },
     });

@@ -29,7 +29,7 @@ export function defaultConfig(options: {
     },
     shadow: { ...DEFAULTS.shadow },
     resources: { ...DEFAULTS.resources },
-    launcher: { ...DEFAULTS.launcher },
+    launcher: { ...DEFAULTS.launcher, nodeArgs: [...DEFAULTS.launcher.nodeArgs] },
     heartbeatMs: DEFAULTS.heartbeatMs,
     reportIntervalMs: DEFAULTS.reportIntervalMs,
   };

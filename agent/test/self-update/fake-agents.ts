@@ -21,6 +21,7 @@ export const FAST_LAUNCHER: LauncherSettings = Object.freeze({
   restartDelayMs: 50,
   maxRestartDelayMs: 400,
   stopTimeoutMs: 2000,
+  nodeArgs: [],
 });
 
 export function fakeAgentSource(name: string, behaviour: FakeBehaviour, logPath: string): string {

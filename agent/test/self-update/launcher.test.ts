@@ -91,7 +91,13 @@ describe('launcher', () => {
   it('reverts a release that never reports healthy within the health timeout', async () => {
     const { store, launch, release } = await setup();
     const good = await release(4, 'healthy');
-    await store.writePointer({ current: good, previous: null, phase: 'confirmed', trialAttempts: 0, lastOutcome: null });
+    await store.writePointer({
+      current: good,
+      previous: null,
+      phase: 'confirmed',
+      trialAttempts: 0,
+      lastOutcome: null,
+    });
     await store.stage(await release(5, 'silent'));
     launch();
     const pointer = await waitFor(
