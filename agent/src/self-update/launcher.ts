@@ -71,10 +71,8 @@ export function createLauncher(options: {
   const now = options.now ?? Date.now;
   let state: LauncherState = 'idle';
   let child: ChildProcess | null = null;
-  let wakeStop: (() => void) | null = null;
-  const stopped = new Promise<void>((resolve) => {
-    wakeStop = resolve;
-  });
+  /** Waiters woken by stop(): each removes itself when it settles, so restarts accumulate nothing. */
+  const stopWaiters = new Set<() => void>();
 
   // A function, not an inline comparison: stop() changes the state while a round awaits.
   const isStopping = () => state === 'stopping';
@@ -101,8 +99,9 @@ export function createLauncher(options: {
       logger.error({ err: error }, 'release pointer unreadable; starting the base agent');
       return null;
     });
+    // An unreadable pointer (a damaged SD card) is replaced, so the agent reads the same state.
+    const before = pointer === null ? '' : JSON.stringify(pointer);
     pointer ??= { current: null, previous: null, phase: 'confirmed', trialAttempts: 0, lastOutcome: null };
-    const before = JSON.stringify(pointer);
     const staged = await store.readStaged();
     if (staged !== null && !sameRelease(staged, pointer.current)) {
       if (await store.isIntact(staged)) {
@@ -153,16 +152,31 @@ export function createLauncher(options: {
         }
       };
       const onExit = (code: number | null) => finish({ kind: 'exited', code });
+      const onStop = () => finish({ kind: 'stopping' });
       function finish(verdict: Verdict) {
         clearTimeout(timer);
         proc.off('message', onMessage);
         proc.off('exit', onExit);
+        stopWaiters.delete(onStop);
         resolve(verdict);
       }
       proc.on('message', onMessage);
       proc.once('exit', onExit);
-      void stopped.then(() => finish({ kind: 'stopping' }));
+      stopWaiters.add(onStop);
       if (proc.exitCode !== null || proc.signalCode !== null) finish({ kind: 'exited', code: proc.exitCode });
+    });
+  }
+
+  /** Sleeps `ms`, or less when stop() comes first. */
+  function pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stopWaiters.add(done);
     });
   }
 
@@ -227,7 +241,7 @@ export function createLauncher(options: {
     async run() {
       let delayMs = 0;
       while (state !== 'stopping') {
-        if (delayMs > 0) await Promise.race([stopped, new Promise((r) => setTimeout(r, delayMs))]);
+        if (delayMs > 0) await pause(delayMs);
         if (isStopping()) break;
         if (state === 'restarting') move('idle');
         const next = await round();
@@ -243,7 +257,7 @@ export function createLauncher(options: {
     stop() {
       if (state === 'stopping') return;
       move('stopping');
-      wakeStop?.();
+      for (const wake of [...stopWaiters]) wake();
     },
   };
 }

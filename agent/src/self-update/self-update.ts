@@ -102,7 +102,12 @@ export function createSelfUpdate(options: {
       logger.info({ release: ref }, 'agent release staged; restarting into it');
     },
     async settle() {
-      const pointer = await store.readPointer();
+      // The launcher replaces an unreadable pointer before it starts an agent; until then, nothing to report.
+      const pointer = await store.readPointer().catch((error: unknown) => {
+        logger.error({ err: error }, 'release pointer unreadable');
+        return null;
+      });
+      if (pointer === null) return;
       if (link?.phase === 'confirmed') confirmedAt ??= options.startedAt;
       const outcome = pointer.lastOutcome;
       if (outcome !== null) {

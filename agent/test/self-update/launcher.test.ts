@@ -3,7 +3,7 @@
  * tried and confirmed when it reports online, reverted when it crashes, stays silent or is damaged, trial
  * attempts survive launcher deaths, a hung agent is restarted by the watchdog.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@edgefleet/test';
 import { pino } from 'pino';
@@ -136,6 +136,15 @@ describe('launcher', () => {
     launch();
     await waitFor(async () => (await starts(logPath)).includes('base'), { what: 'the base agent to start' });
     expect((await store.readPointer()).lastOutcome?.reason).toMatch(/damaged/);
+  });
+
+  it('replaces an unreadable release pointer and starts the base agent', async () => {
+    const { stateDir, logPath, store, launch } = await setup();
+    await mkdir(join(stateDir, 'releases'), { recursive: true });
+    await writeFile(join(stateDir, 'releases', 'pointer.json'), '{"current": tru');
+    launch();
+    await waitFor(async () => (await starts(logPath)).includes('base'), { what: 'the base agent to start' });
+    expect(await store.readPointer()).toMatchObject({ current: null, phase: 'confirmed' });
   });
 
   it('kills and restarts an agent that stops sending heartbeats (watchdog)', async () => {
