@@ -15,6 +15,8 @@ import type { ShadowStats } from './shadow/shadow-runner.js';
 export interface AgentEvents extends OutcomeEvents {
   state: [ConnectionState];
   'drift-alarm': [DriftAlarmNotice];
+  /** An agent release is staged: stop, so the launcher restarts the process into it (issue 11). */
+  'restart-requested': [];
 }
 
 export interface AgentStats {

@@ -6,11 +6,11 @@
  * serving its current models.
  */
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childDeviceId, systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
+import agentPackage from '../package.json' with { type: 'json' };
 import type { Agent, AgentEvents } from './agent-types.js';
 import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
 import { createChildLink } from './connection/child-link.js';
@@ -26,21 +26,22 @@ import { createTrainerCache } from './fl/trainer-cache.js';
 import { createInferenceService } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
 import { activateInstalled } from './install/boot-loader.js';
-import { createInstaller } from './install/installer.js';
 import { createSlotStore } from './install/slot-store.js';
+import { createInstallPipeline } from './install-wiring.js';
 import { createOutcomes, emitOutcome } from './outcomes.js';
 import { createReporter } from './reporting/reporter.js';
 import { createOnnxRuntime } from './runtime/onnx-runtime.js';
+import { createSelfUpdate } from './self-update/self-update.js';
 import { routeSession, sessionFetchLink } from './session-wiring.js';
 import { createShadowRunner } from './shadow/shadow-runner.js';
+import { createSystemStats } from './system/system-stats.js';
 import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
 import { openTrustState } from './trust/trust-state.js';
 
 export type { Agent, AgentEvents, AgentStats } from './agent-types.js';
 
-export const AGENT_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package version; imported (not read from disk) so a bundled agent build carries it inside. */
+export const AGENT_VERSION: string = agentPackage.version;
 
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;
@@ -130,6 +131,17 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     publisher.kick();
   }
 
+  const releases = createSelfUpdate({
+    stateDir,
+    trust,
+    logger: log,
+    onEvent: (event) => outcomes.install(event),
+    startedAt: clock.now(),
+    heartbeatMs: settings.heartbeatMs,
+    health: () => ({ connection: session.state, models: service.active().length }),
+    onConfirmed: () => reporter.publishNow(),
+  });
+
   const outcomes = createOutcomes({
     logger: log,
     notify: (...notice) => emitOutcome(events, ...notice),
@@ -145,9 +157,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     snapshot: () => ({
       agentVersion: version,
       desiredSeq: trust.appliedSeq(),
-      installed: service
-        .active()
-        .map((a) => ({ line: a.line, version: a.version, digest: a.digest, installedAt: a.activatedAt })),
+      installed: [
+        ...service
+          .active()
+          .map((a) => ({ line: a.line, version: a.version, digest: a.digest, installedAt: a.activatedAt })),
+        ...[releases.running()].filter((r) => r !== null),
+      ],
       install: installer.progress(),
       lastError: outcomes.lastError(),
       hardware,
@@ -156,23 +171,15 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     }),
   });
 
-  const fetcher = createFetcher({
-    link: sessionFetchLink(session, clock),
+  const { fetcher, installer } = createInstallPipeline({
+    stateDir,
     clock,
     logger: log,
-    downloadsDir: join(stateDir, 'downloads'),
-    settings: settings.fetch,
-  });
-
-  const installer = createInstaller({
-    fetcher,
-    slots,
-    runtime,
-    service,
-    shadows,
-    trust,
-    logger: log,
-    removePart: (path) => rm(path, { force: true }),
+    settings,
+    link: sessionFetchLink(session, clock),
+    stats: options.systemStats ?? createSystemStats(),
+    parts: { slots, runtime, service, shadows, trust, releases },
+    onRestart: () => events.emit('restart-requested'),
     onEvent: (event) => outcomes.install(event),
     onProgress: () => reporter.publishThrottled(),
   });
@@ -217,8 +224,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   routeSession(session, { publisher, reporter, fetchers: [fetcher, flFetcher], fl, desired, outcomes, events });
+  session.on('state', () => releases.reportHealth());
 
   recordEvent({ kind: 'agent-started' });
+  // Before the desired state can arrive: a reverted release is marked failed first, so it is not re-staged.
+  await releases.settle();
+  releases.reportHealth();
   session.start();
   log.info({ installed: service.active().length, httpUrl: http?.url ?? null }, 'agent started');
 
@@ -271,6 +282,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         reporter.close();
         fl.close();
         flFetcher.abort();
+        releases.close();
         await installer.close();
         if (session.state === 'online') await publisher.drain().catch(() => undefined);
         publisher.stop();

@@ -1,75 +1,47 @@
 /**
- * The `edgefleet-agent` command: reads a JSON config file, starts the agent with the local HTTP API on
- * 127.0.0.1:8711 unless the file says otherwise, logs JSON (pino) to stdout, and shuts down gracefully on
- * SIGINT/SIGTERM. Exit codes: 0 clean stop, 1 start-up failure, 2 bad usage or config.
+ * The `edgefleet-agent` command: dispatches to its subcommands. `run` (the default) is the agent itself;
+ * `launch` the stable launcher systemd starts (issue 11); `doctor` checks what the agent sees;
+ * `install-service` writes the systemd unit, the bundled launcher and agent, and a default config; `bundle`
+ * builds an agent release for `POST /v1/agent-releases`. Exit codes per subcommand (see each module);
+ * 2 is always bad usage or config.
  */
-import { parseArgs } from 'node:util';
-import { pino } from 'pino';
-import { createAgent } from './agent.js';
-import { DEFAULTS, loadConfigFile } from './config.js';
-import { AgentError } from './errors.js';
+import { type CommandIo, processIo } from './cli/command-io.js';
+import { launchCommand } from './cli/launch-command.js';
+import { RUN_USAGE, runCommand } from './cli/run-command.js';
 
-const USAGE = `usage: edgefleet-agent --config <agent.json>
+const USAGE = `usage: edgefleet-agent [run] --config <agent.json>       run the agent
+       edgefleet-agent launch --config <agent.json> --base <entry>   run the launcher (what systemd starts)
+       edgefleet-agent doctor --config <agent.json> [--json]     check broker, clock, disk, runtimes, models
+       edgefleet-agent install-service [options]                 write the systemd unit, bundles and config
+       edgefleet-agent bundle --out <agent.mjs>                  build an agent release bundle
 
-Config file (JSON):
-  stateDir          directory for credentials, models, telemetry queue (required)
-  rootPublicKeys    pinned root public keys, hex (required)
-  controlPlaneUrl   control plane URL, needed for the first start (enrolment)
-  enrolmentToken    one-time enrolment token, needed for the first start
-  deviceId          requested device id at enrolment (optional)
-  mqttUrl           broker URL override (optional)
-  httpApi           { host, port } for the local inference API, or false (default 127.0.0.1:8711)
-  logLevel          fatal|error|warn|info|debug|trace|silent
-  hardwareProfile   operator-assigned hardware profile, e.g. "pi4-2gb" (reported; rollouts select by it)
-  fl                federated training policy { enabled, minSamples, idleMs, requirePower, maxTemperatureC, maxSamples, backend }
-  backoff, fetch, telemetry, drift, shadow, reportIntervalMs   tuning (see DEFAULTS)
-`;
+${RUN_USAGE}`;
 
-async function main(): Promise<number> {
-  let configPath: string | undefined;
-  try {
-    const { values } = parseArgs({
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-    });
-    if (values.help === true) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    configPath = values.config;
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
+  run: runCommand,
+  launch: launchCommand,
+  // Lazy: these pull in esbuild and the checks, which the agent process itself never needs.
+  doctor: async (args, io) => (await import('./cli/doctor-command.js')).doctorCommand(args, io),
+  'install-service': async (args, io) =>
+    (await import('./cli/install-service-command.js')).installServiceCommand(args, io),
+  bundle: async (args, io) => (await import('./cli/bundle-command.js')).bundleCommand(args, io),
+});
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    processIo.out(USAGE);
+    return 0;
+  }
+  if (first === undefined || first.startsWith('-')) return runCommand(argv, processIo);
+  const command = COMMANDS[first];
+  if (command === undefined) {
+    processIo.err(`unknown command ${first}\n${USAGE}`);
     return 2;
   }
-  if (configPath === undefined) {
-    process.stderr.write(`--config is required\n${USAGE}`);
-    return 2;
-  }
-  let config: Awaited<ReturnType<typeof loadConfigFile>>;
-  try {
-    config = await loadConfigFile(configPath);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 2;
-  }
-  const logger = pino({ level: config.logLevel ?? process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
-  const { logLevel: _logLevel, httpApi, ...rest } = config;
-  let agent: Awaited<ReturnType<typeof createAgent>>;
-  try {
-    agent = await createAgent({ ...rest, httpApi: httpApi ?? { ...DEFAULTS.cliHttpApi }, logger });
-  } catch (error) {
-    logger.fatal({ err: error, code: error instanceof AgentError ? error.code : undefined }, 'agent failed to start');
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await agent.close();
-  return 0;
+  return command(rest, processIo);
 }
 
-process.exitCode = await main();
+process.exitCode = await main(process.argv.slice(2));

@@ -1,23 +1,37 @@
 /**
- * Agent configuration: the one frozen DEFAULTS object, the in-process options type, and the zod schema of
- * the JSON config file the CLI reads. File errors name the offending field (`fetch.windowChunks: ...`) so an
- * operator can fix a typo without reading code.
+ * Agent configuration: the one frozen DEFAULTS object, the in-process options type, and how partial tuning
+ * merges over the defaults. The JSON config file's schema lives in config-file.ts.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { Clock, ReportedMessage } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Transport } from './connection/transport.js';
 import type { ChildUplink } from './connection/uplink.js';
-import { AgentError } from './errors.js';
 import type { DeviceConditions, FlPolicy } from './fl/eligibility.js';
+import type { ResourceOptions } from './install/resource-gate.js';
 import type { Runtime } from './runtime/runtime.js';
+import type { SystemStats } from './system/system-stats.js';
 
 export const DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initialMs: 500, maxMs: 30_000 }),
   fetch: Object.freeze({ windowChunks: 8, chunkTimeoutMs: 5000, maxChunkRetries: 3, maxStalledWindows: 20 }),
-  telemetry: Object.freeze({ windowMs: 60_000, batchSize: 100, flushIntervalMs: 5000, maxQueueRows: 10_000 }),
+  /**
+   * maxQueueBytes bounds the outbox by the size of its records (issue 11: SD cards fill up); 4 MiB holds
+   * about a week of one model's idle-device windows. flushIntervalMs: how often a connected agent drains
+   * the outbox besides the immediate drain after each new record.
+   */
+  telemetry: Object.freeze({
+    windowMs: 60_000,
+    batchSize: 100,
+    flushIntervalMs: 5000,
+    maxQueueRows: 10_000,
+    maxQueueBytes: 4 * 1024 * 1024,
+  }),
+  /** Free disk / memory left for the rest of the device after an install; refused targets wait retryAfterMs. */
+  resources: Object.freeze({
+    diskReserveBytes: 64 * 1024 * 1024,
+    memoryReserveBytes: 32 * 1024 * 1024,
+    retryAfterMs: 10 * 60_000,
+  }),
   /** On-device drift (issue 5); detector defaults are River's (`river.drift.ADWIN`, `PageHinkley`). */
   drift: Object.freeze({
     windowMs: 60_000,
@@ -29,6 +43,22 @@ export const DEFAULTS = Object.freeze({
   }),
   /** Shadow runs (issue 4): aligned windows like drift's, and a bounded backlog per line. */
   shadow: Object.freeze({ windowMs: 60_000, maxQueuedPerLine: 8 }),
+  /** Health reports to the launcher (its watchdog's heartbeat, issue 11). */
+  heartbeatMs: 10_000,
+  /**
+   * The launcher (issue 11): a release on trial must report online within healthTimeoutMs; a running agent
+   * that sends no heartbeat for watchdogMs is killed; crashes restart after restartDelayMs, doubling up to
+   * maxRestartDelayMs; power cuts during trials revert after maxTrialAttempts.
+   */
+  launcher: Object.freeze({
+    healthTimeoutMs: 120_000,
+    watchdogMs: 60_000,
+    maxTrialAttempts: 3,
+    restartDelayMs: 1000,
+    maxRestartDelayMs: 60_000,
+    stopTimeoutMs: 20_000,
+    nodeArgs: Object.freeze(['--max-semi-space-size=1']) as readonly string[],
+  }),
   /** Fetch progress is reported (retained) at most this often. */
   reportIntervalMs: 1000,
   keepaliveSec: 30,
@@ -62,6 +92,7 @@ export interface TelemetryOptions {
   readonly batchSize: number;
   readonly flushIntervalMs: number;
   readonly maxQueueRows: number;
+  readonly maxQueueBytes: number;
 }
 
 export interface ShadowOptions {
@@ -109,7 +140,12 @@ export interface AgentOptions {
   readonly telemetry?: Tuning<TelemetryOptions> | undefined;
   readonly drift?: DriftTuning | undefined;
   readonly shadow?: Tuning<ShadowOptions> | undefined;
+  readonly resources?: Tuning<ResourceOptions> | undefined;
+  /** Free disk and memory as the device sees them (tests inject a starved device). */
+  readonly systemStats?: SystemStats | undefined;
   readonly reportIntervalMs?: number | undefined;
+  /** Health reports to the launcher, when one started this process. */
+  readonly heartbeatMs?: number | undefined;
   /** Operator-assigned hardware profile (e.g. "pi4-2gb", ≤ 64 chars), reported so rollouts can select by it. */
   readonly hardwareProfile?: string | undefined;
   /**
@@ -150,111 +186,6 @@ export type DriftTuning = Tuning<Omit<DriftOptions, 'adwin' | 'pageHinkley'>> & 
   readonly pageHinkley?: Tuning<DriftOptions['pageHinkley']> | undefined;
 };
 
-const positiveInt = z.int().positive();
-const probability = z.number().gt(0).lt(1);
-const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex chars (a 32-byte ed25519 public key)');
-
-export const configFileSchema = z.strictObject({
-  stateDir: z.string().min(1),
-  rootPublicKeys: z.array(hexKey).min(1),
-  controlPlaneUrl: z.url().optional(),
-  enrolmentToken: z.string().min(1).optional(),
-  deviceId: z.string().min(1).optional(),
-  mqttUrl: z
-    .string()
-    .regex(/^(mqtt|tcp):\/\/[^/]+$/, 'expected mqtt://host:port')
-    .optional(),
-  httpApi: z
-    .union([
-      z.literal(false),
-      z.strictObject({ host: z.string().min(1).optional(), port: z.int().min(0).max(65_535).optional() }),
-    ])
-    .optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  backoff: z.strictObject({ initialMs: positiveInt.optional(), maxMs: positiveInt.optional() }).optional(),
-  fetch: z
-    .strictObject({
-      windowChunks: z.int().min(1).max(64).optional(),
-      chunkTimeoutMs: positiveInt.optional(),
-      maxChunkRetries: z.int().min(0).optional(),
-      maxStalledWindows: positiveInt.optional(),
-    })
-    .optional(),
-  telemetry: z
-    .strictObject({
-      windowMs: positiveInt.optional(),
-      batchSize: z.int().min(1).max(256).optional(),
-      flushIntervalMs: positiveInt.optional(),
-      maxQueueRows: positiveInt.optional(),
-    })
-    .optional(),
-  drift: z
-    .strictObject({
-      windowMs: positiveInt.optional(),
-      windowRows: z.int().min(0).optional(),
-      signal: z.enum(['confidence', 'error']).optional(),
-      adwin: z.strictObject({ delta: probability.optional() }).optional(),
-      pageHinkley: z
-        .strictObject({
-          delta: z.number().min(0).optional(),
-          lambda: z.number().positive().optional(),
-          alpha: z.number().gt(0).max(1).optional(),
-          minInstances: positiveInt.optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  shadow: z
-    .strictObject({ windowMs: positiveInt.optional(), maxQueuedPerLine: z.int().min(0).max(1024).optional() })
-    .optional(),
-  fl: z
-    .strictObject({
-      enabled: z.boolean().optional(),
-      minSamples: positiveInt.optional(),
-      idleMs: z.int().min(0).optional(),
-      requirePower: z.boolean().optional(),
-      maxTemperatureC: z.number().optional(),
-      maxSamples: positiveInt.optional(),
-      backend: z.enum(['wasm', 'cpu']).optional(),
-    })
-    .optional(),
-  reportIntervalMs: positiveInt.optional(),
-  hardwareProfile: z.string().min(1).max(64).optional(),
-});
-
-export type ConfigFile = z.infer<typeof configFileSchema>;
-
-/** Validates a parsed config object; relative `stateDir` resolves against `baseDir`. */
-export function parseConfig(value: unknown, baseDir: string): ConfigFile {
-  const parsed = configFileSchema.safeParse(value);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new AgentError('BODY_INVALID', `invalid agent config — ${lines.join('; ')}`, {
-      details: { fields: parsed.error.issues.map((i) => i.path.join('.')) },
-    });
-  }
-  return { ...parsed.data, stateDir: resolve(baseDir, parsed.data.stateDir) };
-}
-
-/** Reads and validates the JSON config file at `path`. */
-export async function loadConfigFile(path: string): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new AgentError('BODY_INVALID', `cannot read config file ${path}`, { cause });
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new AgentError('BODY_INVALID', `config file ${path} is not valid JSON: ${(cause as Error).message}`, {
-      cause,
-    });
-  }
-  return parseConfig(value, dirname(resolve(path)));
-}
-
 export interface ResolvedSettings {
   readonly backoff: BackoffOptions;
   readonly fetch: FetchOptions;
@@ -262,10 +193,13 @@ export interface ResolvedSettings {
   readonly drift: DriftOptions;
   readonly shadow: ShadowOptions;
   readonly fl: FlOptions;
+  readonly resources: ResourceOptions;
   readonly reportIntervalMs: number;
+  readonly heartbeatMs: number;
 }
 
-function merge<T extends object>(defaults: T, overrides: Tuning<T> | undefined): T {
+/** Overrides that are not undefined, over defaults (one level deep). */
+export function merge<T extends object>(defaults: T, overrides: Tuning<T> | undefined): T {
   const out = { ...defaults };
   for (const [key, value] of Object.entries(overrides ?? {})) {
     if (value !== undefined) (out as Record<string, unknown>)[key] = value;
@@ -282,7 +216,9 @@ export function resolveSettings(options: AgentOptions): ResolvedSettings {
     drift: resolveDrift(options.drift),
     shadow: merge<ShadowOptions>(DEFAULTS.shadow, options.shadow),
     fl: merge<FlOptions>(DEFAULTS.fl, options.fl),
+    resources: merge<ResourceOptions>(DEFAULTS.resources, options.resources),
     reportIntervalMs: options.reportIntervalMs ?? DEFAULTS.reportIntervalMs,
+    heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
   };
 }
 

@@ -2,22 +2,20 @@
  * @edgefleet/agent — the device process. The curated entry point: `createAgent` and its types, the config
  * loader the CLI uses, the Transport seam the simulator plugs in-memory streams into, and the Runtime
  * seam (the interface plus the default ONNX runtime, so a hardware-specific runtime can wrap or replace it
- * via `createAgent({ runtime })`). Everything else is internal.
+ * via `createAgent({ runtime })`), and for running it as a device service (issue 11): the bundler, the
+ * release store the launcher and the agent share, and the SystemStats seam. Everything else is internal.
  */
 export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAgent } from './agent.js';
 export {
   type AgentOptions,
   type BackoffOptions,
   type ChildOptions,
-  type ConfigFile,
-  configFileSchema,
   DEFAULTS,
   type FetchOptions,
-  loadConfigFile,
-  parseConfig,
   type ShadowOptions,
   type TelemetryOptions,
 } from './config.js';
+export { type ConfigFile, configFileSchema, loadConfigFile, parseConfig } from './config-file.js';
 export { type Backoff, createBackoff } from './connection/backoff.js';
 export type { ConnectionState } from './connection/state.js';
 export { type Transport, tcpTransport } from './connection/transport.js';
@@ -49,4 +47,14 @@ export { type EvaluateOptions, type Labels, TRAIN_LIMITS, type TrainOptions } fr
 export type { Prediction, TensorPrediction } from './inference/inference-service.js';
 export { createOnnxRuntime, type OnnxRuntimeOptions } from './runtime/onnx-runtime.js';
 export type { LoadedModel, LoadOptions, Runtime, TensorData } from './runtime/runtime.js';
+export {
+  createReleaseStore,
+  type ReleaseOutcome,
+  type ReleasePointer,
+  type ReleaseRef,
+  type ReleaseStore,
+} from './self-update/release-store.js';
+export { RESTART_EXIT_CODE } from './self-update/supervisor-link.js';
+export { buildBundle, linkNativeModules } from './service/agent-build.js';
 export type { ShadowStats } from './shadow/shadow-runner.js';
+export { createSystemStats, type SystemStats } from './system/system-stats.js';

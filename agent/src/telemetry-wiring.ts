@@ -30,7 +30,11 @@ export function createAgentTelemetry(options: {
   settings: TelemetryOptions;
 }): AgentTelemetry {
   const { clock, logger, settings } = options;
-  const outbox = createOutbox({ path: join(options.stateDir, 'outbox.sqlite'), maxRows: settings.maxQueueRows });
+  const outbox = createOutbox({
+    path: join(options.stateDir, 'outbox.sqlite'),
+    maxRows: settings.maxQueueRows,
+    maxBytes: settings.maxQueueBytes,
+  });
   const windows = createLatencyWindows({
     clock,
     windowMs: settings.windowMs,

@@ -208,6 +208,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       rootDocument,
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
+      now,
       mqttUrl: () => mqttUrl,
     },
   });

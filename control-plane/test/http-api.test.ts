@@ -21,9 +21,11 @@ async function errorCode(res: Response): Promise<string> {
 }
 
 describe('HTTP API authentication and roles', () => {
-  it('answers health without credentials', async () => {
+  it('answers health without credentials, with its clock for devices to measure skew against', async () => {
     const res = await f.request('GET', '/v1/health', { token: null });
     expect(res.status).toBe(200);
+    const { time } = (await res.json()) as { time: number };
+    expect(Math.abs(time - Date.now())).toBeLessThan(60_000);
   });
 
   it('refuses a missing or unknown bearer token with 401 AUTH_REQUIRED', async () => {
@@ -85,6 +87,7 @@ describe('model registration', () => {
       manifest: {
         inputs: { name: string; shape: number[] }[];
         selfTest: { vectors: { shape: number[]; expected: number[] }[] };
+        resources: { memoryBytes: number };
       };
     };
     expect(body.version).toBe(1);
@@ -94,6 +97,24 @@ describe('model registration', () => {
     expect(body.manifest.selfTest.vectors[0]?.shape).toEqual([1, 4]);
     const probabilities = body.manifest.selfTest.vectors[0]?.expected ?? [];
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    // The declared memory need is estimated from the file: 3 × its size + 8 MiB for the session.
+    expect(body.manifest.resources.memoryBytes).toBe(3 * iris.fp32.length + 8 * 1024 * 1024);
+  });
+
+  it('registers an agent build as the next version of the reserved line `agent`, without self-test', async () => {
+    const form = new FormData();
+    form.append('bundle', new Blob([new TextEncoder().encode('console.log("agent build");\n')]), 'agent.mjs');
+    const res = await f.request('POST', '/v1/agent-releases', { body: form });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { line: string; version: number; manifest: Record<string, unknown> };
+    expect(body).toMatchObject({ line: 'agent', version: 1, manifest: { runtime: 'agent', inputs: [], outputs: [] } });
+    expect(body.manifest.selfTest).toBeUndefined();
+    // Models cannot be registered on the agent line.
+    const iris = buildIrisModels();
+    const model = await f.request('POST', '/v1/models/agent/versions', {
+      body: irisForm({ sampleInputs: iris.meta.sampleInputs.slice(0, 1) }, iris.fp32),
+    });
+    expect(model.status).toBe(409);
   });
 
   it('keeps versions monotonic: omitted → latest + 1, lower or equal → 409 CONFLICT', async () => {

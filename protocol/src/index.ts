@@ -145,10 +145,14 @@ export {
 } from './trust/desired-state.js';
 export { generateSigningKey, keyIdOf, keyIdSchema, type SigningKey, seedOf } from './trust/keys.js';
 export {
+  AGENT_RELEASE_LINE,
   MAX_BUNDLE_BYTES,
   type ManifestBody,
+  MODEL_RUNTIMES,
   type ModelRuntime,
   manifestBodySchema,
+  modelSelfTest,
+  resourcesSchema,
   type SelfTest,
   selfTestSchema,
   type TensorSpec,

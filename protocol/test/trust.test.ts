@@ -4,6 +4,7 @@ import {
   type DesiredBody,
   decodeCbor,
   encodeCbor,
+  modelSelfTest,
   pinnedRootKeys,
   signDocument,
   signedDocumentSchema,
@@ -66,6 +67,25 @@ describe('signed documents', () => {
     const keys = rootKeys();
     const doc = signDocument(manifestBody({ sizeBytes: 10_000 }), keys.targets);
     expect(codeOf(() => verifyManifest(doc, trustedRoot(keys), NOW))).toBe('SCHEMA_INVALID');
+  });
+
+  it('accepts an agent release without tensors or self-test, but refuses a model manifest without a self-test', () => {
+    const keys = rootKeys();
+    const release = manifestBody({ line: 'agent', runtime: 'agent', inputs: [], outputs: [], selfTest: undefined });
+    const verified = verifyManifest(signDocument(release, keys.targets), trustedRoot(keys), NOW);
+    expect(verified.runtime).toBe('agent');
+    expect(codeOf(() => modelSelfTest(verified))).toBe('SCHEMA_INVALID');
+    const model = signDocument(manifestBody({ selfTest: undefined }), keys.targets);
+    expect(codeOf(() => verifyManifest(model, trustedRoot(keys), NOW))).toBe('SCHEMA_INVALID');
+  });
+
+  it('carries the declared memory need of a bundle through signing (older manifests simply have none)', () => {
+    const keys = rootKeys();
+    const doc = signDocument(manifestBody({ resources: { memoryBytes: 12_345_678 } }), keys.targets);
+    expect(verifyManifest(doc, trustedRoot(keys), NOW).resources).toEqual({ memoryBytes: 12_345_678 });
+    expect(
+      verifyManifest(signDocument(manifestBody(), keys.targets), trustedRoot(keys), NOW).resources,
+    ).toBeUndefined();
   });
 
   it('enforces a k-of-n threshold: one compromised key is not enough', () => {

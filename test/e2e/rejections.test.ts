@@ -1,7 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent } from '@edgefleet/agent';
-import { type ErrorCode, generateSigningKey, type SignedDocument, signDocument } from '@edgefleet/protocol';
+import {
+  type ErrorCode,
+  generateSigningKey,
+  modelSelfTest,
+  type SignedDocument,
+  signDocument,
+} from '@edgefleet/protocol';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
@@ -149,8 +155,9 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
     // A new version of the same content whose recorded expected outputs are wrong: the device must run the
     // vectors, see the mismatch, and stay on v1.
     const { body } = await fetchManifest(fleet, 'iris', 1);
-    const vectors = body.selfTest.vectors.map((v) => ({ ...v, expected: v.expected.map((x) => 1 - x) }));
-    const bad = { ...body, version: 7, selfTest: { ...body.selfTest, vectors } };
+    const selfTest = modelSelfTest(body);
+    const vectors = selfTest.vectors.map((v) => ({ ...v, expected: v.expected.map((x) => 1 - x) }));
+    const bad = { ...body, version: 7, selfTest: { ...selfTest, vectors } };
     await sendDesired(setup, signDocument(bad, setup.keys.targets));
     await expectRejectedAndStillServing(setup.agent, 'SELF_TEST_FAILED', setup.before);
   });

@@ -68,19 +68,27 @@ function verifyRoot(rootBase64: string, rootPublicKeys: readonly string[], nowMs
   return verifyRootDocument(doc, pinned, nowMs);
 }
 
+/** The persisted identity with its root re-verified, or undefined when the device is not enrolled yet. */
+export async function loadCredentials(
+  options: Pick<EnrolOptions, 'stateDir' | 'rootPublicKeys' | 'nowMs'>,
+): Promise<EnrolledIdentity | undefined> {
+  const path = join(options.stateDir, 'credentials.json');
+  const stored = await readJsonFile(path);
+  if (stored === undefined) return undefined;
+  const parsed = credentialsSchema.safeParse(stored);
+  if (!parsed.success) {
+    throw new AgentError('SCHEMA_INVALID', `${path} is corrupt: ${parsed.error.issues[0]?.message ?? ''}`);
+  }
+  // Re-verify on every start: the pinned keys in the config may have changed since enrolment.
+  const root = verifyRoot(parsed.data.root, options.rootPublicKeys, options.nowMs);
+  return { credentials: parsed.data, root };
+}
+
 /** Loads persisted credentials, or enrols with the control plane when there are none. */
 export async function loadOrEnrol(options: EnrolOptions): Promise<EnrolledIdentity> {
   const path = join(options.stateDir, 'credentials.json');
-  const stored = await readJsonFile(path);
-  if (stored !== undefined) {
-    const parsed = credentialsSchema.safeParse(stored);
-    if (!parsed.success) {
-      throw new AgentError('SCHEMA_INVALID', `${path} is corrupt: ${parsed.error.issues[0]?.message ?? ''}`);
-    }
-    // Re-verify on every start: the pinned keys in the config may have changed since enrolment.
-    const root = verifyRoot(parsed.data.root, options.rootPublicKeys, options.nowMs);
-    return { credentials: parsed.data, root };
-  }
+  const stored = await loadCredentials(options);
+  if (stored !== undefined) return stored;
   if (options.controlPlaneUrl === undefined || options.enrolmentToken === undefined) {
     throw new AgentError('AUTH_REQUIRED', 'not enrolled yet: controlPlaneUrl and enrolmentToken are required');
   }

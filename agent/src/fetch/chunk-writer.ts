@@ -4,11 +4,10 @@
  * it re-hashes every chunk range already in the file against the manifest's chunk list, so a torn write
  * (kill -9 mid-write) or a flipped byte simply fails its hash and that chunk is fetched again.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkRange, sha256Hex } from '@edgefleet/protocol';
+import { sha256File } from '../storage/file-sha256.js';
 
 export interface ChunkPlan {
   readonly digest: string;
@@ -89,9 +88,7 @@ export async function openChunkWriter(options: { downloadsDir: string; plan: Chu
       await handle.sync();
       const sizeBytes = (await handle.stat()).size;
       await close();
-      const hash = createHash('sha256');
-      for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
-      return { sha256: hash.digest('hex'), sizeBytes };
+      return { sha256: await sha256File(path), sizeBytes };
     },
     close,
     async discard() {

@@ -5,6 +5,7 @@
  * A chunk that keeps failing its hash fails the fetch with CHUNK_HASH_MISMATCH; the finished file must then
  * match the manifest's size and digest (BUNDLE_TOO_LARGE / BUNDLE_HASH_MISMATCH). One fetch at a time.
  */
+import { rm } from 'node:fs/promises';
 import {
   type Clock,
   chunkRange,
@@ -16,7 +17,7 @@ import {
 import type { Logger } from 'pino';
 import type { FetchOptions } from '../config.js';
 import { AgentError } from '../errors.js';
-import { type ChunkPlan, openChunkWriter } from './chunk-writer.js';
+import { type ChunkPlan, openChunkWriter, partPathOf } from './chunk-writer.js';
 
 export interface FetchLink {
   isOnline(): boolean;
@@ -38,6 +39,8 @@ export interface Fetcher {
   connectionChanged(): void;
   /** Fails the running fetch (shutdown). */
   abort(): void;
+  /** Deletes the part file of a bundle that will not be fetched again. */
+  discard(digest: string): Promise<void>;
   /** Chunks discarded for a bad hash or length, since start. */
   readonly rejectedChunks: number;
 }
@@ -203,6 +206,7 @@ export function createFetcher(options: {
       running.failure ??= new AgentError('INTERNAL', 'fetch aborted');
       running.wake();
     },
+    discard: (digest) => rm(partPathOf(options.downloadsDir, digest), { force: true }),
     get rejectedChunks() {
       return rejectedChunks;
     },

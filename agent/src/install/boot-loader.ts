@@ -7,12 +7,11 @@
  * shadow.json (issue 4) goes through the same checks and resumes its shadow runs; one that fails them is
  * only logged — the champion serves regardless.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import {
   decodeCbor,
   manifestBodySchema,
+  modelSelfTest,
   signedDocumentSchema,
   type TrustedRoot,
   verifyDocument,
@@ -23,13 +22,8 @@ import type { InferenceService, ModelEntry } from '../inference/inference-servic
 import type { Runtime } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
 import type { ShadowRunner } from '../shadow/shadow-runner.js';
+import { sha256File } from '../storage/file-sha256.js';
 import { MANIFEST_FILE, MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const piece of createReadStream(path)) hash.update(piece as Buffer);
-  return hash.digest('hex');
-}
 
 interface BootOptions {
   slots: SlotStore;
@@ -40,8 +34,12 @@ interface BootOptions {
   logger: Logger;
 }
 
-/** Verifies, loads and self-tests the slot; the caller owns the returned model. */
-async function loadSlot(options: BootOptions, line: string, slot: SlotRef): Promise<ModelEntry> {
+/** Verifies, loads and self-tests the slot; the caller owns the returned model (doctor uses it too). */
+export async function loadSlot(
+  options: Pick<BootOptions, 'slots' | 'runtime' | 'root'>,
+  line: string,
+  slot: SlotRef,
+): Promise<ModelEntry> {
   const { slots } = options;
   const doc = decodeCbor(
     new Uint8Array(await readFile(slots.pathOf(line, slot.dir, MANIFEST_FILE))),
@@ -52,15 +50,12 @@ async function loadSlot(options: BootOptions, line: string, slot: SlotRef): Prom
     throw new AgentError('SCHEMA_INVALID', `slot ${slot.dir} does not match its pointer`);
   }
   const modelPath = slots.pathOf(line, slot.dir, MODEL_FILE);
-  if ((await fileSha256(modelPath)) !== manifest.digest) {
+  if ((await sha256File(modelPath)) !== manifest.digest) {
     throw new AgentError('BUNDLE_HASH_MISMATCH', `model file of ${line} ${slot.dir} is damaged`);
   }
-  const model = await options.runtime.load({
-    modelPath,
-    inputName: manifest.selfTest.input,
-    outputName: manifest.selfTest.output,
-  });
-  const result = await runSelfTest(model, manifest.selfTest);
+  const selfTest = modelSelfTest(manifest);
+  const model = await options.runtime.load({ modelPath, inputName: selfTest.input, outputName: selfTest.output });
+  const result = await runSelfTest(model, selfTest);
   if (!result.ok) {
     await model.close();
     throw new AgentError('SELF_TEST_FAILED', `installed ${line} v${manifest.version} fails its self-test`);

@@ -5,73 +5,27 @@
  * A failed install deletes its slot, keeps the previous model serving and is remembered (trust state) so
  * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target (issue 4) walks
  * the same path but ends beside the champion (shadow-lifecycle.ts) instead of switching `current.json`.
+ * Issue 11: disk and memory are checked before a fetch (resource-gate.ts), and an agent release is staged
+ * for the launcher instead of loaded (self-update/).
  */
-import { encodeCbor, errorCodeOf, type ManifestBody, type SignedDocument } from '@edgefleet/protocol';
-import type { Logger } from 'pino';
+import { encodeCbor, errorCodeOf, modelSelfTest } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
-import type { Fetcher, FetchProgress } from '../fetch/fetcher.js';
-import type { InferenceService } from '../inference/inference-service.js';
-import type { LoadedModel, Runtime } from '../runtime/runtime.js';
+import type { FetchProgress } from '../fetch/fetcher.js';
+import type { LoadedModel } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
-import type { ShadowRunner } from '../shadow/shadow-runner.js';
-import type { InstallRole, TrustState } from '../trust/trust-state.js';
+import { cleanUpFailedInstall } from './failure-cleanup.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
+import type { Installer, InstallerOptions, InstallProgress, InstallTarget } from './installer-types.js';
 import { createShadowLifecycle } from './shadow-lifecycle.js';
-import { MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
-
-export interface InstallTarget {
-  readonly line: string;
-  readonly manifest: ManifestBody;
-  readonly manifestDoc: SignedDocument;
-  readonly rolloutId: string | null;
-  readonly role: InstallRole;
-}
-
-export type InstallEvent =
-  | { kind: 'install-started' | 'install-verified' | 'install-completed'; line: string; version: number }
-  /** A challenger began (or stopped) running in shadow; no protocol event kind, the reported state shows it. */
-  | { kind: 'shadow-started' | 'shadow-retired'; line: string; version: number }
-  | { kind: 'install-failed'; line: string; version: number; error: AgentError }
-  | { kind: 'install-reverted'; line: string; version: number };
-
-export interface InstallProgress {
-  readonly line: string;
-  readonly version: number;
-  readonly phase: 'fetching' | 'verifying' | 'installing' | 'self-testing';
-  readonly chunksDone: number;
-  readonly chunksTotal: number;
-}
-
-export interface Installer {
-  /**
-   * Queues the accepted targets of one desired document. The document is the whole desired state: a shadow
-   * running (or queued) for a line it names no shadow for is retired.
-   */
-  enqueue(targets: readonly InstallTarget[]): void;
-  progress(): InstallProgress | null;
-  /** Resolves when the queue is empty and no install runs. */
-  idle(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface InstallerOptions {
-  readonly fetcher: Fetcher;
-  readonly slots: SlotStore;
-  readonly runtime: Runtime;
-  readonly service: InferenceService;
-  readonly shadows: ShadowRunner;
-  readonly trust: TrustState;
-  readonly logger: Logger;
-  readonly removePart: (path: string) => Promise<void>;
-  readonly onEvent: (event: InstallEvent) => void;
-  /** Called on every phase change and on (unthrottled) fetch progress. */
-  readonly onProgress: (progress: InstallProgress | null) => void;
-}
+import { MODEL_FILE, type SlotRef } from './slot-store.js';
 
 export function createInstaller(options: InstallerOptions): Installer {
   const { logger } = options;
   /** One job per line and role: a newer desired document replaces what an older one queued. */
   const queue = new Map<string, { line: string; target: InstallTarget | null }>();
+  /** The latest target per job key, so a deferred retry never resurrects a superseded one. */
+  const latest = new Map<string, InstallTarget>();
+  const keyOf = (target: InstallTarget) => (target.role === 'champion' ? target.line : `shadow:${target.line}`);
   const shadowLife = createShadowLifecycle(options);
   let phase: InstallPhase = 'idle';
   let progress: InstallProgress | null = null;
@@ -93,9 +47,40 @@ export function createInstaller(options: InstallerOptions): Installer {
   }
 
   function alreadyInstalled(target: InstallTarget): boolean {
+    if (target.manifest.runtime === 'agent') return options.releases.isCurrent(target);
     const running = target.role === 'champion' ? options.service.active() : options.shadows.active();
     const active = running.find((a) => a.line === target.line);
     return active?.version === target.manifest.version && active.digest === target.manifest.digest;
+  }
+
+  /** Checks disk and memory, fetches and verifies the bundle; returns its part file. */
+  async function fetchVerified(target: InstallTarget): Promise<string> {
+    const { line, manifest } = target;
+    await options.resources.check(manifest);
+    setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
+    const partPath = await options.fetcher.fetch(manifest, (counts) => {
+      if (phase !== 'fetching') return;
+      progress = { line, version: manifest.version, phase: 'fetching', ...counts };
+      options.onProgress(progress);
+    });
+    setPhase('verifying', target);
+    return partPath;
+  }
+
+  /** An agent release (issue 11): staged for the launcher; its trial after the restart is its self-test. */
+  async function installRelease(target: InstallTarget): Promise<void> {
+    const { line, manifest } = target;
+    await options.releases.ready();
+    const partPath = await fetchVerified(target);
+    setPhase('installing', target);
+    await options.releases.stage(target, partPath);
+    await options.removePart(partPath);
+    options.onEvent({ kind: 'install-verified', line, version: manifest.version });
+    setPhase('self-testing', target);
+    // The process restarts into the release: nothing more is installed by this one.
+    closed = true;
+    queue.clear();
+    options.onRestart();
   }
 
   async function install(target: InstallTarget): Promise<void> {
@@ -106,6 +91,10 @@ export function createInstaller(options: InstallerOptions): Installer {
     let model: LoadedModel | null = null;
     options.onEvent({ kind: 'install-started', line, version });
     try {
+      if (manifest.runtime === 'agent') {
+        await installRelease(target);
+        return;
+      }
       if (manifest.runtime !== options.runtime.name) {
         throw new AgentError('RUNTIME_UNAVAILABLE', `runtime ${manifest.runtime} is not available on this device`);
       }
@@ -114,13 +103,7 @@ export function createInstaller(options: InstallerOptions): Installer {
       if (slot !== null) {
         setPhase('installing', target);
       } else {
-        setPhase('fetching', target, { chunksDone: 0, chunksTotal: manifest.chunks.length });
-        const partPath = await options.fetcher.fetch(manifest, (counts) => {
-          if (phase !== 'fetching') return;
-          progress = { line, version, phase: 'fetching', ...counts };
-          options.onProgress(progress);
-        });
-        setPhase('verifying', target);
+        const partPath = await fetchVerified(target);
         setPhase('installing', target);
         slot = await options.slots.writeSlot({
           line,
@@ -132,12 +115,13 @@ export function createInstaller(options: InstallerOptions): Installer {
         await options.removePart(partPath);
       }
       setPhase('self-testing', target);
+      const selfTest = modelSelfTest(manifest);
       model = await options.runtime.load({
         modelPath: options.slots.pathOf(line, slot.dir, MODEL_FILE),
-        inputName: manifest.selfTest.input,
-        outputName: manifest.selfTest.output,
+        inputName: selfTest.input,
+        outputName: selfTest.output,
       });
-      const result = await runSelfTest(model, manifest.selfTest);
+      const result = await runSelfTest(model, selfTest);
       if (!result.ok) {
         throw new AgentError('SELF_TEST_FAILED', `self-test vector ${result.vectorIndex}: ${result.reason}`, {
           details: { vectorIndex: result.vectorIndex, maxError: result.maxError },
@@ -176,11 +160,18 @@ export function createInstaller(options: InstallerOptions): Installer {
         cause instanceof AgentError ? cause : new AgentError(errorCodeOf(cause), (cause as Error).message, { cause });
       logger.error({ ...context, err: error, code: error.code }, 'install failed; staying on the current model');
       await model?.close().catch((e: unknown) => logger.warn({ ...context, err: e }, 'closing failed model'));
-      const pointer = await options.slots.current(line).catch(() => undefined);
-      const shadowDir = (await options.slots.shadow(line).catch(() => undefined))?.dir;
-      const inUse = [pointer?.dir, pointer?.previous?.dir, shadowDir];
-      if (slot !== null && !inUse.includes(slot.dir)) await options.slots.removeSlot(line, slot.dir);
-      await options.trust.markFailed(line, { version, digest: manifest.digest }, target.role);
+      await cleanUpFailedInstall(options, {
+        target,
+        slot,
+        error,
+        // Not a verdict on the bundle: retried later, and only if it is still the latest target.
+        retry: () => {
+          const newest = latest.get(keyOf(target));
+          if (newest?.manifest.version !== version || newest.manifest.digest !== manifest.digest) return;
+          put(keyOf(target), { line, target: newest });
+          kick();
+        },
+      });
       setPhase('failed', target);
       options.onEvent({ kind: 'install-failed', line, version, error });
       // A failed challenger reverts nothing: the champion never stopped answering.
@@ -214,6 +205,7 @@ export function createInstaller(options: InstallerOptions): Installer {
         continue;
       }
       if (alreadyInstalled(target) || options.trust.hasFailed(line, target.manifest, target.role)) continue;
+      if (options.resources.isDeferred(target.manifest)) continue;
       await install(target);
     }
   }
@@ -237,7 +229,8 @@ export function createInstaller(options: InstallerOptions): Installer {
     enqueue(targets) {
       const wanted = new Set<string>();
       for (const target of targets) {
-        put(target.role === 'champion' ? target.line : `shadow:${target.line}`, { line: target.line, target });
+        put(keyOf(target), { line: target.line, target });
+        latest.set(keyOf(target), target);
         if (target.role === 'shadow') wanted.add(target.line);
       }
       // Retire after the champion jobs, so a promotion still finds the challenger's slot to reuse.
@@ -254,8 +247,11 @@ export function createInstaller(options: InstallerOptions): Installer {
     async close() {
       closed = true;
       queue.clear();
+      options.resources.close();
       options.fetcher.abort();
       await worker;
     },
   };
 }
+
+export type { InstallEvent, Installer, InstallerOptions, InstallProgress, InstallTarget } from './installer-types.js';

@@ -8,10 +8,10 @@
  * never read and are removed by `gc`.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { fsyncDir, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
+import { fsyncDir, fsyncFile, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
 
 const slotRefSchema = z.object({
   version: z.int().min(1),
@@ -47,15 +47,6 @@ export interface SlotStore {
   gc(line: string): Promise<string[]>;
   lines(): Promise<string[]>;
   pathOf(line: string, dir: string, file: typeof MODEL_FILE | typeof MANIFEST_FILE): string;
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

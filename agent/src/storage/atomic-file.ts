@@ -18,6 +18,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Flushes a file's data to the device (a copied bundle before its directory is renamed into place). */
+export async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Writes `data` to `path` atomically and durably, creating the parent directory when needed. */
 export async function writeFileAtomic(
   path: string,

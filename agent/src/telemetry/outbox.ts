@@ -2,8 +2,11 @@
  * The telemetry outbox (DESIGN.md §4 Telemetry): a bounded store-and-forward queue in a SQLite file, so
  * events and inference windows survive being offline and restarts. Each row's id is the record's `seq`;
  * AUTOINCREMENT guarantees a seq is never reused after its row is deleted (SQLite "Autoincrement" §3),
- * which the control plane relies on when it de-duplicates on (device, seq). When the queue is full the
- * oldest rows are dropped and counted in a persisted counter, so the loss is exact and visible.
+ * which the control plane relies on when it de-duplicates on (device, seq). The queue is bounded in rows
+ * and in bytes (the encoded records, issue 11: SD cards fill up); when either bound is passed the oldest
+ * rows are dropped and counted in a persisted counter, so the loss is exact and visible. Freed pages are
+ * reused by later appends, so the file stays near the bound; `journal_size_limit` truncates the WAL after
+ * checkpoints so it cannot grow without bound either.
  */
 import { decodeCborUnknown, encodeCbor } from '@edgefleet/protocol';
 import Database from 'better-sqlite3';
@@ -20,6 +23,8 @@ export interface OutboxEntry {
 
 export interface OutboxStats {
   readonly pending: number;
+  /** Encoded bytes of the pending records. */
+  readonly pendingBytes: number;
   readonly pendingByKind: Record<OutboxKind, number>;
   readonly dropped: number;
 }
@@ -38,7 +43,11 @@ export interface Outbox {
 export interface OutboxOptions {
   readonly path: string;
   readonly maxRows: number;
+  readonly maxBytes: number;
 }
+
+/** The WAL is truncated to this after a checkpoint (SQLite PRAGMA journal_size_limit). */
+const WAL_LIMIT_BYTES = 1024 * 1024;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS outbox (
@@ -55,49 +64,69 @@ export function createOutbox(options: OutboxOptions): Outbox {
   if (!Number.isInteger(options.maxRows) || options.maxRows < 1) {
     throw new AgentError('INTERNAL', `outbox maxRows must be a positive integer, got ${options.maxRows}`);
   }
+  if (!Number.isInteger(options.maxBytes) || options.maxBytes < 1) {
+    throw new AgentError('INTERNAL', `outbox maxBytes must be a positive integer, got ${options.maxBytes}`);
+  }
   const db = new Database(options.path);
   // WAL + NORMAL: a crash may lose the last few appends but never corrupts the file, and appends stay cheap
   // on SD cards (SQLite "Write-Ahead Logging" §2; PRAGMA synchronous docs).
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
   db.exec(SCHEMA);
 
   const insert = db.prepare<[string, Uint8Array]>('INSERT INTO outbox (kind, record) VALUES (?, ?)');
   const select = db.prepare<[string, number], { seq: number; record: Uint8Array }>(
     'SELECT seq, record FROM outbox WHERE kind = ? ORDER BY seq LIMIT ?',
   );
-  const remove = db.prepare<[number], { kind: OutboxKind }>('DELETE FROM outbox WHERE seq = ? RETURNING kind');
-  const dropOldest = db.prepare<[number], { kind: OutboxKind }>(
-    'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT ?) RETURNING kind',
+  const remove = db.prepare<[number], { kind: OutboxKind; bytes: number }>(
+    'DELETE FROM outbox WHERE seq = ? RETURNING kind, length(record) AS bytes',
+  );
+  const oldest = db.prepare<[], { seq: number; kind: OutboxKind; bytes: number }>(
+    'SELECT seq, kind, length(record) AS bytes FROM outbox ORDER BY seq LIMIT 1',
   );
   const addDropped = db.prepare<[number]>("UPDATE outbox_counters SET value = value + ? WHERE name = 'dropped'");
   const readDropped = db.prepare<[], { value: number }>("SELECT value FROM outbox_counters WHERE name = 'dropped'");
-  const countByKind = db.prepare<[], { kind: OutboxKind; n: number }>(
-    'SELECT kind, COUNT(*) AS n FROM outbox GROUP BY kind',
+  const countByKind = db.prepare<[], { kind: OutboxKind; n: number; bytes: number }>(
+    'SELECT kind, COUNT(*) AS n, COALESCE(SUM(length(record)), 0) AS bytes FROM outbox GROUP BY kind',
   );
 
   // Counts kept in memory (loaded once) so append does not COUNT(*) the table each time.
   const pending: Record<OutboxKind, number> = { events: 0, telemetry: 0 };
-  for (const row of countByKind.all()) pending[row.kind] = row.n;
+  let pendingBytes = 0;
+  for (const row of countByKind.all()) {
+    pending[row.kind] = row.n;
+    pendingBytes += row.bytes;
+  }
   let dropped = readDropped.get()?.value ?? 0;
   let state: 'open' | 'closed' = 'open';
+
+  function removeRow(seq: number): boolean {
+    const row = remove.get(seq);
+    if (row === undefined) return false;
+    pending[row.kind] -= 1;
+    pendingBytes -= row.bytes;
+    return true;
+  }
 
   const appendTx = db.transaction((kind: OutboxKind, blob: Uint8Array): number => {
     const seq = Number(insert.run(kind, blob).lastInsertRowid);
     pending[kind] += 1;
-    const excess = pending.events + pending.telemetry - options.maxRows;
+    pendingBytes += blob.byteLength;
+    let excess = 0;
+    while (pending.events + pending.telemetry > options.maxRows || pendingBytes > options.maxBytes) {
+      const row = oldest.get();
+      if (row === undefined || !removeRow(row.seq)) break;
+      excess += 1;
+    }
     if (excess > 0) {
-      for (const row of dropOldest.all(excess)) pending[row.kind] -= 1;
       addDropped.run(excess);
       dropped += excess;
     }
     return seq;
   });
   const ackTx = db.transaction((seqs: readonly number[]) => {
-    for (const seq of seqs) {
-      const row = remove.get(seq);
-      if (row !== undefined) pending[row.kind] -= 1;
-    }
+    for (const seq of seqs) removeRow(seq);
   });
 
   function assertOpen(): void {
@@ -126,7 +155,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       ackTx(seqs);
     },
     stats() {
-      return { pending: pending.events + pending.telemetry, pendingByKind: { ...pending }, dropped };
+      return { pending: pending.events + pending.telemetry, pendingBytes, pendingByKind: { ...pending }, dropped };
     },
     close() {
       if (state === 'closed') return;

@@ -10,6 +10,7 @@ import {
   buildReferenceProfile,
   type Clock,
   encodeCbor,
+  modelSelfTest,
   type ReferenceProfile,
   signDocument,
 } from '@edgefleet/protocol';
@@ -83,12 +84,13 @@ export async function startOfflineAgent(
   const { body } = makeManifest(keys, { version: 1, bundle });
   // The self-test vector must be what this model really computes.
   const session = await rawSession(bundlePath);
-  const input = body.selfTest.vectors[0]?.input ?? [];
+  const selfTest = modelSelfTest(body);
+  const input = selfTest.vectors[0]?.input ?? [];
   const expected = Array.from((await session.run({ data: Float32Array.from(input), shape: [1, 4] })).data);
   await session.release();
   const manifest = {
     ...body,
-    selfTest: { ...body.selfTest, vectors: [{ shape: [1, 4], input, expected }] },
+    selfTest: { ...selfTest, vectors: [{ shape: [1, 4], input, expected }] },
     ...(profile === undefined ? {} : { profile }),
   };
   const slots = createSlotStore({ root: join(stateDir, 'slots') });
@@ -124,7 +126,11 @@ export async function startOfflineAgent(
     async closeAndReadOutbox() {
       await agent.close();
       closed = true;
-      const outbox = createOutbox({ path: join(stateDir, 'outbox.sqlite'), maxRows: 100_000 });
+      const outbox = createOutbox({
+        path: join(stateDir, 'outbox.sqlite'),
+        maxRows: 100_000,
+        maxBytes: 64 * 1024 * 1024,
+      });
       try {
         return { events: outbox.peek('events', 10_000), telemetry: outbox.peek('telemetry', 10_000) };
       } finally {

@@ -8,10 +8,14 @@ import { DEFAULTS } from '../../src/config.js';
 import { createFetcher, type Fetcher } from '../../src/fetch/fetcher.js';
 import { createInferenceService } from '../../src/inference/inference-service.js';
 import { createInstaller, type InstallEvent } from '../../src/install/installer.js';
+import { createResourceGate } from '../../src/install/resource-gate.js';
 import { createSlotStore } from '../../src/install/slot-store.js';
 import { createMemoryRuntime, type MemoryModelFn } from '../../src/runtime/memory-runtime.js';
+import { createSelfUpdate } from '../../src/self-update/self-update.js';
 import { createShadowRunner } from '../../src/shadow/shadow-runner.js';
+import type { SystemStats } from '../../src/system/system-stats.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
+import { manualClock } from '../drift/offline-agent.js';
 import { makeKeys, makeManifest } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -26,8 +30,25 @@ const keys = makeKeys();
 const setosa: MemoryModelFn = (input) => ({ data: new Float32Array([1, 0, 0]), shape: [input.shape[0] ?? 1, 3] });
 const broken: MemoryModelFn = (input) => ({ data: new Float32Array([0, 1, 0]), shape: [input.shape[0] ?? 1, 3] });
 
+const MIB = 1024 * 1024;
+/** The device as the resource gate sees it; a test empties its disk or memory. */
+function fakeStats(): SystemStats & { diskBytes: number; memoryBytes: number } {
+  return {
+    diskBytes: 10_000 * MIB,
+    memoryBytes: 10_000 * MIB,
+    async freeDiskBytes() {
+      return this.diskBytes;
+    },
+    availableMemoryBytes() {
+      return this.memoryBytes;
+    },
+  };
+}
+
 async function setup(behaviour: Record<number, MemoryModelFn>) {
   const dir = await temp.make();
+  const stats = fakeStats();
+  const clock = manualClock();
   const bundleBytes = new Map<string, Uint8Array>();
   const manifests = new Map<number, ReturnType<typeof makeManifest>>();
   const bundles = new Map<string, number>();
@@ -83,6 +104,24 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
     trust,
     logger: pino({ level: 'silent' }),
     removePart: (path) => rm(path, { force: true }),
+    resources: createResourceGate({
+      stats,
+      stateDir: dir,
+      downloadsDir: join(dir, 'downloads'),
+      clock,
+      settings: { diskReserveBytes: 64 * MIB, memoryReserveBytes: 32 * MIB, retryAfterMs: 600_000 },
+    }),
+    releases: createSelfUpdate({
+      stateDir: dir,
+      trust,
+      logger: pino({ level: 'silent' }),
+      onEvent: (e) => events.push(e),
+      startedAt: 0,
+      heartbeatMs: 10_000,
+      health: () => ({ connection: 'online', models: 0 }),
+      onConfirmed: () => {},
+    }),
+    onRestart: () => {},
     onEvent: (e) => events.push(e),
     onProgress: () => {},
   });
@@ -95,10 +134,12 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
     if (m === undefined) throw new Error(`no manifest v${v}`);
     return { line: 'iris', manifest: m.body, manifestDoc: m.doc, rolloutId: null, role: 'champion' as const };
   };
-  return { dir, installer, service, slots, trust, events, target };
+  return { dir, installer, service, slots, trust, events, target, stats, clock };
 }
 
 const summary = (events: InstallEvent[]) => events.map((e) => `${e.kind}:${e.version}`);
+const failureCodes = (events: InstallEvent[]) =>
+  events.flatMap((e) => (e.kind === 'install-failed' ? [e.error.code] : []));
 
 describe('installer', () => {
   it('fetches, self-tests, switches the pointer and activates', async () => {
@@ -146,5 +187,64 @@ describe('installer', () => {
       'install-completed:3',
     ]);
     expect(service.active().map((a) => a.version)).toEqual([3]);
+  });
+
+  it('keeps the current and the last known-good slot and collects older ones', async () => {
+    const { dir, installer, target } = await setup({ 1: setosa, 2: setosa, 3: setosa });
+    for (const v of [1, 2, 3]) {
+      installer.enqueue([target(v)]);
+      await installer.idle();
+    }
+    const slotsOnDisk = (await readdir(join(dir, 'slots', 'iris'))).filter((n) => n.startsWith('v')).sort();
+    expect(slotsOnDisk.map((n) => n.split('-')[0])).toEqual(['v2', 'v3']);
+  });
+});
+
+describe('resource-aware installs', () => {
+  it('refuses a bundle that does not fit the free disk with its reserve, before fetching a byte', async () => {
+    const { dir, installer, service, events, target, stats } = await setup({ 1: setosa, 2: setosa });
+    installer.enqueue([target(1)]);
+    await installer.idle();
+    // The 2.5 KB bundle needs its part file + its slot copy + the 64 MiB reserve.
+    stats.diskBytes = 64 * MIB + 1000;
+    installer.enqueue([target(2)]);
+    await installer.idle();
+    expect(summary(events).slice(3)).toEqual(['install-started:2', 'install-failed:2', 'install-reverted:1']);
+    const failed = events.find((e) => e.kind === 'install-failed');
+    expect(failed?.kind === 'install-failed' && failed.error.details).toMatchObject({
+      freeBytes: 64 * MIB + 1000,
+      reserveBytes: 64 * MIB,
+    });
+    expect(failureCodes(events)).toEqual(['INSUFFICIENT_STORAGE']);
+    expect(await readdir(join(dir, 'downloads')).catch(() => [])).toEqual([]);
+    expect(service.active().map((a) => a.version)).toEqual([1]);
+  });
+
+  it('refuses a model whose declared memory need does not fit the available memory with its reserve', async () => {
+    const { installer, events, target, stats } = await setup({ 1: setosa });
+    const big = target(1);
+    const manifest = { ...big.manifest, resources: { memoryBytes: 100 * MIB } };
+    stats.memoryBytes = 120 * MIB; // 100 MiB + the 32 MiB reserve do not fit
+    installer.enqueue([{ ...big, manifest }]);
+    await installer.idle();
+    expect(failureCodes(events)).toEqual(['INSUFFICIENT_MEMORY']);
+  });
+
+  it('does not retry a refused install in a tight loop, and installs it after retryAfterMs once space is free', async () => {
+    const { installer, service, events, target, stats, clock, trust } = await setup({ 1: setosa });
+    stats.diskBytes = 0;
+    installer.enqueue([target(1)]);
+    await installer.idle();
+    // The retained document arrives again on every reconnect: skipped while the refusal is fresh.
+    for (let i = 0; i < 5; i++) installer.enqueue([target(1)]);
+    await installer.idle();
+    expect(summary(events)).toEqual(['install-started:1', 'install-failed:1']);
+    // A resource refusal is not a verdict on the model: it is not remembered as failed.
+    expect(trust.hasFailed('iris', target(1).manifest)).toBe(false);
+    stats.diskBytes = 10_000 * MIB;
+    clock.advance(600_000);
+    await installer.idle();
+    expect(summary(events).slice(2)).toEqual(['install-started:1', 'install-verified:1', 'install-completed:1']);
+    expect(service.active().map((a) => a.version)).toEqual([1]);
   });
 });

@@ -17,6 +17,7 @@ import {
   eventsMessageSchema,
   fetchRequestSchema,
   type ManifestBody,
+  modelSelfTest,
   parseTopic,
   type ReportedMessage,
   reportedMessageSchema,
@@ -144,7 +145,8 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
       const { body } = makeManifest(keys, { version, bundle, chunkBytes: 4096 });
       const input = [6.1, 2.8, 4.7, 1.2];
       const expected = Array.from(await rawRun(bundle, [input]));
-      const signed = { ...body, selfTest: { ...body.selfTest, vectors: [{ shape: [1, 4], input, expected }] } };
+      const selfTest = { ...modelSelfTest(body), vectors: [{ shape: [1, 4], input, expected }] };
+      const signed = { ...body, selfTest };
       bundles.set(signed.digest, { bundle, body: signed });
       return { body: signed, doc: signDocument(signed, keys.targets) };
     },

@@ -9,8 +9,8 @@ describe('telemetry outbox', () => {
   let dir: string;
   let path: string;
   const open: Outbox[] = [];
-  function outbox(maxRows = 100): Outbox {
-    const created = createOutbox({ path, maxRows });
+  function outbox(maxRows = 100, maxBytes = 1024 * 1024): Outbox {
+    const created = createOutbox({ path, maxRows, maxBytes });
     open.push(created);
     return created;
   }
@@ -37,7 +37,7 @@ describe('telemetry outbox', () => {
     ]);
     expect(box.peek('events', 1).map((e) => e.seq)).toEqual([a]);
     expect(box.peek('telemetry', 10)).toEqual([{ seq: b, record: { seq: b, kind: 'inference', count: 3 } }]);
-    expect(box.stats()).toEqual({ pending: 3, pendingByKind: { events: 2, telemetry: 1 }, dropped: 0 });
+    expect(box.stats()).toMatchObject({ pending: 3, pendingByKind: { events: 2, telemetry: 1 }, dropped: 0 });
   });
 
   it('deletes acknowledged rows and ignores seqs it no longer has', () => {
@@ -68,7 +68,7 @@ describe('telemetry outbox', () => {
     const kept = [...box.peek('events', 100), ...box.peek('telemetry', 100)].map((e) => e.seq).sort((x, y) => x - y);
     expect(kept).toEqual(seqs.slice(7));
     // Kept: i = 7..11, of which only i = 9 is telemetry.
-    expect(box.stats()).toEqual({ pending: 5, pendingByKind: { events: 4, telemetry: 1 }, dropped: 7 });
+    expect(box.stats()).toMatchObject({ pending: 5, pendingByKind: { events: 4, telemetry: 1 }, dropped: 7 });
   });
 
   it('keeps pending rows and the dropped counter across a restart', () => {
@@ -76,10 +76,35 @@ describe('telemetry outbox', () => {
     for (let i = 0; i < 5; i++) box.append('events', { i });
     box.close();
     const reopened = outbox(3);
-    expect(reopened.stats()).toEqual({ pending: 3, pendingByKind: { events: 3, telemetry: 0 }, dropped: 2 });
+    expect(reopened.stats()).toMatchObject({ pending: 3, pendingByKind: { events: 3, telemetry: 0 }, dropped: 2 });
     expect(reopened.peek('events', 10).map((e) => e.record.i)).toEqual([2, 3, 4]);
     reopened.append('events', { i: 5 });
     expect(reopened.stats().dropped).toBe(3);
+  });
+
+  it('bounds the queue in bytes: drops the oldest rows until the encoded records fit, counting each drop', () => {
+    // Each record is a CBOR map { i, pad } of 110 or so bytes; 1000 bytes hold nine of them.
+    const box = outbox(10_000, 1000);
+    const seqs: number[] = [];
+    for (let i = 0; i < 40; i++) seqs.push(box.append('telemetry', { i, pad: 'x'.repeat(100) }));
+    const { pending, pendingBytes, dropped } = box.stats();
+    expect(pendingBytes).toBeLessThanOrEqual(1000);
+    expect(pendingBytes).toBeGreaterThan(1000 - 110);
+    expect(pending + dropped).toBe(40);
+    expect(box.peek('telemetry', 100).map((e) => e.seq)).toEqual(seqs.slice(dropped));
+    // Acknowledged rows give their bytes back; the byte count survives a reopen.
+    box.ack(seqs.slice(dropped, dropped + 2));
+    const afterAck = box.stats().pendingBytes;
+    expect(afterAck).toBeLessThan(pendingBytes);
+    box.close();
+    expect(outbox(10_000, 1000).stats()).toMatchObject({ pendingBytes: afterAck, pending: pending - 2, dropped });
+  });
+
+  it('keeps a single record larger than the byte bound out entirely, counted as dropped', () => {
+    const box = outbox(10_000, 200);
+    box.append('events', { at: 1 });
+    box.append('telemetry', { pad: 'y'.repeat(500) });
+    expect(box.stats()).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 2 });
   });
 
   it('stores the file in WAL mode', () => {

@@ -58,7 +58,7 @@ describe('outbox publisher', () => {
   let outbox: Outbox;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'edgefleet-publisher-'));
-    outbox = createOutbox({ path: join(dir, 'outbox.sqlite'), maxRows: 1000 });
+    outbox = createOutbox({ path: join(dir, 'outbox.sqlite'), maxRows: 1000, maxBytes: 64 * 1024 * 1024 });
   });
   afterEach(async () => {
     vi.useRealTimers();

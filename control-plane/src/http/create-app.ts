@@ -21,8 +21,8 @@ import { createModelRoutes } from './routes/model-routes.js';
 import { createRolloutRoutes } from './routes/rollout-routes.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
-/** Routes with their own (larger) body limit: model uploads and FL evaluation sets. */
-const UPLOAD_PATH = /^\/v1\/(models\/[^/]+\/versions|fl\/eval-sets)$/;
+/** Routes with their own (larger) body limit: model uploads, agent releases and FL evaluation sets. */
+const UPLOAD_PATH = /^\/v1\/(models\/[^/]+\/versions|agent-releases|fl\/eval-sets)$/;
 
 export function createApp(options: { services: HttpServices; logger: Logger }): Hono<HttpEnv> {
   const { services, logger } = options;
@@ -41,7 +41,8 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
     if (UPLOAD_PATH.test(c.req.path)) return next();
     return jsonLimit(c, next);
   });
-  app.get('/v1/health', (c) => c.json({ status: 'ok' }));
+  // `time` (ms since the epoch) lets a device's `doctor` measure its clock skew finer than the Date header.
+  app.get('/v1/health', (c) => c.json({ status: 'ok', time: services.now() }));
   app.route('/', createEnrolmentRoutes(services));
   app.route('/', createModelRoutes(services));
   app.route('/', createDeviceRoutes(services));

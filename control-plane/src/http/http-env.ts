@@ -45,6 +45,8 @@ export interface HttpServices {
   readonly rootDocument: SignedDocument;
   readonly maxBundleBytes: number;
   readonly enrolmentTokenTtlSec: number;
+  /** The control plane's clock (GET /v1/health reports it for devices' clock-skew checks). */
+  now(): number;
   /** The MQTT URL handed to devices at enrolment. */
   mqttUrl(): string;
 }

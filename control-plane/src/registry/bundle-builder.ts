@@ -23,6 +23,19 @@ import { profileFromReference, type ReferenceInput } from './reference-profile.j
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The declared memory need of a model (manifest `resources.memoryBytes`, issue 11), estimated rather than
+ * measured: onnxruntime keeps the initializers plus pre-packed copies of the weights and an activation arena,
+ * and an RSS delta sampled in a busy control-plane process is noise. Upper-bound-ish: 3 × the file plus a
+ * fixed 8 MiB for the session itself (the footprint bench measures the real delta for the iris fixture).
+ * Registration may declare its own figure (`metadata.memoryBytes`).
+ */
+export const MEMORY_ESTIMATE = Object.freeze({ factor: 3, sessionBytes: 8 * 1024 * 1024 });
+
+export function estimateMemoryBytes(sizeBytes: number): number {
+  return Math.ceil(sizeBytes * MEMORY_ESTIMATE.factor) + MEMORY_ESTIMATE.sessionBytes;
+}
+
 export interface BundleMetadata {
   readonly sampleInputs: number[][];
   readonly atol: number;
@@ -34,6 +47,8 @@ export interface BundleMetadata {
   readonly training?: TrainingLineage;
   /** `mcu-int8`: a microcontroller image, always int8 (model-engines.ts). */
   readonly runtime: EngineRuntime;
+  /** Declared memory need; estimated from the file size when absent. */
+  readonly memoryBytes?: number | undefined;
 }
 
 export interface BuiltBundle {
@@ -102,6 +117,7 @@ export async function buildBundle(options: {
       inputs: [input],
       outputs: [output],
       selfTest: { input: input.name, output: output.name, atol: metadata.atol, vectors },
+      resources: { memoryBytes: metadata.memoryBytes ?? estimateMemoryBytes(chunked.sizeBytes) },
       lineage: {
         parents: options.previousVersion === null ? [] : [options.previousVersion],
         source: metadata.source ?? 'upload',

@@ -5,6 +5,7 @@
  * to the content-addressed BlobStore; the signed manifest is stored byte-exact so it can be re-served as is.
  */
 import {
+  AGENT_RELEASE_LINE,
   decodeCbor,
   encodeCbor,
   type ManifestBody,
@@ -18,8 +19,9 @@ import { and, desc, eq, max, sql } from 'drizzle-orm';
 import type { Db } from '../db/open-database.js';
 import { modelVersions } from '../db/schema.js';
 import { ControlPlaneError } from '../errors.js';
+import { type AgentReleaseMetadata, buildAgentRelease } from './agent-release.js';
 import type { BlobStore } from './blob-store.js';
-import { type BundleMetadata, buildBundle } from './bundle-builder.js';
+import { type BuiltBundle, type BundleMetadata, buildBundle } from './bundle-builder.js';
 import type { ReferenceInput } from './reference-profile.js';
 
 export interface RegisteredVersion {
@@ -41,6 +43,13 @@ export interface ModelRegistry {
     metadata: BundleMetadata;
     /** Reference rows for the drift profile (optional). */
     reference?: ReferenceInput | undefined;
+    description: string | undefined;
+  }): Promise<RegisteredVersion>;
+  /** Registers an agent build as the next version of the `agent` line (issue 11: agent self-update). */
+  registerAgentRelease(options: {
+    version: number | undefined;
+    bytes: Uint8Array;
+    metadata: AgentReleaseMetadata;
     description: string | undefined;
   }): Promise<RegisteredVersion>;
   /**
@@ -84,47 +93,73 @@ export function createModelRegistry(options: {
       .where(eq(modelVersions.line, line))
       .get()?.v ?? null;
 
-  return {
-    async register({ line, version, bytes, metadata, reference, description }) {
-      const latest = latestVersion(line);
-      const next = version ?? (latest ?? 0) + 1;
-      if (latest !== null && next <= latest) {
-        throw new ControlPlaneError('CONFLICT', `${line} v${next} is not above the latest version v${latest}`, {
-          details: { line, version: next, latest },
-        });
-      }
-      const built = await buildBundle({
-        bytes,
+  /** Picks the next version, builds and signs the bundle, stores its bytes and its manifest. */
+  async function store(
+    request: { line: string; version: number | undefined; bytes: Uint8Array; description: string | undefined },
+    build: (version: number, previousVersion: number | null) => Promise<BuiltBundle>,
+  ): Promise<RegisteredVersion> {
+    const { line } = request;
+    const latest = latestVersion(line);
+    const next = request.version ?? (latest ?? 0) + 1;
+    if (latest !== null && next <= latest) {
+      throw new ControlPlaneError('CONFLICT', `${line} v${next} is not above the latest version v${latest}`, {
+        details: { line, version: next, latest },
+      });
+    }
+    const built = await build(next, latest);
+    await options.blobs.put(request.bytes);
+    // Re-check after the awaits: a concurrent upload may have taken the version meanwhile.
+    const raced = latestVersion(line);
+    if (raced !== latest) {
+      throw new ControlPlaneError('CONFLICT', `${line} gained v${raced} during this upload`, { details: { line } });
+    }
+    db.insert(modelVersions)
+      .values({
         line,
         version: next,
-        previousVersion: latest,
-        metadata,
-        reference,
-        targetsKeys: options.targetsKeys,
-        nowMs: options.now(),
-      });
-      await options.blobs.put(bytes);
-      // Re-check after the awaits: a concurrent upload may have taken the version meanwhile.
-      const raced = latestVersion(line);
-      if (raced !== latest) {
-        throw new ControlPlaneError('CONFLICT', `${line} gained v${raced} during this upload`, { details: { line } });
+        digest: built.chunked.digest,
+        sizeBytes: built.chunked.sizeBytes,
+        chunkCount: built.chunked.chunks.length,
+        signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
+        description: request.description ?? null,
+        createdAt: built.manifest.createdAt,
+      })
+      .run();
+    return registry.get(line, next);
+  }
+
+  const registry: ModelRegistry = {
+    async register({ line, version, bytes, metadata, reference, description }) {
+      if (line === AGENT_RELEASE_LINE) {
+        throw new ControlPlaneError('CONFLICT', `line ${line} is reserved for agent releases`, { details: { line } });
       }
-      db.insert(modelVersions)
-        .values({
+      return store({ line, version, bytes, description }, (next, previousVersion) =>
+        buildBundle({
+          bytes,
           line,
           version: next,
-          digest: built.chunked.digest,
-          sizeBytes: built.chunked.sizeBytes,
-          chunkCount: built.chunked.chunks.length,
-          signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
-          description: description ?? null,
-          createdAt: built.manifest.createdAt,
-        })
-        .run();
-      return this.get(line, next);
+          previousVersion,
+          metadata,
+          reference,
+          targetsKeys: options.targetsKeys,
+          nowMs: options.now(),
+        }),
+      );
+    },
+    async registerAgentRelease({ version, bytes, metadata, description }) {
+      return store({ line: AGENT_RELEASE_LINE, version, bytes, description }, async (next, previousVersion) =>
+        buildAgentRelease({
+          bytes,
+          version: next,
+          previousVersion,
+          metadata,
+          targetsKeys: options.targetsKeys,
+          nowMs: options.now(),
+        }),
+      );
     },
     registerRollback({ line, contentOf, rolledBack }) {
-      const source = this.get(line, contentOf);
+      const source = registry.get(line, contentOf);
       const row = db
         .select()
         .from(modelVersions)
@@ -151,7 +186,7 @@ export function createModelRegistry(options: {
           createdAt,
         })
         .run();
-      return this.get(line, version);
+      return registry.get(line, version);
     },
     listLines() {
       return db
@@ -186,4 +221,5 @@ export function createModelRegistry(options: {
       return toRegistered(row);
     },
   };
+  return registry;
 }

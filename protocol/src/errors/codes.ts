@@ -37,6 +37,13 @@ export const ERROR_CODES = Object.freeze({
   LINK_TIMEOUT: { http: 504, summary: 'the serial peer did not acknowledge a frame after every retry' },
   LINK_RESET: { http: 503, summary: 'the serial peer restarted; unacknowledged messages were dropped' },
   MCU_REFUSED: { http: 422, summary: 'the microcontroller refused the model (flash, RAM or image check)' },
+  // Device resources and agent self-update (issue 11)
+  INSUFFICIENT_STORAGE: { http: 507, summary: 'not enough free disk on the device for the bundle (with reserve)' },
+  INSUFFICIENT_MEMORY: { http: 507, summary: 'not enough free memory on the device to load the bundle (with reserve)' },
+  AGENT_UNHEALTHY: {
+    http: 422,
+    summary: 'the new agent did not report healthy in time; the previous one was restored',
+  },
   // Drift
   SKETCH_INVALID: { http: 400, summary: 'drift sketch does not match the reference profile or is inconsistent' },
   MODEL_VERSION_UNKNOWN: { http: 404, summary: 'no such model version (or it has no reference profile)' },

@@ -3,7 +3,9 @@
  * image with metadata `runtime: 'mcu-int8'`) and part
  * `metadata` (a JSON string with the sample inputs the self-test vectors are computed from), and optionally
  * part `reference` (JSON `{ rows, featureNames?, categorical?, topK? }`: the dataset the drift reference
- * profile is computed from). Uploads over the bundle limit are refused with 413 before being buffered further.
+ * profile is computed from). Agent releases (issue 11) are registered apart: `POST /v1/agent-releases`, part
+ * `bundle` (one bundled JS file) and an optional part `metadata`; they become versions of the line `agent`.
+ * Uploads over the bundle limit are refused with 413 before being buffered further.
  */
 import { DEFAULT_CHUNK_BYTES, encodeCbor, modelLineSchema, versionSchema } from '@edgefleet/protocol';
 import { Hono } from 'hono';
@@ -26,6 +28,20 @@ const metadataSchema = z.strictObject({
   /** `mcu-int8`: a microcontroller image (protocol mcu-model), delivered through a gateway (DESIGN.md §6). */
   runtime: z.enum(['onnx', 'mcu-int8']).default('onnx'),
   // A chunk travels in one MQTT message whose decoder limit is 256 KiB (protocol CODEC_LIMITS).
+  chunkBytes: z
+    .int()
+    .min(1024)
+    .max(128 * 1024)
+    .default(DEFAULT_CHUNK_BYTES),
+  ttlDays: z.number().positive().max(3650).default(365),
+  /** Declared resident memory of the loaded model (issue 11); estimated from the file size when omitted. */
+  memoryBytes: z.int().positive().optional(),
+  description: z.string().max(1024).optional(),
+});
+
+/** Part `metadata` of an agent-release upload (optional as a whole). */
+const releaseMetadataSchema = z.strictObject({
+  version: versionSchema.optional(),
   chunkBytes: z
     .int()
     .min(1024)
@@ -59,6 +75,23 @@ function tooLarge(limit: number): never {
   throw new ControlPlaneError('BUNDLE_TOO_LARGE', `upload exceeds ${limit} bytes`, { details: { limit } });
 }
 
+async function multipart(c: { req: { parseBody(): Promise<Record<string, unknown>> } }) {
+  try {
+    return await c.req.parseBody();
+  } catch (cause) {
+    throw new ControlPlaneError('BODY_INVALID', 'expected multipart/form-data', { cause });
+  }
+}
+
+function jsonPart(part: unknown, name: string): unknown {
+  if (typeof part !== 'string') throw new ControlPlaneError('BODY_INVALID', `part \`${name}\` must be a JSON string`);
+  try {
+    return JSON.parse(part);
+  } catch (cause) {
+    throw new ControlPlaneError('BODY_INVALID', `part \`${name}\` is not valid JSON`, { cause });
+  }
+}
+
 export function createModelRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
   const audited = createAuditRecorder(services);
@@ -72,24 +105,12 @@ export function createModelRoutes(services: HttpServices) {
       async (c) => {
         const { line } = parseWith(lineParam, c.req.param());
         c.set('auditTarget', `model:${line}`);
-        let form: Record<string, unknown>;
-        try {
-          form = await c.req.parseBody();
-        } catch (cause) {
-          throw new ControlPlaneError('BODY_INVALID', 'expected multipart/form-data', { cause });
-        }
+        const form = await multipart(c);
         const model = form.model;
         if (!(model instanceof File)) throw new ControlPlaneError('BODY_INVALID', 'part `model` (a file) is required');
         if (model.size > limit) tooLarge(limit);
-        if (typeof form.metadata !== 'string')
-          throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is required');
-        let raw: unknown;
-        try {
-          raw = JSON.parse(form.metadata);
-        } catch (cause) {
-          throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is not valid JSON', { cause });
-        }
-        const metadata = parseWith(metadataSchema, raw);
+        if (form.metadata === undefined) throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is required');
+        const metadata = parseWith(metadataSchema, jsonPart(form.metadata, 'metadata'));
         const reference = parseReference(form.reference);
         const registered = await services.registry.register({
           line,
@@ -100,6 +121,32 @@ export function createModelRoutes(services: HttpServices) {
           description: metadata.description,
         });
         c.set('auditTarget', `model:${line}@${registered.version}`);
+        c.set('auditDetails', { digest: registered.digest, sizeBytes: registered.sizeBytes });
+        return c.json({ ...summary(registered), manifest: registered.manifest }, 201);
+      },
+    )
+    .post(
+      '/v1/agent-releases',
+      audited('agent-releases.register'),
+      requireRole('operator'),
+      bodyLimit({ maxSize: limit + MULTIPART_OVERHEAD_BYTES, onError: () => tooLarge(limit) }),
+      async (c) => {
+        const form = await multipart(c);
+        const bundle = form.bundle;
+        if (!(bundle instanceof File))
+          throw new ControlPlaneError('BODY_INVALID', 'part `bundle` (a file) is required');
+        if (bundle.size > limit) tooLarge(limit);
+        const metadata = parseWith(
+          releaseMetadataSchema,
+          form.metadata === undefined ? {} : jsonPart(form.metadata, 'metadata'),
+        );
+        const registered = await services.registry.registerAgentRelease({
+          version: metadata.version,
+          bytes: new Uint8Array(await bundle.arrayBuffer()),
+          metadata,
+          description: metadata.description,
+        });
+        c.set('auditTarget', `model:${registered.line}@${registered.version}`);
         c.set('auditDetails', { digest: registered.digest, sizeBytes: registered.sizeBytes });
         return c.json({ ...summary(registered), manifest: registered.manifest }, 201);
       },

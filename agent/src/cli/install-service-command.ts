@@ -1,0 +1,70 @@
+/**
+ * `edgefleet-agent install-service [--prefix DIR] [--unit-dir DIR] [--config-dir DIR] [--state-dir DIR]
+ * [--user NAME] [--memory-max SIZE] [--node PATH] [--root-key HEX]... [--control-plane-url URL]
+ * [--enrolment-token TOKEN]`: see service/install-service.ts. Prints what it wrote and the systemctl
+ * commands to enable it. Exit 0, 1 when it could not write, 2 on bad usage.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { installService } from '../service/install-service.js';
+import type { CommandIo } from './command-io.js';
+
+export const INSTALL_DEFAULTS = Object.freeze({
+  prefix: '/opt/edgefleet-agent',
+  unitDir: '/etc/systemd/system',
+  configDir: '/etc/edgefleet',
+  stateDir: '/var/lib/edgefleet-agent',
+  memoryMax: '256M',
+});
+
+const USAGE = `usage: edgefleet-agent install-service [--prefix ${INSTALL_DEFAULTS.prefix}] [--unit-dir ${INSTALL_DEFAULTS.unitDir}]
+         [--config-dir ${INSTALL_DEFAULTS.configDir}] [--state-dir ${INSTALL_DEFAULTS.stateDir}] [--user NAME]
+         [--memory-max ${INSTALL_DEFAULTS.memoryMax}] [--node PATH] [--root-key HEX]... [--control-plane-url URL]
+         [--enrolment-token TOKEN]
+`;
+
+export async function installServiceCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...args],
+      options: {
+        prefix: { type: 'string', default: INSTALL_DEFAULTS.prefix },
+        'unit-dir': { type: 'string', default: INSTALL_DEFAULTS.unitDir },
+        'config-dir': { type: 'string', default: INSTALL_DEFAULTS.configDir },
+        'state-dir': { type: 'string', default: INSTALL_DEFAULTS.stateDir },
+        'memory-max': { type: 'string', default: INSTALL_DEFAULTS.memoryMax },
+        user: { type: 'string' },
+        node: { type: 'string', default: process.execPath },
+        'root-key': { type: 'string', multiple: true, default: [] },
+        'control-plane-url': { type: 'string' },
+        'enrolment-token': { type: 'string' },
+      },
+    }).values;
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const text = (name: string) => values[name] as string | undefined;
+  try {
+    const installed = await installService({
+      prefix: resolve(text('prefix') as string),
+      unitDir: resolve(text('unit-dir') as string),
+      configDir: resolve(text('config-dir') as string),
+      stateDir: resolve(text('state-dir') as string),
+      memoryMax: text('memory-max') as string,
+      user: text('user'),
+      nodePath: text('node') as string,
+      rootPublicKeys: values['root-key'] as string[],
+      controlPlaneUrl: text('control-plane-url'),
+      enrolmentToken: text('enrolment-token'),
+    });
+    io.out(
+      `${JSON.stringify(installed, null, 2)}\nnext: systemctl daemon-reload && systemctl enable --now edgefleet-agent\n`,
+    );
+    return 0;
+  } catch (error) {
+    io.err(`install-service failed: ${(error as Error).message}\n`);
+    return (error as { code?: string }).code === 'BODY_INVALID' ? 2 : 1;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `edgefleet-agent [run] --config <agent.json>`: starts the agent with the local HTTP API on 127.0.0.1:8711
+ * unless the file says otherwise, logs JSON lines (pino: one record per line, no colours — what journald
+ * stores as is) to stdout, and stops gracefully on SIGINT/SIGTERM. Under the launcher it also stops when
+ * the launcher goes away (as systemd would kill the whole cgroup) and exits 75 after staging an agent
+ * release so the launcher restarts it into the release. Exit codes: 0 clean stop, 1 start-up failure,
+ * 2 bad usage or config, 75 restart into a staged release.
+ */
+import { pino } from 'pino';
+import { createAgent } from '../agent.js';
+import { DEFAULTS } from '../config.js';
+import { AgentError } from '../errors.js';
+import { RESTART_EXIT_CODE } from '../self-update/supervisor-link.js';
+import { type CommandIo, readConfigOption } from './command-io.js';
+
+export const RUN_USAGE = `usage: edgefleet-agent [run] --config <agent.json>
+
+Config file (JSON; every field is in the README's configuration table and in the file install-service writes):
+  stateDir          directory for credentials, models, releases, telemetry queue (required)
+  rootPublicKeys    pinned root public keys, hex (required)
+  controlPlaneUrl   control plane URL, needed for the first start (enrolment) and doctor's clock check
+  enrolmentToken    one-time enrolment token, needed for the first start
+  deviceId          requested device id at enrolment (optional)
+  mqttUrl           broker URL override (optional)
+  httpApi           { host, port } for the local inference API, or false (default 127.0.0.1:8711)
+  logLevel          fatal|error|warn|info|debug|trace|silent
+  hardwareProfile   operator-assigned hardware profile, e.g. "pi4-2gb" (reported; rollouts select by it)
+  fl                federated training policy { enabled, minSamples, idleMs, requirePower, maxTemperatureC, maxSamples, backend }
+  backoff, fetch, telemetry, drift, shadow, resources, launcher, heartbeatMs, reportIntervalMs   tuning
+`;
+
+export async function runCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const config = await readConfigOption(args, io, RUN_USAGE);
+  if (typeof config === 'number') return config;
+  const logger = pino({ level: config.logLevel ?? process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
+  const { logLevel: _logLevel, httpApi, launcher: _launcher, ...rest } = config;
+  let agent: Awaited<ReturnType<typeof createAgent>>;
+  try {
+    agent = await createAgent({ ...rest, httpApi: httpApi ?? { ...DEFAULTS.cliHttpApi }, logger });
+  } catch (error) {
+    logger.fatal({ err: error, code: error instanceof AgentError ? error.code : undefined }, 'agent failed to start');
+    return 1;
+  }
+  const reason = await new Promise<'signal' | 'restart' | 'launcher-gone'>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'stopping');
+      resolve('signal');
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('disconnect', () => resolve('launcher-gone'));
+    agent.events.once('restart-requested', () => resolve('restart'));
+  });
+  if (reason !== 'signal') logger.info({ reason }, 'stopping');
+  await agent.close();
+  return reason === 'restart' ? RESTART_EXIT_CODE : 0;
+}

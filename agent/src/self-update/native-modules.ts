@@ -1,0 +1,25 @@
+/**
+ * The native modules an agent build does not bundle (issue 11): better-sqlite3 and onnxruntime-node carry
+ * compiled binaries for this board's architecture and Node ABI, so every release uses the base install's
+ * copies through symlinks in its directory. A release that needs other native versions is not a
+ * self-update but a package upgrade (README "Running the agent on a device").
+ */
+import { realpath } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+
+export const NATIVE_MODULES = Object.freeze(['better-sqlite3', 'onnxruntime-node'] as const);
+
+/** The real package directory of each native module, as this process resolves it. */
+export async function nativeModuleDirs(): Promise<Record<string, string>> {
+  const require = createRequire(import.meta.url);
+  const dirs: Record<string, string> = {};
+  for (const name of NATIVE_MODULES) {
+    const main = await realpath(require.resolve(name));
+    // The package dir is the path up to and including `node_modules/<name>`.
+    const marker = `${sep}node_modules${sep}${name}${sep}`;
+    const at = main.lastIndexOf(marker);
+    dirs[name] = at >= 0 ? main.slice(0, at + marker.length - 1) : join(dirname(main), '..');
+  }
+  return dirs;
+}

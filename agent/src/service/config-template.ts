@@ -1,0 +1,59 @@
+/**
+ * The config file install-service writes (issue 11): every tuning group spelled out with its default, so
+ * an operator sees what can be changed, plus `agent.json.md` beside it saying what each group means (JSON
+ * has no comments). The file is validated with the agent's own schema before it is written.
+ */
+import { DEFAULTS } from '../config.js';
+import { type ConfigFile, parseConfig } from '../config-file.js';
+
+export function defaultConfig(options: {
+  stateDir: string;
+  rootPublicKeys: readonly string[];
+  controlPlaneUrl?: string | undefined;
+  enrolmentToken?: string | undefined;
+}): ConfigFile {
+  const config = {
+    stateDir: options.stateDir,
+    rootPublicKeys: [...options.rootPublicKeys],
+    ...(options.controlPlaneUrl === undefined ? {} : { controlPlaneUrl: options.controlPlaneUrl }),
+    ...(options.enrolmentToken === undefined ? {} : { enrolmentToken: options.enrolmentToken }),
+    httpApi: { ...DEFAULTS.cliHttpApi },
+    logLevel: 'info',
+    backoff: { ...DEFAULTS.backoff },
+    fetch: { ...DEFAULTS.fetch },
+    telemetry: { ...DEFAULTS.telemetry },
+    drift: {
+      ...DEFAULTS.drift,
+      adwin: { ...DEFAULTS.drift.adwin },
+      pageHinkley: { ...DEFAULTS.drift.pageHinkley },
+    },
+    shadow: { ...DEFAULTS.shadow },
+    resources: { ...DEFAULTS.resources },
+    launcher: { ...DEFAULTS.launcher, nodeArgs: [...DEFAULTS.launcher.nodeArgs] },
+    heartbeatMs: DEFAULTS.heartbeatMs,
+    reportIntervalMs: DEFAULTS.reportIntervalMs,
+  };
+  return parseConfig(config, '/');
+}
+
+export const CONFIG_DOC = `# agent.json — edgefleet agent configuration
+
+Written by \`edgefleet-agent install-service\` with every default spelled out; delete a field to take the
+default of the installed version. \`edgefleet-agent doctor --config agent.json\` checks what the agent sees.
+
+| field | meaning |
+|---|---|
+| stateDir | credentials (0600), trust state, model slots, agent releases, downloads, telemetry outbox |
+| rootPublicKeys | pinned root public key(s), hex — the only trust anchor a device needs |
+| controlPlaneUrl, enrolmentToken | first start (enrolment) only; controlPlaneUrl also serves doctor's clock check |
+| httpApi | local inference API { host, port } (127.0.0.1 only by default), or false |
+| logLevel | JSON log lines on stdout → journald |
+| backoff | reconnect backoff with full jitter: initialMs, maxMs |
+| fetch | windowChunks per request, chunkTimeoutMs, maxChunkRetries, maxStalledWindows |
+| telemetry | windowMs of inference windows; batchSize and flushIntervalMs of publishing; outbox bounds maxQueueRows and maxQueueBytes (oldest dropped, counted) |
+| drift, shadow | on-device drift windows and detectors; shadow-run windows and backlog |
+| resources | diskReserveBytes and memoryReserveBytes kept free by installs; retryAfterMs before a refused install is retried |
+| launcher | healthTimeoutMs for a new agent release to report online; watchdogMs without heartbeat before a restart; maxTrialAttempts; restartDelayMs..maxRestartDelayMs crash back-off; stopTimeoutMs |
+| heartbeatMs | how often the agent reports health to the launcher |
+| reportIntervalMs | throttle of the retained reported state during downloads |
+`;

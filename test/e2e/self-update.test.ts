@@ -1,0 +1,220 @@
+/**
+ * Agent self-update end to end (issue 11): the bundled launcher and agent run as a device service (their
+ * own process group) against a real control plane; agent releases are registered and rolled out on the
+ * line `agent` like models. A good release is tried, confirmed and reported; a broken build is reverted by
+ * the launcher and reported as AGENT_UNHEALTHY while the old agent keeps serving; and power cuts (SIGKILL
+ * to the whole group) at seeded random moments of self-updates always leave a working agent that finishes
+ * the update or has reverted it.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createReleaseStore } from '@edgefleet/agent';
+import { buildIrisModels, mulberry32 } from '@edgefleet/test/models';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, writeAgentConfig } from '../src/agent-process.js';
+import {
+  buildService,
+  expectStatus,
+  type Fleet,
+  registerModel,
+  type ServiceBuild,
+  type ServiceProcess,
+  startFleet,
+  startService,
+  waitFor,
+} from '../src/index.js';
+
+const iris = buildIrisModels();
+/** Power-cut trials per run; the soak script raises it (POWER_CUT_TRIALS=200). */
+const TRIALS = Number(process.env.POWER_CUT_TRIALS ?? 20);
+const SEED = Number(process.env.POWER_CUT_SEED ?? 11);
+
+let build: ServiceBuild;
+let buildDir: string;
+beforeAll(async () => {
+  buildDir = await mkdtemp(join(tmpdir(), 'edgefleet-service-'));
+  build = await buildService(buildDir);
+});
+afterAll(async () => {
+  await rm(buildDir, { recursive: true, force: true });
+});
+
+let fleet: Fleet | undefined;
+let service: ServiceProcess | undefined;
+afterEach(async () => {
+  await service?.stop();
+  await fleet?.close();
+  fleet = service = undefined;
+});
+
+interface Device {
+  readonly deviceId: string;
+  readonly stateDir: string;
+  readonly configPath: string;
+  readonly httpPort: number;
+}
+
+/** A fleet, one device running the service with iris v1 installed. */
+async function deviceOnV1(): Promise<Device> {
+  fleet = await startFleet();
+  await registerModel(fleet.api, { line: 'iris', model: iris.fp32, sampleInputs: iris.meta.sampleInputs });
+  const { token } = expectStatus(
+    await fleet.api.post<{ token: string }>('/v1/enrolment-tokens', { group: 'lab' }),
+    201,
+    'token',
+  );
+  const stateDir = join(fleet.dir, 'device');
+  const configPath = join(fleet.dir, 'agent.json');
+  const httpPort = await freePort();
+  await writeAgentConfig(configPath, {
+    stateDir,
+    rootPublicKeys: fleet.cp.rootPublicKeysHex,
+    controlPlaneUrl: fleet.cp.httpUrl,
+    enrolmentToken: token,
+    httpApi: { port: httpPort },
+    logLevel: 'warn',
+    heartbeatMs: 500,
+    launcher: { healthTimeoutMs: 20_000, watchdogMs: 10_000, restartDelayMs: 100, maxRestartDelayMs: 1000 },
+  });
+  service = startService(build, configPath);
+  const deviceId = await waitFor(
+    async () =>
+      (await fleet!.api.get<Array<{ deviceId: string; online: boolean }>>('/v1/devices')).body.find((d) => d.online)
+        ?.deviceId,
+    { what: 'the service to enrol and connect', timeoutMs: 30_000 },
+  );
+  expectStatus(await fleet.api.post('/v1/rollouts', { line: 'iris', version: 1, group: 'lab' }), 201, 'rollout iris');
+  await waitFor(async () => (await installed(deviceId)).iris === 1, { what: 'iris v1', timeoutMs: 30_000 });
+  return { deviceId, stateDir, configPath, httpPort };
+}
+
+async function installed(deviceId: string): Promise<Record<string, number>> {
+  const { body } = await fleet!.api.get<{ reported?: { installed?: Array<{ line: string; version: number }> } }>(
+    `/v1/devices/${deviceId}`,
+  );
+  return Object.fromEntries((body.reported?.installed ?? []).map((m) => [m.line, m.version]));
+}
+
+async function releaseAndRollOut(bytes: Uint8Array): Promise<number> {
+  const form = new FormData();
+  form.set('bundle', new Blob([bytes]), 'agent.mjs');
+  form.set('metadata', JSON.stringify({ chunkBytes: 128 * 1024 }));
+  const release = expectStatus(
+    await fleet!.api.postForm<{ version: number }>('/v1/agent-releases', form),
+    201,
+    'release',
+  );
+  expectStatus(
+    await fleet!.api.post('/v1/rollouts', { line: 'agent', version: release.version, group: 'lab' }),
+    201,
+    'rollout agent',
+  );
+  return release.version;
+}
+
+/** The local inference API answers with iris: the agent on the device works. */
+async function serves(device: Device): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${device.httpPort}/v1/models/iris/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [iris.meta.sampleInputs[0]] }),
+    signal: AbortSignal.timeout(2000),
+  }).catch(() => null);
+  return response?.status === 200;
+}
+
+/** Where a self-update to `target` was when the power went: read from the device's disk after the cut. */
+async function updatePhase(stateDir: string, target: number): Promise<string> {
+  const store = createReleaseStore({ stateDir });
+  const pointer = await store.readPointer();
+  if (pointer.current?.version === target) return pointer.phase === 'trial' ? 'trial' : 'confirmed';
+  if ((await store.readStaged())?.version === target) return 'staged';
+  const downloads = await readdir(join(stateDir, 'downloads')).catch(() => []);
+  if (downloads.some((name) => name.endsWith('.part'))) return 'downloading';
+  return 'before-download';
+}
+
+async function agentEvents(deviceId: string) {
+  const { body } = await fleet!.api.get<
+    Array<{ kind: string; line: string | null; version: number | null; error: { code: string } | null }>
+  >(`/v1/devices/${deviceId}/events?limit=200`);
+  return body.filter((e) => e.line === 'agent');
+}
+
+describe('agent self-update', () => {
+  it('installs a release side by side, restarts into it, confirms it healthy and reports it', async () => {
+    const device = await deviceOnV1();
+    const version = await releaseAndRollOut(build.agentBytes);
+    await waitFor(async () => (await installed(device.deviceId)).agent === version, {
+      what: 'the device to report agent release v1',
+      timeoutMs: 40_000,
+    });
+    const pointer = await createReleaseStore({ stateDir: device.stateDir }).readPointer();
+    expect(pointer).toMatchObject({ phase: 'confirmed', current: { version }, lastOutcome: { result: 'confirmed' } });
+    expect(await serves(device)).toBe(true);
+    await waitFor(async () => (await agentEvents(device.deviceId)).some((e) => e.kind === 'install-completed'), {
+      what: 'install-completed for the release',
+    });
+  });
+
+  it('reverts a broken build automatically, reports AGENT_UNHEALTHY and keeps the old agent serving', async () => {
+    const device = await deviceOnV1();
+    const broken = new TextEncoder().encode("throw new Error('this agent build is broken');\n");
+    const version = await releaseAndRollOut(broken);
+    const failed = await waitFor(
+      async () =>
+        (await agentEvents(device.deviceId)).find((e) => e.kind === 'install-failed' && e.version === version),
+      { what: 'the broken release to be reported failed', timeoutMs: 40_000 },
+    );
+    expect(failed.error?.code).toBe('AGENT_UNHEALTHY');
+    const pointer = await createReleaseStore({ stateDir: device.stateDir }).readPointer();
+    expect(pointer).toMatchObject({ current: null, phase: 'confirmed', lastOutcome: { version, result: 'reverted' } });
+    await waitFor(() => serves(device), { what: 'the restored agent to serve iris' });
+    expect((await installed(device.deviceId)).agent).toBeUndefined();
+  });
+
+  it(
+    `always comes back with a working agent after power cuts at random points of self-updates (${TRIALS} trials, seed ${SEED})`,
+    async () => {
+      const device = await deviceOnV1();
+      const random = mulberry32(SEED);
+      // One clean update measures how long an update takes; the cuts land anywhere in that span.
+      const started = Date.now();
+      let target = await releaseAndRollOut(build.agentBytes);
+      await waitFor(async () => (await installed(device.deviceId)).agent === target, {
+        what: 'a clean update',
+        timeoutMs: 40_000,
+      });
+      const spanMs = (Date.now() - started) * 1.2;
+      const outcomes = { updated: 0, reverted: 0 };
+      const cutDuring: Record<string, number> = {};
+      for (let trial = 0; trial < TRIALS; trial++) {
+        target = await releaseAndRollOut(build.agentBytes);
+        await new Promise((resolve) => setTimeout(resolve, random() * spanMs));
+        await service?.powerCut();
+        const phase = await updatePhase(device.stateDir, target);
+        cutDuring[phase] = (cutDuring[phase] ?? 0) + 1;
+        service = startService(build, device.configPath);
+        await waitFor(() => serves(device), {
+          what: `trial ${trial}: a working agent after the power cut`,
+          timeoutMs: 30_000,
+        });
+        // It finishes the update, or (a cut during every trial attempt) reverts it and says so.
+        const settled = await waitFor(
+          async () => {
+            if ((await installed(device.deviceId)).agent === target) return 'updated';
+            const pointer = await createReleaseStore({ stateDir: device.stateDir }).readPointer();
+            return pointer.lastOutcome?.version === target && pointer.lastOutcome.result === 'reverted' && 'reverted';
+          },
+          { what: `trial ${trial}: release v${target} to be confirmed or reverted`, timeoutMs: 40_000 },
+        );
+        outcomes[settled] += 1;
+        expect(await serves(device)).toBe(true);
+      }
+      expect(outcomes.updated + outcomes.reverted).toBe(TRIALS);
+      console.info(`power cuts: ${JSON.stringify({ trials: TRIALS, seed: SEED, ...outcomes, cutDuring })}`);
+    },
+    (TRIALS + 2) * 20_000,
+  );
+});
