@@ -25,15 +25,20 @@ export interface SgdBatch {
 export function sgdStep(tf: TfModule, spec: MlpSpec, params: readonly Variable[], batch: SgdBatch): Tensor {
   const layerCount = spec.layers.length - 1;
   const rows = batch.x.shape[0];
-  // Forward, keeping each layer's input h and pre-activation z for the backward pass.
+  // Forward, keeping each layer's input for the backward pass. One fused kernel per layer (matmul + bias +
+  // relu); act′ is then read off the output: relu′(z) = step(h), tanh′(z) = 1 − h².
   const inputsOf: Tensor2D[] = [];
-  const preActivations: Tensor2D[] = [];
   let h = batch.x;
   for (let layer = 0; layer < layerCount; layer++) {
     inputsOf.push(h);
-    const z = tf.add(tf.matMul(h, params[2 * layer] as Tensor2D), params[2 * layer + 1] as Tensor) as Tensor2D;
-    preActivations.push(z);
-    h = layer + 1 === layerCount ? z : spec.activation === 'relu' ? tf.relu(z) : tf.tanh(z);
+    const hidden = layer + 1 < layerCount;
+    const z = tf.fused.matMul({
+      a: h,
+      b: params[2 * layer] as Tensor2D,
+      bias: params[2 * layer + 1] as Tensor,
+      ...(hidden && spec.activation === 'relu' ? { activation: 'relu' as const } : {}),
+    }) as Tensor2D;
+    h = hidden && spec.activation === 'tanh' ? tf.tanh(z) : z;
   }
   const logProbabilities = tf.logSoftmax(h);
   const loss = tf.div(tf.neg(tf.sum(tf.mul(batch.labels, logProbabilities))), rows);
@@ -48,8 +53,8 @@ export function sgdStep(tf: TfModule, spec: MlpSpec, params: readonly Variable[]
     if (layer > 0) {
       // Backpropagate through the kernel before it is updated.
       const upstream = tf.matMul(delta, kernel, false, true);
-      const z = preActivations[layer - 1] as Tensor2D;
-      const derivative = spec.activation === 'relu' ? tf.step(z) : tf.sub(1, tf.square(inputsOf[layer] as Tensor2D));
+      // This layer's input is the previous layer's activation output h.
+      const derivative = spec.activation === 'relu' ? tf.step(input) : tf.sub(1, tf.square(input));
       delta = tf.mul(upstream, derivative) as Tensor2D;
     }
     kernel.assign(proximal(tf, kernel, kernelStep, batch, 2 * layer));
