@@ -11,6 +11,7 @@ export {
   type Aggregate,
   type ClientUpdate,
   coordinateMedianAggregate,
+  strategyAggregate,
   trimmedMeanAggregate,
   weightedMeanAggregate,
 } from './fl/aggregates.js';

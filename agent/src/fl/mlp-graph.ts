@@ -1,29 +1,12 @@
 /**
  * The MLP's numbers on both sides of tfjs: the flat parameter vector of protocol's `mlpLayout` (per layer the
- * kernel [in, out] row-major, then the bias) ↔ one tensor per slice, Glorot-uniform initialisation drawn from
- * the shared seeded PRNG, and the forward pass (hidden layers with the spec's activation, logits out; softmax
+ * kernel [in, out] row-major, then the bias) ↔ one tensor per slice, and the forward pass (hidden layers with the spec's activation, logits out; softmax
  * is folded into the cross-entropy loss). Plain tensor ops rather than tf.layers, so training is exactly the
  * minibatch SGD of McMahan et al. 2017 and nothing else (no optimizer state, no hidden regularisers).
  */
-import { type MlpSpec, mlpLayout, mlpParameterCount, mulberry32 } from '@edgefleet/protocol';
+import { type MlpSpec, mlpLayout, mlpParameterCount } from '@edgefleet/protocol';
 import type { Tensor, Tensor2D } from '@tensorflow/tfjs';
 import type { TfModule } from './tfjs-engine.js';
-
-/**
- * Glorot & Bengio 2010 "uniform" init (the tf.layers Dense default): kernels ~ U(±√(6 / (fanIn + fanOut))),
- * biases 0. The same seed gives the same bytes on every device, so a coordinator can name a start by its seed.
- */
-export function glorotUniformWeights(spec: MlpSpec, seed: number): Float32Array {
-  const weights = new Float32Array(mlpParameterCount(spec));
-  const random = mulberry32(seed);
-  for (const slice of mlpLayout(spec)) {
-    if (slice.shape.length !== 2) continue;
-    const [fanIn, fanOut] = slice.shape as [number, number];
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    for (let i = 0; i < slice.length; i++) weights[slice.offset + i] = (random() * 2 - 1) * limit;
-  }
-  return weights;
-}
 
 /** One tensor per layout slice, in layout order. The caller owns (disposes) them. */
 export function tensorsFromFlat(tf: TfModule, spec: MlpSpec, flat: Float32Array): Tensor[] {

@@ -9,11 +9,19 @@
  */
 
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type ErrorCode, errorCodeOf, type MlpSpec, mlpSpecSchema, mulberry32, shuffled } from '@edgefleet/protocol';
+import {
+  type ErrorCode,
+  errorCodeOf,
+  initialMlpWeights,
+  type MlpSpec,
+  mlpSpecSchema,
+  mulberry32,
+  shuffled,
+} from '@edgefleet/protocol';
 import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { type Logger, pino } from 'pino';
 import { AgentError } from '../errors.js';
-import { flatFromTensors, forward, glorotUniformWeights, tensorsFromFlat } from './mlp-graph.js';
+import { flatFromTensors, forward, tensorsFromFlat } from './mlp-graph.js';
 import { sgdStep } from './sgd-step.js';
 import { runExclusive, type TfModule, type TrainingBackend } from './tfjs-engine.js';
 import { type EvaluateOptions, type TrainOptions, validateData, validateTrainOptions } from './train-inputs.js';
@@ -198,7 +206,7 @@ export async function createMlpTrainer(options: MlpTrainerOptions): Promise<MlpT
   return {
     spec,
     backend,
-    initialWeights: (seed) => glorotUniformWeights(spec, seed),
+    initialWeights: (seed) => initialMlpWeights(spec, seed),
     train: (request) =>
       guarded('train', async () => {
         const n = validateTrainOptions(spec, request);

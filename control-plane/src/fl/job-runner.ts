@@ -15,6 +15,8 @@ import {
   float32FromBytes,
   float32ToBytes,
   mlpParameterCount,
+  mulberry32,
+  shuffled,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { DeviceRegistry } from '../devices/device-registry.js';
@@ -51,23 +53,6 @@ export interface JobDeps {
 }
 
 const FL_CHUNK_BYTES = 64 * 1024;
-
-function seededOrder(ids: readonly string[], seed: number): string[] {
-  // mulberry32-driven Fisher–Yates over the sorted ids: the same seed always selects the same devices.
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  const out = [...ids].sort();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [out[i], out[j]] = [out[j] as string, out[i] as string];
-  }
-  return out;
-}
 
 export async function runJob(jobId: string, deps: JobDeps, signal: { cancelled: boolean }): Promise<void> {
   const { store, clock } = deps;
@@ -117,7 +102,11 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
     candidates.length,
     Math.max(config.minClients, Math.ceil(config.fraction * candidates.length)),
   );
-  const selected = seededOrder(candidates, config.seed * 100_003 + round * 101 + attempt).slice(0, wanted);
+  // Seeded, so a job's client selection is reproducible (sorted first: the registry's order is not the seed's).
+  const selected = shuffled([...candidates].sort(), mulberry32(config.seed * 100_003 + round * 101 + attempt)).slice(
+    0,
+    wanted,
+  );
   const weightsBytes = await deps.blobs.get(job.globalDigest);
   if (weightsBytes === null) throw new Error(`global weights ${job.globalDigest} missing from the blob store`);
   const chunked = chunkBundle(weightsBytes, FL_CHUNK_BYTES);

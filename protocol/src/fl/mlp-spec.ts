@@ -7,6 +7,7 @@
  * the last layer is followed by softmax.
  */
 import { z } from 'zod';
+import { mulberry32 } from '../random/prng.js';
 
 export const MLP_LIMITS = Object.freeze({ maxLayers: 8, maxWidth: 4096, maxParameters: 4_000_000 });
 
@@ -55,19 +56,13 @@ export function mlpParameterCount(spec: { readonly layers: readonly number[] }):
 
 /**
  * Deterministic first weights for a job: Glorot-uniform kernels (Glorot & Bengio 2010, limit
- * sqrt(6 / (fanIn + fanOut)), the Keras Dense default) and zero biases, from a mulberry32 stream seeded by
- * `seed`, so the coordinator and a reproduction script start from the same point.
+ * sqrt(6 / (fanIn + fanOut)), the Keras Dense default) and zero biases, from the shared mulberry32 stream
+ * seeded by `seed`, so the coordinator and a reproduction script start from the same point.
  */
 export function initialMlpWeights(spec: { readonly layers: readonly number[] }, seed: number): Float32Array {
   const weights = new Float32Array(mlpParameterCount(spec));
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(seed);
+
   for (const slice of mlpLayout(spec)) {
     if (slice.shape.length !== 2) continue;
     const [fanIn, fanOut] = slice.shape as [number, number];

@@ -3,7 +3,7 @@
  * round, 4 of them (20 %) attackers. Two attacks — the honest delta scaled by −10 (boosted gradient ascent) and
  * large uniform noise in place of the delta — against three aggregates: the sample-weighted mean (FedAvg), the
  * coordinate-wise median and the 20 % trimmed mean (Yin et al. 2018), plus the benign weighted mean for
- * reference. The aggregates are the placeholders behind the `aggregate` slot the control plane's strategies fill.
+ * reference. The aggregates are the control plane's strategies (test/src/fl/aggregates.ts).
  */
 import type { MlpTrainer } from '@edgefleet/agent';
 import type { LabelledImages } from '@edgefleet/test/datasets';
