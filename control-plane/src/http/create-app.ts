@@ -20,6 +20,7 @@ import { createEventRoutes } from './routes/event-routes.js';
 import { createFlRoutes } from './routes/fl-routes.js';
 import { createMetricsRoutes } from './routes/metrics-routes.js';
 import { createModelRoutes } from './routes/model-routes.js';
+import { createOpenApiRoutes } from './routes/openapi-routes.js';
 import { createRolloutRoutes } from './routes/rollout-routes.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -54,6 +55,7 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
   app.route('/', createFlRoutes(services));
   app.route('/', createAdminRoutes(services));
   app.route('/', createMetricsRoutes(services));
+  app.route('/', createOpenApiRoutes());
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {
     if (error instanceof EdgefleetError) {

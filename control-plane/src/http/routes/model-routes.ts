@@ -17,7 +17,7 @@ import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.j
 /** Room for the multipart envelope and the metadata part around the model bytes. */
 const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
 
-const metadataSchema = z.strictObject({
+export const modelMetadataSchema = z.strictObject({
   version: versionSchema.optional(),
   sampleInputs: z.array(z.array(z.number()).min(1).max(4096)).min(1).max(64),
   atol: z.number().nonnegative().max(1).default(1e-4),
@@ -86,7 +86,7 @@ export function createModelRoutes(services: HttpServices) {
         } catch (cause) {
           throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is not valid JSON', { cause });
         }
-        const metadata = parseWith(metadataSchema, raw);
+        const metadata = parseWith(modelMetadataSchema, raw);
         const reference = parseReference(form.reference);
         const registered = await services.registry.register({
           line,
