@@ -13,6 +13,7 @@ import { ControlPlaneError } from '../errors.js';
 import type { HttpEnv, HttpServices } from './http-env.js';
 import { requestLog } from './request-log.js';
 import { createAdminRoutes } from './routes/admin-routes.js';
+import { createDashboardRoutes } from './routes/dashboard-routes.js';
 import { createDeviceRoutes } from './routes/device-routes.js';
 import { createDriftRoutes } from './routes/drift-routes.js';
 import { createEnrolmentRoutes } from './routes/enrolment-routes.js';
@@ -56,6 +57,7 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
   app.route('/', createAdminRoutes(services));
   app.route('/', createMetricsRoutes(services));
   app.route('/', createOpenApiRoutes());
+  app.route('/', createDashboardRoutes(services));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {
     if (error instanceof EdgefleetError) {

@@ -60,6 +60,15 @@ export const OPERATIONS: readonly Operation[] = [
     access: 'none',
     response: 'text/html',
   }),
+  read('/v1/whoami', 'access', "The token's name and role"),
+  read('/ui', 'dashboard', 'Operator dashboard (single-page app; data comes from /v1 with the bearer token)', {
+    access: 'none',
+    response: 'text/html',
+  }),
+  read('/ui/:asset', 'dashboard', 'Dashboard assets (ES modules, CSS), served locally', {
+    access: 'none',
+    response: 'text/plain',
+  }),
   read('/metrics', 'meta', 'Prometheus exposition (text format 0.0.4)', { response: 'text/plain' }),
   {
     method: 'post',
