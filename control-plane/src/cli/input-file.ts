@@ -19,6 +19,20 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
 }
 
 /** `raw`: the document as written (what is sent, so the server fills and records its own defaults). */
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union failure ("Invalid input") says nothing useful; report instead the issues of the branch that came
+ * closest (fewest issues), with their paths made absolute.
+ */
+function flatten(issue: Issue): Issue[] {
+  // An unknown key is reported at its own line, not at the object holding it.
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ ...issue, path: [...issue.path, key] }));
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+  return closest.flatMap((inner) => flatten({ ...inner, path: [...issue.path, ...inner.path] }));
+}
+
 export function readInputFile<S extends z.ZodType>(file: string, schema: S): { raw: unknown; value: z.output<S> } {
   let text: string;
   try {
@@ -38,13 +52,15 @@ export function readInputFile<S extends z.ZodType>(file: string, schema: S): { r
   const raw: unknown = doc.toJS();
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { raw, value: parsed.data };
-  const issues = parsed.error.issues.slice(0, 5).map((issue) => {
-    const offset = locate(doc, issue.path);
-    const at = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
-    const field = issue.path.length === 0 ? '(root)' : issue.path.join('.');
-    return { field, line: at.line, column: at.col, message: issue.message };
-  });
-  const first = issues[0];
-  const where = first === undefined ? file : `${file}:${first.line}:${first.column}: ${first.field}: ${first.message}`;
-  throw new ControlPlaneError('USAGE_INVALID', where, { details: { file, issues } });
+  const issues = parsed.error.issues
+    .flatMap(flatten)
+    .slice(0, 5)
+    .map((issue) => {
+      const offset = locate(doc, issue.path);
+      const at = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+      const field = issue.path.length === 0 ? '(root)' : issue.path.join('.');
+      return { field, line: at.line, column: at.col, message: issue.message };
+    });
+  const lines = issues.map((i) => `${file}:${i.line}:${i.column}: ${i.field}: ${i.message}`);
+  throw new ControlPlaneError('USAGE_INVALID', lines.join('\n') || file, { details: { file, issues } });
 }
