@@ -114,6 +114,66 @@ describe('edgefleet CLI against a running control plane', () => {
     expect((JSON.parse(audit.stdout) as { action: string }[]).map((e) => e.action)).toContain('rollouts.create');
   });
 
+  it('exits 4 on a refused action and 1 when the watched rollout ends aborted', async () => {
+    const [first] = JSON.parse((await cli(['rollouts', 'ls', '--json'])).stdout) as { id: string }[];
+    const rollback = await cli(['rollouts', 'rollback', first?.id ?? '']);
+    expect(rollback.code).toBe(4);
+    expect(rollback.stderr).toContain('no champion version to roll back to (CONFLICT)');
+
+    const v2 = ['models', 'push', join(dir, 'iris.onnx'), '--line', 'iris', '--samples', join(dir, 'samples.json')];
+    expect((await cli(v2)).code).toBe(0);
+    const plan = join(dir, 'manual.json');
+    await writeFile(
+      plan,
+      JSON.stringify({
+        line: 'iris',
+        version: 2,
+        selector: { group: 'lab' },
+        waves: [{ percent: 50 }, { percent: 100 }],
+        observationMs: 100,
+        autoAdvance: false,
+      }),
+    );
+    const created = await cli(['rollouts', 'create', plan, '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    const watching = cli(['rollouts', 'watch', id, '--json']);
+    await waitFor(
+      async () => (await fleet.api.get<{ state: string }>(`/v1/rollouts/${id}`)).body.state === 'awaiting-approval',
+      {
+        what: 'the first wave to wait for approval',
+      },
+    );
+    expect((await cli(['rollouts', 'abort', id, '--reason', 'cli test'])).code).toBe(0);
+    const watch = await watching;
+    expect(watch.code, watch.stderr).toBe(1);
+    const final = JSON.parse(watch.stdout.trim().split('\n').at(-1) ?? '{}') as { rollout: { state: string } };
+    expect(final.rollout.state).toBe('aborted');
+  });
+
+  it('lists federated jobs and refuses an invalid job file by field and line', async () => {
+    const jobs = await cli(['fl', 'rounds', 'ls', '--json']);
+    expect(jobs.code).toBe(0);
+    expect(JSON.parse(jobs.stdout)).toEqual([]);
+    const job = join(dir, 'job.yaml');
+    await writeFile(
+      job,
+      [
+        'line: iris',
+        'selector: { group: lab }',
+        'spec: { kind: mlp, layers: [4, 8, 3], activation: relu }',
+        'init: { seed: 1 }',
+        `evalSet: ${'a'.repeat(64)}`,
+        'strategy:',
+        '  name: fedsomething',
+        '',
+      ].join('\n'),
+    );
+    const run = await cli(['fl', 'rounds', 'start', job]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${job}:7:9: strategy.name`);
+  });
+
   it('refuses a wrong token with a clear message and exit code 2', async () => {
     const run = await cli(['models', 'ls'], { EDGEFLEET_TOKEN: 'eft_wrong' });
     expect(run.code).toBe(2);
@@ -142,7 +202,7 @@ describe('edgefleet CLI against a running control plane', () => {
     expect(run.stderr).toContain('waves.1.percent');
     expect(run.stderr).toContain('percentages must strictly increase');
     const listed = await cli(['rollouts', 'ls', '--json']);
-    expect((JSON.parse(listed.stdout) as { version: number }[]).some((r) => r.version === 2)).toBe(false);
+    expect((JSON.parse(listed.stdout) as { version: number }[]).some((r) => r.version === 3)).toBe(false);
   });
 
   it('exits 3 when the control plane cannot be reached', async () => {
@@ -160,6 +220,7 @@ describe('edgefleet CLI against a running control plane', () => {
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ server: fleet.cp.httpUrl, token: fleet.cp.adminToken });
     const models = await cli(['models', 'ls', '--json'], env);
     expect(models.code).toBe(0);
-    expect(JSON.parse(models.stdout)).toEqual([{ line: 'iris', latestVersion: 1, versionCount: 1 }]);
+    // v1, and v2: the rollback's re-signed copy of the champion's content.
+    expect(JSON.parse(models.stdout)).toEqual([{ line: 'iris', latestVersion: 2, versionCount: 2 }]);
   });
 });

@@ -24,6 +24,18 @@ export interface HttpClient {
 
 const UPLOAD_SLICE_BYTES = 64 * 1024;
 
+/** undici wraps the socket error (`fetch failed` → ECONNREFUSED, or an AggregateError of them): find its code,
+ * else the innermost message (`bad port`). */
+function networkReason(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  type Link = { code?: unknown; cause?: unknown; errors?: unknown[]; message?: unknown };
+  for (let e = error as Link | undefined; e !== undefined && e !== null; e = (e.cause ?? e.errors?.[0]) as Link) {
+    if (typeof e.code === 'string') return e.code;
+    if (typeof e.message === 'string') message = e.message;
+  }
+  return message;
+}
+
 export function createHttpClient(target: Target): HttpClient {
   const auth = (): Record<string, string> => (target.token === null ? {} : { authorization: `Bearer ${target.token}` });
 
@@ -33,7 +45,7 @@ export function createHttpClient(target: Target): HttpClient {
       res = await fetch(`${target.server}${path}`, { ...init, headers: { ...auth(), ...init.headers } });
     } catch (cause) {
       if (init.signal?.aborted === true) throw cause;
-      const reason = (cause as { cause?: { code?: string } }).cause?.code ?? (cause as Error).message;
+      const reason = networkReason(cause);
       throw new ControlPlaneError('SERVER_UNREACHABLE', `cannot reach ${target.server} (${reason})`, { cause });
     }
     if (res.ok) return res;
