@@ -73,7 +73,7 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     await fleet?.close();
   });
 
-  it('logs in, shows the fleet, starts a rollout from the UI and follows it to completion', async () => {
+  it('logs in, shows the fleet and a device, starts a rollout from the UI and follows it to completion', async () => {
     const page = await loggedIn(fleet.cp.adminToken);
     await page.waitForSelector('#devices-online b');
     await waitFor(async () => (await page.textContent('#devices-online b')) === '2', {
@@ -82,6 +82,11 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     expect(await page.textContent('#whoami')).toContain('admin');
     expect(await page.textContent('[data-view=fleet]')).toContain('iris@1');
     await page.screenshot({ path: `${ARTIFACTS}dashboard-fleet.png`, fullPage: true });
+    const deviceId = fleet.agents[0]?.deviceId ?? '';
+    await page.click(`a[href="#/devices/${deviceId}"]`);
+    await page.waitForSelector('[data-view=devices] h1');
+    expect(await page.textContent('[data-view=devices] h1')).toBe(`Device ${deviceId}`);
+    expect(await page.textContent('[data-view=devices]')).toContain('"version": 1');
 
     await page.click('a[href="#/rollouts"]');
     await page.waitForSelector('#start-rollout');
