@@ -34,11 +34,12 @@ import type { HttpEnv } from './http/http-env.js';
 import { startIngest } from './ingest/dispatcher.js';
 import { loadOrCreateKeys } from './keys/key-store.js';
 import { createMetrics, type MetricsSnapshot } from './metrics.js';
+import { createPrometheus } from './observability/prometheus.js';
 import { createFileBlobStore } from './registry/blob-store.js';
 import { createModelRegistry } from './registry/model-registry.js';
 import { createGateData } from './rollouts/gate-data.js';
 import { createRolloutService } from './rollouts/rollout-service.js';
-import { createRolloutStore } from './rollouts/rollout-store.js';
+import { createRolloutStore, stateOf } from './rollouts/rollout-store.js';
 import type { RolloutView } from './rollouts/rollout-view.js';
 import { startRolloutTicker } from './rollouts/tick-timer.js';
 
@@ -130,8 +131,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   });
   const audit = createAuditLog({ db, now });
   const bus = createEventBus({ logger, onListenerError: () => metrics.countRejection('INTERNAL') });
+  const rolloutStore = createRolloutStore({ db, now });
   const rollouts = createRolloutService({
-    store: createRolloutStore({ db, now }),
+    store: rolloutStore,
     devices,
     registry,
     desired,
@@ -205,6 +207,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       drift,
       fl,
       evalSets,
+      prometheus: createPrometheus({
+        metrics,
+        fleet: {
+          deviceConnections: () => devices.list().map((d) => d.connection),
+          rolloutStates: () => rolloutStore.all().map(stateOf),
+          flJobStates: () => flStore.jobs().map((j) => j.state),
+        },
+      }),
       rootDocument,
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,

@@ -11,13 +11,17 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import type { HttpEnv, HttpServices } from './http-env.js';
+import { requestLog } from './request-log.js';
 import { createAdminRoutes } from './routes/admin-routes.js';
+import { createDashboardRoutes } from './routes/dashboard-routes.js';
 import { createDeviceRoutes } from './routes/device-routes.js';
 import { createDriftRoutes } from './routes/drift-routes.js';
 import { createEnrolmentRoutes } from './routes/enrolment-routes.js';
 import { createEventRoutes } from './routes/event-routes.js';
 import { createFlRoutes } from './routes/fl-routes.js';
+import { createMetricsRoutes } from './routes/metrics-routes.js';
 import { createModelRoutes } from './routes/model-routes.js';
+import { createOpenApiRoutes } from './routes/openapi-routes.js';
 import { createRolloutRoutes } from './routes/rollout-routes.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -33,6 +37,7 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
     },
   });
   const app = new Hono<HttpEnv>();
+  app.use('*', requestLog({ logger, prometheus: services.prometheus }));
   app.use('*', async (c, next) => {
     c.set('actor', null);
     c.set('auditActor', null);
@@ -51,6 +56,9 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
   app.route('/', createEventRoutes(services));
   app.route('/', createFlRoutes(services));
   app.route('/', createAdminRoutes(services));
+  app.route('/', createMetricsRoutes(services));
+  app.route('/', createOpenApiRoutes());
+  app.route('/', createDashboardRoutes(services));
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {
     if (error instanceof EdgefleetError) {

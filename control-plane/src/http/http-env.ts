@@ -14,6 +14,7 @@ import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FlCoordinator } from '../fl/coordinator.js';
 import type { EvalSets } from '../fl/eval-sets.js';
+import type { Prometheus } from '../observability/prometheus.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 
@@ -42,6 +43,8 @@ export interface HttpServices {
   readonly drift: FleetDrift;
   readonly fl: FlCoordinator;
   readonly evalSets: EvalSets;
+  /** The Prometheus registry behind GET /metrics and the HTTP request counter. */
+  readonly prometheus: Prometheus;
   readonly rootDocument: SignedDocument;
   readonly maxBundleBytes: number;
   readonly enrolmentTokenTtlSec: number;

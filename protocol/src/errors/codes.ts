@@ -76,6 +76,10 @@ export const ERROR_CODES = Object.freeze({
   NOT_FOUND: { http: 404, summary: 'no such resource' },
   CONFLICT: { http: 409, summary: 'request conflicts with existing state' },
   INVALID_TRANSITION: { http: 409, summary: 'state machine refuses this transition' },
+  /** Operator CLI (issue 8): no HTTP answer at all — refused connection, DNS failure, timeout. */
+  SERVER_UNREACHABLE: { http: 503, summary: 'the control plane could not be reached' },
+  /** Operator CLI: unknown flags, missing arguments, unreadable or malformed input files. */
+  USAGE_INVALID: { http: 400, summary: 'command-line arguments or input file are invalid' },
   INTERNAL: { http: 500, summary: 'internal error' },
 } as const);
 

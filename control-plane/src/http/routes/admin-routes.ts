@@ -8,7 +8,7 @@ import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
 import { limitQuery } from './device-routes.js';
 
-const createTokenBody = z.strictObject({
+export const apiTokenBody = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name must be 1-64 chars of [A-Za-z0-9._-]'),
   role: z.enum(ROLES),
 });
@@ -18,7 +18,7 @@ export function createAdminRoutes(services: HttpServices) {
   const audited = createAuditRecorder(services);
   return new Hono<HttpEnv>()
     .post('/v1/tokens', audited('tokens.create'), requireRole('admin'), async (c) => {
-      const body = await readJson(c, createTokenBody);
+      const body = await readJson(c, apiTokenBody);
       c.set('auditTarget', `token:${body.name}`);
       c.set('auditDetails', { role: body.role });
       return c.json({ token: services.apiTokens.create(body), name: body.name, role: body.role }, 201);

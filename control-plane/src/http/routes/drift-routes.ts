@@ -13,21 +13,21 @@ import { createRoleGuard, parseWith } from '../middleware.js';
 
 const versionParams = z.object({ line: modelLineSchema, version: z.coerce.number().pipe(versionSchema) });
 const limit = z.coerce.number().pipe(z.int().min(1).max(1000));
-const historyQuery = z.object({ cohort: z.string().default('all'), limit: limit.default(20) });
-const alertsQuery = z.object({ line: modelLineSchema.optional(), limit: limit.default(100) });
+export const driftHistoryQuery = z.object({ cohort: z.string().default('all'), limit: limit.default(20) });
+export const driftAlertsQuery = z.object({ line: modelLineSchema.optional(), limit: limit.default(100) });
 
 export function createDriftRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
   const { drift } = services;
   return new Hono<HttpEnv>()
     .get('/v1/drift/alerts', requireRole('viewer'), (c) => {
-      const query = parseWith(alertsQuery, c.req.query());
+      const query = parseWith(driftAlertsQuery, c.req.query());
       const filter = { limit: query.limit, ...(query.line === undefined ? {} : { line: query.line }) };
       return c.json({ alerts: drift.store.alerts(filter), deviceAlarms: drift.store.deviceAlarms(filter) });
     })
     .get('/v1/drift/:line/:version', requireRole('viewer'), (c) => {
       const { line, version } = parseWith(versionParams, c.req.param());
-      const query = parseWith(historyQuery, c.req.query());
+      const query = parseWith(driftHistoryQuery, c.req.query());
       const cohort = parseCohort(query.cohort);
       // Unknown version (or one without a profile) → 404 MODEL_VERSION_UNKNOWN before anything is read.
       drift.profileOf(line, version);

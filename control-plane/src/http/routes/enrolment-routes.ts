@@ -11,7 +11,7 @@ import { createAuditRecorder, createRoleGuard, readJson } from '../middleware.js
 
 const groupSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'group must be 1-63 chars of [a-z0-9-]');
 
-const createTokenBody = z.strictObject({
+export const enrolmentTokenBody = z.strictObject({
   group: groupSchema,
   tags: z.array(z.string().min(1).max(64)).max(32).optional(),
   ttlSec: z
@@ -21,7 +21,7 @@ const createTokenBody = z.strictObject({
     .optional(),
 });
 
-const enrolBody = z.strictObject({
+export const enrolBody = z.strictObject({
   token: z.string().min(1).max(256),
   deviceId: deviceIdSchema.optional(),
   hardware: z
@@ -41,7 +41,7 @@ export function createEnrolmentRoutes(services: HttpServices) {
   const audited = createAuditRecorder(services);
   return new Hono<HttpEnv>()
     .post('/v1/enrolment-tokens', audited('enrolment-tokens.create'), requireRole('operator'), async (c) => {
-      const body = await readJson(c, createTokenBody);
+      const body = await readJson(c, enrolmentTokenBody);
       c.set('auditTarget', `group:${body.group}`);
       const created = services.enrolment.createToken({
         group: body.group,

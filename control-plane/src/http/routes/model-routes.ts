@@ -20,7 +20,7 @@ import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.j
 /** Room for the multipart envelope and the metadata part around the model bytes. */
 const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
 
-const metadataSchema = z.strictObject({
+export const modelMetadataSchema = z.strictObject({
   version: versionSchema.optional(),
   sampleInputs: z.array(z.array(z.number()).min(1).max(4096)).min(1).max(64),
   atol: z.number().nonnegative().max(1).default(1e-4),
@@ -110,7 +110,7 @@ export function createModelRoutes(services: HttpServices) {
         if (!(model instanceof File)) throw new ControlPlaneError('BODY_INVALID', 'part `model` (a file) is required');
         if (model.size > limit) tooLarge(limit);
         if (form.metadata === undefined) throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is required');
-        const metadata = parseWith(metadataSchema, jsonPart(form.metadata, 'metadata'));
+        const metadata = parseWith(modelMetadataSchema, jsonPart(form.metadata, 'metadata'));
         const reference = parseReference(form.reference);
         const registered = await services.registry.register({
           line,

@@ -11,8 +11,8 @@ import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
-const reasonBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
-const ACTIONS: readonly RolloutAction[] = ['pause', 'resume', 'abort', 'approve', 'rollback'];
+export const rolloutActionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
+export const ROLLOUT_ACTIONS: readonly RolloutAction[] = ['pause', 'resume', 'abort', 'approve', 'rollback'];
 
 export function createRolloutRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
@@ -33,7 +33,7 @@ export function createRolloutRoutes(services: HttpServices) {
       const { id } = parseWith(idParam, c.req.param());
       return c.json(services.rollouts.get(id));
     });
-  for (const action of ACTIONS) {
+  for (const action of ROLLOUT_ACTIONS) {
     routes = routes.post(
       `/v1/rollouts/:id/${action}`,
       audited(`rollouts.${action}`),
@@ -41,7 +41,7 @@ export function createRolloutRoutes(services: HttpServices) {
       async (c) => {
         const { id } = parseWith(idParam, c.req.param());
         const text = await c.req.text();
-        const { reason } = text.trim() === '' ? { reason: undefined } : parseWith(reasonBody, safeJson(text));
+        const { reason } = text.trim() === '' ? { reason: undefined } : parseWith(rolloutActionBody, safeJson(text));
         c.set('auditTarget', `rollout:${id}`);
         const view = await services.rollouts.act(id, action, {
           actor: c.var.actor?.name ?? 'unknown',
