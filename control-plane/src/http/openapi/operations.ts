@@ -115,6 +115,21 @@ export const OPERATIONS: readonly Operation[] = [
     response: 'application/json',
     body: { kind: 'model-upload' },
   },
+  {
+    method: 'post',
+    path: '/v1/agent-releases',
+    tag: 'models',
+    summary: 'Register an agent release as the next version of the line `agent` (self-update, issue 11)',
+    access: 'operator',
+    status: 201,
+    response: 'application/json',
+    body: {
+      kind: 'binary',
+      mediaType: 'multipart/form-data',
+      description:
+        'part `bundle` (one bundled agent JS file) and an optional part `metadata` (JSON: version, description)',
+    },
+  },
   read('/v1/models', 'models', 'Model lines with their latest version'),
   read('/v1/models/:line/versions', 'models', 'Versions of a line'),
   read('/v1/models/:line/versions/:version', 'models', 'Manifest and signed manifest (base64 CBOR)'),
