@@ -5,36 +5,21 @@
  * per device made a 10,000-device rollout take minutes to create. Ed25519 signatures are deterministic
  * (RFC 8032 §5.1.6), so both produce byte-identical signatures (asserted in the tests).
  */
-import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { type KeyObject, sign, verify } from 'node:crypto';
+import { privateKeyImporter, publicKeyImporter } from './raw-keys.js';
 
 // DER prefixes of PKCS#8 (private) and SPKI (public) Ed25519 keys, OID 1.3.101.112 (RFC 8410 §7).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
-const privateKeys = new WeakMap<Uint8Array, KeyObject>();
-const publicKeys = new WeakMap<Uint8Array, KeyObject>();
-
+const importPrivate = privateKeyImporter('302e020100300506032b657004220420');
+const publicKeyOf = publicKeyImporter('302a300506032b6570032100');
+// A tweetnacl secret key is seed ‖ public key; the seed is what PKCS#8 carries. Cached per secret key array.
+const seeds = new WeakMap<Uint8Array, Uint8Array>();
 function privateKeyOf(secretKey: Uint8Array): KeyObject {
-  let key = privateKeys.get(secretKey);
-  if (key === undefined) {
-    // A tweetnacl secret key is seed ‖ public key; the seed is what PKCS#8 carries.
-    key = createPrivateKey({
-      key: Buffer.concat([PKCS8_PREFIX, secretKey.subarray(0, 32)]),
-      format: 'der',
-      type: 'pkcs8',
-    });
-    privateKeys.set(secretKey, key);
+  let seed = seeds.get(secretKey);
+  if (seed === undefined) {
+    seed = secretKey.subarray(0, 32);
+    seeds.set(secretKey, seed);
   }
-  return key;
-}
-
-function publicKeyOf(publicKey: Uint8Array): KeyObject {
-  let key = publicKeys.get(publicKey);
-  if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-    publicKeys.set(publicKey, key);
-  }
-  return key;
+  return importPrivate(seed);
 }
 
 export const SIGNATURE_BYTES = 64;
