@@ -158,7 +158,6 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     bus,
     clock,
     logger,
-    metrics,
     publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: false }),
   });
   drift.on('alert', (alert) => fl.onDriftAlert(alert));

@@ -27,6 +27,7 @@ import {
   type SecAggKeyPair,
   secAggKeyPair,
   sha256Hex,
+  type Unstamped,
   uint32ToBytes,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
@@ -36,7 +37,6 @@ import { type DeviceConditions, declineReason, type FlPolicy } from './eligibili
 import type { MlpTrainer } from './mlp-trainer.js';
 import type { SampleStore } from './sample-store.js';
 
-type Unstamped<T> = T extends unknown ? Omit<T, 'v' | 'ts'> : never;
 type RoundPhase = 'training' | 'awaiting-peers' | 'uploading' | 'submitted' | 'ended';
 /** How long after its deadline a submitted masked round still answers a reveal request. */
 const REVEAL_GRACE_MS = 60_000;

@@ -17,7 +17,6 @@ import {
 } from '@edgefleet/protocol';
 import type { DriftAlert } from '../drift/fleet-drift.js';
 import { ControlPlaneError } from '../errors.js';
-import type { Metrics } from '../metrics.js';
 import { assertEvalSet } from './evaluator.js';
 import { type JobState, transitionJob } from './fl-state.js';
 import type { JobRow, RoundRow } from './fl-store.js';
@@ -58,7 +57,7 @@ export interface FlCoordinator {
   close(): void;
 }
 
-export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'> & { metrics: Metrics }): FlCoordinator {
+export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinator {
   const { store, clock, logger } = deps;
   const rounds = new Map<string, RoundRunner>();
   const running = new Map<string, { signal: { cancelled: boolean }; done: Promise<void> }>();

@@ -16,10 +16,11 @@ import {
   type FlTaskMessage,
   type FlUpdateMessage,
   maxSafeScaleBits,
+  type Unstamped,
 } from '@edgefleet/protocol';
 import { ControlPlaneError } from '../errors.js';
 import { type ClientStatus, type RoundState, transitionClient, transitionRound } from './fl-state.js';
-import type { Client, RoundDeps, RoundOutcome, RoundRunner, SubmittedUpdate, Unstamped } from './round-types.js';
+import type { Client, RoundDeps, RoundOutcome, RoundRunner, SubmittedUpdate } from './round-types.js';
 import { createUpdateAssembler, decodeUpdate } from './update-assembler.js';
 
 export function startRound(options: {

@@ -43,9 +43,6 @@ export interface RoundRunner {
   readonly outcome: Promise<RoundOutcome>;
 }
 
-/** A message before the envelope fields are stamped (distributes over the union). */
-export type Unstamped<T> = T extends unknown ? Omit<T, 'v' | 'ts'> : never;
-
 export interface Client {
   status: ClientStatus;
   sampleCount: number;

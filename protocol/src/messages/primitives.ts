@@ -17,5 +17,8 @@ export const timestampMsSchema = z.int().nonnegative();
 export const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a byte string');
 export const errorInfoSchema = z.object({ code: z.string().max(64), message: z.string().max(1024) });
 
+/** A message before its envelope fields `v` and `ts` are stamped (distributes over a union of messages). */
+export type Unstamped<T> = T extends unknown ? Omit<T, 'v' | 'ts'> : never;
+
 /** Fields every MQTT message carries (DESIGN.md §2). */
 export const messageBase = { v: z.literal(1), ts: timestampMsSchema } as const;
