@@ -1,6 +1,6 @@
 /**
  * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
- * the desired-state refresher, the drift judge timer and the HTTP server, and wires the services together.
+ * the scheduler (leader duties: desired-state refresher, drift judge, rollout ticks, FL jobs) and the HTTP server, and wires the services together.
  * Defaults live in one frozen DEFAULTS object (control-plane-options.ts). `close()` tears everything down in reverse order of start.
  */
 import { mkdirSync } from 'node:fs';
@@ -15,7 +15,6 @@ import { createApiTokens, installAdminToken } from './auth/api-tokens.js';
 import { startEmbeddedBroker } from './broker/embedded-broker.js';
 import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane-options.js';
 import { openDatabase } from './db/open-database.js';
-import { startDesiredRefresher } from './desired/desired-refresher.js';
 import { createDesiredState } from './desired/desired-state.js';
 import { createChildDevices } from './devices/child-devices.js';
 import { createDeviceHistory } from './devices/device-history.js';
@@ -23,7 +22,6 @@ import { createDeviceRegistry } from './devices/device-registry.js';
 import { createEnrolment } from './devices/enrolment.js';
 import { createDriftStore } from './drift/drift-store.js';
 import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
-import { startDriftJudgeTimer } from './drift/judge-timer.js';
 import { resolveDriftConfig } from './drift/thresholds.js';
 import { createEventBus, type FleetEventListener } from './events/event-bus.js';
 import { createFlCoordinator, type FlCoordinator } from './fl/coordinator.js';
@@ -41,7 +39,9 @@ import { createGateData } from './rollouts/gate-data.js';
 import { createRolloutService } from './rollouts/rollout-service.js';
 import { createRolloutStore, stateOf } from './rollouts/rollout-store.js';
 import type { RolloutView } from './rollouts/rollout-view.js';
-import { startRolloutTicker } from './rollouts/tick-timer.js';
+import { createLeaderDuties } from './scheduler/leader-duties.js';
+import { type SchedulerState, startLeaderElection } from './scheduler/leader-election.js';
+import { alwaysLeaderLock } from './scheduler/leader-lock.js';
 
 export { type ControlPlaneOptions, DEFAULTS } from './control-plane-options.js';
 
@@ -72,6 +72,8 @@ export interface ControlPlane {
   readonly fl: Pick<FlCoordinator, 'createJob' | 'get' | 'list' | 'cancel' | 'settled' | 'weights'> & {
     uploadEvalSet(bytes: Uint8Array): Promise<StoredEvalSet>;
   };
+  /** This replica's scheduler state and how many times it became leader (scheduler/leader-election.ts). */
+  leadership(): { state: SchedulerState; terms: number };
   /** Resolves once every MQTT message received so far has been processed. */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -176,19 +178,23 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
     now,
   });
-  fl.resume();
-  await desired.refreshDue();
-  await desired.republishAll();
-  const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });
-  const driftJudge = startDriftJudgeTimer({ clock, drift, judgeIntervalMs: driftConfig.judgeIntervalMs, logger });
-  // A restart resumes every active rollout from the DB: the first step runs now, then on every tick.
-  await rollouts.tick();
-  const ticker = startRolloutTicker({
-    clock,
-    tickMs: options.rollouts?.tickMs ?? config.rolloutTickMs,
-    tick: rollouts.tick,
+  // One process on SQLite is always its own scheduler leader; the election resumes rollouts and FL jobs.
+  const scheduler = await startLeaderElection({
+    lock: alwaysLeaderLock(),
+    duties: createLeaderDuties({
+      clock,
+      logger,
+      desired,
+      drift,
+      fl,
+      rollouts,
+      refreshIntervalMs: config.refreshIntervalMs,
+      judgeIntervalMs: driftConfig.judgeIntervalMs,
+      tickMs: options.rollouts?.tickMs ?? config.rolloutTickMs,
+    }),
     logger,
   });
+  await desired.republishAll();
 
   const mqttUrl = `mqtt://${config.host}:${broker.port}`;
   const app = createApp({
@@ -212,12 +218,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           deviceConnections: () => devices.list().map((d) => d.connection),
           rolloutStates: () => rolloutStore.all().map(stateOf),
           flJobStates: () => flStore.jobs().map((j) => j.state),
+          schedulerState: scheduler.state,
         },
       }),
       rootDocument,
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
       now,
+      schedulerState: scheduler.state,
       mqttUrl: () => mqttUrl,
     },
   });
@@ -249,13 +257,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       weights: fl.weights,
       uploadEvalSet: evalSets.put,
     },
+    leadership: () => ({ state: scheduler.state(), terms: scheduler.terms() }),
     drain: () => ingest.drain(),
     close() {
       closing ??= (async () => {
-        refresher.stop();
-        ticker.stop();
-        driftJudge.stop();
-        fl.close();
+        await scheduler.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           if ('closeAllConnections' in server) server.closeAllConnections();

@@ -42,3 +42,12 @@ export type { GateResult } from './rollouts/gates.js';
 export { type GateName, type Gates, PLAN_DEFAULTS, type RolloutPlan, type Selector } from './rollouts/plan.js';
 export { ROLLOUT_STATES, type RolloutState } from './rollouts/rollout-state.js';
 export type { RolloutView } from './rollouts/rollout-view.js';
+export {
+  LEADER_RETRY_MS,
+  type LeaderDuties,
+  type LeaderElection,
+  type SchedulerState,
+  startLeaderElection,
+} from './scheduler/leader-election.js';
+export { alwaysLeaderLock, type LeaderLock } from './scheduler/leader-lock.js';
+export { createPgAdvisoryLock, SCHEDULER_LOCK_KEY } from './scheduler/pg-advisory-lock.js';

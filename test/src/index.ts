@@ -36,4 +36,5 @@ export {
   startFleet,
 } from './fleet.js';
 export { irisStream } from './iris-stream.js';
+export { POSTGRES_BIN_DIR, type PostgresServer, postgresAvailable, startPostgres } from './postgres.js';
 export { type WaitOptions, waitFor } from './wait-for.js';

@@ -47,7 +47,9 @@ export function createApp(options: { services: HttpServices; logger: Logger }): 
     return jsonLimit(c, next);
   });
   // `time` (ms since the epoch) lets a device's `doctor` measure its clock skew finer than the Date header.
-  app.get('/v1/health', (c) => c.json({ status: 'ok', time: services.now() }));
+  app.get('/v1/health', (c) =>
+    c.json({ status: 'ok', time: services.now(), scheduler: services.schedulerState?.() ?? 'leader' }),
+  );
   app.route('/', createEnrolmentRoutes(services));
   app.route('/', createModelRoutes(services));
   app.route('/', createDeviceRoutes(services));

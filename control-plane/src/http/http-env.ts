@@ -50,6 +50,8 @@ export interface HttpServices {
   readonly enrolmentTokenTtlSec: number;
   /** The control plane's clock (GET /v1/health reports it for devices' clock-skew checks). */
   now(): number;
+  /** This replica's scheduler state (GET /v1/health): follower, leader or stopped. */
+  schedulerState?(): string;
   /** The MQTT URL handed to devices at enrolment. */
   mqttUrl(): string;
 }

@@ -1,6 +1,6 @@
 /**
  * The Prometheus exposition behind `GET /metrics` (text format 0.0.4, prom-client). Fleet gauges — devices
- * by connection state, rollouts by state, federated jobs by state — are computed at scrape time from the
+ * by connection state, rollouts by state, federated jobs by state, this replica's scheduler state — are computed at scrape time from the
  * database, so they never drift from the truth; counters mirror the in-process `Metrics` (MQTT messages by
  * kind, rejections by error code, bundle chunks served) and the HTTP request counter kept by the request
  * logger. One registry per control plane, so several control planes in one test process never share series.
@@ -9,12 +9,15 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { JobState } from '../fl/fl-state.js';
 import type { Metrics } from '../metrics.js';
 import { ROLLOUT_STATES } from '../rollouts/rollout-state.js';
+import type { SchedulerState } from '../scheduler/leader-election.js';
 
 /** What the scrape reads; plain functions so the registry does not depend on the stores' shapes. */
 export interface FleetReadings {
   deviceConnections(): readonly string[];
   rolloutStates(): readonly string[];
   flJobStates(): readonly string[];
+  /** This replica's scheduler state (scheduler/leader-election.ts). */
+  schedulerState(): string;
 }
 
 export interface Prometheus {
@@ -24,6 +27,7 @@ export interface Prometheus {
   countHttpRequest(labels: { method: string; route: string; status: number }): void;
 }
 
+const SCHEDULER_STATES: readonly SchedulerState[] = ['follower', 'leader', 'stopped'];
 const FL_JOB_STATES: readonly JobState[] = ['waiting', 'running', 'completed', 'failed', 'cancelled'];
 
 function tally(values: readonly string[], known: readonly string[]): Map<string, number> {
@@ -64,6 +68,17 @@ export function createPrometheus(options: { metrics: Metrics; fleet: FleetReadin
     collect() {
       this.reset();
       for (const [state, n] of tally(fleet.flJobStates(), FL_JOB_STATES)) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: 'edgefleet_scheduler_leader',
+    help: "This replica's scheduler state (1 for the current state): one leader among replicas",
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const current = fleet.schedulerState();
+      for (const state of SCHEDULER_STATES) this.set({ state }, state === current ? 1 : 0);
     },
   });
   // The in-process counters are monotonic maps; each scrape copies their current totals.

@@ -86,6 +86,16 @@ describe('GET /metrics', () => {
     expect(metrics.value('edgefleet_fl_jobs', { state: 'running' })).toBe(0);
   });
 
+  it('shows the single SQLite process as scheduler leader in /metrics, /v1/health and leadership()', async () => {
+    f = await startFixture();
+    const metrics = await scrape();
+    expect(metrics.value('edgefleet_scheduler_leader', { state: 'leader' })).toBe(1);
+    expect(metrics.value('edgefleet_scheduler_leader', { state: 'follower' })).toBe(0);
+    const health = (await (await f.request('GET', '/v1/health', { token: null })).json()) as { scheduler: string };
+    expect(health.scheduler).toBe('leader');
+    expect(f.cp.leadership()).toEqual({ state: 'leader', terms: 1 });
+  });
+
   it('counts HTTP requests by route pattern, not by concrete path', async () => {
     f = await startFixture();
     const { deviceId } = await f.enrol();
