@@ -99,8 +99,15 @@ export function createOrchestrator(ctx: RolloutContext) {
     const free = plan.concurrency - counts.busy;
     if (free > 0 && counts.unassigned > 0) {
       for (const m of store.nextUnassigned(row.id, wave.index, free)) {
-        await assignTarget(ctx, row, m.deviceId, waveTarget(row, m, wave.mode));
-        store.updateMember(row.id, m.deviceId, { assignedAt: ctx.now() });
+        // Claim first: only the scheduler that wins the claim publishes the device's new desired state.
+        const at = ctx.now();
+        if (!store.claimAssignment(row.id, m.deviceId, at)) continue;
+        try {
+          await assignTarget(ctx, row, m.deviceId, waveTarget(row, m, wave.mode));
+        } catch (error) {
+          store.releaseAssignment(row.id, m.deviceId, at);
+          throw error;
+        }
       }
       counts = store.waveCounts(row.id, wave.index);
     }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
+import { ControlPlaneError } from '../errors.js';
 import type { EventBus, FleetEventType } from '../events/event-bus.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { GateData } from './gate-data.js';
@@ -67,7 +68,12 @@ export function move(
 ): RolloutRow {
   const from = stateOf(row);
   transitionRollout(from, to);
-  ctx.store.update(row.id, { ...options.fields, state: to });
+  if (!ctx.store.transition(row.id, row.state, { ...options.fields, state: to })) {
+    // Another scheduler moved the rollout since `row` was read: never apply a transition twice.
+    throw new ControlPlaneError('CONFLICT', `rollout ${row.id} is no longer ${from}`, {
+      details: { rolloutId: row.id, from, to, state: stateOf(ctx.store.get(row.id)) },
+    });
+  }
   const next = ctx.store.get(row.id);
   ctx.logger.info(
     { rolloutId: row.id, line: row.line, version: row.version, from, to, wave: next.currentWave },

@@ -45,6 +45,18 @@ export function createRolloutStore(options: { db: Db; now: () => number }) {
         .where(eq(rollouts.id, id))
         .run();
     },
+    /**
+     * Compare-and-set of the rollout state: applies `fields` only while the stored state is still `from`.
+     * False when another writer (a second replica during a leader change) moved the rollout first.
+     */
+    transition(id: string, from: string, fields: Partial<typeof rollouts.$inferInsert>): boolean {
+      const result = db
+        .update(rollouts)
+        .set({ ...fields, updatedAt: now() })
+        .where(and(eq(rollouts.id, id), eq(rollouts.state, from)))
+        .run();
+      return result.changes === 1;
+    },
     waves: (id: string) =>
       db.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, id)).orderBy(asc(rolloutWaves.index)).all(),
     wave(id: string, index: number): WaveRow {
@@ -91,6 +103,37 @@ export function createRolloutStore(options: { db: Db; now: () => number }) {
       db.update(rolloutDevices)
         .set({ ...fields, updatedAt: now() })
         .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.deviceId, deviceId)))
+        .run();
+    },
+    /**
+     * Claims an unassigned member for assignment (compare-and-set on `assignedAt IS NULL`): true for exactly
+     * one caller, so two schedulers can never both assign the same device of a wave.
+     */
+    claimAssignment(id: string, deviceId: string, at: number): boolean {
+      const result = db
+        .update(rolloutDevices)
+        .set({ assignedAt: at, updatedAt: now() })
+        .where(
+          and(
+            eq(rolloutDevices.rolloutId, id),
+            eq(rolloutDevices.deviceId, deviceId),
+            isNull(rolloutDevices.assignedAt),
+          ),
+        )
+        .run();
+      return result.changes === 1;
+    },
+    /** Undoes a claim whose assignment could not be published, so the next tick tries again. */
+    releaseAssignment(id: string, deviceId: string, at: number) {
+      db.update(rolloutDevices)
+        .set({ assignedAt: null, updatedAt: now() })
+        .where(
+          and(
+            eq(rolloutDevices.rolloutId, id),
+            eq(rolloutDevices.deviceId, deviceId),
+            eq(rolloutDevices.assignedAt, at),
+          ),
+        )
         .run();
     },
     /** Status counts of one wave, plus how many of its devices were assigned and are not settled yet. */
