@@ -7,6 +7,7 @@ import { type Clock, MAX_BUNDLE_BYTES, type RootKeys } from '@edgefleet/protocol
 import type { Logger } from 'pino';
 import type { DriftConfig } from './drift/thresholds.js';
 import type { BlobStore } from './registry/blob-store.js';
+import type { LeaderLock } from './scheduler/leader-lock.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -52,6 +53,11 @@ export interface ControlPlaneOptions {
   readonly maxChildrenPerGateway?: number;
   /** Orchestrator tick interval on the clock (default 1 000 ms). */
   readonly rollouts?: { readonly tickMs?: number };
+  /**
+   * Scheduler leadership among replicas (scheduler/): the lock that elects the one leader (default: always
+   * leader, one process) and how often a follower retries it (default 2 000 ms, real time).
+   */
+  readonly scheduler?: { readonly lock?: LeaderLock; readonly leaderRetryMs?: number };
 }
 
 /** The options over DEFAULTS, undefined values dropped. */

@@ -178,9 +178,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
     now,
   });
-  // One process on SQLite is always its own scheduler leader; the election resumes rollouts and FL jobs.
+  // One process alone is always its own scheduler leader; among replicas the lock elects one. Each new leader
+  // resumes rollouts and FL jobs from the database.
   const scheduler = await startLeaderElection({
-    lock: alwaysLeaderLock(),
+    lock: options.scheduler?.lock ?? alwaysLeaderLock(),
+    ...maybe('retryMs', options.scheduler?.leaderRetryMs),
     duties: createLeaderDuties({
       clock,
       logger,

@@ -5,6 +5,7 @@
  */
 import { deviceTopic, encodeCbor } from '@edgefleet/protocol';
 import { expect } from 'vitest';
+import type { ControlPlaneOptions } from '../../src/index.js';
 import { type Fixture, startFixture } from '../helpers/control-plane-fixture.js';
 import { createManualClock, type ManualClock } from '../helpers/manual-clock.js';
 
@@ -66,9 +67,15 @@ export interface Gate {
 /** Device-local record seqs; module-wide so a harness restarted on the same dataDir never reuses one. */
 const seqs = new Map<string, number>();
 
-export async function startHarness(options: { dataDir?: string; clock?: ManualClock } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { dataDir?: string; clock?: ManualClock; scheduler?: ControlPlaneOptions['scheduler'] } = {},
+): Promise<Harness> {
   const clock = options.clock ?? createManualClock(1_700_000_000_000);
-  const f = await startFixture({ clock, ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+  const f = await startFixture({
+    clock,
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+  });
   const nextSeq = (id: string) => {
     const seq = (seqs.get(id) ?? 0) + 1;
     seqs.set(id, seq);
