@@ -1,6 +1,7 @@
 /**
  * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
- * the scheduler (leader duties: desired-state refresher, drift judge, rollout ticks, FL jobs) and the HTTP server, and wires the services together.
+ * the scheduler (leader duties: desired-state refresher, drift judge, rollout ticks, FL jobs) and the HTTP
+ * server, and wires the services together.
  * Defaults live in one frozen DEFAULTS object (control-plane-options.ts). `close()` tears everything down in reverse order of start.
  */
 import { mkdirSync } from 'node:fs';

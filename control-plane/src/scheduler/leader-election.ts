@@ -91,7 +91,9 @@ export async function startLeaderElection(options: {
   const schedule = () => {
     if (state === 'stopped') return;
     timer = setTimeout(() => {
-      stepping = step().finally(schedule);
+      stepping = step()
+        .catch((error: unknown) => logger.error({ err: error }, 'scheduler step failed'))
+        .finally(schedule);
     }, retryMs);
     timer.unref();
   };
