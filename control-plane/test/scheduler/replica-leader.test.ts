@@ -1,17 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MlpSpec } from '@edgefleet/protocol';
 import { type PostgresServer, startPostgres } from '@edgefleet/test';
+import { irisDataset } from '@edgefleet/test/models';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgAdvisoryLock } from '../../src/index.js';
+import { createPgAdvisoryLock, encodeEvalSet } from '../../src/index.js';
+import { type Fixture, startFixture } from '../helpers/control-plane-fixture.js';
+import { scriptedFlDevice } from '../helpers/fl-device.js';
 import { createManualClock } from '../helpers/manual-clock.js';
+import { deviceClients } from '../helpers/mqtt.js';
 import { type Harness, onChampion, registerVersions, startHarness } from '../rollouts/rollout-harness.js';
 
 /**
  * Two control-plane replicas over one database, one scheduler leader elected by the PostgreSQL advisory lock:
  * the leader is closed in the middle of a staged rollout and the follower, once it holds the lock, resumes
- * the rollout from the database to completion, without assigning any device a second time. (The replicas
+ * the rollout from the database to completion, without assigning any device a second time; a federated job
+ * running on the closed leader goes on with a new round attempt on the new leader. (The replicas
  * share one SQLite file here; the store on PostgreSQL is not wired yet — README, issue 9.)
  */
 const MIN = 60_000;
@@ -87,6 +93,72 @@ describe('scheduler leader change between replicas', () => {
     } finally {
       await a.f.close({ keepDir: true });
       await b.f.close({ keepDir: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('federated jobs across a leader change', () => {
+  const clients = deviceClients();
+
+  it('resumes the running job on the new leader with a fresh round attempt', async () => {
+    const url = await pg.createDatabase();
+    const dataDir = mkdtempSync(join(tmpdir(), 'ef-replicas-fl-'));
+    const replica = (name: string) =>
+      startFixture({
+        dataDir,
+        scheduler: { lock: createPgAdvisoryLock({ url, logger: logger.child({ name }) }), leaderRetryMs: 100 },
+      });
+    const a: Fixture = await replica('a');
+    const b: Fixture = await replica('b');
+    try {
+      const iris = irisDataset();
+      const evalSet = await a.cp.fl.uploadEvalSet(
+        encodeEvalSet({ x: Float32Array.from(iris.features.flat()), y: Uint8Array.from(iris.labels), features: 4 }),
+      );
+      for (let i = 0; i < 2; i++) {
+        const enrolled = await a.enrol({ group: 'fl' });
+        await scriptedFlDevice(await clients.online(enrolled), enrolled.deviceId, { mode: 'dropout' });
+      }
+      const spec: MlpSpec = { kind: 'mlp', layers: [4, 6, 3], activation: 'relu' };
+      const created = await a.request('POST', '/v1/fl/jobs', {
+        json: {
+          line: 'fl-iris',
+          selector: { group: 'fl' },
+          spec,
+          init: { seed: 7 },
+          evalSet: evalSet.digest,
+          rounds: 1,
+          fraction: 1,
+          minClients: 2,
+          deadlineMs: 60_000,
+          retryDelayMs: 60_000,
+        },
+      });
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: string };
+      await expect.poll(() => a.cp.fl.get(id).rounds[0]?.state).toBe('training');
+      // The follower serves the job's state from the database but does not run it.
+      expect(b.cp.fl.get(id).rounds).toHaveLength(1);
+
+      await clients.closeAll();
+      await a.close({ keepDir: true });
+      await vi.waitFor(() => expect(b.cp.leadership().state).toBe('leader'), { timeout: 10_000 });
+      // The closed leader's attempt is failed; the new leader opens attempt 2 (its devices were on the old
+      // leader's broker, so it finds none online and waits for the retry delay).
+      await expect
+        .poll(() => b.cp.fl.get(id).rounds.map((r) => [r.round, r.attempt]))
+        .toEqual([
+          [1, 1],
+          [1, 2],
+        ]);
+      expect(b.cp.fl.get(id).rounds[0]?.state).toBe('failed');
+      expect(b.cp.fl.get(id).state).toBe('running');
+      b.cp.fl.cancel(id);
+    } finally {
+      await clients.closeAll();
+      await a.close({ keepDir: true });
+      await b.close({ keepDir: true });
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
