@@ -12,7 +12,7 @@ import type { Hono } from 'hono';
 import pino from 'pino';
 import { createAuditLog } from './audit/audit-log.js';
 import { createApiTokens, installAdminToken } from './auth/api-tokens.js';
-import { startEmbeddedBroker } from './broker/embedded-broker.js';
+import { startBroker } from './broker/start-broker.js';
 import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane-options.js';
 import { openDatabase } from './db/open-database.js';
 import { startDesiredRefresher } from './desired/desired-refresher.js';
@@ -97,17 +97,26 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const metrics = createMetrics();
   const blobs = options.blobStore ?? createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
   const devices = createDeviceRegistry({ db, now });
-  // A restart finds every device offline until it reconnects.
-  for (const d of devices.list()) if (d.connection === 'online') devices.setConnection(d.id, 'offline');
+  const brokerOption = options.broker ?? { kind: 'embedded' };
+  // A restart finds every device offline until it reconnects. Not with an external broker: the devices stay
+  // connected to it (and other replicas see them), and it does not tell a new client who is connected.
+  if (brokerOption.kind === 'embedded') {
+    for (const d of devices.list()) if (d.connection === 'online') devices.setConnection(d.id, 'offline');
+  }
 
-  const broker = await startEmbeddedBroker({
+  let onBrokerReconnect = () => {};
+  const broker = await startBroker(brokerOption, {
     host: config.host,
     port: config.mqttPort,
     logger,
     metrics,
     verifyDevice: (id, password) => devices.verifyPassword(id, password),
-    onDeviceConnected: (id) => connection(id, 'online'),
+    onDeviceConnected: (id) => {
+      const offline = devices.exists(id) && devices.get(id).connection === 'offline';
+      if (brokerOption.kind === 'embedded' || offline) connection(id, 'online');
+    },
     onDeviceDisconnected: (id) => connection(id, 'offline'),
+    onReconnect: () => onBrokerReconnect(),
   });
   function connection(deviceId: string, state: 'online' | 'offline') {
     try {
@@ -177,6 +186,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     now,
   });
   fl.resume();
+  // A restarted external broker may have lost its retained documents (no persistence): publish them again.
+  onBrokerReconnect = () => {
+    desired.republishAll().catch((error: unknown) => logger.error({ err: error }, 'republishing desired failed'));
+  };
   await desired.refreshDue();
   await desired.republishAll();
   const refresher = startDesiredRefresher({ clock, desired, refreshIntervalMs: config.refreshIntervalMs, logger });
@@ -190,7 +203,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
   });
 
-  const mqttUrl = `mqtt://${config.host}:${broker.port}`;
+  const mqttUrl = broker.deviceUrl;
   const app = createApp({
     logger,
     services: {
@@ -219,6 +232,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
       now,
       mqttUrl: () => mqttUrl,
+      registerBrokerCredentials: broker.registerDevice,
     },
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

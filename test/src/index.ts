@@ -36,4 +36,6 @@ export {
   startFleet,
 } from './fleet.js';
 export { irisStream } from './iris-stream.js';
+export { type Mosquitto, startMosquitto } from './mosquitto.js';
+export { connectAs, type DeviceCredentials, enrolRawDevice, publishOnce, subscribeCode } from './raw-device.js';
 export { type WaitOptions, waitFor } from './wait-for.js';

@@ -52,4 +52,6 @@ export interface HttpServices {
   now(): number;
   /** The MQTT URL handed to devices at enrolment. */
   mqttUrl(): string;
+  /** Hands a newly enrolled device's credentials to the broker (external broker: a dynamic-security client). */
+  registerBrokerCredentials(deviceId: string, password: string): Promise<void>;
 }
