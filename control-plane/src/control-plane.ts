@@ -105,6 +105,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   }
 
   let onBrokerReconnect = () => {};
+  // An unreachable or refusing external broker fails start-up (BROKER_UNAVAILABLE / BROKER_REFUSED).
   const broker = await startBroker(brokerOption, {
     host: config.host,
     port: config.mqttPort,
@@ -117,6 +118,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     },
     onDeviceDisconnected: (id) => connection(id, 'offline'),
     onReconnect: () => onBrokerReconnect(),
+  }).catch((error: unknown) => {
+    database.close();
+    throw error;
   });
   function connection(deviceId: string, state: 'online' | 'offline') {
     try {

@@ -38,4 +38,5 @@ export {
 export { irisStream } from './iris-stream.js';
 export { type Mosquitto, startMosquitto } from './mosquitto.js';
 export { connectAs, type DeviceCredentials, enrolRawDevice, publishOnce, subscribeCode } from './raw-device.js';
+export { publishTelemetry, telemetryMessage } from './telemetry-load.js';
 export { type WaitOptions, waitFor } from './wait-for.js';

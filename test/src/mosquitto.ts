@@ -16,6 +16,8 @@ import mqtt from 'mqtt';
 import { freePort } from './agent-process.js';
 import { waitFor } from './wait-for.js';
 
+// /usr/sbin is not on every user's PATH.
+const MOSQUITTO_BIN = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
 const DYNSEC_PLUGIN = process.env.MOSQUITTO_DYNSEC_PLUGIN ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
 export interface Mosquitto {
@@ -61,7 +63,7 @@ export async function startMosquitto(options: { maxQueuedMessages?: number } = {
   let child: ChildProcess | null = null;
 
   const start = async () => {
-    const proc = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(MOSQUITTO_BIN, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
     });
