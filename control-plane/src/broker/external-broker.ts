@@ -118,7 +118,7 @@ export async function startExternalBroker(
     logger.info({ url: options.url }, 'reconnected to the external broker');
     hooks.onReconnect();
   });
-  client.on('offline', () => logger.warn({ url: options.url }, 'external broker unreachable; reconnecting'));
+  client.on('offline', () => logger.warn({ url: options.url }, 'disconnected from the external broker; reconnecting'));
   client.on('error', (error) => logger.warn({ err: error, url: options.url }, 'external broker error'));
 
   const subscribe = async (filter: string) => {

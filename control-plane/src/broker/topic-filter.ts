@@ -1,16 +1,8 @@
 /**
  * MQTT topic-filter matching (MQTT 5 §4.7), for routing messages an MQTT.js client receives to the handler
- * of the filter they matched: `+` matches exactly one level, a trailing `#` the rest. The `$share/{group}/`
- * prefix of a shared subscription (MQTT 5 §4.8.2) is not part of the filter a message is matched against.
+ * of the filter they matched: `+` matches exactly one level, a trailing `#` the rest. Routes are kept under
+ * the plain filter: the `$share/{group}/` prefix (MQTT 5 §4.8.2) is not part of what a message matches.
  */
-
-/** The filter inside a shared subscription (`$share/g/a/+` → `a/+`); other filters unchanged. */
-export function unshared(filter: string): string {
-  if (!filter.startsWith('$share/')) return filter;
-  const rest = filter.slice('$share/'.length);
-  const slash = rest.indexOf('/');
-  return slash < 0 ? '' : rest.slice(slash + 1);
-}
 
 export function topicMatches(filter: string, topic: string): boolean {
   const f = filter.split('/');
