@@ -19,18 +19,27 @@ export async function enrolRawDevice(api: ApiClient, deviceId: string): Promise<
 }
 
 export function connectAs(device: DeviceCredentials, password = device.mqtt.password): Promise<mqtt.MqttClient> {
-  return mqtt.connectAsync(
-    device.mqtt.url,
-    {
-      clientId: device.deviceId,
-      username: device.mqtt.username,
-      password,
-      protocolVersion: 4,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-    },
-    false,
-  );
+  const client = mqtt.connect(device.mqtt.url, {
+    clientId: device.deviceId,
+    username: device.mqtt.username,
+    password,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+  });
+  // A listener for the client's whole life: MQTT.js may still emit an error (a late connack timeout on a
+  // loaded machine) after the attempt has been settled, and an unheard 'error' would crash the process.
+  let failed: Error | null = null;
+  client.on('error', (error) => {
+    failed ??= error;
+  });
+  return new Promise((resolve, reject) => {
+    client.once('connect', () => resolve(client));
+    client.once('close', () => {
+      client.end(true);
+      reject(failed ?? new Error(`${device.deviceId}: connection closed before CONNACK`));
+    });
+  });
 }
 
 /** Publishes once (QoS 1) on a fresh connection; 'acked' or 'closed' by the broker. */

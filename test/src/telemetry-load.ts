@@ -28,25 +28,29 @@ export function telemetryMessage(seq: number): Uint8Array {
   });
 }
 
-/** Publishes seq `firstSeq` … `firstSeq + perDevice - 1` from every device; resolves when all are PUBACKed. */
+/**
+ * Publishes seq `firstSeq` … `firstSeq + perDevice - 1` from every device; resolves when all are PUBACKed.
+ * Every device connects before any publishes: a flood from the first ones would otherwise hold up the
+ * CONNACKs of the rest (an in-process control plane's ingest shares the event loop with the publishers).
+ */
 export async function publishTelemetry(
   devices: readonly DeviceCredentials[],
   options: { perDevice: number; firstSeq?: number },
 ): Promise<void> {
   const first = options.firstSeq ?? 0;
-  await Promise.all(
-    devices.map(async (device) => {
-      const client = await connectAs(device);
-      try {
-        const topic = deviceTopic(device.deviceId, 'telemetry');
+  const clients = await Promise.all(devices.map((device) => connectAs(device)));
+  try {
+    await Promise.all(
+      clients.map((client, d) => {
+        const topic = deviceTopic((devices[d] as DeviceCredentials).deviceId, 'telemetry');
         const acks: Promise<unknown>[] = [];
         for (let i = 0; i < options.perDevice; i++) {
           acks.push(client.publishAsync(topic, Buffer.from(telemetryMessage(first + i)), { qos: 1 }));
         }
-        await Promise.all(acks);
-      } finally {
-        await client.endAsync();
-      }
-    }),
-  );
+        return Promise.all(acks);
+      }),
+    );
+  } finally {
+    await Promise.all(clients.map((client) => client.endAsync()));
+  }
 }

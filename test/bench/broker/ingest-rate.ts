@@ -73,6 +73,7 @@ export async function rawMosquitto(load: Load): Promise<Rate> {
     const devices = await enrolAll(cp, load.publishers);
     await cp.close();
     const subscriber = await mqtt.connectAsync(mosquitto.url, { ...mosquitto.admin, protocolVersion: 5 });
+    subscriber.on('error', (error) => console.warn(`raw subscriber: ${error.message}`));
     let received = 0;
     subscriber.on('message', () => received++);
     await subscriber.subscribeAsync('ef/v1/+/telemetry', { qos: 1 });
