@@ -1,6 +1,7 @@
 /**
- * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
- * the desired-state refresher, the drift judge timer and the HTTP server, and wires the services together.
+ * `createControlPlane(options)`: opens the database, loads the keys, starts the broker (embedded, or a client
+ * of an external Mosquitto), ingest, the desired-state refresher, the drift judge timer and the HTTP server,
+ * and wires the services together.
  * Defaults live in one frozen DEFAULTS object (control-plane-options.ts). `close()` tears everything down in reverse order of start.
  */
 import { mkdirSync } from 'node:fs';
