@@ -17,7 +17,7 @@ import {
 } from '@edgefleet/protocol';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { MessageBroker } from '../broker/message-broker.js';
 import type { Db } from '../db/open-database.js';
 import { deviceDesired } from '../db/schema.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
@@ -49,7 +49,7 @@ export interface DesiredState {
 
 export function createDesiredState(options: {
   db: Db;
-  broker: EmbeddedBroker;
+  broker: MessageBroker;
   registry: ModelRegistry;
   directorKeys: readonly SigningKey[];
   ttlMs: number;

@@ -6,7 +6,7 @@
 import type { DeviceToCpKind } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { MessageBroker } from '../broker/message-broker.js';
 import type { Db } from '../db/open-database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { ChildDevices } from '../devices/child-devices.js';
@@ -19,7 +19,7 @@ import type { RolloutService } from '../rollouts/rollout-service.js';
 
 export interface IngestContext {
   readonly db: Db;
-  readonly broker: EmbeddedBroker;
+  readonly broker: MessageBroker;
   readonly blobs: BlobStore;
   readonly devices: DeviceRegistry;
   readonly children: ChildDevices;
