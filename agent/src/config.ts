@@ -131,6 +131,13 @@ export interface AgentOptions {
   readonly mqttUrl?: string | undefined;
   /** Overrides the TCP transport (the simulator passes in-memory duplex streams). */
   readonly transport?: Transport;
+  /**
+   * MQTT keepalive in seconds (default 30; 0 = none). MQTT.js pings on wall-clock timers, so the simulator,
+   * whose network runs on virtual time, turns it off.
+   */
+  readonly keepaliveSec?: number | undefined;
+  /** How long one MQTT connection attempt may take (default 10 000 ms, wall clock inside MQTT.js). */
+  readonly connectTimeoutMs?: number | undefined;
   /** Local HTTP inference API; false (the default in-process) starts none. */
   readonly httpApi?: { readonly host?: string | undefined; readonly port?: number | undefined } | false;
   readonly clock?: Clock;

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { buildRootDocument, systemClock } from '@edgefleet/protocol';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -57,6 +58,8 @@ export interface ControlPlane {
     publish(topic: string, payload: Uint8Array, options: { qos: 0 | 1; retain: boolean }): Promise<void>;
     stop(): Promise<void>;
     start(): Promise<void>;
+    /** Serves one MQTT connection over an in-memory duplex stream (the simulator's virtual network). */
+    handle(stream: Duplex): void;
   };
   readonly metrics: { snapshot(): MetricsSnapshot };
   /** Cohort drift for rollout gates and the FL coordinator; 'alert' fires when a cohort window alerts. */
@@ -236,7 +239,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     rootPublicKeys: keys.root.map((k) => k.publicKey),
     rootPublicKeysHex: keys.root.map((k) => Buffer.from(k.publicKey).toString('hex')),
     adminToken,
-    broker: { publish: broker.publish, stop: broker.stop, start: broker.start },
+    broker: { publish: broker.publish, stop: broker.stop, start: broker.start, handle: broker.handle },
     metrics: { snapshot: () => metrics.snapshot() },
     drift: { evaluate: drift.evaluate, on: drift.on, off: drift.off },
     rollouts: { get: rollouts.get, tick: rollouts.tick, on: rollouts.on, off: rollouts.off },

@@ -7,6 +7,7 @@
  * port, so tests and the simulator can stage a broker outage.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
@@ -40,6 +41,11 @@ export interface EmbeddedBroker {
   publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<void>;
   /** In-process subscription; the handler must not throw (it is called for every matching message). */
   subscribe(pattern: string, handler: (topic: string, payload: Uint8Array) => void): Promise<void>;
+  /**
+   * Serves one MQTT connection over an in-memory stream, without the TCP listener (the simulator's
+   * virtual network). Same authentication and ACL hooks as a socket; unaffected by stop().
+   */
+  handle(stream: Duplex): void;
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -147,6 +153,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           resolve,
         );
       }),
+    handle: (stream) => {
+      aedes.handle(stream);
+    },
     stop,
     async start() {
       state = transition(state, 'listening');
