@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { authorizeDevicePublish, authorizeDeviceSubscribe } from './acl.js';
+import { indexRetainedByTopic, type RetainedPersistence } from './retained-index.js';
 
 export type BrokerState = 'listening' | 'stopped' | 'closed';
 
@@ -80,6 +81,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger, metrics } = options;
   const aedes = await Aedes.createBroker();
+  // aedes keeps its persistence on the instance (not in its typings); see retained-index.ts for why.
+  indexRetainedByTopic((aedes as unknown as { persistence: RetainedPersistence }).persistence);
   const refuse = (client: Client, topic: string, reason: string) => {
     metrics.countRejection('TOPIC_FORBIDDEN');
     logger.warn({ deviceId: client.id, topic, reason }, 'broker ACL refused');

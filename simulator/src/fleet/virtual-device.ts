@@ -75,13 +75,17 @@ export function createVirtualDevice(setup: DeviceSetup): VirtualDevice {
       runtime,
       random: setup.rng,
       keepaliveSec: 0,
+      // MQTT.js times the CONNACK on the wall clock; on the virtual network the link decides, so no limit.
+      connectTimeoutMs: 3_600_000,
+      queueStorage: 'memory',
       httpApi: false,
       hardwareProfile: setup.cohort.hardware,
       systemStats: {
         freeDiskBytes: async () => 16 * 1024 * MB,
         availableMemoryBytes: () => setup.hardware.memoryMb * MB,
       },
-      telemetry: { windowMs, flushIntervalMs: MINUTE_MS },
+      // Appends drain the outbox at once (kick); the interval only retries after a failed publish.
+      telemetry: { windowMs, flushIntervalMs: windowMs },
       drift: { windowMs },
       shadow: { windowMs },
       reportIntervalMs: MINUTE_MS,

@@ -156,10 +156,10 @@ export async function runScenario(
     let lastWall = 0;
     await clock.runUntil(endMs, {
       onInstant(now) {
-        peakRss = Math.max(peakRss, process.memoryUsage.rss());
         const wall = performance.now();
         if (wall - lastWall < 200) return;
         lastWall = wall;
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
         options.onProgress?.('simulate', now - START_MS, endMs - START_MS);
       },
     });
