@@ -17,6 +17,13 @@ class LinkEnd extends Duplex {
     if (peer !== null) this.deliver(chunk, (bytes) => peer.arrive(bytes));
     callback();
   }
+  /** MQTT.js and aedes cork a packet's parts (header, topic, payload): one corked packet = one delivery. */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this._write(Buffer.concat(chunks.map((c) => c.chunk)), 'binary', callback);
+  }
   override _final(callback: (error?: Error | null) => void): void {
     const peer = this.peer;
     if (peer !== null) this.deliver(Buffer.alloc(0), () => peer.arrive(null));
