@@ -50,8 +50,11 @@ export interface ControlPlaneOptions {
   readonly drift?: Partial<DriftConfig>;
   /** Child devices one gateway may carry; one more is refused (CONFLICT). */
   readonly maxChildrenPerGateway?: number;
-  /** Orchestrator tick interval on the clock (default 1 000 ms). */
-  readonly rollouts?: { readonly tickMs?: number };
+  /**
+   * Orchestrator tick interval on the clock (default 1 000 ms); `newId` makes rollout ids (and so the wave
+   * ranking they seed) reproducible, for the simulator (default random `ro-<12 hex>`).
+   */
+  readonly rollouts?: { readonly tickMs?: number; readonly newId?: () => string };
 }
 
 /** The options over DEFAULTS, undefined values dropped. */

@@ -145,6 +145,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     bus,
     logger,
     now,
+    newRolloutId: options.rollouts?.newId,
   });
   const driftConfig = resolveDriftConfig(options.drift);
   const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });

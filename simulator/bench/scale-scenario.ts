@@ -1,7 +1,7 @@
 /**
  * The scenario of the scale benchmark: `devices` virtual devices in two cohorts on a good network, a
  * healthy candidate through a 3-wave rollout (10 / 50 / 100 %) with the install-failure gate, traffic and
- * telemetry at fleet-realistic intervals (predictions every 30 min, 60 min windows) over 8 virtual hours.
+ * telemetry at fleet-realistic intervals (predictions every hour, 60 min windows) over 5 virtual hours.
  */
 import { parseScenario } from '../src/scenario/load-scenario.js';
 import type { Scenario } from '../src/scenario/scenario-schema.js';
@@ -11,7 +11,7 @@ export function scaleScenario(devices: number, seed = 1): Scenario {
   return parseScenario({
     name: `scale-${devices}`,
     seed,
-    durationMin: 480,
+    durationMin: 300,
     sampleEveryMin: 30,
     hardwareProfiles: { pi4: { memoryMb: 2048 } },
     networkProfiles: { lan: { latencyMs: 20, jitterMs: 10 } },
@@ -22,7 +22,7 @@ export function scaleScenario(devices: number, seed = 1): Scenario {
       ],
     },
     models: { champion: { seed: 1 }, candidate: { seed: 2 } },
-    traffic: { everyMin: 30, rows: 10 },
+    traffic: { everyMin: 60, rows: 10 },
     telemetry: { windowMin: 60 },
     drift: { windowMin: 60, minRows: 200 },
     rollout: {
@@ -30,7 +30,7 @@ export function scaleScenario(devices: number, seed = 1): Scenario {
       waves: [{ percent: 10 }, { percent: 50 }, { percent: 100 }],
       concurrency: 100_000,
       installTimeoutMin: 60,
-      observationMin: 60,
+      observationMin: 45,
       gates: { installFailureRate: 0.1 },
     },
   });

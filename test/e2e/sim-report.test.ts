@@ -52,7 +52,7 @@ describe.skipIf(SKIP_BROWSER)('simulation report in Chromium', () => {
       expect(plot.series, plot.id).toBeGreaterThan(0);
       expect(plot.vertices, plot.id).toBeGreaterThan(10);
     }
-    for (const id of ['versions', 'waves', 'drift', 'lag']) {
+    for (const id of ['versions', 'drift', 'lag']) {
       expect(plots.find((p) => p.id === id)?.span, id).toBeGreaterThan(5);
     }
     // The versions plot shows the champion, the candidate and the rollback version.

@@ -54,7 +54,12 @@ export async function buildFleet(options: {
     const failsHere = installFailure !== undefined && (installFailure.cohorts ?? [cohort.name]).includes(cohort.name);
     for (let n = 0; n < cohort.devices; n++, index++) {
       // Per-device streams: what one device draws never depends on the order devices run in.
-      const rng = mulberry32((scenario.seed * 1_000_003 + index * 7919) >>> 0);
+      const stream = (purpose: number) =>
+        mulberry32((scenario.seed * 1_000_003 + index * 7919 + purpose * 104_729) >>> 0);
+      // One stream per purpose, so that e.g. one more network write does not change the rows predicted.
+      const rng = stream(0);
+      const linkRng = stream(1);
+      const dataRng = stream(2);
       const id = `${cohort.name}-${n}`;
       const stateDir = join(options.dir, 'devices', id);
       await options.api.enrol({
@@ -69,7 +74,7 @@ export async function buildFleet(options: {
       const link = createSimLink({
         clock,
         profile: network,
-        random: rng,
+        random: linkRng,
         serve: (stream) => cp.broker.handle(stream),
         // Crash once, on the first bundle chunk of the rehearsed rollout: the agent is mid-install.
         onChunk: () => {
@@ -78,7 +83,7 @@ export async function buildFleet(options: {
           device.crash((crash?.restartAfterMin ?? 2) * 60_000);
         },
       });
-      scheduleLink({ clock, link, profile: network, rng, untilMs: options.untilMs });
+      scheduleLink({ clock, link, profile: network, rng: linkRng, untilMs: options.untilMs });
       const failing = failsHere && rng() < (installFailure?.fraction ?? 0);
       const skewMs = skew !== undefined && rng() < skew.fraction ? Math.round((rng() * 2 - 1) * skew.maxMs) : 0;
       const device = createVirtualDevice({
@@ -95,6 +100,7 @@ export async function buildFleet(options: {
         failsToLoad: (sha) => failing && sha === options.faults.failingSha,
         data,
         rng,
+        dataRng,
         logger: options.logger,
         onEvent: options.onEvent,
       });

@@ -49,7 +49,10 @@ export interface DeviceSetup {
   readonly runtime: SharedRuntime;
   readonly failsToLoad: (sha256: string) => boolean;
   readonly data: DataGenerator;
+  /** The agent's own randomness (backoff jitter) and the traffic phase. */
   readonly rng: Rng;
+  /** The rows the device is fed. */
+  readonly dataRng: Rng;
   readonly logger: Logger;
   readonly onEvent: (deviceId: string, kind: 'installed' | 'install-failed', version: number) => void;
 }
@@ -110,7 +113,7 @@ export function createVirtualDevice(setup: DeviceSetup): VirtualDevice {
     let cancel = clock.setTimer(Math.floor(setup.rng() * everyMs), function tick() {
       const current = agent;
       if (current === null) return;
-      const rows = setup.data.rows(scenario.traffic.rows, clock.now(), setup.rng);
+      const rows = setup.data.rows(scenario.traffic.rows, clock.now(), setup.dataRng);
       current.predict('iris', rows).then(
         () => counters.predictions++,
         () => undefined, // no model yet (NO_MODEL) or closing: a device without a model serves nothing

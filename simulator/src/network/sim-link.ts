@@ -28,6 +28,9 @@ export interface SimLinkStats {
   cuts: number;
   bytesUp: number;
   bytesDown: number;
+  /** Deliveries (one corked MQTT packet or a few coalesced ones each) per direction. */
+  messagesUp: number;
+  messagesDown: number;
   corrupted: number;
 }
 
@@ -49,7 +52,16 @@ export function createSimLink(options: {
   onChunk?: () => void;
 }): SimLink {
   const { clock, profile, random } = options;
-  const stats: SimLinkStats = { connects: 0, refused: 0, cuts: 0, bytesUp: 0, bytesDown: 0, corrupted: 0 };
+  const stats: SimLinkStats = {
+    connects: 0,
+    refused: 0,
+    cuts: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    messagesUp: 0,
+    messagesDown: 0,
+    corrupted: 0,
+  };
   const open = new Set<Duplex>();
   let up = true;
 
@@ -57,8 +69,13 @@ export function createSimLink(options: {
   function direction(down: boolean) {
     let lastArrival = 0;
     return (bytes: Buffer, arrive: (bytes: Buffer | null) => void) => {
-      if (down) stats.bytesDown += bytes.length;
-      else stats.bytesUp += bytes.length;
+      if (down) {
+        stats.bytesDown += bytes.length;
+        stats.messagesDown++;
+      } else {
+        stats.bytesUp += bytes.length;
+        stats.messagesUp++;
+      }
       let delay = profile.latencyMs + profile.jitterMs * random();
       if (profile.bandwidthKbps > 0) delay += (bytes.length * 8) / profile.bandwidthKbps;
       if (profile.loss > 0 && random() < profile.loss) delay += profile.retransmitMs;

@@ -24,7 +24,7 @@ export function escapeXml(text: string): string {
 }
 
 function fmt(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+  return Number.isInteger(n) ? String(n) : String(Number(n.toPrecision(3)));
 }
 
 export function lineChart(options: {
@@ -38,7 +38,8 @@ export function lineChart(options: {
   const ys = options.series.flatMap((s) => s.points.flatMap((p) => (p[1] === null ? [] : [p[1]])));
   const xMin = Math.min(...xs, 0);
   const xMax = Math.max(...xs, 1);
-  const yMax = Math.max(...ys, 1e-9) * 1.05;
+  const top = Math.max(...ys, 0);
+  const yMax = top > 0 ? top * 1.05 : 1;
   const x = (v: number) => PAD.left + ((v - xMin) / (xMax - xMin || 1)) * (W - PAD.left - PAD.right);
   const y = (v: number) => H - PAD.bottom - (v / yMax) * (H - PAD.top - PAD.bottom);
   const parts: string[] = [];
@@ -46,7 +47,7 @@ export function lineChart(options: {
     const v = (yMax * i) / 4;
     parts.push(
       `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`,
-      `<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmt(Math.round(v * 100) / 100)}</text>`,
+      `<text x="${PAD.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">${fmt(v)}</text>`,
     );
     const xv = xMin + ((xMax - xMin) * i) / 4;
     parts.push(

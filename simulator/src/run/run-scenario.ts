@@ -11,6 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createControlPlane, type FleetEvent } from '@edgefleet/control-plane';
+import { mulberry32 } from '@edgefleet/protocol';
 import { pino } from 'pino';
 import { createVirtualClock } from '../clock/virtual-clock.js';
 import { buildFleet, FLEET_TAG, type FleetFaults } from '../fleet/build-fleet.js';
@@ -26,12 +27,23 @@ const MINUTE_MS = 60_000;
 /** Virtual start: a fixed instant, so signed documents' times (and their expiry) repeat run to run. */
 const START_MS = Date.UTC(2026, 0, 1);
 
+function seededIds(seed: number): () => string {
+  const rng = mulberry32(seed ^ 0x5eed);
+  return () => `ro-${Array.from({ length: 12 }, () => Math.floor(rng() * 16).toString(16)).join('')}`;
+}
+
 export type RunPhase = 'enrol' | 'simulate';
 
 export interface RunCost {
   readonly wallMs: number;
   readonly enrolMs: number;
   readonly peakRssBytes: number;
+  /**
+   * Deliveries over the virtual links per direction. Not in the report: how many MQTT packets one stream
+   * write coalesces depends on event-loop timing, not on the scenario.
+   */
+  readonly messagesUp: number;
+  readonly messagesDown: number;
 }
 
 export async function runScenario(
@@ -50,7 +62,8 @@ export async function runScenario(
     dataDir: join(dir, 'control-plane'),
     clock,
     logger,
-    rollouts: { tickMs: MINUTE_MS },
+    // Seeded rollout ids: the id seeds which devices land in which wave, so the seed must fix it too.
+    rollouts: { tickMs: MINUTE_MS, newId: seededIds(scenario.seed) },
     drift: { windowMs, minRows: scenario.drift.minRows, graceMs: 2 * MINUTE_MS, judgeIntervalMs: MINUTE_MS },
   });
   const runtime = createSharedRuntime();
@@ -74,6 +87,9 @@ export async function runScenario(
       });
     const champion = await register(buildIrisModel(scenario.models.champion));
     const candidateModel = buildIrisModel(scenario.models.candidate);
+    // Registered now, rolled out at rollout.atMin: the upload (multipart body, ONNX self-test vectors) is
+    // done before virtual time starts.
+    const candidate = (await register(candidateModel)).version;
     faults.failingSha = createHash('sha256').update(candidateModel.onnx).digest('hex');
 
     const enrolStarted = performance.now();
@@ -118,24 +134,27 @@ export async function runScenario(
     });
 
     let rolloutId: string | null = null;
-    let candidate = 0;
+    // Operator actions and samples run at their instant and hold virtual time until they finish (awaited in
+    // onInstant): their async work (request bodies, stores) must not race the clock.
+    const pending: Promise<void>[] = [];
     clock.setTimer(rolloutAtMs - clock.now(), () => {
-      void (async () => {
-        candidate = (await register(candidateModel)).version;
-        const { rollout } = scenario;
-        const created = await api.post('/v1/rollouts', {
-          line: 'iris',
-          version: candidate,
-          selector: { tags: [FLEET_TAG] },
-          waves: rollout.waves,
-          concurrency: rollout.concurrency,
-          installTimeoutMs: rollout.installTimeoutMin * MINUTE_MS,
-          observationMs: rollout.observationMin * MINUTE_MS,
-          gates: rollout.gates,
-          onGateFailure: rollout.onGateFailure,
-        });
-        rolloutId = created.id as string;
-      })();
+      pending.push(
+        (async () => {
+          const { rollout } = scenario;
+          const created = await api.post('/v1/rollouts', {
+            line: 'iris',
+            version: candidate,
+            selector: { tags: [FLEET_TAG] },
+            waves: rollout.waves,
+            concurrency: rollout.concurrency,
+            installTimeoutMs: rollout.installTimeoutMin * MINUTE_MS,
+            observationMs: rollout.observationMin * MINUTE_MS,
+            gates: rollout.gates,
+            onGateFailure: rollout.onGateFailure,
+          });
+          rolloutId = created.id as string;
+        })(),
+      );
     });
 
     const samples: Sample[] = [];
@@ -143,22 +162,27 @@ export async function runScenario(
     let rollbackVersion: number | null = null;
     clock.setTimer(0, function sample() {
       const at = clock.now();
-      void (async () => {
-        if (rolloutId !== null && rollbackVersion === null) {
-          const view = await cp.rollouts.get(rolloutId);
-          rollbackVersion = (view.rollback as { version?: number } | undefined)?.version ?? null;
-        }
-        const versions = [champion.version, candidate, rollbackVersion].filter((v): v is number => v !== null && v > 0);
-        samples.push(
-          await takeSample({ atMin: atMin(at), devices, cp, rolloutId, versions, driftSinceMs: at - windowMs }),
-        );
-      })();
+      pending.push(
+        (async () => {
+          if (rolloutId !== null && rollbackVersion === null) {
+            const view = await cp.rollouts.get(rolloutId);
+            rollbackVersion = (view.rollback as { version?: number } | undefined)?.version ?? null;
+          }
+          const versions = [champion.version, candidate, rollbackVersion].filter(
+            (v): v is number => v !== null && v > 0,
+          );
+          samples.push(
+            await takeSample({ atMin: atMin(at), devices, cp, rolloutId, versions, driftSinceMs: at - windowMs }),
+          );
+        })(),
+      );
       if (at + sampleEveryMs <= endMs) clock.setTimer(sampleEveryMs, sample);
     });
 
     let lastWall = 0;
     await clock.runUntil(endMs, {
-      onInstant(now) {
+      async onInstant(now) {
+        if (pending.length > 0) await Promise.all(pending.splice(0));
         const wall = performance.now();
         if (wall - lastWall < 200) return;
         lastWall = wall;
@@ -179,7 +203,13 @@ export async function runScenario(
     });
     return {
       report,
-      cost: { wallMs: Math.round(performance.now() - started), enrolMs: Math.round(enrolMs), peakRssBytes: peakRss },
+      cost: {
+        wallMs: Math.round(performance.now() - started),
+        enrolMs: Math.round(enrolMs),
+        peakRssBytes: peakRss,
+        messagesUp: devices.reduce((n, d) => n + d.link.stats.messagesUp, 0),
+        messagesDown: devices.reduce((n, d) => n + d.link.stats.messagesDown, 0),
+      },
     };
   } finally {
     // Cut every link first so no agent waits on the network, and keep virtual time moving while the
