@@ -9,6 +9,7 @@
 import type { Duplex } from 'node:stream';
 import type { Clock } from '@edgefleet/protocol';
 import { duplexPair } from './duplex-pair.js';
+import { createPacketSplitter } from './mqtt-framing.js';
 
 export interface LinkProfile {
   readonly latencyMs: number;
@@ -28,7 +29,7 @@ export interface SimLinkStats {
   cuts: number;
   bytesUp: number;
   bytesDown: number;
-  /** Deliveries (one corked MQTT packet or a few coalesced ones each) per direction. */
+  /** MQTT packets delivered per direction. */
   messagesUp: number;
   messagesDown: number;
   corrupted: number;
@@ -65,36 +66,43 @@ export function createSimLink(options: {
   const open = new Set<Duplex>();
   let up = true;
 
-  /** One direction: arrivals keep their order (a later write never overtakes an earlier one). */
+  /** One direction: packet by packet; arrivals keep their order (a later one never overtakes). */
   function direction(down: boolean) {
     let lastArrival = 0;
+    const split = createPacketSplitter();
     return (bytes: Buffer, arrive: (bytes: Buffer | null) => void) => {
-      if (down) {
-        stats.bytesDown += bytes.length;
-        stats.messagesDown++;
-      } else {
-        stats.bytesUp += bytes.length;
-        stats.messagesUp++;
+      if (bytes.length === 0) {
+        // End of stream or a reset: after everything already on the way.
+        const at = Math.max(clock.now() + profile.latencyMs, lastArrival);
+        clock.setTimer(at - clock.now(), () => arrive(bytes));
+        return;
       }
-      let delay = profile.latencyMs + profile.jitterMs * random();
-      if (profile.bandwidthKbps > 0) delay += (bytes.length * 8) / profile.bandwidthKbps;
-      if (profile.loss > 0 && random() < profile.loss) delay += profile.retransmitMs;
-      let payload = bytes;
-      const chunk = down && bytes.length > 64 && bytes.subarray(0, 96).includes(FETCH_RES);
-      if (chunk && profile.corruptChunks > 0) {
-        if (random() < profile.corruptChunks) {
-          payload = Buffer.from(bytes);
+      for (const packet of split(bytes)) {
+        if (down) {
+          stats.bytesDown += packet.length;
+          stats.messagesDown++;
+        } else {
+          stats.bytesUp += packet.length;
+          stats.messagesUp++;
+        }
+        let delay = profile.latencyMs + profile.jitterMs * random();
+        if (profile.bandwidthKbps > 0) delay += (packet.length * 8) / profile.bandwidthKbps;
+        if (profile.loss > 0 && random() < profile.loss) delay += profile.retransmitMs;
+        let payload = packet;
+        const chunk = down && packet.length > 64 && packet.subarray(0, 96).includes(FETCH_RES);
+        if (chunk && profile.corruptChunks > 0 && random() < profile.corruptChunks) {
+          payload = Buffer.from(packet);
           const at = payload.length - 1;
           payload[at] = (payload[at] as number) ^ 0xff;
           stats.corrupted++;
         }
+        const at = Math.max(clock.now() + Math.round(delay), lastArrival);
+        lastArrival = at;
+        clock.setTimer(at - clock.now(), () => {
+          arrive(payload);
+          if (chunk) options.onChunk?.();
+        });
       }
-      const at = Math.max(clock.now() + Math.round(delay), lastArrival);
-      lastArrival = at;
-      clock.setTimer(at - clock.now(), () => {
-        arrive(payload);
-        if (chunk) options.onChunk?.();
-      });
     };
   }
 

@@ -38,10 +38,7 @@ export interface RunCost {
   readonly wallMs: number;
   readonly enrolMs: number;
   readonly peakRssBytes: number;
-  /**
-   * Deliveries over the virtual links per direction. Not in the report: how many MQTT packets one stream
-   * write coalesces depends on event-loop timing, not on the scenario.
-   */
+  /** MQTT packets over the virtual links per direction (the benchmark's baseline sends as many). */
   readonly messagesUp: number;
   readonly messagesDown: number;
 }
