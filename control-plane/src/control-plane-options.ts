@@ -57,8 +57,11 @@ export interface ControlPlaneOptions {
    * the dynamic-security plugin that the control plane joins as a client (README "External broker mode").
    */
   readonly broker?: BrokerOption;
-  /** Orchestrator tick interval on the clock (default 1 000 ms). */
-  readonly rollouts?: { readonly tickMs?: number };
+  /**
+   * Orchestrator tick interval on the clock (default 1 000 ms); `newId` makes rollout ids (and so the wave
+   * ranking they seed) reproducible, for the simulator (default random `ro-<12 hex>`).
+   */
+  readonly rollouts?: { readonly tickMs?: number; readonly newId?: () => string };
   /**
    * Scheduler leadership among replicas (scheduler/): the lock that elects the one leader (default: always
    * leader, one process) and how often a follower retries it (default 2 000 ms, real time).

@@ -67,7 +67,7 @@ export function insertRollout(
   const { store, logger } = ctx;
   const { plan, createdBy, allowEmpty } = options;
   const { targeted, champions } = validateTargets(ctx, plan, allowEmpty);
-  const id = `ro-${randomBytes(6).toString('hex')}`;
+  const id = ctx.newRolloutId?.() ?? `ro-${randomBytes(6).toString('hex')}`;
   const now = ctx.now();
   const members = assignWaves({
     rolloutId: id,
