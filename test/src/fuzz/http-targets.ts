@@ -25,38 +25,45 @@ function verdictOf(status: number, what: string): Verdict | 'ok' {
   return status >= 200 && status < 300 ? 'ok' : 'rejected';
 }
 
-export async function controlPlaneTargets(
+/**
+ * One target over `routes`: each case picks a route and a mutant of its seed body. The CI test passes every
+ * JSON route at once; the soak script one route per target.
+ */
+export async function controlPlaneTarget(
   cp: ControlPlane,
   routes: readonly ControlPlaneRoute[],
-): Promise<Array<FuzzTarget<Uint8Array>>> {
+): Promise<FuzzTarget<{ route: number; body: Uint8Array }>> {
   const doc = (await (await cp.app.request('/openapi.json')).json()) as {
     paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
   };
-  return routes.map((route) => {
+  const oracles = routes.map((route) => {
     const published = doc.paths[route.openapiPath]?.post.requestBody.content['application/json']?.schema;
     if (published === undefined) throw new Error(`no JSON body in the OpenAPI document for ${route.openapiPath}`);
     const oracle = z.fromJSONSchema(published as Parameters<typeof z.fromJSONSchema>[0]);
     if (!oracle.safeParse(route.seed).success) throw new Error(`the seed of ${route.path} is not valid`);
-    return {
-      name: `http POST ${route.openapiPath}`,
-      input: jsonMutants(route.seed as never),
-      async check(body) {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (route.auth) headers.authorization = `Bearer ${cp.adminToken}`;
-        const res = await cp.app.request(route.path, { method: 'POST', headers, body });
-        await res.arrayBuffer();
-        const verdict = verdictOf(res.status, route.path);
-        if (verdict !== 'ok') return verdict;
-        const json = strictJson(body);
-        if (json === undefined)
-          throw new FuzzFinding('accepted-invalid', `${route.path} accepted a body that is not UTF-8 JSON`);
-        if (!oracle.safeParse(json.value).success) {
-          throw new FuzzFinding('accepted-invalid', `${route.path} accepted a body its OpenAPI schema refuses`);
-        }
-        return 'accepted';
-      },
-    };
+    return oracle;
   });
+  return {
+    name: routes.length === 1 ? `http POST ${routes[0]!.openapiPath}` : `http control plane (${routes.length} routes)`,
+    input: fc.oneof(...routes.map((r, route) => jsonMutants(r.seed as never).map((body) => ({ route, body })))),
+    async check({ route: index, body }) {
+      const route = routes[index]!;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (route.auth) headers.authorization = `Bearer ${cp.adminToken}`;
+      const res = await cp.app.request(route.path, { method: 'POST', headers, body });
+      await res.arrayBuffer();
+      const verdict = verdictOf(res.status, route.path);
+      if (verdict !== 'ok') return verdict;
+      const json = strictJson(body);
+      if (json === undefined) {
+        throw new FuzzFinding('accepted-invalid', `${route.path} accepted a body that is not UTF-8 JSON`);
+      }
+      if (!oracles[index]!.safeParse(json.value).success) {
+        throw new FuzzFinding('accepted-invalid', `${route.path} accepted a body its OpenAPI schema refuses`);
+      }
+      return 'accepted';
+    },
+  };
 }
 
 /** The agent's local HTTP API (predict + feedback) of a running agent serving `line` with `features` inputs. */
