@@ -10,11 +10,11 @@ describe('kill -9 of the agent process during fetch and install', () => {
     fleet = undefined;
   });
 
-  // 15 seeded trials here (~4 s each: a real process restart); `pnpm soak:kill` runs 240 more with other seeds.
-  it('always restarts on a verified, loadable model, never a half-written slot, and converges (15 trials)', async () => {
+  // 10 seeded trials here (~4 s each: a real process restart); `pnpm soak:kill` runs 240 more with other seeds.
+  it('always restarts on a verified, loadable model, never a half-written slot, and converges (10 trials)', async () => {
     const keys = fleetKeys();
-    fleet = await startFleet({ controlPlane: { keys } });
-    const report = await runKillTrials({ fleet, keys, trials: 15, seed: 9 });
+    fleet = await startFleet({ controlPlane: { keys, rollouts: { tickMs: 50 } } });
+    const report = await runKillTrials({ fleet, keys, trials: 10, seed: 9 });
     expect(report.results.filter((r) => r.error !== undefined)).toEqual([]);
     expect(report.failures).toBe(0);
     // The kill moments must actually cover the update: some mid-fetch, some later.

@@ -7,7 +7,7 @@
  * hashes to the pointer's digest and whose manifest carries a valid targets signature for that version and
  * digest (never a half-written slot); the restarted process answers its first prediction with a verified
  * model, exactly as raw onnxruntime computes it; and it then converges to the rollout's target. Shared by
- * the e2e test (15 trials) and `pnpm soak:kill` (240).
+ * the e2e test (10 trials) and `pnpm soak:kill` (240).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
