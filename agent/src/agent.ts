@@ -169,6 +169,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       hardware,
       runtimes: [runtime.name],
       shadows: shadows.active(),
+      telemetryDropped: telemetry.outboxStats().dropped,
     }),
   });
 

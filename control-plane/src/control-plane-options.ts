@@ -3,7 +3,7 @@
  * names), the options interface, and `resolveOptions`, which lets an explicitly undefined option fall back
  * to its default instead of overriding it (exactOptionalPropertyTypes).
  */
-import { type Clock, MAX_BUNDLE_BYTES, type RootKeys } from '@edgefleet/protocol';
+import { type Clock, MAX_BUNDLE_BYTES, type RoleName, type RootKeys } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { BrokerOption } from './broker/start-broker.js';
 import type { DriftConfig } from './drift/thresholds.js';
@@ -35,6 +35,11 @@ export interface ControlPlaneOptions {
   /** 0 = ephemeral. */
   readonly mqttPort?: number;
   readonly keys?: RootKeys;
+  /**
+   * k-of-n signature thresholds per role in the root document (default 1 each). With two targets keys and
+   * threshold 2, one stolen targets key cannot sign a manifest an agent accepts (TUF §6.1, issue 9).
+   */
+  readonly thresholds?: Partial<Record<RoleName, number>>;
   readonly adminToken?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;

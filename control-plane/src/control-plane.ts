@@ -97,7 +97,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const database = openDatabase({ file: join(config.dataDir, 'edgefleet.db') });
   const { db } = database;
   const keys = options.keys ?? loadOrCreateKeys({ dataDir: config.dataDir });
-  const rootDocument = buildRootDocument({ keys, version: 1, issuedAt: now(), expiresAt: now() + config.rootTtlMs });
+  const rootDocument = buildRootDocument({
+    keys,
+    version: 1,
+    issuedAt: now(),
+    expiresAt: now() + config.rootTtlMs,
+    ...maybe('thresholds', options.thresholds),
+  });
   const adminToken = installAdminToken({
     db,
     dataDir: config.dataDir,
