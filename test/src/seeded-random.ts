@@ -1,17 +1,11 @@
 /**
- * A small seeded PRNG (mulberry32, T. Ettinger 2017) so fault schedules — kill points, per-window loads —
- * are random but the same on every run of a seed, and a failing trial can be replayed.
+ * Seeded randomness for fault schedules — kill points, per-window loads — so they are random but the same on
+ * every run of a seed, and a failing trial can be replayed. The generator is the project's one seeded source
+ * (protocol `mulberry32`).
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@edgefleet/protocol';
+
+export const seededRandom = mulberry32;
 
 /** An integer in [min, max] from `random`. */
 export function randomInt(random: () => number, min: number, max: number): number {
