@@ -31,8 +31,12 @@ async function navigate(page: Page, hash: string): Promise<void> {
 describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
+    // Agent drift windows aligned with the cohort windows (2 s), so each batch of predictions below lands in the
+    // cohort window it starts in (with the agents' default 60 s windows a version's first window starts at the
+    // minute boundary, and a test started within 2 s of one merged both batches into one cohort window).
     fleet = await startFleet({
       agents: 2,
+      agent: { drift: { windowMs: 2000 } },
       controlPlane: { rollouts: { tickMs: 100 }, drift: { windowMs: 2000, graceMs: 300, judgeIntervalMs: 100 } },
     });
     const iris = buildIrisModels({ seed: 42 });
@@ -90,6 +94,8 @@ describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
     // Two cohort windows (2 s each): a clean one, then a drifted one.
     let seed = 100;
     for (const drifted of [false, true]) {
+      // Start each batch in a fresh cohort window: the cohort API also lists the window still open.
+      await new Promise((resolve) => setTimeout(resolve, 2000 - (Date.now() % 2000) + 50));
       const before = (await fleet.api.get<{ windows: unknown[] }>(`/v1/drift/iris/${version}`)).body.windows.length;
       for (const agent of fleet.agents) {
         await agent.predict('iris', irisStream({ rows: 300, seed: seed++, drifted }));
