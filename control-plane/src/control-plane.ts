@@ -43,6 +43,7 @@ import type { RolloutView } from './rollouts/rollout-view.js';
 import { createLeaderDuties } from './scheduler/leader-duties.js';
 import { type SchedulerState, startLeaderElection } from './scheduler/leader-election.js';
 import { alwaysLeaderLock } from './scheduler/leader-lock.js';
+import { createPgAdvisoryLock } from './scheduler/pg-advisory-lock.js';
 
 export { type ControlPlaneOptions, DEFAULTS } from './control-plane-options.js';
 
@@ -64,7 +65,7 @@ export interface ControlPlane {
   readonly drift: DriftApi;
   /** The rollout orchestrator: read a rollout, step every active one now, follow its events. */
   readonly rollouts: {
-    get(id: string): RolloutView;
+    get(id: string): Promise<RolloutView>;
     tick(): Promise<void>;
     on(event: 'event', listener: FleetEventListener): void;
     off(event: 'event', listener: FleetEventListener): void;
@@ -87,21 +88,25 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
-  const database = openDatabase({ file: join(config.dataDir, 'edgefleet.db') });
-  const { db } = database;
+  const databaseOption = options.database ?? { kind: 'sqlite' };
+  const database = await openDatabase(
+    databaseOption.kind === 'postgres'
+      ? { kind: 'postgres', url: databaseOption.url }
+      : { kind: 'sqlite', file: join(config.dataDir, 'edgefleet.db') },
+  );
   const keys = options.keys ?? loadOrCreateKeys({ dataDir: config.dataDir });
   const rootDocument = buildRootDocument({ keys, version: 1, issuedAt: now(), expiresAt: now() + config.rootTtlMs });
-  const adminToken = installAdminToken({
-    db,
+  const adminToken = await installAdminToken({
+    database,
     dataDir: config.dataDir,
     now,
     ...maybe('adminToken', options.adminToken),
   });
   const metrics = createMetrics();
   const blobs = options.blobStore ?? createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
-  const devices = createDeviceRegistry({ db, now });
+  const devices = createDeviceRegistry({ database, now });
   // A restart finds every device offline until it reconnects.
-  for (const d of devices.list()) if (d.connection === 'online') devices.setConnection(d.id, 'offline');
+  for (const d of await devices.list()) if (d.connection === 'online') await devices.setConnection(d.id, 'offline');
 
   const broker = await startEmbeddedBroker({
     host: config.host,
@@ -112,19 +117,23 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     onDeviceConnected: (id) => connection(id, 'online'),
     onDeviceDisconnected: (id) => connection(id, 'offline'),
   });
+  // Connection changes are written in the order the broker reported them (a quick reconnect must end online).
+  let connectionWrites: Promise<void> = Promise.resolve();
   function connection(deviceId: string, state: 'online' | 'offline') {
-    try {
-      devices.setConnection(deviceId, state);
-      if (state === 'offline') devices.setChildrenConnection(deviceId, 'offline');
-      logger.info({ deviceId, state }, 'device connection');
-    } catch (error) {
-      logger.error({ deviceId, err: error }, 'could not record connection state');
-    }
+    connectionWrites = connectionWrites.then(async () => {
+      try {
+        await devices.setConnection(deviceId, state);
+        if (state === 'offline') await devices.setChildrenConnection(deviceId, 'offline');
+        logger.info({ deviceId, state }, 'device connection');
+      } catch (error) {
+        logger.error({ deviceId, err: error }, 'could not record connection state');
+      }
+    });
   }
 
-  const registry = createModelRegistry({ db, blobs, targetsKeys: keys.targets, now });
+  const registry = createModelRegistry({ database, blobs, targetsKeys: keys.targets, now });
   const desired = createDesiredState({
-    db,
+    database,
     broker,
     registry,
     directorKeys: keys.director,
@@ -132,24 +141,24 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     now,
     logger,
   });
-  const audit = createAuditLog({ db, now });
+  const audit = createAuditLog({ database, now });
   const bus = createEventBus({ logger, onListenerError: () => metrics.countRejection('INTERNAL') });
-  const rolloutStore = createRolloutStore({ db, now });
+  const rolloutStore = createRolloutStore({ database, now });
   const rollouts = createRolloutService({
     store: rolloutStore,
     devices,
     registry,
     desired,
-    data: createGateData(db),
+    data: createGateData(database),
     audit,
     bus,
     logger,
     now,
   });
   const driftConfig = resolveDriftConfig(options.drift);
-  const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });
+  const drift = createFleetDrift({ store: createDriftStore({ database }), registry, config: driftConfig, logger, now });
   drift.on('alert', (alert) => bus.emit({ ...alert, type: 'drift.alert', at: now() }));
-  const flStore = createFlStore({ db, now });
+  const flStore = createFlStore({ database, now });
   const evalSets = createEvalSets({ blobs, store: flStore, now });
   const fl = createFlCoordinator({
     store: flStore,
@@ -163,10 +172,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
     publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: false }),
   });
-  drift.on('alert', (alert) => fl.onDriftAlert(alert));
+  drift.on('alert', (alert) => {
+    fl.onDriftAlert(alert).catch((error: unknown) =>
+      logger.error({ err: error, line: alert.line, cohort: alert.cohort }, 'drift alert not handed to FL jobs'),
+    );
+  });
   const children = createChildDevices({ devices, maxChildren: config.maxChildrenPerGateway, logger });
   const ingest = await startIngest({
-    db,
+    database,
     broker,
     blobs,
     devices,
@@ -182,7 +195,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   // One process alone is always its own scheduler leader; among replicas the lock elects one. Each new leader
   // resumes rollouts and FL jobs from the database.
   const scheduler = await startLeaderElection({
-    lock: options.scheduler?.lock ?? alwaysLeaderLock(),
+    lock:
+      options.scheduler?.lock ??
+      (databaseOption.kind === 'postgres'
+        ? createPgAdvisoryLock({ url: databaseOption.url, logger })
+        : alwaysLeaderLock()),
     ...maybe('retryMs', options.scheduler?.leaderRetryMs),
     duties: createLeaderDuties({
       clock,
@@ -203,12 +220,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const app = createApp({
     logger,
     services: {
-      apiTokens: createApiTokens({ db, now }),
+      apiTokens: createApiTokens({ database, now }),
       audit,
       events: bus,
-      enrolment: createEnrolment({ db, now }),
+      enrolment: createEnrolment({ database, now }),
       devices,
-      history: createDeviceHistory({ db }),
+      history: createDeviceHistory({ database }),
       registry,
       desired,
       rollouts,
@@ -218,9 +235,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       prometheus: createPrometheus({
         metrics,
         fleet: {
-          deviceConnections: () => devices.list().map((d) => d.connection),
-          rolloutStates: () => rolloutStore.all().map(stateOf),
-          flJobStates: () => flStore.jobs().map((j) => j.state),
+          deviceConnections: async () => (await devices.list()).map((d) => d.connection),
+          rolloutStates: async () => (await rolloutStore.all()).map(stateOf),
+          flJobStates: async () => (await flStore.jobs()).map((j) => j.state),
           schedulerState: scheduler.state,
         },
       }),
@@ -271,7 +288,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         });
         await broker.close();
         await ingest.drain();
-        database.close();
+        await connectionWrites;
+        await database.close();
         logger.info('control plane closed');
       })();
       return closing;

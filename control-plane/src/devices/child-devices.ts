@@ -17,9 +17,9 @@ export type Admission =
 
 export interface ChildDevices {
   /** Whether messages for `deviceId` may be ingested: a known device, or a new child now registered. */
-  admit(deviceId: string): Admission;
+  admit(deviceId: string): Promise<Admission>;
   /** After a reported state is stored: a child's first one records its hardware; true when it was the first. */
-  firstReport(deviceId: string, hardware: Record<string, unknown>): boolean;
+  firstReport(deviceId: string, hardware: Record<string, unknown>): Promise<boolean>;
 }
 
 const ADMITTED: Admission = Object.freeze({ ok: true });
@@ -31,28 +31,29 @@ export function createChildDevices(options: {
 }): ChildDevices {
   const { devices, logger } = options;
   return {
-    admit(deviceId) {
+    async admit(deviceId) {
       const child = parseChildDeviceId(deviceId);
-      if (devices.exists(deviceId)) {
-        if (child !== null && devices.get(deviceId).connection === 'offline') devices.setConnection(deviceId, 'online');
+      if (await devices.exists(deviceId)) {
+        if (child !== null && (await devices.get(deviceId)).connection === 'offline')
+          await devices.setConnection(deviceId, 'online');
         return ADMITTED;
       }
-      if (child === null || !devices.exists(child.gatewayId)) {
+      if (child === null || !(await devices.exists(child.gatewayId))) {
         return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
       }
-      const gateway = devices.get(child.gatewayId);
+      const gateway = await devices.get(child.gatewayId);
       if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
-      if (devices.childCount(gateway.id) >= options.maxChildren) {
+      if ((await devices.childCount(gateway.id)) >= options.maxChildren) {
         return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
       }
-      devices.createChild(deviceId, gateway);
+      await devices.createChild(deviceId, gateway);
       logger.info({ deviceId, gatewayId: gateway.id }, 'child device registered');
       return ADMITTED;
     },
-    firstReport(deviceId, hardware) {
-      const device = devices.get(deviceId);
+    async firstReport(deviceId, hardware) {
+      const device = await devices.get(deviceId);
       if (device.parentId === null || device.hardware !== null) return false;
-      devices.setHardware(deviceId, hardware);
+      await devices.setHardware(deviceId, hardware);
       return true;
     },
   };

@@ -6,7 +6,9 @@
  * Anything refused is logged and counted by code, and the message dropped — one bad payload never stops
  * ingest. Messages of one device are processed in arrival order; devices proceed in parallel.
  */
+
 import { bridgePattern, decodeCbor, errorCodeOf, fleetPattern, parseTopic } from '@edgefleet/protocol';
+import type { Admission } from '../devices/child-devices.js';
 import { eventsHandler } from './handlers/events.js';
 import { fetchRequestHandler } from './handlers/fetch-request.js';
 import { flUpdateHandler } from './handlers/fl-update.js';
@@ -37,7 +39,12 @@ export async function startIngest(context: IngestContext): Promise<IngestDispatc
   };
 
   const ingestOne = async (handler: IngestHandler, deviceId: string, payload: Uint8Array) => {
-    const admission = context.children.admit(deviceId);
+    let admission: Admission;
+    try {
+      admission = await context.children.admit(deviceId);
+    } catch (error) {
+      return reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
+    }
     if (!admission.ok) return reject(admission.code, { deviceId, kind: handler.kind, reason: admission.reason });
     let message: unknown;
     try {

@@ -7,7 +7,7 @@ import type { DeviceToCpKind } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { EmbeddedBroker } from '../broker/embedded-broker.js';
-import type { Db } from '../db/open-database.js';
+import type { Database } from '../db/database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { ChildDevices } from '../devices/child-devices.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
@@ -18,7 +18,7 @@ import type { BlobStore } from '../registry/blob-store.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 
 export interface IngestContext {
-  readonly db: Db;
+  readonly database: Database;
   readonly broker: EmbeddedBroker;
   readonly blobs: BlobStore;
   readonly devices: DeviceRegistry;

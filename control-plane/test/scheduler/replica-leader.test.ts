@@ -137,9 +137,9 @@ describe('federated jobs across a leader change', () => {
       });
       expect(created.status).toBe(201);
       const { id } = (await created.json()) as { id: string };
-      await expect.poll(() => a.cp.fl.get(id).rounds[0]?.state).toBe('training');
+      await expect.poll(async () => (await a.cp.fl.get(id)).rounds[0]?.state).toBe('training');
       // The follower serves the job's state from the database but does not run it.
-      expect(b.cp.fl.get(id).rounds).toHaveLength(1);
+      expect((await b.cp.fl.get(id)).rounds).toHaveLength(1);
 
       await clients.closeAll();
       await a.close({ keepDir: true });
@@ -147,14 +147,14 @@ describe('federated jobs across a leader change', () => {
       // The closed leader's attempt is failed; the new leader opens attempt 2 (its devices were on the old
       // leader's broker, so it finds none online and waits for the retry delay).
       await expect
-        .poll(() => b.cp.fl.get(id).rounds.map((r) => [r.round, r.attempt]))
+        .poll(async () => (await b.cp.fl.get(id)).rounds.map((r) => [r.round, r.attempt]))
         .toEqual([
           [1, 1],
           [1, 2],
         ]);
-      expect(b.cp.fl.get(id).rounds[0]?.state).toBe('failed');
-      expect(b.cp.fl.get(id).state).toBe('running');
-      b.cp.fl.cancel(id);
+      expect((await b.cp.fl.get(id)).rounds[0]?.state).toBe('failed');
+      expect((await b.cp.fl.get(id)).state).toBe('running');
+      await b.cp.fl.cancel(id);
     } finally {
       await clients.closeAll();
       await a.close({ keepDir: true });

@@ -4,7 +4,6 @@
  * batch never double-counts.
  */
 import { type DriftWindow, telemetryMessageSchema } from '@edgefleet/protocol';
-import { telemetryWindows } from '../../db/schema.js';
 import { defineHandler } from '../ingest-context.js';
 import { storeDriftWindows } from './drift-windows.js';
 import { storeShadowWindow } from './shadow-windows.js';
@@ -20,11 +19,11 @@ export const telemetryHandler = defineHandler({
         continue;
       }
       if (w.kind === 'shadow') {
-        storeShadowWindow(context, deviceId, w);
+        await storeShadowWindow(context, deviceId, w);
         continue;
       }
-      context.db
-        .insert(telemetryWindows)
+      await context.database.db
+        .insert(context.database.tables.telemetryWindows)
         .values({
           deviceId,
           seq: w.seq,
@@ -37,10 +36,9 @@ export const telemetryHandler = defineHandler({
           latencyMs: { ...w.latencyMs },
           receivedAt: context.now(),
         })
-        .onConflictDoNothing()
-        .run();
+        .onConflictDoNothing();
     }
-    storeDriftWindows(context, deviceId, drift);
-    context.devices.touch(deviceId);
+    await storeDriftWindows(context, deviceId, drift);
+    await context.devices.touch(deviceId);
   },
 });
