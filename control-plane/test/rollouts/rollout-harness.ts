@@ -68,13 +68,19 @@ export interface Gate {
 const seqs = new Map<string, number>();
 
 export async function startHarness(
-  options: { dataDir?: string; clock?: ManualClock; scheduler?: ControlPlaneOptions['scheduler'] } = {},
+  options: {
+    dataDir?: string;
+    clock?: ManualClock;
+    scheduler?: ControlPlaneOptions['scheduler'];
+    database?: ControlPlaneOptions['database'];
+  } = {},
 ): Promise<Harness> {
   const clock = options.clock ?? createManualClock(1_700_000_000_000);
   const f = await startFixture({
     clock,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
+    ...(options.database === undefined ? {} : { database: options.database }),
   });
   const nextSeq = (id: string) => {
     const seq = (seqs.get(id) ?? 0) + 1;
