@@ -15,6 +15,7 @@ import { flUpdateHandler } from './handlers/fl-update.js';
 import { reportedHandler } from './handlers/reported.js';
 import { telemetryHandler } from './handlers/telemetry.js';
 import type { IngestContext, IngestHandler } from './ingest-context.js';
+import { createTelemetryWriter } from './telemetry-writer.js';
 
 const HANDLERS: readonly IngestHandler[] = [
   reportedHandler,
@@ -29,8 +30,13 @@ export interface IngestDispatcher {
   drain(): Promise<void>;
 }
 
-export async function startIngest(context: IngestContext): Promise<IngestDispatcher> {
-  const { metrics, logger } = context;
+export async function startIngest(
+  options: Omit<IngestContext, 'telemetry'> & { telemetryBatch?: { maxRows?: number; flushMs?: number } },
+): Promise<IngestDispatcher> {
+  const { telemetryBatch, ...rest } = options;
+  const { metrics, logger } = rest;
+  const telemetry = createTelemetryWriter({ database: rest.database, logger, metrics, ...telemetryBatch });
+  const context: IngestContext = { ...rest, telemetry };
   const queues = new Map<string, Promise<void>>();
 
   const reject = (code: string, fields: Record<string, unknown>, error?: unknown) => {
@@ -78,6 +84,7 @@ export async function startIngest(context: IngestContext): Promise<IngestDispatc
   return {
     async drain() {
       while (queues.size > 0) await Promise.all(queues.values());
+      await telemetry.flush();
     },
   };
 }

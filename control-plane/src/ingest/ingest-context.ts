@@ -16,6 +16,7 @@ import type { FlCoordinator } from '../fl/coordinator.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../registry/blob-store.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
+import type { TelemetryWriter } from './telemetry-writer.js';
 
 export interface IngestContext {
   readonly database: Database;
@@ -27,6 +28,8 @@ export interface IngestContext {
   readonly rollouts: RolloutService;
   readonly drift: FleetDrift;
   readonly fl: Pick<FlCoordinator, 'handleUpdate' | 'servesBlob'>;
+  /** Batched, de-duplicated inserts of inference windows (telemetry-writer.ts). */
+  readonly telemetry: TelemetryWriter;
   readonly metrics: Metrics;
   readonly logger: Logger;
   now(): number;

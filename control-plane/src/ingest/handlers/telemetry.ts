@@ -1,7 +1,7 @@
 /**
  * `telemetry` (device → cp): inference windows (counts, errors, latency summary) and drift windows (see
  * drift-windows.ts) and shadow windows (shadow-windows.ts). Stored once per (device, seq) so a redelivered
- * batch never double-counts.
+ * batch never double-counts; inference windows go through the batching telemetry writer (telemetry-writer.ts).
  */
 import { type DriftWindow, telemetryMessageSchema } from '@edgefleet/protocol';
 import { defineHandler } from '../ingest-context.js';
@@ -22,21 +22,18 @@ export const telemetryHandler = defineHandler({
         await storeShadowWindow(context, deviceId, w);
         continue;
       }
-      await context.database.db
-        .insert(context.database.tables.telemetryWindows)
-        .values({
-          deviceId,
-          seq: w.seq,
-          line: w.line,
-          version: w.version,
-          windowStartMs: w.windowStartMs,
-          windowEndMs: w.windowEndMs,
-          count: w.count,
-          errors: w.errors,
-          latencyMs: { ...w.latencyMs },
-          receivedAt: context.now(),
-        })
-        .onConflictDoNothing();
+      context.telemetry.add({
+        deviceId,
+        seq: w.seq,
+        line: w.line,
+        version: w.version,
+        windowStartMs: w.windowStartMs,
+        windowEndMs: w.windowEndMs,
+        count: w.count,
+        errors: w.errors,
+        latencyMs: { ...w.latencyMs },
+        receivedAt: context.now(),
+      });
     }
     await storeDriftWindows(context, deviceId, drift);
     await context.devices.touch(deviceId);
