@@ -71,7 +71,10 @@ type Publish = Awaited<ReturnType<typeof device>>;
 /** Every other row: iris is sorted by species, so each half stays representative of the reference. */
 const halves = (rows: number[][]) => [0, 1].map((parity) => rows.filter((_, r) => r % 2 === parity));
 
-/** Moves the clock; the judge's database work is promise-chained on SQLite, so one macrotask turn settles it. */
+/**
+ * Moves the clock and gives the judge one macrotask turn — enough on SQLite, whose statements settle as
+ * microtasks; on PostgreSQL (test:pg) alerts arrive later, so positive expectations wait for them.
+ */
 const advanceTo = async (ms: number) => {
   clock.advance(ms - clock.now());
   await new Promise((resolve) => setImmediate(resolve));
@@ -95,22 +98,26 @@ describe('fleet drift alerts on closed cohort windows', () => {
     expect(alerts).toEqual([]);
     await advanceTo(closesAt(T0) + judgeIntervalMs);
     // `all` holds the drifted half of the fleet too; group:lab never alerts.
-    expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
-      ['all', T0],
-      ['group:drifted', T0],
-    ]);
+    await vi.waitFor(() =>
+      expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
+        ['all', T0],
+        ['group:drifted', T0],
+      ]),
+    );
     // Judged on the complete window: both devices' rows.
     expect(alerts[1]!.window).toMatchObject({ level: 'alert', datasetDrift: true, rows: 150, devices: 2 });
 
     await publishWindow(T0 + windowMs);
     await advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
     await advanceTo(closesAt(T0 + 5 * windowMs));
-    expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
-      ['all', T0],
-      ['group:drifted', T0],
-      ['all', T0 + windowMs],
-      ['group:drifted', T0 + windowMs],
-    ]);
+    await vi.waitFor(() =>
+      expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
+        ['all', T0],
+        ['group:drifted', T0],
+        ['all', T0 + windowMs],
+        ['group:drifted', T0 + windowMs],
+      ]),
+    );
     expect((await f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:lab' })).level).toBe('ok');
 
     const res = await f.request('GET', '/v1/drift/iris/1?cohort=group:drifted&limit=5');
@@ -152,10 +159,12 @@ describe('fleet drift alerts on closed cohort windows', () => {
     await advanceTo(closesAt(T0) + 1_000);
     const [late, later] = halves(shifted(IRIS_ROWS, 1.5));
     await (await device('drifted'))(profile, late!, T0);
-    expect(alerts.map((a) => [a.cohort, a.windowStartMs, a.window.rows])).toEqual([
-      ['all', T0, 75],
-      ['group:drifted', T0, 75],
-    ]);
+    await vi.waitFor(() =>
+      expect(alerts.map((a) => [a.cohort, a.windowStartMs, a.window.rows])).toEqual([
+        ['all', T0, 75],
+        ['group:drifted', T0, 75],
+      ]),
+    );
     await (await device('drifted'))(profile, later!, T0);
     await advanceTo(closesAt(T0 + 3 * windowMs));
     expect(alerts).toHaveLength(2);
@@ -186,7 +195,7 @@ describe('fleet drift alerts on closed cohort windows', () => {
     expect((await f.cp.fl.get(job.id)).state).toBe('waiting');
     await (await device('drifted'))(profile, shifted(IRIS_ROWS, 1.5), T0 + windowMs);
     await advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
-    expect(alerts.some((a) => a.cohort === 'group:drifted')).toBe(true);
+    await vi.waitFor(() => expect(alerts.some((a) => a.cohort === 'group:drifted')).toBe(true));
     await vi.waitFor(async () => expect((await f.cp.fl.get(job.id)).rounds).toHaveLength(1));
     expect(await f.cp.fl.get(job.id)).toMatchObject({ state: 'running', rounds: [{ round: 1, state: 'training' }] });
     await f.cp.fl.cancel(job.id);

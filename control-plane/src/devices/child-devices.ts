@@ -30,6 +30,32 @@ export function createChildDevices(options: {
   logger: Logger;
 }): ChildDevices {
   const { devices, logger } = options;
+  // Children of one gateway are registered one at a time: the cap is a count-then-insert, and two new
+  // children arrive on different ingest queues (one per device id).
+  const registering = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(gatewayId: string, run: () => Promise<T>): Promise<T> => {
+    const next = (registering.get(gatewayId) ?? Promise.resolve()).then(run, run);
+    registering.set(gatewayId, next);
+    const forget = () => {
+      if (registering.get(gatewayId) === next) registering.delete(gatewayId);
+    };
+    next.then(forget, forget);
+    return next;
+  };
+  const register = async (deviceId: string, gatewayId: string): Promise<Admission> => {
+    if (await devices.exists(deviceId)) return ADMITTED; // registered by the message just before
+    if (!(await devices.exists(gatewayId))) {
+      return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
+    }
+    const gateway = await devices.get(gatewayId);
+    if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
+    if ((await devices.childCount(gateway.id)) >= options.maxChildren) {
+      return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
+    }
+    await devices.createChild(deviceId, gateway);
+    logger.info({ deviceId, gatewayId: gateway.id }, 'child device registered');
+    return ADMITTED;
+  };
   return {
     async admit(deviceId) {
       const child = parseChildDeviceId(deviceId);
@@ -38,17 +64,8 @@ export function createChildDevices(options: {
           await devices.setConnection(deviceId, 'online');
         return ADMITTED;
       }
-      if (child === null || !(await devices.exists(child.gatewayId))) {
-        return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
-      }
-      const gateway = await devices.get(child.gatewayId);
-      if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
-      if ((await devices.childCount(gateway.id)) >= options.maxChildren) {
-        return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
-      }
-      await devices.createChild(deviceId, gateway);
-      logger.info({ deviceId, gatewayId: gateway.id }, 'child device registered');
-      return ADMITTED;
+      if (child === null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
+      return oneAtATime(child.gatewayId, () => register(deviceId, child.gatewayId));
     },
     async firstReport(deviceId, hardware) {
       const device = await devices.get(deviceId);
