@@ -1,11 +1,15 @@
 /**
  * The `edgefleet-control-plane` command: starts a control plane from flags, prints where to reach it and
- * what agents must pin, and shuts down gracefully on SIGINT/SIGTERM. State lives in the SQLite file under
- * --data-dir unless a PostgreSQL URL is given — preferably in EDGEFLEET_DATABASE_URL, since a URL may carry a
- * password and argv is readable by every local user; --database-url is accepted too. The URL is never printed.
+ * what agents must pin, and shuts down gracefully on SIGINT/SIGTERM. With `--broker-url` it joins an external
+ * Mosquitto instead of starting the embedded broker; the broker password comes from the environment
+ * (EDGEFLEET_BROKER_PASSWORD), never from argv, where every local user could read it. State lives in the
+ * SQLite file under --data-dir unless a PostgreSQL URL is given — preferably in EDGEFLEET_DATABASE_URL, since a
+ * URL may carry a password; --database-url is accepted too. The URL is never printed.
  */
 import { parseArgs } from 'node:util';
+import type { BrokerOption } from './broker/start-broker.js';
 import { createControlPlane } from './control-plane.js';
+import { ControlPlaneError } from './errors.js';
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +17,9 @@ const { values } = parseArgs({
     'http-port': { type: 'string', default: '8080' },
     'mqtt-port': { type: 'string', default: '1883' },
     host: { type: 'string', default: '127.0.0.1' },
+    'broker-url': { type: 'string' },
+    'broker-username': { type: 'string' },
+    'broker-device-url': { type: 'string' },
     'database-url': { type: 'string' },
   },
 });
@@ -24,6 +31,19 @@ function port(flag: string, value: string): number {
     process.exit(2);
   }
   return n;
+}
+
+function brokerOption(): BrokerOption {
+  const url = values['broker-url'];
+  if (url === undefined) return { kind: 'embedded' };
+  const username = values['broker-username'];
+  const password = process.env.EDGEFLEET_BROKER_PASSWORD;
+  if (username === undefined || password === undefined) {
+    console.error('--broker-url needs --broker-username and the password in EDGEFLEET_BROKER_PASSWORD');
+    process.exit(2);
+  }
+  const deviceUrl = values['broker-device-url'];
+  return { kind: 'external', url, username, password, ...(deviceUrl === undefined ? {} : { deviceUrl }) };
 }
 
 const dataDir = values['data-dir'];
@@ -38,6 +58,11 @@ const cp = await createControlPlane({
   host: values.host,
   httpPort: port('http-port', values['http-port']),
   mqttPort: port('mqtt-port', values['mqtt-port']),
+  broker: brokerOption(),
+}).catch((error: unknown) => {
+  // BROKER_UNAVAILABLE / BROKER_REFUSED: say which, without a stack trace.
+  console.error(error instanceof ControlPlaneError ? `${error.code}: ${error.message}` : error);
+  process.exit(1);
 });
 
 console.log(`edgefleet control plane

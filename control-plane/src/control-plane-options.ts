@@ -5,6 +5,7 @@
  */
 import { type Clock, MAX_BUNDLE_BYTES, type RootKeys } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
+import type { BrokerOption } from './broker/start-broker.js';
 import type { DriftConfig } from './drift/thresholds.js';
 import type { BlobStore } from './registry/blob-store.js';
 import type { LeaderLock } from './scheduler/leader-lock.js';
@@ -51,6 +52,11 @@ export interface ControlPlaneOptions {
   readonly drift?: Partial<DriftConfig>;
   /** Child devices one gateway may carry; one more is refused (CONFLICT). */
   readonly maxChildrenPerGateway?: number;
+  /**
+   * The MQTT broker: the embedded aedes broker on `host`:`mqttPort` (default), or an external Mosquitto with
+   * the dynamic-security plugin that the control plane joins as a client (README "External broker mode").
+   */
+  readonly broker?: BrokerOption;
   /** Orchestrator tick interval on the clock (default 1 000 ms). */
   readonly rollouts?: { readonly tickMs?: number };
   /**

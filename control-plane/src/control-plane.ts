@@ -1,7 +1,7 @@
 /**
- * `createControlPlane(options)`: opens the database, loads the keys, starts the embedded broker, ingest,
- * the scheduler (leader duties: desired-state refresher, drift judge, rollout ticks, FL jobs) and the HTTP
- * server, and wires the services together.
+ * `createControlPlane(options)`: opens the database, loads the keys, starts the broker (embedded, or a client
+ * of an external Mosquitto), ingest, the scheduler (leader duties: desired-state refresher, drift judge,
+ * rollout ticks, FL jobs) and the HTTP server, and wires the services together.
  * Defaults live in one frozen DEFAULTS object (control-plane-options.ts). `close()` tears everything down in reverse order of start.
  */
 import { mkdirSync } from 'node:fs';
@@ -13,7 +13,7 @@ import type { Hono } from 'hono';
 import pino from 'pino';
 import { createAuditLog } from './audit/audit-log.js';
 import { createApiTokens, installAdminToken } from './auth/api-tokens.js';
-import { startEmbeddedBroker } from './broker/embedded-broker.js';
+import { startBroker } from './broker/start-broker.js';
 import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane-options.js';
 import { openDatabase } from './db/open-database.js';
 import { createDesiredState } from './desired/desired-state.js';
@@ -105,23 +105,38 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const metrics = createMetrics();
   const blobs = options.blobStore ?? createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
   const devices = createDeviceRegistry({ database, now });
-  // A restart finds every device offline until it reconnects.
-  for (const d of await devices.list()) if (d.connection === 'online') await devices.setConnection(d.id, 'offline');
+  const brokerOption = options.broker ?? { kind: 'embedded' };
+  // A restart finds every device offline until it reconnects. Not with an external broker: the devices stay
+  // connected to it (and other replicas see them), and it does not tell a new client who is connected.
+  if (brokerOption.kind === 'embedded') {
+    for (const d of await devices.list()) if (d.connection === 'online') await devices.setConnection(d.id, 'offline');
+  }
 
-  const broker = await startEmbeddedBroker({
+  let onBrokerReconnect = () => {};
+  // An unreachable or refusing external broker fails start-up (BROKER_UNAVAILABLE / BROKER_REFUSED).
+  const broker = await startBroker(brokerOption, {
     host: config.host,
     port: config.mqttPort,
     logger,
     metrics,
     verifyDevice: (id, password) => devices.verifyPassword(id, password),
-    onDeviceConnected: (id) => connection(id, 'online'),
+    // With an external broker only a device recorded offline is set online (another replica may own it).
+    onDeviceConnected: (id) => connection(id, 'online', { onlyIfOffline: brokerOption.kind !== 'embedded' }),
     onDeviceDisconnected: (id) => connection(id, 'offline'),
+    onReconnect: () => onBrokerReconnect(),
+  }).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
   });
   // Connection changes are written in the order the broker reported them (a quick reconnect must end online).
   let connectionWrites: Promise<void> = Promise.resolve();
-  function connection(deviceId: string, state: 'online' | 'offline') {
+  function connection(deviceId: string, state: 'online' | 'offline', options: { onlyIfOffline?: boolean } = {}) {
     connectionWrites = connectionWrites.then(async () => {
       try {
+        if (options.onlyIfOffline === true) {
+          const offline = (await devices.exists(deviceId)) && (await devices.get(deviceId)).connection === 'offline';
+          if (!offline) return;
+        }
         await devices.setConnection(deviceId, state);
         if (state === 'offline') await devices.setChildrenConnection(deviceId, 'offline');
         logger.info({ deviceId, state }, 'device connection');
@@ -192,6 +207,10 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
     now,
   });
+  // A restarted external broker may have lost its retained documents (no persistence): publish them again.
+  onBrokerReconnect = () => {
+    desired.republishAll().catch((error: unknown) => logger.error({ err: error }, 'republishing desired failed'));
+  };
   // One process alone is always its own scheduler leader; among replicas the lock elects one. Each new leader
   // resumes rollouts and FL jobs from the database.
   const scheduler = await startLeaderElection({
@@ -216,7 +235,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   });
   await desired.republishAll();
 
-  const mqttUrl = `mqtt://${config.host}:${broker.port}`;
+  const mqttUrl = broker.deviceUrl;
   const app = createApp({
     logger,
     services: {
@@ -247,6 +266,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       now,
       schedulerState: scheduler.state,
       mqttUrl: () => mqttUrl,
+      registerBrokerCredentials: broker.registerDevice,
     },
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -3,7 +3,15 @@
  * model registry, device enrolment, signed desired state and rollouts over SQLite (drizzle). This is the
  * package's only entry point.
  */
-export { type AclDecision, authorizeDevicePublish, authorizeDeviceSubscribe } from './broker/acl.js';
+export {
+  type AclDecision,
+  authorizeDevicePublish,
+  authorizeDeviceSubscribe,
+  type DeviceGrants,
+  deviceGrants,
+} from './broker/acl.js';
+export { EXTERNAL_DEFAULTS, type ExternalBrokerOptions } from './broker/external-broker.js';
+export type { BrokerOption } from './broker/start-broker.js';
 export { type ControlPlane, type ControlPlaneOptions, createControlPlane, DEFAULTS } from './control-plane.js';
 export type { CohortDriftResult, CohortWindowDrift } from './drift/cohort-drift.js';
 export { compareToProfile, type FeatureDrift, mergeAndCompare, type WindowDrift } from './drift/compare-profile.js';

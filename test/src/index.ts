@@ -36,5 +36,8 @@ export {
   startFleet,
 } from './fleet.js';
 export { irisStream } from './iris-stream.js';
+export { type Mosquitto, startMosquitto } from './mosquitto.js';
 export { POSTGRES_BIN_DIR, type PostgresServer, postgresAvailable, startPostgres } from './postgres.js';
+export { connectAs, type DeviceCredentials, enrolRawDevice, publishOnce, subscribeCode } from './raw-device.js';
+export { publishTelemetry, telemetryMessage } from './telemetry-load.js';
 export { type WaitOptions, waitFor } from './wait-for.js';

@@ -6,7 +6,7 @@
  * (DESIGN.md §6) also uses the topics of its own children, `ef/v1/{gateway}/bridge/{child}/…`, by exact name:
  * the topic's owner (protocol `parseTopic`) must be the client, so no device reaches another's sub-tree.
  */
-import { CP_TO_DEVICE, DEVICE_TO_CP, parseTopic } from '@edgefleet/protocol';
+import { CP_TO_DEVICE, DEVICE_TO_CP, deviceTopic, parseTopic } from '@edgefleet/protocol';
 
 export type AclDecision =
   | { readonly allowed: true }
@@ -36,4 +36,31 @@ export function authorizeDevicePublish(deviceId: string, topic: string): AclDeci
 /** May device `deviceId` subscribe to `topicFilter`? */
 export function authorizeDeviceSubscribe(deviceId: string, topicFilter: string): AclDecision {
   return check(deviceId, topicFilter, CP_TO_DEVICE, 'subscribe');
+}
+
+export interface DeviceGrants {
+  /** Exact topics the device may publish to. */
+  readonly publish: readonly string[];
+  /** Exact topics (filters without wildcards) the device may subscribe to. */
+  readonly subscribe: readonly string[];
+  /**
+   * Its gateway sub-tree (DESIGN.md §6), one `+` for the child's name: `ef/v1/{d}/bridge/+/{kind}`. An
+   * external broker needs them as patterns because children join after enrolment.
+   */
+  readonly bridgePublish: readonly string[];
+  readonly bridgeSubscribe: readonly string[];
+}
+
+/**
+ * The same policy as the two functions above, written out as a list for a broker that takes ACL entries
+ * (Mosquitto dynamic security): every topic in it passes `authorizeDevicePublish` / `authorizeDeviceSubscribe`.
+ */
+export function deviceGrants(deviceId: string): DeviceGrants {
+  const bridge = (kind: string) => `${deviceTopic(deviceId, 'desired').slice(0, -'desired'.length)}bridge/+/${kind}`;
+  return {
+    publish: DEVICE_TO_CP.map((kind) => deviceTopic(deviceId, kind)),
+    subscribe: CP_TO_DEVICE.map((kind) => deviceTopic(deviceId, kind)),
+    bridgePublish: DEVICE_TO_CP.map(bridge),
+    bridgeSubscribe: CP_TO_DEVICE.map(bridge),
+  };
 }

@@ -17,7 +17,7 @@ import {
 } from '@edgefleet/protocol';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { MessageBroker } from '../broker/message-broker.js';
 import type { Database, Tables } from '../db/database.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 
@@ -48,7 +48,7 @@ export interface DesiredState {
 
 export function createDesiredState(options: {
   database: Database;
-  broker: EmbeddedBroker;
+  broker: MessageBroker;
   registry: ModelRegistry;
   directorKeys: readonly SigningKey[];
   ttlMs: number;

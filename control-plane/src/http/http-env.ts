@@ -54,4 +54,6 @@ export interface HttpServices {
   schedulerState?(): string;
   /** The MQTT URL handed to devices at enrolment. */
   mqttUrl(): string;
+  /** Hands a newly enrolled device's credentials to the broker (external broker: a dynamic-security client). */
+  registerBrokerCredentials(deviceId: string, password: string): Promise<void>;
 }

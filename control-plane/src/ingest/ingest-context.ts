@@ -6,7 +6,7 @@
 import type { DeviceToCpKind } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { MessageBroker } from '../broker/message-broker.js';
 import type { Database } from '../db/database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { ChildDevices } from '../devices/child-devices.js';
@@ -20,7 +20,7 @@ import type { TelemetryWriter } from './telemetry-writer.js';
 
 export interface IngestContext {
   readonly database: Database;
-  readonly broker: EmbeddedBroker;
+  readonly broker: MessageBroker;
   readonly blobs: BlobStore;
   readonly devices: DeviceRegistry;
   readonly children: ChildDevices;

@@ -80,6 +80,10 @@ export const ERROR_CODES = Object.freeze({
   SERVER_UNREACHABLE: { http: 503, summary: 'the control plane could not be reached' },
   /** Operator CLI: unknown flags, missing arguments, unreadable or malformed input files. */
   USAGE_INVALID: { http: 400, summary: 'command-line arguments or input file are invalid' },
+  /** External broker mode (issue 9): the configured MQTT broker does not answer (refused, DNS, timeout). */
+  BROKER_UNAVAILABLE: { http: 503, summary: 'the external MQTT broker could not be reached' },
+  /** External broker mode: the broker refused the control plane's credentials or a dynamic-security command. */
+  BROKER_REFUSED: { http: 502, summary: 'the external MQTT broker refused the control plane' },
   INTERNAL: { http: 500, summary: 'internal error' },
 } as const);
 

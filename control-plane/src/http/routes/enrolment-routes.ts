@@ -63,6 +63,7 @@ export function createEnrolmentRoutes(services: HttpServices) {
       c.set('auditActor', enrolled.deviceId);
       c.set('auditTarget', `device:${enrolled.deviceId}`);
       c.set('auditDetails', { group: enrolled.group });
+      await services.registerBrokerCredentials(enrolled.deviceId, enrolled.password);
       await services.rollouts.onDeviceEnrolled(enrolled.deviceId);
       return c.json(
         {

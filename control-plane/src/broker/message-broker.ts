@@ -1,0 +1,34 @@
+/**
+ * The seam between the control plane and its MQTT broker (DESIGN.md §1, §7): what desired state, fetch
+ * replies, FL tasks and ingest need from a broker, whichever one it is — the embedded aedes broker (default)
+ * or an external Mosquitto the control plane joins as a client (external-broker.ts). Device credentials are
+ * handed to the broker at enrolment (`registerDevice`): the embedded broker checks them against the device
+ * registry and needs nothing, Mosquitto gets a dynamic-security client and role (dynsec-credentials.ts).
+ */
+export interface PublishOptions {
+  readonly qos: 0 | 1;
+  readonly retain: boolean;
+}
+
+export type MessageHandler = (topic: string, payload: Uint8Array) => void;
+
+export interface MessageBroker {
+  readonly kind: 'embedded' | 'external';
+  /** The URL devices connect to (handed out at enrolment). */
+  readonly deviceUrl: string;
+  /** The port of `deviceUrl` (the embedded broker's listening port). */
+  readonly port: number;
+  publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<void>;
+  /**
+   * Receives every device → cp message matching `pattern` (an MQTT filter with `+`). With an external broker
+   * it is a shared subscription: each message reaches exactly one control-plane replica.
+   * The handler must not throw (it is called for every matching message).
+   */
+  subscribe(pattern: string, handler: MessageHandler): Promise<void>;
+  /** Gives the broker a newly enrolled device's credentials and its topic grants (acl.ts). */
+  registerDevice(deviceId: string, password: string): Promise<void>;
+  /** Staged outage (tests, simulator): the embedded broker closes its listener, an external one disconnects. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,45 @@
+/**
+ * Chooses the control plane's broker from the `broker` option (default embedded): the embedded aedes broker
+ * listening for devices itself, or an external Mosquitto the control plane joins as a client. Both come back
+ * as the same MessageBroker.
+ */
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { startEmbeddedBroker } from './embedded-broker.js';
+import { type ExternalBrokerOptions, startExternalBroker } from './external-broker.js';
+import type { MessageBroker } from './message-broker.js';
+
+export type BrokerOption = { readonly kind: 'embedded' } | ({ readonly kind: 'external' } & ExternalBrokerOptions);
+
+export interface BrokerHooks {
+  readonly host: string;
+  /** The embedded broker's port (0 = ephemeral). */
+  readonly port: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  verifyDevice(deviceId: string, password: Uint8Array): Promise<boolean>;
+  onDeviceConnected(deviceId: string): void;
+  onDeviceDisconnected(deviceId: string): void;
+  /** External broker only: the connection came back (retained documents may need republishing). */
+  onReconnect(): void;
+}
+
+export async function startBroker(option: BrokerOption, hooks: BrokerHooks): Promise<MessageBroker> {
+  if (option.kind === 'external') {
+    const { kind: _, ...external } = option;
+    return startExternalBroker(external, {
+      logger: hooks.logger,
+      onDeviceSeen: hooks.onDeviceConnected,
+      onReconnect: hooks.onReconnect,
+    });
+  }
+  const embedded = await startEmbeddedBroker(hooks);
+  return {
+    ...embedded,
+    kind: 'embedded',
+    port: embedded.port,
+    deviceUrl: `mqtt://${hooks.host}:${embedded.port}`,
+    // The embedded broker checks device passwords against the registry itself (verifyDevice).
+    registerDevice: () => Promise.resolve(),
+  };
+}

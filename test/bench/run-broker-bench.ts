@@ -1,0 +1,44 @@
+/**
+ * `pnpm bench:broker` (issue 9): telemetry ingest rate — raw Mosquitto pub→sub as the baseline, the embedded
+ * aedes control plane, and 1 and 2 control-plane replicas on Mosquitto — for every database under test;
+ * writes bench-results/broker-ingest.json with each rate's ratio to the raw baseline of the same run.
+ * Environment: BENCH_PUBLISHERS (8), BENCH_MESSAGES per publisher (1000), BENCH_TRIALS (3; the median counts).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DatabaseUnderTest, sqliteFile } from './broker/database-under-test.js';
+import { embedded, type Load, mosquittoReplicas, type Rate, rawMosquitto } from './broker/ingest-rate.js';
+
+const load: Load = {
+  publishers: Number(process.env.BENCH_PUBLISHERS ?? 8),
+  messages: Number(process.env.BENCH_MESSAGES ?? 1000),
+  trials: Number(process.env.BENCH_TRIALS ?? 3),
+};
+const databases: DatabaseUnderTest[] = [sqliteFile];
+
+// Quiet control planes: a log line per message would measure pino, not ingest.
+process.env.EDGEFLEET_LOG_LEVEL ??= 'warn';
+const raw = await rawMosquitto(load);
+const rates: Rate[] = [];
+for (const database of databases) {
+  rates.push(await embedded(load, database));
+  rates.push(await mosquittoReplicas(load, database, 1));
+  rates.push(await mosquittoReplicas(load, database, 2));
+  await database.close();
+}
+
+const report = {
+  benchmark: 'broker-ingest',
+  at: new Date().toISOString(),
+  node: process.version,
+  load,
+  baseline: raw,
+  candidates: rates.map((r) => ({
+    ...r,
+    ratioToRaw: Math.round((r.medianMsgPerSec / raw.medianMsgPerSec) * 1000) / 1000,
+  })),
+};
+const dir = join(process.cwd(), '..', 'bench-results');
+await mkdir(dir, { recursive: true });
+await writeFile(join(dir, 'broker-ingest.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log(JSON.stringify(report, null, 2));
