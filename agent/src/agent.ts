@@ -70,7 +70,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   let driftAlarms = 0;
 
   const trust = await openTrustState({ path: join(stateDir, 'trust.json') });
-  const telemetry = createAgentTelemetry({ stateDir, clock, logger: log, settings: settings.telemetry });
+  const storage = options.queueStorage ?? 'file';
+  const telemetry = createAgentTelemetry({ stateDir, storage, clock, logger: log, settings: settings.telemetry });
   // Its callbacks use the publisher, which exists before any prediction can run (the HTTP API starts later).
   const drift = createDriftMonitor({
     clock,
@@ -168,6 +169,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       hardware,
       runtimes: [runtime.name],
       shadows: shadows.active(),
+      telemetryDropped: telemetry.outboxStats().dropped,
     }),
   });
 
@@ -199,7 +201,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   // Federated training (issue 10): local samples, the weights fetcher (its own downloads dir, so a round
   // never disturbs a model install), trainers per model spec, and the round client.
-  const samples = createSampleStore({ path: join(stateDir, 'samples.db'), maxRows: settings.fl.maxSamples });
+  const samples = createSampleStore({
+    path: storage === 'memory' ? ':memory:' : join(stateDir, 'samples.db'),
+    maxRows: settings.fl.maxSamples,
+  });
   const addSamples = (line: string, body: unknown) =>
     samples.add(line, ((body ?? {}) as { rows?: unknown }).rows as Parameters<typeof samples.add>[1]);
   const trainers = createTrainerCache({ backend: settings.fl.backend, logger: log });

@@ -131,6 +131,19 @@ export interface AgentOptions {
   readonly mqttUrl?: string | undefined;
   /** Overrides the TCP transport (the simulator passes in-memory duplex streams). */
   readonly transport?: Transport;
+  /**
+   * MQTT keepalive in seconds (default 30; 0 = none). MQTT.js pings on wall-clock timers, so the simulator,
+   * whose network runs on virtual time, turns it off.
+   */
+  readonly keepaliveSec?: number | undefined;
+  /** How long one MQTT connection attempt may take (default 10 000 ms, wall clock inside MQTT.js). */
+  readonly connectTimeoutMs?: number | undefined;
+  /**
+   * Where the telemetry outbox and the FL sample store live: 'file' (default, SQLite files in stateDir that
+   * survive restarts) or 'memory' (in-memory SQLite, lost on restart): the simulator's thousands of virtual
+   * devices need no file per queue.
+   */
+  readonly queueStorage?: 'file' | 'memory' | undefined;
   /** Local HTTP inference API; false (the default in-process) starts none. */
   readonly httpApi?: { readonly host?: string | undefined; readonly port?: number | undefined } | false;
   readonly clock?: Clock;

@@ -25,13 +25,15 @@ export interface AgentTelemetry {
 
 export function createAgentTelemetry(options: {
   stateDir: string;
+  /** 'memory': an in-memory SQLite outbox (AgentOptions.queueStorage). */
+  storage: 'file' | 'memory';
   clock: Clock;
   logger: Logger;
   settings: TelemetryOptions;
 }): AgentTelemetry {
   const { clock, logger, settings } = options;
   const outbox = createOutbox({
-    path: join(options.stateDir, 'outbox.sqlite'),
+    path: options.storage === 'memory' ? ':memory:' : join(options.stateDir, 'outbox.sqlite'),
     maxRows: settings.maxQueueRows,
     maxBytes: settings.maxQueueBytes,
   });

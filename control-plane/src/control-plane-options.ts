@@ -3,7 +3,7 @@
  * names), the options interface, and `resolveOptions`, which lets an explicitly undefined option fall back
  * to its default instead of overriding it (exactOptionalPropertyTypes).
  */
-import { type Clock, MAX_BUNDLE_BYTES, type RootKeys } from '@edgefleet/protocol';
+import { type Clock, MAX_BUNDLE_BYTES, type RoleName, type RootKeys } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { BrokerOption } from './broker/start-broker.js';
 import type { DriftConfig } from './drift/thresholds.js';
@@ -35,6 +35,11 @@ export interface ControlPlaneOptions {
   /** 0 = ephemeral. */
   readonly mqttPort?: number;
   readonly keys?: RootKeys;
+  /**
+   * k-of-n signature thresholds per role in the root document (default 1 each). With two targets keys and
+   * threshold 2, one stolen targets key cannot sign a manifest an agent accepts (TUF §6.1, issue 9).
+   */
+  readonly thresholds?: Partial<Record<RoleName, number>>;
   readonly adminToken?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -57,8 +62,11 @@ export interface ControlPlaneOptions {
    * the dynamic-security plugin that the control plane joins as a client (README "External broker mode").
    */
   readonly broker?: BrokerOption;
-  /** Orchestrator tick interval on the clock (default 1 000 ms). */
-  readonly rollouts?: { readonly tickMs?: number };
+  /**
+   * Orchestrator tick interval on the clock (default 1 000 ms); `newId` makes rollout ids (and so the wave
+   * ranking they seed) reproducible, for the simulator (default random `ro-<12 hex>`).
+   */
+  readonly rollouts?: { readonly tickMs?: number; readonly newId?: () => string };
   /**
    * Scheduler leadership among replicas (scheduler/): the lock that elects the one leader (default: always
    * leader, one process) and how often a follower retries it (default 2 000 ms, real time).

@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { buildRootDocument, systemClock } from '@edgefleet/protocol';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -24,6 +25,7 @@ import { createEnrolment } from './devices/enrolment.js';
 import { createDriftStore } from './drift/drift-store.js';
 import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
 import { resolveDriftConfig } from './drift/thresholds.js';
+import { ControlPlaneError } from './errors.js';
 import { createEventBus, type FleetEventListener } from './events/event-bus.js';
 import { createFlCoordinator, type FlCoordinator } from './fl/coordinator.js';
 import { createEvalSets, type StoredEvalSet } from './fl/eval-sets.js';
@@ -59,6 +61,11 @@ export interface ControlPlane {
     publish(topic: string, payload: Uint8Array, options: { qos: 0 | 1; retain: boolean }): Promise<void>;
     stop(): Promise<void>;
     start(): Promise<void>;
+    /**
+     * Serves one MQTT connection over an in-memory duplex stream (the simulator's virtual network); embedded
+     * broker only (BROKER_UNAVAILABLE with an external broker).
+     */
+    handle(stream: Duplex): void;
   };
   readonly metrics: { snapshot(): MetricsSnapshot };
   /** Cohort drift for rollout gates and the FL coordinator; 'alert' fires when a cohort window alerts. */
@@ -95,7 +102,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       : { kind: 'sqlite', file: join(config.dataDir, 'edgefleet.db') },
   );
   const keys = options.keys ?? loadOrCreateKeys({ dataDir: config.dataDir });
-  const rootDocument = buildRootDocument({ keys, version: 1, issuedAt: now(), expiresAt: now() + config.rootTtlMs });
+  const rootDocument = buildRootDocument({
+    keys,
+    version: 1,
+    issuedAt: now(),
+    expiresAt: now() + config.rootTtlMs,
+    ...maybe('thresholds', options.thresholds),
+  });
   const adminToken = await installAdminToken({
     database,
     dataDir: config.dataDir,
@@ -169,6 +182,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     bus,
     logger,
     now,
+    newRolloutId: options.rollouts?.newId,
   });
   const driftConfig = resolveDriftConfig(options.drift);
   const drift = createFleetDrift({ store: createDriftStore({ database }), registry, config: driftConfig, logger, now });
@@ -236,6 +250,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   await desired.republishAll();
 
   const mqttUrl = broker.deviceUrl;
+  const handleStream = (stream: Duplex) => {
+    if (broker.handle === undefined) {
+      throw new ControlPlaneError('BROKER_UNAVAILABLE', 'in-memory device connections need the embedded broker');
+    }
+    broker.handle(stream);
+  };
   const app = createApp({
     logger,
     services: {
@@ -284,7 +304,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     rootPublicKeys: keys.root.map((k) => k.publicKey),
     rootPublicKeysHex: keys.root.map((k) => Buffer.from(k.publicKey).toString('hex')),
     adminToken,
-    broker: { publish: broker.publish, stop: broker.stop, start: broker.start },
+    broker: { publish: broker.publish, stop: broker.stop, start: broker.start, handle: handleStream },
     metrics: { snapshot: () => metrics.snapshot() },
     drift: { evaluate: drift.evaluate, on: drift.on, off: drift.off },
     rollouts: { get: rollouts.get, tick: rollouts.tick, on: rollouts.on, off: rollouts.off },

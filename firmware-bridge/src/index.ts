@@ -33,7 +33,14 @@ export {
 } from './gateway/model-transfer.js';
 export { createMessagePort, type MessagePort } from './link/message-port.js';
 export type { LinkStats } from './link/reliable-link.js';
-export { MESSAGE_TYPES, type Message, type MessageBody, type MessageName } from './messages/messages.js';
+export {
+  decodeMessage,
+  encodeMessage,
+  MESSAGE_TYPES,
+  type Message,
+  type MessageBody,
+  type MessageName,
+} from './messages/messages.js';
 export { type FaultyTransport, type LineFaultOptions, withLineFaults } from './serial/line-faults.js';
 export { openMemorySerialPair } from './serial/memory-serial.js';
 export { lineTimeMs, openNullModem } from './serial/null-modem.js';

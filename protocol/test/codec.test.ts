@@ -53,8 +53,22 @@ describe('CBOR codec', () => {
     ['an indefinite-length map', Uint8Array.from([0xbf, 0x61, 0x61, 0x01, 0xff])],
     ['a tag', Uint8Array.from([0xc1, 0x1a, 0, 0, 0, 0])],
     ['empty input', new Uint8Array(0)],
+    // found by the issue-9 fuzzer: cbor-x turned each into a valid-looking value
+    ['text that is not valid UTF-8', Uint8Array.from([0xa1, 0x61, 0x61, 0x62, 0x61, 0xff])],
+    ['a UTF-16 surrogate half in text', Uint8Array.from([0x63, 0xed, 0xa0, 0x80])],
+    ['an overlong UTF-8 encoding', Uint8Array.from([0x62, 0xc0, 0xaf])],
+    ['an integer map key', Uint8Array.from([0xa1, 0x01, 0x02])],
+    ['a duplicate map key', Uint8Array.from([0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02])],
+    ['the simple value undefined', Uint8Array.from([0x81, 0xf7])],
   ])('rejects %s as CBOR_MALFORMED', (_name, bytes) => {
     expect(codeOf(() => decodeCborUnknown(bytes))).toBe('CBOR_MALFORMED');
+  });
+
+  it('accepts multi-byte UTF-8 text and a uint64 timestamp from another encoder', () => {
+    expect(decodeCborUnknown(encodeCbor({ ключ: 'größe ✓ 😀' }))).toEqual({ ключ: 'größe ✓ 😀' });
+    // RFC 8949 preferred serialization of 1_795_000_000_000 is a uint64, not cbor-x's float64
+    const ts = Uint8Array.from([0x1b, 0, 0, 0x01, 0xa1, 0xed, 0x5f, 0x56, 0x00]);
+    expect(decodeCborUnknown(ts)).toBe(0x01a1ed5f5600);
   });
 
   it('refuses a __proto__ map key', () => {

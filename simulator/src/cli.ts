@@ -1,25 +1,46 @@
 /**
- * The `edgefleet-sim` command. `edgefleet-sim fl <experiment.yaml>` runs a federated experiment on a
- * simulated fleet of real agents (run-experiment.ts), prints one line per round on stderr and writes the
- * JSON result. Exit codes: 0 the job completed, 1 it failed or crashed, 2 bad usage or an invalid file.
+ * The `edgefleet-sim` command.
+ *   `edgefleet-sim run <scenario.yaml|json>` rehearses a rollout on a virtual fleet (run/run-scenario.ts):
+ *   a progress bar on stderr, the report as JSON + HTML (scenario "out", default bench-results/sim-<name>).
+ *   `edgefleet-sim fl <experiment.yaml|json>` runs a federated experiment on a simulated fleet of real
+ *   agents (fl/run-experiment.ts), one line per round on stderr and the JSON result.
+ * Exit codes: 0 the run completed, 1 it failed or crashed, 2 bad usage or an invalid file.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { SimulatorError } from './errors.js';
 import { ExperimentFileError, loadExperiment } from './fl/experiment-config.js';
 import { runExperiment } from './fl/run-experiment.js';
+import { createProgressBar } from './report/progress-bar.js';
+import { writeReport } from './report/write-report.js';
+import { runScenario } from './run/run-scenario.js';
+import { loadScenario } from './scenario/load-scenario.js';
 
-const USAGE = `usage: edgefleet-sim fl <experiment.yaml|json>
+const USAGE = `usage: edgefleet-sim run <scenario.yaml|json>
+       edgefleet-sim fl <experiment.yaml|json>
 
-  Runs a federated training job on a simulated fleet: an embedded control plane and one real agent per
-  client in this process, the training set partitioned over them. See simulator/scenarios/*.yaml.
-  Writes the result as JSON (experiment "out", default bench-results/<name>.json).`;
+  run  Rehearses a rollout on a virtual fleet of real agents against an embedded control plane, on a
+       virtual clock, with the scenario's network, hardware, faults and drift (simulator/scenarios/*.yaml).
+       Writes the report as JSON and HTML (scenario "out", default bench-results/sim-<name>.{json,html}).
+  fl   Runs a federated training job on a simulated fleet (simulator/scenarios/fl-*.yaml). Writes the
+       result as JSON (experiment "out", default bench-results/<name>.json).`;
 
-async function main(argv: string[]): Promise<number> {
-  const [command, file] = argv;
-  if (command !== 'fl' || file === undefined) {
-    console.error(USAGE);
-    return 2;
-  }
+async function run(file: string): Promise<number> {
+  const scenario = await loadScenario(file);
+  const bar = createProgressBar();
+  const { report, cost } = await runScenario(scenario, {
+    onProgress: (phase, done, total) => bar.update(phase, done, total),
+  });
+  bar.done();
+  const written = await writeReport(report, resolve(scenario.out ?? `bench-results/sim-${scenario.name}`));
+  console.error(
+    `[${scenario.name}] rollout ${report.rollout.state}${report.rollout.reason === null ? '' : ` (${report.rollout.reason})`}; ` +
+      `${report.devices} devices, ${(cost.wallMs / 1000).toFixed(1)} s wall, peak RSS ${Math.round(cost.peakRssBytes / 2 ** 20)} MiB → ${written.html}`,
+  );
+  return 0;
+}
+
+async function fl(file: string): Promise<number> {
   let experiment: Awaited<ReturnType<typeof loadExperiment>>;
   try {
     experiment = await loadExperiment(file);
@@ -44,6 +65,23 @@ async function main(argv: string[]): Promise<number> {
     `[${experiment.name}] ${result.state}: best accuracy ${result.bestAccuracy?.toFixed(4) ?? '-'}, registered v${result.registeredVersion ?? '-'} → ${out}`,
   );
   return result.state === 'completed' ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, file] = argv;
+  if (file === undefined || (command !== 'fl' && command !== 'run')) {
+    console.error(USAGE);
+    return 2;
+  }
+  try {
+    return command === 'run' ? await run(file) : await fl(file);
+  } catch (error) {
+    if (error instanceof SimulatorError) {
+      console.error(`edgefleet-sim: ${error.message}`);
+      return error.code === 'RUN_FAILED' ? 1 : 2;
+    }
+    throw error;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -51,6 +51,6 @@ describe('federated experiments on a simulated fleet', () => {
   it('exits 2 with the usage on a missing argument', () => {
     const run = spawnSync(process.execPath, [BIN], { encoding: 'utf8' });
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/usage: edgefleet-sim fl/);
+    expect(run.stderr).toMatch(/usage: edgefleet-sim run [\s\S]*edgefleet-sim fl /);
   });
 });

@@ -3,6 +3,8 @@
  * (passed in at start), so it can sign exactly what a compromised or buggy control plane would send, and
  * publish it raw on the device's retained `desired` topic.
  */
+import { randomBytes } from 'node:crypto';
+import { type BlobStore, createFileBlobStore } from '@edgefleet/control-plane';
 import {
   type DesiredBody,
   decodeCbor,
@@ -63,4 +65,47 @@ export function craftDesired(options: CraftDesired): Uint8Array {
 
 export async function publishDesired(fleet: Fleet, deviceId: string, payload: Uint8Array): Promise<void> {
   await fleet.cp.broker.publish(deviceTopic(deviceId, 'desired'), payload, { qos: 1, retain: true });
+}
+
+/** What a hostile mirror does with the chunks of one bundle; `honest` serves the stored bytes. */
+export type MirrorMode = 'honest' | 'arbitrary-content' | 'endless-data';
+
+export interface HostileMirror {
+  readonly store: BlobStore;
+  /** Turns the attack on for one bundle digest (or off with `honest`). */
+  attack(digest: string, mode: MirrorMode): void;
+  /** Chunks served with the attack applied. */
+  readonly tampered: number;
+}
+
+/**
+ * The control plane's blob store behind an attacker: a compromised mirror or CDN in TUF's threat model
+ * (Samuel et al. 2010 §3). It serves random bytes of the right length (arbitrary content) or each chunk
+ * followed by 64 KiB of junk (endless data) for the attacked digest; everything else passes through.
+ */
+export function hostileMirror(dir: string): HostileMirror {
+  const inner = createFileBlobStore({ dir });
+  const modes = new Map<string, MirrorMode>();
+  let tampered = 0;
+  return {
+    store: {
+      put: (bytes) => inner.put(bytes),
+      has: (digest) => inner.has(digest),
+      get: (digest) => inner.get(digest),
+      async readRange(digest, range) {
+        const bytes = await inner.readRange(digest, range);
+        const mode = modes.get(digest) ?? 'honest';
+        if (bytes === null || mode === 'honest') return bytes;
+        tampered++;
+        if (mode === 'arbitrary-content') return new Uint8Array(randomBytes(bytes.length));
+        return Uint8Array.from([...bytes, ...randomBytes(64 * 1024)]);
+      },
+    },
+    attack(digest, mode) {
+      modes.set(digest, mode);
+    },
+    get tampered() {
+      return tampered;
+    },
+  };
 }

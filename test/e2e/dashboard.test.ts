@@ -1,18 +1,12 @@
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { buildIrisModels } from '@edgefleet/test/models';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SKIP_BROWSER } from '../src/browser.js';
 import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 
-/**
- * The dashboard in a real browser: Debian's Chromium, headless, driven by playwright-core. Chromium is a
- * system package (.ci/run installs it); when it is missing the suite fails with that message rather than
- * passing silently — EDGEFLEET_SKIP_BROWSER=1 skips it explicitly.
- */
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP = process.env.EDGEFLEET_SKIP_BROWSER === '1';
+/** The dashboard in a real browser (../src/browser.ts: Debian's Chromium, headless, playwright-core). */
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 
 let fleet: Fleet;
@@ -34,11 +28,8 @@ async function navigate(page: Page, hash: string): Promise<void> {
   await page.evaluate(`location.hash = ${JSON.stringify(hash)}`);
 }
 
-describe.skipIf(SKIP)('dashboard in Chromium', () => {
+describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or EDGEFLEET_SKIP_BROWSER=1 to skip)`);
-    }
     await mkdir(ARTIFACTS, { recursive: true });
     fleet = await startFleet({
       agents: 2,
@@ -56,17 +47,7 @@ describe.skipIf(SKIP)('dashboard in Chromium', () => {
     const v2 = buildIrisModels({ seed: 7 });
     await registerModel(fleet.api, { line: 'iris', model: v2.fp32, sampleInputs: v2.meta.sampleInputs, reference });
     viewerToken = (await fleet.api.post<{ token: string }>('/v1/tokens', { name: 'wall', role: 'viewer' })).body.token;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();

@@ -51,6 +51,8 @@ export async function openUplink(
     clock,
     backoff: createBackoff({ ...context.backoff, ...(options.random ? { random: options.random } : {}) }),
     logger: logger.child({ deviceId }),
+    ...(options.keepaliveSec === undefined ? {} : { keepaliveSec: options.keepaliveSec }),
+    ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
   });
   return {
     deviceId,

@@ -58,8 +58,16 @@ export function hardwareProfile(profile?: string): {
   if (profile !== undefined && (profile.length === 0 || profile.length > 64)) {
     throw new AgentError('BODY_INVALID', `hardwareProfile must be 1 to 64 characters, got ${profile.length}`);
   }
-  const info = { platform: platform(), arch: arch(), cpus: cpus().length, memoryBytes: totalmem() };
+  const info = { ...detectedHardware() };
   return profile === undefined ? info : { ...info, profile };
+}
+
+// os.cpus() parses /proc/cpuinfo (~0.1 ms): read once per process, not once per agent start (the simulator
+// starts thousands of agents in one process).
+let detected: { platform: string; arch: string; cpus: number; memoryBytes: number } | undefined;
+function detectedHardware() {
+  detected ??= { platform: platform(), arch: arch(), cpus: cpus().length, memoryBytes: totalmem() };
+  return detected;
 }
 
 function verifyRoot(rootBase64: string, rootPublicKeys: readonly string[], nowMs: number): TrustedRoot {

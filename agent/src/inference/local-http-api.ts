@@ -112,7 +112,7 @@ function decodeLine(segment: string): string {
   }
 }
 
-function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBodyBytes) return Promise.reject(tooLarge(maxBodyBytes));
   return new Promise((resolve, reject) => {
@@ -128,7 +128,7 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
   });
 }
@@ -137,11 +137,15 @@ function tooLarge(maxBodyBytes: number): AgentError {
   return new AgentError('MESSAGE_TOO_LARGE', `request body exceeds ${maxBodyBytes} bytes`);
 }
 
-function parseJson(text: string): unknown {
+// fatal: JSON text must be UTF-8 (RFC 8259 §8.1); a lenient decode would accept invalid bytes as U+FFFD
+// (found by the issue-9 fuzzer).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseJson(body: Buffer): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(strictUtf8.decode(body));
   } catch (cause) {
-    throw new AgentError('INPUT_INVALID', 'request body is not valid JSON', { cause });
+    throw new AgentError('INPUT_INVALID', 'request body is not valid UTF-8 JSON', { cause });
   }
 }
 

@@ -7,11 +7,13 @@
  * port, so tests and the simulator can stage a broker outage.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import { authorizeDevicePublish, authorizeDeviceSubscribe } from './acl.js';
+import { indexRetainedByTopic, type RetainedPersistence } from './retained-index.js';
 
 export type BrokerState = 'listening' | 'stopped' | 'closed';
 
@@ -40,6 +42,11 @@ export interface EmbeddedBroker {
   publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<void>;
   /** In-process subscription; the handler must not throw (it is called for every matching message). */
   subscribe(pattern: string, handler: (topic: string, payload: Uint8Array) => void): Promise<void>;
+  /**
+   * Serves one MQTT connection over an in-memory stream, without the TCP listener (the simulator's
+   * virtual network). Same authentication and ACL hooks as a socket; unaffected by stop().
+   */
+  handle(stream: Duplex): void;
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -74,6 +81,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger, metrics } = options;
   const aedes = await Aedes.createBroker();
+  // aedes keeps its persistence on the instance (not in its typings); see retained-index.ts for why.
+  indexRetainedByTopic((aedes as unknown as { persistence: RetainedPersistence }).persistence);
   const refuse = (client: Client, topic: string, reason: string) => {
     metrics.countRejection('TOPIC_FORBIDDEN');
     logger.warn({ deviceId: client.id, topic, reason }, 'broker ACL refused');
@@ -151,6 +160,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           resolve,
         );
       }),
+    handle: (stream) => {
+      aedes.handle(stream);
+    },
     stop,
     async start() {
       state = transition(state, 'listening');

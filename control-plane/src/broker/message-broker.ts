@@ -5,6 +5,8 @@
  * handed to the broker at enrolment (`registerDevice`): the embedded broker checks them against the device
  * registry and needs nothing, Mosquitto gets a dynamic-security client and role (dynsec-credentials.ts).
  */
+import type { Duplex } from 'node:stream';
+
 export interface PublishOptions {
   readonly qos: 0 | 1;
   readonly retain: boolean;
@@ -25,6 +27,11 @@ export interface MessageBroker {
    * The handler must not throw (it is called for every matching message).
    */
   subscribe(pattern: string, handler: MessageHandler): Promise<void>;
+  /**
+   * Serves one MQTT connection over an in-memory duplex stream (the simulator's virtual network). Only the
+   * embedded broker can; an external broker's devices connect to it themselves.
+   */
+  readonly handle?: (stream: Duplex) => void;
   /** Gives the broker a newly enrolled device's credentials and its topic grants (acl.ts). */
   registerDevice(deviceId: string, password: string): Promise<void>;
   /** Staged outage (tests, simulator): the embedded broker closes its listener, an external one disconnects. */

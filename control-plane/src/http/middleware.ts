@@ -66,12 +66,16 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
   return parsed.data;
 }
 
+// fatal: JSON text must be UTF-8 (RFC 8259 §8.1); c.req.json() would turn invalid bytes into U+FFFD and
+// accept them (found by the issue-9 fuzzer).
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   let value: unknown;
   try {
-    value = await c.req.json();
+    value = JSON.parse(strictUtf8.decode(await c.req.arrayBuffer()));
   } catch (cause) {
-    throw new ControlPlaneError('BODY_INVALID', 'request body is not valid JSON', { cause });
+    throw new ControlPlaneError('BODY_INVALID', 'request body is not valid UTF-8 JSON', { cause });
   }
   return parseWith(schema, value);
 }

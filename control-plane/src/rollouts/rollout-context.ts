@@ -28,6 +28,11 @@ export interface RolloutContext {
   readonly bus: EventBus;
   readonly logger: Logger;
   now(): number;
+  /**
+   * A new rollout's id; it also seeds the order devices are ranked into waves (membership.ts). Default:
+   * random. The simulator passes a seeded one so that a scenario's waves repeat run to run.
+   */
+  readonly newRolloutId?: (() => string) | undefined;
 }
 
 /** The stored plan; rows from before plans existed read as one 100 % wave to their group. */

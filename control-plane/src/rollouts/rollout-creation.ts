@@ -70,7 +70,7 @@ export async function insertRollout(
   const { store, logger } = ctx;
   const { plan, createdBy, allowEmpty } = options;
   const { targeted, profiles, champions } = await validateTargets(ctx, plan, allowEmpty);
-  const id = `ro-${randomBytes(6).toString('hex')}`;
+  const id = ctx.newRolloutId?.() ?? `ro-${randomBytes(6).toString('hex')}`;
   const now = ctx.now();
   const members = assignWaves({
     rolloutId: id,

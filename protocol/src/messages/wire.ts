@@ -56,6 +56,11 @@ export const reportedMessageSchema = z.object({
     profile: z.string().max(64).optional(),
   }),
   runtimes: z.array(z.string().max(32)).max(8),
+  /**
+   * Telemetry records the device's bounded outbox dropped (oldest first) since it was created: the exact
+   * loss of a long outage, made visible at the control plane (issue 9). Absent from older agents.
+   */
+  telemetryDropped: z.int().nonnegative().optional(),
   /** Challengers running in shadow (issue 4). */
   shadows: z
     .array(z.object({ line: modelLineSchema, version: versionSchema, digest: sha256HexSchema }))

@@ -1,0 +1,112 @@
+/**
+ * Builds the virtual fleet of a scenario: for every cohort's devices, an id (`<cohort>-<n>`), a seeded
+ * random stream, an enrolment through the control plane's own enrolment routes, a SimLink with the
+ * cohort's network profile (outages and flapping on the virtual clock), its faults (install failure of
+ * the candidate, crash mid-install, clock skew) and a virtual device around the real agent.
+ */
+import { join } from 'node:path';
+import type { ControlPlane } from '@edgefleet/control-plane';
+import { type Clock, mulberry32 } from '@edgefleet/protocol';
+import type { Logger } from 'pino';
+import { createDataGenerator } from '../models/data-generator.js';
+import { scheduleLink } from '../network/link-schedule.js';
+import { createSimLink } from '../network/sim-link.js';
+import type { SharedRuntime } from '../runtime/shared-runtime.js';
+import type { Scenario } from '../scenario/scenario-schema.js';
+import type { ControlPlaneApi } from './control-plane-api.js';
+import { createVirtualDevice, type VirtualDevice } from './virtual-device.js';
+
+export const FLEET_TAG = 'sim';
+
+export interface FleetFaults {
+  /** sha256 of the model file that fault-injected devices fail to load (the candidate's). */
+  failingSha: string | null;
+}
+
+export async function buildFleet(options: {
+  scenario: Scenario;
+  cp: ControlPlane;
+  api: ControlPlaneApi;
+  clock: Clock;
+  dir: string;
+  runtime: SharedRuntime;
+  faults: FleetFaults;
+  logger: Logger;
+  untilMs: number;
+  /** Crash-mid-install faults fire from this instant on (the rehearsed rollout's start). */
+  crashFromMs: number;
+  onEvent: (deviceId: string, kind: 'installed' | 'install-failed', version: number) => void;
+  onProgress?: (done: number, total: number) => void;
+}): Promise<VirtualDevice[]> {
+  const { scenario, cp, clock } = options;
+  const total = scenario.fleet.cohorts.reduce((n, c) => n + c.devices, 0);
+  const rootPublicKeys = cp.rootPublicKeysHex;
+  const installFailure = scenario.faults.installFailure;
+  const skew = scenario.faults.clockSkew;
+  const crash = scenario.faults.crashMidInstall;
+  const devices: VirtualDevice[] = [];
+  let index = 0;
+  for (const cohort of scenario.fleet.cohorts) {
+    const hardware = scenario.hardwareProfiles[cohort.hardware];
+    const network = scenario.networkProfiles[cohort.network];
+    if (hardware === undefined || network === undefined) throw new Error('unreachable: validated by the schema');
+    const data = createDataGenerator({ cohort, startMs: clock.now() });
+    const failsHere = installFailure !== undefined && (installFailure.cohorts ?? [cohort.name]).includes(cohort.name);
+    for (let n = 0; n < cohort.devices; n++, index++) {
+      // Per-device streams: what one device draws never depends on the order devices run in.
+      const stream = (purpose: number) =>
+        mulberry32((scenario.seed * 1_000_003 + index * 7919 + purpose * 104_729) >>> 0);
+      // One stream per purpose, so that e.g. one more network write does not change the rows predicted.
+      const rng = stream(0);
+      const linkRng = stream(1);
+      const dataRng = stream(2);
+      const id = `${cohort.name}-${n}`;
+      const stateDir = join(options.dir, 'devices', id);
+      await options.api.enrol({
+        deviceId: id,
+        group: cohort.name,
+        tags: [FLEET_TAG],
+        profile: cohort.hardware,
+        stateDir,
+      });
+      const crashes = crash !== undefined && rng() < crash.fraction;
+      let crashed = false;
+      const link = createSimLink({
+        clock,
+        profile: network,
+        random: linkRng,
+        serve: (stream) => cp.broker.handle(stream),
+        // Crash once, on the first bundle chunk of the rehearsed rollout: the agent is mid-install.
+        onChunk: () => {
+          if (!crashes || crashed || clock.now() < options.crashFromMs) return;
+          crashed = true;
+          device.crash((crash?.restartAfterMin ?? 2) * 60_000);
+        },
+      });
+      scheduleLink({ clock, link, profile: network, rng: linkRng, untilMs: options.untilMs });
+      const failing = failsHere && rng() < (installFailure?.fraction ?? 0);
+      const skewMs = skew !== undefined && rng() < skew.fraction ? Math.round((rng() * 2 - 1) * skew.maxMs) : 0;
+      const device = createVirtualDevice({
+        id,
+        cohort,
+        hardware,
+        scenario,
+        stateDir,
+        rootPublicKeys,
+        clock,
+        skewMs,
+        link,
+        runtime: options.runtime,
+        failsToLoad: (sha) => failing && sha === options.faults.failingSha,
+        data,
+        rng,
+        dataRng,
+        logger: options.logger,
+        onEvent: options.onEvent,
+      });
+      devices.push(device);
+      options.onProgress?.(index + 1, total);
+    }
+  }
+  return devices;
+}

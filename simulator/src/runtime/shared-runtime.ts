@@ -1,0 +1,77 @@
+/**
+ * One inference engine for the whole virtual fleet. Each device's agent still loads the model file from its
+ * own verified slot (its install, verify, self-test and revert paths are its own); this Runtime reads that
+ * file, and when an identical file (same sha256) is already open in onnxruntime it hands out a reference to
+ * that session instead of opening a second one — 10,000 devices on one model cost one session, not 10,000.
+ * Per-device faults sit in front: a device without the runtime, or whose installs of a given model are set
+ * to fail, gets MODEL_LOAD_FAILED exactly where a broken board would raise it.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { AgentError, createOnnxRuntime, type LoadedModel, type Runtime } from '@edgefleet/agent';
+
+interface Shared {
+  readonly model: Promise<LoadedModel>;
+  users: number;
+}
+
+export interface SharedRuntime {
+  /** The Runtime one device sees; `failsToLoad(digest)` decides that device's faults per model file. */
+  forDevice(faults: { onnxRuntime: boolean; failsToLoad: (sha256: string) => boolean }): Runtime;
+  /** Distinct sessions open now. */
+  readonly sessions: number;
+  close(): Promise<void>;
+}
+
+export function createSharedRuntime(): SharedRuntime {
+  const engine = createOnnxRuntime();
+  const open = new Map<string, Shared>();
+  return {
+    get sessions() {
+      return open.size;
+    },
+    forDevice(faults) {
+      return {
+        name: engine.name,
+        async load(options) {
+          if (!faults.onnxRuntime) {
+            throw new AgentError('MODEL_LOAD_FAILED', 'this device has no ONNX runtime (simulated hardware profile)');
+          }
+          const sha = createHash('sha256')
+            .update(await readFile(options.modelPath))
+            .digest('hex');
+          if (faults.failsToLoad(sha)) {
+            throw new AgentError('MODEL_LOAD_FAILED', `simulated load failure of ${options.modelPath}`);
+          }
+          const key = `${sha}:${options.inputName}:${options.outputName}`;
+          let shared = open.get(key);
+          if (shared === undefined) {
+            shared = { model: engine.load(options), users: 0 };
+            open.set(key, shared);
+          }
+          shared.users++;
+          const model = await shared.model;
+          let closed = false;
+          const entry = shared;
+          return {
+            run: (input) => (closed ? Promise.reject(new AgentError('NO_MODEL', 'model is closed')) : model.run(input)),
+            async close() {
+              if (closed) return;
+              closed = true;
+              entry.users--;
+              if (entry.users === 0 && open.get(key) === entry) {
+                open.delete(key);
+                await model.close();
+              }
+            },
+          };
+        },
+      };
+    },
+    async close() {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.all(all.map(async (s) => (await s.model).close()));
+    },
+  };
+}
