@@ -31,7 +31,7 @@ export interface IngestDispatcher {
 }
 
 export async function startIngest(
-  options: Omit<IngestContext, 'telemetry'> & { telemetryBatch?: { maxRows?: number; flushMs?: number } },
+  options: Omit<IngestContext, 'telemetry'> & { telemetryBatch?: { maxRows?: number } },
 ): Promise<IngestDispatcher> {
   const { telemetryBatch, ...rest } = options;
   const { metrics, logger } = rest;

@@ -1,7 +1,9 @@
 /**
  * Write-behind buffer for inference telemetry windows, the ingest hot path (issue 9 measures its rate):
  * windows are queued in memory and written as one multi-row INSERT … ON CONFLICT DO NOTHING per `maxRows`
- * rows or after `flushMs`, whichever comes first, instead of one statement per window. The unique
+ * rows or at the end of the current event-loop turn (setImmediate), whichever comes first, instead of one
+ * statement per window. Not a real-time delay: the fleet simulator drives time through the event loop, and a
+ * wall-clock flush would land at a different virtual time in each run (its determinism test caught that). The unique
  * (device, seq) index still stores every window exactly once — redeliveries, also inside one batch, are
  * skipped by the conflict clause in both dialects. Flushes run one after another; `flush()` resolves once
  * everything queued before it is stored (ingest drain and control-plane close wait for it). A failed batch is
@@ -19,20 +21,18 @@ export interface TelemetryWriter {
   flush(): Promise<void>;
 }
 
-export const TELEMETRY_WRITER_DEFAULTS = Object.freeze({ maxRows: 500, flushMs: 20 });
+export const TELEMETRY_WRITER_DEFAULTS = Object.freeze({ maxRows: 500 });
 
 export function createTelemetryWriter(options: {
   database: Database;
   logger: Logger;
   metrics: Metrics;
   maxRows?: number;
-  flushMs?: number;
 }): TelemetryWriter {
   const { database, logger, metrics } = options;
   const maxRows = options.maxRows ?? TELEMETRY_WRITER_DEFAULTS.maxRows;
-  const flushMs = options.flushMs ?? TELEMETRY_WRITER_DEFAULTS.flushMs;
   let buffer: TelemetryRow[] = [];
-  let timer: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Immediate | null = null;
   let written: Promise<void> = Promise.resolve();
 
   const write = async (rows: TelemetryRow[]) => {
@@ -45,7 +45,7 @@ export function createTelemetryWriter(options: {
     }
   };
   const flush = (): Promise<void> => {
-    if (timer !== null) clearTimeout(timer);
+    if (timer !== null) clearImmediate(timer);
     timer = null;
     if (buffer.length > 0) {
       const rows = buffer;
@@ -59,7 +59,7 @@ export function createTelemetryWriter(options: {
     add(row) {
       buffer.push(row);
       if (buffer.length >= maxRows) void flush();
-      else timer ??= setTimeout(flush, flushMs);
+      else timer ??= setImmediate(flush);
     },
     flush,
   };
