@@ -2,7 +2,9 @@
  * The `edgefleet-control-plane` command: starts a control plane from flags, prints where to reach it and
  * what agents must pin, and shuts down gracefully on SIGINT/SIGTERM. With `--broker-url` it joins an external
  * Mosquitto instead of starting the embedded broker; the broker password comes from the environment
- * (EDGEFLEET_BROKER_PASSWORD), never from argv, where every local user could read it.
+ * (EDGEFLEET_BROKER_PASSWORD), never from argv, where every local user could read it. State lives in the
+ * SQLite file under --data-dir unless a PostgreSQL URL is given — preferably in EDGEFLEET_DATABASE_URL, since a
+ * URL may carry a password; --database-url is accepted too. The URL is never printed.
  */
 import { parseArgs } from 'node:util';
 import type { BrokerOption } from './broker/start-broker.js';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     'broker-url': { type: 'string' },
     'broker-username': { type: 'string' },
     'broker-device-url': { type: 'string' },
+    'database-url': { type: 'string' },
   },
 });
 
@@ -44,8 +47,14 @@ function brokerOption(): BrokerOption {
 }
 
 const dataDir = values['data-dir'];
+const databaseUrl = process.env.EDGEFLEET_DATABASE_URL ?? values['database-url'];
+if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  console.error('the database URL must start with postgres:// or postgresql://');
+  process.exit(2);
+}
 const cp = await createControlPlane({
   dataDir,
+  ...(databaseUrl === undefined ? {} : { database: { kind: 'postgres' as const, url: databaseUrl } }),
   host: values.host,
   httpPort: port('http-port', values['http-port']),
   mqttPort: port('mqtt-port', values['mqtt-port']),
@@ -59,6 +68,7 @@ const cp = await createControlPlane({
 console.log(`edgefleet control plane
   HTTP:        ${cp.httpUrl}
   MQTT:        ${cp.mqttUrl}
+  database:    ${databaseUrl === undefined ? `SQLite ${dataDir}/edgefleet.db` : 'PostgreSQL (URL not shown)'}
   admin token: ${dataDir}/admin-token (unless given explicitly)
   root keys:   ${cp.rootPublicKeysHex.join(', ')}`);
 

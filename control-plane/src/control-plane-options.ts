@@ -72,6 +72,12 @@ export interface ControlPlaneOptions {
    * leader, one process) and how often a follower retries it (default 2 000 ms, real time).
    */
   readonly scheduler?: { readonly lock?: LeaderLock; readonly leaderRetryMs?: number };
+  /**
+   * Where the control plane keeps its state (db/open-database.ts): the SQLite file `${dataDir}/edgefleet.db`
+   * (default) or a PostgreSQL server by URL — then the scheduler lock defaults to a PostgreSQL advisory lock on
+   * the same server, so replicas sharing the database elect one leader. Keys and blobs stay in `dataDir`.
+   */
+  readonly database?: { readonly kind: 'sqlite' } | { readonly kind: 'postgres'; readonly url: string };
 }
 
 /** The options over DEFAULTS, undefined values dropped. */

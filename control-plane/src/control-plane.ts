@@ -45,6 +45,7 @@ import type { RolloutView } from './rollouts/rollout-view.js';
 import { createLeaderDuties } from './scheduler/leader-duties.js';
 import { type SchedulerState, startLeaderElection } from './scheduler/leader-election.js';
 import { alwaysLeaderLock } from './scheduler/leader-lock.js';
+import { createPgAdvisoryLock } from './scheduler/pg-advisory-lock.js';
 
 export { type ControlPlaneOptions, DEFAULTS } from './control-plane-options.js';
 
@@ -71,7 +72,7 @@ export interface ControlPlane {
   readonly drift: DriftApi;
   /** The rollout orchestrator: read a rollout, step every active one now, follow its events. */
   readonly rollouts: {
-    get(id: string): RolloutView;
+    get(id: string): Promise<RolloutView>;
     tick(): Promise<void>;
     on(event: 'event', listener: FleetEventListener): void;
     off(event: 'event', listener: FleetEventListener): void;
@@ -94,8 +95,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
-  const database = openDatabase({ file: join(config.dataDir, 'edgefleet.db') });
-  const { db } = database;
+  const databaseOption = options.database ?? { kind: 'sqlite' };
+  const database = await openDatabase(
+    databaseOption.kind === 'postgres'
+      ? { kind: 'postgres', url: databaseOption.url }
+      : { kind: 'sqlite', file: join(config.dataDir, 'edgefleet.db') },
+  );
   const keys = options.keys ?? loadOrCreateKeys({ dataDir: config.dataDir });
   const rootDocument = buildRootDocument({
     keys,
@@ -104,20 +109,20 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     expiresAt: now() + config.rootTtlMs,
     ...maybe('thresholds', options.thresholds),
   });
-  const adminToken = installAdminToken({
-    db,
+  const adminToken = await installAdminToken({
+    database,
     dataDir: config.dataDir,
     now,
     ...maybe('adminToken', options.adminToken),
   });
   const metrics = createMetrics();
   const blobs = options.blobStore ?? createFileBlobStore({ dir: join(config.dataDir, 'blobs') });
-  const devices = createDeviceRegistry({ db, now });
+  const devices = createDeviceRegistry({ database, now });
   const brokerOption = options.broker ?? { kind: 'embedded' };
   // A restart finds every device offline until it reconnects. Not with an external broker: the devices stay
   // connected to it (and other replicas see them), and it does not tell a new client who is connected.
   if (brokerOption.kind === 'embedded') {
-    for (const d of devices.list()) if (d.connection === 'online') devices.setConnection(d.id, 'offline');
+    for (const d of await devices.list()) if (d.connection === 'online') await devices.setConnection(d.id, 'offline');
   }
 
   let onBrokerReconnect = () => {};
@@ -128,29 +133,35 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
     metrics,
     verifyDevice: (id, password) => devices.verifyPassword(id, password),
-    onDeviceConnected: (id) => {
-      const offline = devices.exists(id) && devices.get(id).connection === 'offline';
-      if (brokerOption.kind === 'embedded' || offline) connection(id, 'online');
-    },
+    // With an external broker only a device recorded offline is set online (another replica may own it).
+    onDeviceConnected: (id) => connection(id, 'online', { onlyIfOffline: brokerOption.kind !== 'embedded' }),
     onDeviceDisconnected: (id) => connection(id, 'offline'),
     onReconnect: () => onBrokerReconnect(),
-  }).catch((error: unknown) => {
-    database.close();
+  }).catch(async (error: unknown) => {
+    await database.close();
     throw error;
   });
-  function connection(deviceId: string, state: 'online' | 'offline') {
-    try {
-      devices.setConnection(deviceId, state);
-      if (state === 'offline') devices.setChildrenConnection(deviceId, 'offline');
-      logger.info({ deviceId, state }, 'device connection');
-    } catch (error) {
-      logger.error({ deviceId, err: error }, 'could not record connection state');
-    }
+  // Connection changes are written in the order the broker reported them (a quick reconnect must end online).
+  let connectionWrites: Promise<void> = Promise.resolve();
+  function connection(deviceId: string, state: 'online' | 'offline', options: { onlyIfOffline?: boolean } = {}) {
+    connectionWrites = connectionWrites.then(async () => {
+      try {
+        if (options.onlyIfOffline === true) {
+          const offline = (await devices.exists(deviceId)) && (await devices.get(deviceId)).connection === 'offline';
+          if (!offline) return;
+        }
+        await devices.setConnection(deviceId, state);
+        if (state === 'offline') await devices.setChildrenConnection(deviceId, 'offline');
+        logger.info({ deviceId, state }, 'device connection');
+      } catch (error) {
+        logger.error({ deviceId, err: error }, 'could not record connection state');
+      }
+    });
   }
 
-  const registry = createModelRegistry({ db, blobs, targetsKeys: keys.targets, now });
+  const registry = createModelRegistry({ database, blobs, targetsKeys: keys.targets, now });
   const desired = createDesiredState({
-    db,
+    database,
     broker,
     registry,
     directorKeys: keys.director,
@@ -158,15 +169,15 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     now,
     logger,
   });
-  const audit = createAuditLog({ db, now });
+  const audit = createAuditLog({ database, now });
   const bus = createEventBus({ logger, onListenerError: () => metrics.countRejection('INTERNAL') });
-  const rolloutStore = createRolloutStore({ db, now });
+  const rolloutStore = createRolloutStore({ database, now });
   const rollouts = createRolloutService({
     store: rolloutStore,
     devices,
     registry,
     desired,
-    data: createGateData(db),
+    data: createGateData(database),
     audit,
     bus,
     logger,
@@ -174,9 +185,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     newRolloutId: options.rollouts?.newId,
   });
   const driftConfig = resolveDriftConfig(options.drift);
-  const drift = createFleetDrift({ store: createDriftStore({ db }), registry, config: driftConfig, logger, now });
+  const drift = createFleetDrift({ store: createDriftStore({ database }), registry, config: driftConfig, logger, now });
   drift.on('alert', (alert) => bus.emit({ ...alert, type: 'drift.alert', at: now() }));
-  const flStore = createFlStore({ db, now });
+  const flStore = createFlStore({ database, now });
   const evalSets = createEvalSets({ blobs, store: flStore, now });
   const fl = createFlCoordinator({
     store: flStore,
@@ -190,10 +201,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     logger,
     publish: (topic, payload) => broker.publish(topic, payload, { qos: 1, retain: false }),
   });
-  drift.on('alert', (alert) => fl.onDriftAlert(alert));
+  drift.on('alert', (alert) => {
+    fl.onDriftAlert(alert).catch((error: unknown) =>
+      logger.error({ err: error, line: alert.line, cohort: alert.cohort }, 'drift alert not handed to FL jobs'),
+    );
+  });
   const children = createChildDevices({ devices, maxChildren: config.maxChildrenPerGateway, logger });
   const ingest = await startIngest({
-    db,
+    database,
     broker,
     blobs,
     devices,
@@ -213,7 +228,11 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   // One process alone is always its own scheduler leader; among replicas the lock elects one. Each new leader
   // resumes rollouts and FL jobs from the database.
   const scheduler = await startLeaderElection({
-    lock: options.scheduler?.lock ?? alwaysLeaderLock(),
+    lock:
+      options.scheduler?.lock ??
+      (databaseOption.kind === 'postgres'
+        ? createPgAdvisoryLock({ url: databaseOption.url, logger })
+        : alwaysLeaderLock()),
     ...maybe('retryMs', options.scheduler?.leaderRetryMs),
     duties: createLeaderDuties({
       clock,
@@ -240,12 +259,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const app = createApp({
     logger,
     services: {
-      apiTokens: createApiTokens({ db, now }),
+      apiTokens: createApiTokens({ database, now }),
       audit,
       events: bus,
-      enrolment: createEnrolment({ db, now }),
+      enrolment: createEnrolment({ database, now }),
       devices,
-      history: createDeviceHistory({ db }),
+      history: createDeviceHistory({ database }),
       registry,
       desired,
       rollouts,
@@ -255,9 +274,9 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       prometheus: createPrometheus({
         metrics,
         fleet: {
-          deviceConnections: () => devices.list().map((d) => d.connection),
-          rolloutStates: () => rolloutStore.all().map(stateOf),
-          flJobStates: () => flStore.jobs().map((j) => j.state),
+          deviceConnections: async () => (await devices.list()).map((d) => d.connection),
+          rolloutStates: async () => (await rolloutStore.all()).map(stateOf),
+          flJobStates: async () => (await flStore.jobs()).map((j) => j.state),
           schedulerState: scheduler.state,
         },
       }),
@@ -309,7 +328,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
         });
         await broker.close();
         await ingest.drain();
-        database.close();
+        await connectionWrites;
+        await database.close();
         logger.info('control plane closed');
       })();
       return closing;

@@ -71,7 +71,14 @@ type Publish = Awaited<ReturnType<typeof device>>;
 /** Every other row: iris is sorted by species, so each half stays representative of the reference. */
 const halves = (rows: number[][]) => [0, 1].map((parity) => rows.filter((_, r) => r % 2 === parity));
 
-const advanceTo = (ms: number) => clock.advance(ms - clock.now());
+/**
+ * Moves the clock and gives the judge one macrotask turn — enough on SQLite, whose statements settle as
+ * microtasks; on PostgreSQL (test:pg) alerts arrive later, so positive expectations wait for them.
+ */
+const advanceTo = async (ms: number) => {
+  clock.advance(ms - clock.now());
+  await new Promise((resolve) => setImmediate(resolve));
+};
 
 describe('fleet drift alerts on closed cohort windows', () => {
   it('alerts the drifted cohort once per window after it closes, and never the clean cohort', async () => {
@@ -87,27 +94,31 @@ describe('fleet drift alerts on closed cohort windows', () => {
 
     await publishWindow(T0);
     expect(alerts).toEqual([]);
-    advanceTo(closesAt(T0) - 1);
+    await advanceTo(closesAt(T0) - 1);
     expect(alerts).toEqual([]);
-    advanceTo(closesAt(T0) + judgeIntervalMs);
+    await advanceTo(closesAt(T0) + judgeIntervalMs);
     // `all` holds the drifted half of the fleet too; group:lab never alerts.
-    expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
-      ['all', T0],
-      ['group:drifted', T0],
-    ]);
+    await vi.waitFor(() =>
+      expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
+        ['all', T0],
+        ['group:drifted', T0],
+      ]),
+    );
     // Judged on the complete window: both devices' rows.
     expect(alerts[1]!.window).toMatchObject({ level: 'alert', datasetDrift: true, rows: 150, devices: 2 });
 
     await publishWindow(T0 + windowMs);
-    advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
-    advanceTo(closesAt(T0 + 5 * windowMs));
-    expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
-      ['all', T0],
-      ['group:drifted', T0],
-      ['all', T0 + windowMs],
-      ['group:drifted', T0 + windowMs],
-    ]);
-    expect(f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:lab' }).level).toBe('ok');
+    await advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
+    await advanceTo(closesAt(T0 + 5 * windowMs));
+    await vi.waitFor(() =>
+      expect(alerts.map((a) => [a.cohort, a.windowStartMs])).toEqual([
+        ['all', T0],
+        ['group:drifted', T0],
+        ['all', T0 + windowMs],
+        ['group:drifted', T0 + windowMs],
+      ]),
+    );
+    expect((await f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:lab' })).level).toBe('ok');
 
     const res = await f.request('GET', '/v1/drift/iris/1?cohort=group:drifted&limit=5');
     const history = (await res.json()) as { thresholds: unknown; windows: unknown[] };
@@ -131,12 +142,12 @@ describe('fleet drift alerts on closed cohort windows', () => {
     const first = IRIS_ROWS.slice(0, 60); // mostly one species: drifted against the whole reference
     expect(compareToProfile(profile, await sketchOf(profile, first, { windowStartMs: T0 })).level).toBe('alert');
     await (await device('lab'))(profile, first, T0);
-    advanceTo(closesAt(T0) - 1);
+    await advanceTo(closesAt(T0) - 1);
     expect(alerts).toEqual([]);
     await (await device('lab'))(profile, IRIS_ROWS.slice(60), T0 + 5_000);
-    advanceTo(closesAt(T0 + 3 * windowMs));
+    await advanceTo(closesAt(T0 + 3 * windowMs));
     expect(alerts).toEqual([]);
-    expect(f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:lab' })).toMatchObject({
+    expect(await f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:lab' })).toMatchObject({
       level: 'ok',
       rows: 150,
       devices: 2,
@@ -145,15 +156,17 @@ describe('fleet drift alerts on closed cohort windows', () => {
 
   it('judges a window that arrives after its cohort window closed at once, and alerts it only once', async () => {
     const profile = await registered();
-    advanceTo(closesAt(T0) + 1_000);
+    await advanceTo(closesAt(T0) + 1_000);
     const [late, later] = halves(shifted(IRIS_ROWS, 1.5));
     await (await device('drifted'))(profile, late!, T0);
-    expect(alerts.map((a) => [a.cohort, a.windowStartMs, a.window.rows])).toEqual([
-      ['all', T0, 75],
-      ['group:drifted', T0, 75],
-    ]);
+    await vi.waitFor(() =>
+      expect(alerts.map((a) => [a.cohort, a.windowStartMs, a.window.rows])).toEqual([
+        ['all', T0, 75],
+        ['group:drifted', T0, 75],
+      ]),
+    );
     await (await device('drifted'))(profile, later!, T0);
-    advanceTo(closesAt(T0 + 3 * windowMs));
+    await advanceTo(closesAt(T0 + 3 * windowMs));
     expect(alerts).toHaveLength(2);
     await (await device('lab'))(profile, IRIS_ROWS, T0 + windowMs);
     expect(alerts).toHaveLength(2);
@@ -178,14 +191,14 @@ describe('fleet drift alerts on closed cohort windows', () => {
     );
     expect(job.state).toBe('waiting');
     await (await device('lab'))(profile, IRIS_ROWS, T0);
-    advanceTo(closesAt(T0) + judgeIntervalMs);
-    expect(f.cp.fl.get(job.id).state).toBe('waiting');
+    await advanceTo(closesAt(T0) + judgeIntervalMs);
+    expect((await f.cp.fl.get(job.id)).state).toBe('waiting');
     await (await device('drifted'))(profile, shifted(IRIS_ROWS, 1.5), T0 + windowMs);
-    advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
-    expect(alerts.some((a) => a.cohort === 'group:drifted')).toBe(true);
-    await vi.waitFor(() => expect(f.cp.fl.get(job.id).rounds).toHaveLength(1));
-    expect(f.cp.fl.get(job.id)).toMatchObject({ state: 'running', rounds: [{ round: 1, state: 'training' }] });
-    f.cp.fl.cancel(job.id);
+    await advanceTo(closesAt(T0 + windowMs) + judgeIntervalMs);
+    await vi.waitFor(() => expect(alerts.some((a) => a.cohort === 'group:drifted')).toBe(true));
+    await vi.waitFor(async () => expect((await f.cp.fl.get(job.id)).rounds).toHaveLength(1));
+    expect(await f.cp.fl.get(job.id)).toMatchObject({ state: 'running', rounds: [{ round: 1, state: 'training' }] });
+    await f.cp.fl.cancel(job.id);
   });
 
   it('stops judging when the control plane closes', async () => {
@@ -194,7 +207,7 @@ describe('fleet drift alerts on closed cohort windows', () => {
     await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
     await f.cp.close();
     // A timer still armed would now judge the pending window against the closed database.
-    advanceTo(closesAt(T0) + 10 * judgeIntervalMs);
+    await advanceTo(closesAt(T0) + 10 * judgeIntervalMs);
     expect(alerts).toEqual([]);
     expect(errorLogs).toEqual([]);
   });

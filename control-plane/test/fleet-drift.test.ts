@@ -145,16 +145,16 @@ describe('cohort drift', () => {
     await settled(messages);
     const expected = compareToProfile(profile, await sketchOf(profile, IRIS_ROWS, { windowStartMs: T0 }));
     for (const cohort of ['all', 'group:lab', 'tag:eu']) {
-      const result = f.cp.drift.evaluate({ line: 'iris', version: 1, cohort });
+      const result = await f.cp.drift.evaluate({ line: 'iris', version: 1, cohort });
       expect(result).toMatchObject({ cohort, rows: 150, devices: 3, windows: 3, level: 'ok' });
       expect(result.features).toEqual(expected.features);
       expect(result.output).toEqual(expected.output);
     }
-    expect(f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:other' })).toMatchObject({
+    expect(await f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'group:other' })).toMatchObject({
       rows: 0,
       level: 'insufficient',
     });
-    expect(() => f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'team:x' })).toThrow(/cohort/);
+    await expect(f.cp.drift.evaluate({ line: 'iris', version: 1, cohort: 'team:x' })).rejects.toThrow(/cohort/);
   });
 });
 

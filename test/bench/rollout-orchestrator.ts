@@ -92,7 +92,7 @@ async function measureControlPlane(n: number) {
     await cp.drain();
     await cp.rollouts.tick();
     const ingestMs = performance.now() - t;
-    const state = cp.rollouts.get(rollout.id as string).state;
+    const state = (await cp.rollouts.get(rollout.id as string)).state;
     return { createMs, tickMs: median(tickMs), ingestMs, finalState: state };
   } finally {
     await cp.close();

@@ -2,11 +2,12 @@
  * `pnpm bench:broker` (issue 9): telemetry ingest rate — raw Mosquitto pub→sub as the baseline, the embedded
  * aedes control plane, and 1 and 2 control-plane replicas on Mosquitto — for every database under test;
  * writes bench-results/broker-ingest.json with each rate's ratio to the raw baseline of the same run.
- * Environment: BENCH_PUBLISHERS (8), BENCH_MESSAGES per publisher (1000), BENCH_TRIALS (3; the median counts).
+ * Environment: BENCH_PUBLISHERS (8), BENCH_MESSAGES per publisher (1000), BENCH_TRIALS (3; the median counts),
+ * BENCH_DATABASES (sqlite,postgres).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DatabaseUnderTest, sqliteFile } from './broker/database-under-test.js';
+import { type DatabaseUnderTest, postgresServer, sqliteFile } from './broker/database-under-test.js';
 import { embedded, type Load, mosquittoReplicas, type Rate, rawMosquitto } from './broker/ingest-rate.js';
 
 const load: Load = {
@@ -14,7 +15,12 @@ const load: Load = {
   messages: Number(process.env.BENCH_MESSAGES ?? 1000),
   trials: Number(process.env.BENCH_TRIALS ?? 3),
 };
-const databases: DatabaseUnderTest[] = [sqliteFile];
+// BENCH_DATABASES=sqlite,postgres (default both): PostgreSQL runs on a throw-away server (test/src/postgres.ts).
+const wanted = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',');
+const databases: DatabaseUnderTest[] = [
+  ...(wanted.includes('sqlite') ? [sqliteFile] : []),
+  ...(wanted.includes('postgres') ? [await postgresServer()] : []),
+];
 
 // Quiet control planes: a log line per message would measure pino, not ingest.
 process.env.EDGEFLEET_LOG_LEVEL ??= 'warn';

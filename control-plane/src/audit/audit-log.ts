@@ -4,8 +4,7 @@
  * update or delete path in this module on purpose.
  */
 import { desc } from 'drizzle-orm';
-import type { Db } from '../db/open-database.js';
-import { auditLog } from '../db/schema.js';
+import type { Database } from '../db/database.js';
 
 export interface AuditEntry {
   readonly actor: string;
@@ -16,21 +15,21 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
-  append(entry: AuditEntry): void;
+  append(entry: AuditEntry): Promise<void>;
   /** Newest first. */
-  list(options: { limit: number }): (AuditEntry & { id: number; ts: number })[];
+  list(options: { limit: number }): Promise<(AuditEntry & { id: number; ts: number })[]>;
 }
 
-export function createAuditLog(options: { db: Db; now: () => number }): AuditLog {
-  const { db, now } = options;
+export function createAuditLog(options: { database: Database; now: () => number }): AuditLog {
+  const { db, tables } = options.database;
+  const { auditLog } = tables;
+  const { now } = options;
   return {
-    append(entry) {
-      db.insert(auditLog)
-        .values({ ts: now(), ...entry })
-        .run();
+    async append(entry) {
+      await db.insert(auditLog).values({ ts: now(), ...entry });
     },
     list({ limit }) {
-      return db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit).all();
+      return db.select().from(auditLog).orderBy(desc(auditLog.id)).limit(limit);
     },
   };
 }

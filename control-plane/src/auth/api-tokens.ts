@@ -7,8 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/open-database.js';
-import { apiTokens } from '../db/schema.js';
+import type { Database } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 import { hashSecret, newSecret } from './secrets.js';
 
@@ -26,44 +25,45 @@ export function roleAtLeast(role: Role, required: Role): boolean {
 }
 
 export interface ApiTokens {
-  authenticate(token: string): Actor | null;
-  create(options: { name: string; role: Role }): string;
+  authenticate(token: string): Promise<Actor | null>;
+  create(options: { name: string; role: Role }): Promise<string>;
 }
 
 const BOOTSTRAP_NAME = 'admin';
 
-export function createApiTokens(options: { db: Db; now: () => number }): ApiTokens {
-  const { db, now } = options;
+export function createApiTokens(options: { database: Database; now: () => number }): ApiTokens {
+  const { db, tables } = options.database;
+  const { apiTokens } = tables;
+  const { now } = options;
   return {
-    authenticate(token) {
+    async authenticate(token) {
       // Lookup by hash: the index does the comparison on a value the caller cannot steer bit by bit.
-      const row = db
+      const [row] = await db
         .select()
         .from(apiTokens)
         .where(eq(apiTokens.tokenHash, hashSecret(token)))
-        .get();
+        .limit(1);
       return row === undefined ? null : { name: row.name, role: row.role };
     },
-    create({ name, role }) {
-      if (db.select().from(apiTokens).where(eq(apiTokens.name, name)).get() !== undefined) {
+    async create({ name, role }) {
+      const [existing] = await db.select().from(apiTokens).where(eq(apiTokens.name, name)).limit(1);
+      if (existing !== undefined) {
         throw new ControlPlaneError('CONFLICT', `a token named ${name} exists`, { details: { name } });
       }
       const token = newSecret('eft_');
-      db.insert(apiTokens)
-        .values({ tokenHash: hashSecret(token), name, role, createdAt: now() })
-        .run();
+      await db.insert(apiTokens).values({ tokenHash: hashSecret(token), name, role, createdAt: now() });
       return token;
     },
   };
 }
 
 /** Installs the bootstrap admin token and returns it in clear (for the handle and the CLI). */
-export function installAdminToken(options: {
-  db: Db;
+export async function installAdminToken(options: {
+  database: Database;
   dataDir: string;
   adminToken?: string;
   now: () => number;
-}): string {
+}): Promise<string> {
   const file = join(options.dataDir, 'admin-token');
   let token = options.adminToken;
   if (token === undefined) {
@@ -75,10 +75,11 @@ export function installAdminToken(options: {
     }
   }
   const tokenHash = hashSecret(token);
-  options.db.transaction((tx) => {
-    tx.delete(apiTokens).where(eq(apiTokens.name, BOOTSTRAP_NAME)).run();
-    tx.delete(apiTokens).where(eq(apiTokens.tokenHash, tokenHash)).run();
-    tx.insert(apiTokens).values({ tokenHash, name: BOOTSTRAP_NAME, role: 'admin', createdAt: options.now() }).run();
+  const { apiTokens } = options.database.tables;
+  await options.database.transaction(async (tx) => {
+    await tx.delete(apiTokens).where(eq(apiTokens.name, BOOTSTRAP_NAME));
+    await tx.delete(apiTokens).where(eq(apiTokens.tokenHash, tokenHash));
+    await tx.insert(apiTokens).values({ tokenHash, name: BOOTSTRAP_NAME, role: 'admin', createdAt: options.now() });
   });
   return token;
 }

@@ -57,7 +57,7 @@ export interface EmbeddedBrokerOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  verifyDevice(deviceId: string, password: Uint8Array): boolean;
+  verifyDevice(deviceId: string, password: Uint8Array): Promise<boolean>;
   onDeviceConnected(deviceId: string): void;
   onDeviceDisconnected(deviceId: string): void;
 }
@@ -89,15 +89,19 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   };
 
   aedes.authenticate = (client, username, password, done) => {
-    const ok =
-      username !== undefined &&
-      password !== undefined &&
-      client.id === username &&
-      options.verifyDevice(username, new Uint8Array(password));
-    if (ok) return done(null, true);
-    metrics.countRejection('AUTH_REQUIRED');
-    logger.warn({ deviceId: username, clientId: client.id }, 'broker refused credentials');
-    done(authError('bad username or password'), false);
+    const refuse = () => {
+      metrics.countRejection('AUTH_REQUIRED');
+      logger.warn({ deviceId: username, clientId: client.id }, 'broker refused credentials');
+      done(authError('bad username or password'), false);
+    };
+    if (username === undefined || password === undefined || client.id !== username) return refuse();
+    options.verifyDevice(username, new Uint8Array(password)).then(
+      (ok) => (ok ? done(null, true) : refuse()),
+      (error: unknown) => {
+        logger.error({ deviceId: username, err: error }, 'device credentials could not be checked');
+        refuse();
+      },
+    );
   };
   aedes.authorizePublish = (client, packet, done) => {
     // client is null only for an orphaned will message; devices get no wills, so nothing is published.

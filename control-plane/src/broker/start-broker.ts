@@ -17,7 +17,7 @@ export interface BrokerHooks {
   readonly port: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  verifyDevice(deviceId: string, password: Uint8Array): boolean;
+  verifyDevice(deviceId: string, password: Uint8Array): Promise<boolean>;
   onDeviceConnected(deviceId: string): void;
   onDeviceDisconnected(deviceId: string): void;
   /** External broker only: the connection came back (retained documents may need republishing). */

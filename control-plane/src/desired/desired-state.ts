@@ -18,8 +18,7 @@ import {
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { MessageBroker } from '../broker/message-broker.js';
-import type { Db } from '../db/open-database.js';
-import { deviceDesired } from '../db/schema.js';
+import type { Database, Tables } from '../db/database.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 
 export interface Assignment {
@@ -29,7 +28,7 @@ export interface Assignment {
   readonly shadow?: number;
 }
 
-export type DesiredRow = typeof deviceDesired.$inferSelect;
+export type DesiredRow = Tables['deviceDesired']['$inferSelect'];
 
 export interface DesiredState {
   /** Signs, stores and publishes a new document for the device (seq + 1). */
@@ -38,9 +37,9 @@ export interface DesiredState {
     assignments: readonly Assignment[];
     rolloutId: string | null;
   }): Promise<DesiredRow>;
-  current(deviceId: string): DesiredRow | null;
+  current(deviceId: string): Promise<DesiredRow | null>;
   /** Manifests of the bundles currently assigned to the device (what it may fetch). */
-  assignedManifests(deviceId: string): ManifestBody[];
+  assignedManifests(deviceId: string): Promise<ManifestBody[]>;
   /** Re-signs (seq + 1) every document past half its TTL; returns how many. */
   refreshDue(): Promise<number>;
   /** Publishes every stored document again (the embedded broker's retained store is in memory). */
@@ -48,7 +47,7 @@ export interface DesiredState {
 }
 
 export function createDesiredState(options: {
-  db: Db;
+  database: Database;
   broker: MessageBroker;
   registry: ModelRegistry;
   directorKeys: readonly SigningKey[];
@@ -56,9 +55,11 @@ export function createDesiredState(options: {
   now: () => number;
   logger: Logger;
 }): DesiredState {
-  const { db, broker, registry, now, logger } = options;
-  const current = (deviceId: string) =>
-    db.select().from(deviceDesired).where(eq(deviceDesired.deviceId, deviceId)).get() ?? null;
+  const { broker, registry, now, logger } = options;
+  const { db, tables } = options.database;
+  const { deviceDesired } = tables;
+  const current = async (deviceId: string) =>
+    (await db.select().from(deviceDesired).where(eq(deviceDesired.deviceId, deviceId)).limit(1))[0] ?? null;
 
   const publish = async (row: DesiredRow) => {
     const doc = decodeCbor(new Uint8Array(row.signedDoc), signedDocumentSchema);
@@ -67,7 +68,7 @@ export function createDesiredState(options: {
   };
 
   const assign: DesiredState['assign'] = async ({ deviceId, assignments, rolloutId }) => {
-    const seq = (current(deviceId)?.seq ?? 0) + 1;
+    const seq = ((await current(deviceId))?.seq ?? 0) + 1;
     const issuedAt = now();
     const body: DesiredBody = {
       _type: 'desired',
@@ -76,11 +77,13 @@ export function createDesiredState(options: {
       issuedAt,
       expiresAt: issuedAt + options.ttlMs,
       rolloutId,
-      assignments: assignments.map((a) => ({
-        line: a.line,
-        manifest: registry.get(a.line, a.version).signedManifest,
-        ...(a.shadow === undefined ? {} : { shadow: registry.get(a.line, a.shadow).signedManifest }),
-      })),
+      assignments: await Promise.all(
+        assignments.map(async (a) => ({
+          line: a.line,
+          manifest: (await registry.get(a.line, a.version)).signedManifest,
+          ...(a.shadow === undefined ? {} : { shadow: (await registry.get(a.line, a.shadow)).signedManifest }),
+        })),
+      ),
     };
     const signedDoc = Buffer.from(encodeCbor(signDocument(body, options.directorKeys)));
     const values = {
@@ -96,7 +99,7 @@ export function createDesiredState(options: {
       issuedAt,
       expiresAt: body.expiresAt,
     };
-    db.insert(deviceDesired).values(values).onConflictDoUpdate({ target: deviceDesired.deviceId, set: values }).run();
+    await db.insert(deviceDesired).values(values).onConflictDoUpdate({ target: deviceDesired.deviceId, set: values });
     await publish(values);
     logger.info({ deviceId, rolloutId, seq }, 'desired state published');
     return values;
@@ -105,26 +108,25 @@ export function createDesiredState(options: {
   return {
     assign,
     current,
-    assignedManifests(deviceId) {
+    async assignedManifests(deviceId) {
       // A shadow challenger is fetched like the champion, so its bundle is served too.
-      return (current(deviceId)?.assignments ?? []).flatMap((a) => [
-        registry.get(a.line, a.version).manifest,
-        ...(a.shadow === undefined ? [] : [registry.get(a.line, a.shadow).manifest]),
+      const versions = ((await current(deviceId))?.assignments ?? []).flatMap((a) => [
+        { line: a.line, version: a.version },
+        ...(a.shadow === undefined ? [] : [{ line: a.line, version: a.shadow }]),
       ]);
+      return Promise.all(versions.map(async (v) => (await registry.get(v.line, v.version)).manifest));
     },
     async refreshDue() {
-      const due = db
-        .select()
-        .from(deviceDesired)
-        .all()
-        .filter((row) => now() >= row.issuedAt + (row.expiresAt - row.issuedAt) / 2);
+      const due = (await db.select().from(deviceDesired)).filter(
+        (row) => now() >= row.issuedAt + (row.expiresAt - row.issuedAt) / 2,
+      );
       for (const row of due) {
         await assign({ deviceId: row.deviceId, assignments: row.assignments, rolloutId: row.rolloutId });
       }
       return due.length;
     },
     async republishAll() {
-      for (const row of db.select().from(deviceDesired).all()) await publish(row);
+      for (const row of await db.select().from(deviceDesired)) await publish(row);
     },
   };
 }

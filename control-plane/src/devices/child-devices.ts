@@ -17,9 +17,9 @@ export type Admission =
 
 export interface ChildDevices {
   /** Whether messages for `deviceId` may be ingested: a known device, or a new child now registered. */
-  admit(deviceId: string): Admission;
+  admit(deviceId: string): Promise<Admission>;
   /** After a reported state is stored: a child's first one records its hardware; true when it was the first. */
-  firstReport(deviceId: string, hardware: Record<string, unknown>): boolean;
+  firstReport(deviceId: string, hardware: Record<string, unknown>): Promise<boolean>;
 }
 
 const ADMITTED: Admission = Object.freeze({ ok: true });
@@ -30,29 +30,47 @@ export function createChildDevices(options: {
   logger: Logger;
 }): ChildDevices {
   const { devices, logger } = options;
+  // Children of one gateway are registered one at a time: the cap is a count-then-insert, and two new
+  // children arrive on different ingest queues (one per device id).
+  const registering = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(gatewayId: string, run: () => Promise<T>): Promise<T> => {
+    const next = (registering.get(gatewayId) ?? Promise.resolve()).then(run, run);
+    registering.set(gatewayId, next);
+    const forget = () => {
+      if (registering.get(gatewayId) === next) registering.delete(gatewayId);
+    };
+    next.then(forget, forget);
+    return next;
+  };
+  const register = async (deviceId: string, gatewayId: string): Promise<Admission> => {
+    if (await devices.exists(deviceId)) return ADMITTED; // registered by the message just before
+    if (!(await devices.exists(gatewayId))) {
+      return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
+    }
+    const gateway = await devices.get(gatewayId);
+    if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
+    if ((await devices.childCount(gateway.id)) >= options.maxChildren) {
+      return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
+    }
+    await devices.createChild(deviceId, gateway);
+    logger.info({ deviceId, gatewayId: gateway.id }, 'child device registered');
+    return ADMITTED;
+  };
   return {
-    admit(deviceId) {
+    async admit(deviceId) {
       const child = parseChildDeviceId(deviceId);
-      if (devices.exists(deviceId)) {
-        if (child !== null && devices.get(deviceId).connection === 'offline') devices.setConnection(deviceId, 'online');
+      if (await devices.exists(deviceId)) {
+        if (child !== null && (await devices.get(deviceId)).connection === 'offline')
+          await devices.setConnection(deviceId, 'online');
         return ADMITTED;
       }
-      if (child === null || !devices.exists(child.gatewayId)) {
-        return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
-      }
-      const gateway = devices.get(child.gatewayId);
-      if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
-      if (devices.childCount(gateway.id) >= options.maxChildren) {
-        return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
-      }
-      devices.createChild(deviceId, gateway);
-      logger.info({ deviceId, gatewayId: gateway.id }, 'child device registered');
-      return ADMITTED;
+      if (child === null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
+      return oneAtATime(child.gatewayId, () => register(deviceId, child.gatewayId));
     },
-    firstReport(deviceId, hardware) {
-      const device = devices.get(deviceId);
+    async firstReport(deviceId, hardware) {
+      const device = await devices.get(deviceId);
       if (device.parentId === null || device.hardware !== null) return false;
-      devices.setHardware(deviceId, hardware);
+      await devices.setHardware(deviceId, hardware);
       return true;
     },
   };

@@ -6,12 +6,11 @@
  */
 import { count, eq } from 'drizzle-orm';
 import { hashSecret, newSecret, secretMatches } from '../auth/secrets.js';
-import type { Db } from '../db/open-database.js';
-import { deviceReported, devices } from '../db/schema.js';
+import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 
 export type ConnectionState = 'online' | 'offline';
-export type DeviceRow = typeof devices.$inferSelect;
+export type DeviceRow = Tables['devices']['$inferSelect'];
 
 export interface InstalledModel {
   readonly line: string;
@@ -19,48 +18,51 @@ export interface InstalledModel {
 }
 
 export interface DeviceRegistry {
-  exists(deviceId: string): boolean;
+  exists(deviceId: string): Promise<boolean>;
   /** The device, or a DEVICE_UNKNOWN error. */
-  get(deviceId: string): DeviceRow;
-  list(): DeviceRow[];
-  inGroup(group: string): DeviceRow[];
-  verifyPassword(deviceId: string, password: Uint8Array): boolean;
+  get(deviceId: string): Promise<DeviceRow>;
+  list(): Promise<DeviceRow[]>;
+  inGroup(group: string): Promise<DeviceRow[]>;
+  verifyPassword(deviceId: string, password: Uint8Array): Promise<boolean>;
   /** Registers child `id` of `parent` with the parent's group and tags (its hardware comes with its reports). */
-  createChild(id: string, parent: DeviceRow): DeviceRow;
-  childCount(parentId: string): number;
-  setConnection(deviceId: string, state: ConnectionState): void;
+  createChild(id: string, parent: DeviceRow): Promise<DeviceRow>;
+  childCount(parentId: string): Promise<number>;
+  setConnection(deviceId: string, state: ConnectionState): Promise<void>;
   /** A gateway's connection is its children's: they go offline with it. */
-  setChildrenConnection(parentId: string, state: ConnectionState): void;
+  setChildrenConnection(parentId: string, state: ConnectionState): Promise<void>;
   /** Records the hardware a child reports (what enrolment records for a device). */
-  setHardware(deviceId: string, hardware: Record<string, unknown>): void;
-  touch(deviceId: string): void;
-  storeReported(deviceId: string, reported: Record<string, unknown>): void;
-  reported(deviceId: string): Record<string, unknown> | null;
-  installed(deviceId: string): InstalledModel[];
+  setHardware(deviceId: string, hardware: Record<string, unknown>): Promise<void>;
+  touch(deviceId: string): Promise<void>;
+  storeReported(deviceId: string, reported: Record<string, unknown>): Promise<void>;
+  reported(deviceId: string): Promise<Record<string, unknown> | null>;
+  installed(deviceId: string): Promise<InstalledModel[]>;
 }
 
-export function createDeviceRegistry(options: { db: Db; now: () => number }): DeviceRegistry {
-  const { db, now } = options;
-  const find = (deviceId: string) => db.select().from(devices).where(eq(devices.id, deviceId)).get();
-  const reported = (deviceId: string) =>
-    db.select().from(deviceReported).where(eq(deviceReported.deviceId, deviceId)).get()?.reported ?? null;
+export function createDeviceRegistry(options: { database: Database; now: () => number }): DeviceRegistry {
+  const { db, tables } = options.database;
+  const { deviceReported, devices } = tables;
+  const { now } = options;
+  const find = async (deviceId: string) =>
+    (await db.select().from(devices).where(eq(devices.id, deviceId)).limit(1))[0];
+  const reported = async (deviceId: string) =>
+    (await db.select().from(deviceReported).where(eq(deviceReported.deviceId, deviceId)).limit(1))[0]?.reported ?? null;
   return {
-    exists: (deviceId) => find(deviceId) !== undefined,
-    get(deviceId) {
-      const row = find(deviceId);
+    exists: async (deviceId) => (await find(deviceId)) !== undefined,
+    async get(deviceId) {
+      const row = await find(deviceId);
       if (row === undefined)
         throw new ControlPlaneError('DEVICE_UNKNOWN', `no device ${deviceId}`, { details: { deviceId } });
       return row;
     },
-    list: () => db.select().from(devices).orderBy(devices.id).all(),
-    inGroup: (group) => db.select().from(devices).where(eq(devices.group, group)).orderBy(devices.id).all(),
-    verifyPassword(deviceId, password) {
-      const row = find(deviceId);
+    list: () => db.select().from(devices).orderBy(devices.id),
+    inGroup: (group) => db.select().from(devices).where(eq(devices.group, group)).orderBy(devices.id),
+    async verifyPassword(deviceId, password) {
+      const row = await find(deviceId);
       // Hashed whatever the row, so an unknown id and a child id take the same time as a wrong password.
       const matches = secretMatches(password, row?.passwordHash ?? null);
       return matches && row?.parentId === null;
     },
-    createChild(id, parent) {
+    async createChild(id, parent) {
       const row = {
         id,
         group: parent.group,
@@ -73,33 +75,33 @@ export function createDeviceRegistry(options: { db: Db; now: () => number }): De
         lastSeenAt: now(),
         parentId: parent.id,
       };
-      db.insert(devices).values(row).run();
+      await db.insert(devices).values(row);
       return row;
     },
-    childCount: (parentId) =>
-      db.select({ n: count() }).from(devices).where(eq(devices.parentId, parentId)).get()?.n ?? 0,
-    setConnection(deviceId, state) {
-      db.update(devices).set({ connection: state, lastSeenAt: now() }).where(eq(devices.id, deviceId)).run();
+    childCount: async (parentId) =>
+      (await db.select({ n: count() }).from(devices).where(eq(devices.parentId, parentId)))[0]?.n ?? 0,
+    async setConnection(deviceId, state) {
+      await db.update(devices).set({ connection: state, lastSeenAt: now() }).where(eq(devices.id, deviceId));
     },
-    setChildrenConnection(parentId, state) {
-      db.update(devices).set({ connection: state }).where(eq(devices.parentId, parentId)).run();
+    async setChildrenConnection(parentId, state) {
+      await db.update(devices).set({ connection: state }).where(eq(devices.parentId, parentId));
     },
-    setHardware(deviceId, hardware) {
-      db.update(devices).set({ hardware }).where(eq(devices.id, deviceId)).run();
+    async setHardware(deviceId, hardware) {
+      await db.update(devices).set({ hardware }).where(eq(devices.id, deviceId));
     },
-    touch(deviceId) {
-      db.update(devices).set({ lastSeenAt: now() }).where(eq(devices.id, deviceId)).run();
+    async touch(deviceId) {
+      await db.update(devices).set({ lastSeenAt: now() }).where(eq(devices.id, deviceId));
     },
-    storeReported(deviceId, value) {
+    async storeReported(deviceId, value) {
       const updatedAt = now();
-      db.insert(deviceReported)
+      await db
+        .insert(deviceReported)
         .values({ deviceId, reported: value, updatedAt })
-        .onConflictDoUpdate({ target: deviceReported.deviceId, set: { reported: value, updatedAt } })
-        .run();
+        .onConflictDoUpdate({ target: deviceReported.deviceId, set: { reported: value, updatedAt } });
     },
     reported,
-    installed(deviceId) {
-      const value = reported(deviceId);
+    async installed(deviceId) {
+      const value = await reported(deviceId);
       const list = Array.isArray(value?.installed) ? (value.installed as InstalledModel[]) : [];
       return list.map((m) => ({ line: m.line, version: m.version }));
     },

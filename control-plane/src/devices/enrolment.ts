@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CHILD_SEPARATOR, isEnrollableDeviceId } from '@edgefleet/protocol';
 import { eq } from 'drizzle-orm';
 import { hashSecret, newSecret } from '../auth/secrets.js';
-import type { Db } from '../db/open-database.js';
-import { devices, enrolmentTokens } from '../db/schema.js';
+import type { Database } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 
 export interface Hardware {
@@ -21,32 +20,33 @@ export interface Hardware {
 }
 
 export interface Enrolment {
-  createToken(options: { group: string; tags: string[]; ttlSec: number; createdBy: string }): {
+  createToken(options: { group: string; tags: string[]; ttlSec: number; createdBy: string }): Promise<{
     token: string;
     group: string;
     expiresAt: number;
-  };
+  }>;
   /** Consumes the token and creates the device; returns its id and (only now, in clear) its password. */
-  enrol(options: { token: string; deviceId: string | undefined; hardware: Hardware | undefined }): {
+  enrol(options: { token: string; deviceId: string | undefined; hardware: Hardware | undefined }): Promise<{
     deviceId: string;
     password: string;
     group: string;
-  };
+  }>;
 }
 
-export function createEnrolment(options: { db: Db; now: () => number }): Enrolment {
-  const { db, now } = options;
+export function createEnrolment(options: { database: Database; now: () => number }): Enrolment {
+  const { database, now } = options;
+  const { devices, enrolmentTokens } = database.tables;
   return {
-    createToken({ group, tags, ttlSec, createdBy }) {
+    async createToken({ group, tags, ttlSec, createdBy }) {
       const token = newSecret('eet_');
       const createdAt = now();
       const expiresAt = createdAt + ttlSec * 1000;
-      db.insert(enrolmentTokens)
-        .values({ tokenHash: hashSecret(token), group, tags, createdBy, createdAt, expiresAt })
-        .run();
+      await database.db
+        .insert(enrolmentTokens)
+        .values({ tokenHash: hashSecret(token), group, tags, createdBy, createdAt, expiresAt });
       return { token, group, expiresAt };
     },
-    enrol({ token, deviceId, hardware }) {
+    async enrol({ token, deviceId, hardware }) {
       const id = deviceId ?? `dev-${randomBytes(6).toString('hex')}`;
       if (!isEnrollableDeviceId(id)) {
         // `--` joins a gateway's id and its child's name (DESIGN.md §6): an enrolled id must never look like one.
@@ -59,32 +59,31 @@ export function createEnrolment(options: { db: Db; now: () => number }): Enrolme
         );
       }
       const password = newSecret();
-      return db.transaction((tx) => {
-        const row = tx
+      return database.transaction(async (tx) => {
+        const [row] = await tx
           .select()
           .from(enrolmentTokens)
           .where(eq(enrolmentTokens.tokenHash, hashSecret(token)))
-          .get();
+          .limit(1);
         if (row === undefined || row.usedAt !== null || row.expiresAt <= now()) {
           throw new ControlPlaneError('ENROLMENT_TOKEN_INVALID', 'enrolment token is unknown, used or expired');
         }
-        if (tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).get() !== undefined) {
+        const [taken] = await tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).limit(1);
+        if (taken !== undefined) {
           throw new ControlPlaneError('CONFLICT', `device id ${id} is taken`, { details: { deviceId: id } });
         }
-        tx.insert(devices)
-          .values({
-            id,
-            group: row.group,
-            tags: row.tags,
-            passwordHash: hashSecret(password),
-            hardware: hardware === undefined ? null : { ...hardware },
-            enrolledAt: now(),
-          })
-          .run();
-        tx.update(enrolmentTokens)
+        await tx.insert(devices).values({
+          id,
+          group: row.group,
+          tags: row.tags,
+          passwordHash: hashSecret(password),
+          hardware: hardware === undefined ? null : { ...hardware },
+          enrolledAt: now(),
+        });
+        await tx
+          .update(enrolmentTokens)
           .set({ usedAt: now(), usedBy: id })
-          .where(eq(enrolmentTokens.tokenHash, row.tokenHash))
-          .run();
+          .where(eq(enrolmentTokens.tokenHash, row.tokenHash));
         return { deviceId: id, password, group: row.group };
       });
     },

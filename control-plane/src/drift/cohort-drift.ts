@@ -32,18 +32,18 @@ export interface ModelCohort {
 export interface CohortDrift {
   alignedStart(windowStartMs: number): number;
   /** The cohort window starting at `alignedStartMs` (must be aligned). */
-  window(query: ModelCohort & { alignedStartMs: number }): CohortWindowDrift;
+  window(query: ModelCohort & { alignedStartMs: number }): Promise<CohortWindowDrift>;
   /** Newest aligned windows first, at most `limit`. */
-  history(query: ModelCohort & { limit: number }): CohortWindowDrift[];
+  history(query: ModelCohort & { limit: number }): Promise<CohortWindowDrift[]>;
   /** Everything since `sinceMs` (by device window start) merged into one judgement. */
-  evaluate(query: ModelCohort & { sinceMs?: number }): CohortDriftResult;
+  evaluate(query: ModelCohort & { sinceMs?: number }): Promise<CohortDriftResult>;
 }
 
 export function createCohortDrift(options: {
   store: DriftStore;
   config: DriftConfig;
   /** Throws MODEL_VERSION_UNKNOWN for an unknown version or one without a profile. */
-  profileOf(line: string, version: number): ReferenceProfile;
+  profileOf(line: string, version: number): Promise<ReferenceProfile>;
 }): CohortDrift {
   const { store, config } = options;
   const alignedStart = (ms: number) => Math.floor(ms / config.windowMs) * config.windowMs;
@@ -56,17 +56,17 @@ export function createCohortDrift(options: {
 
   return {
     alignedStart,
-    window({ line, version, cohort, alignedStartMs }) {
-      const profile = options.profileOf(line, version);
+    async window({ line, version, cohort, alignedStartMs }) {
+      const profile = await options.profileOf(line, version);
       const toMs = alignedStartMs + config.windowMs;
-      const windows = store.windows({ line, version, cohort, fromMs: alignedStartMs, toMs });
+      const windows = await store.windows({ line, version, cohort, fromMs: alignedStartMs, toMs });
       return judge(profile, windows, [alignedStartMs, toMs]);
     },
-    history({ line, version, cohort, limit }) {
-      const profile = options.profileOf(line, version);
+    async history({ line, version, cohort, limit }) {
+      const profile = await options.profileOf(line, version);
       const groups = new Map<number, StoredDriftWindow[]>();
       // Newest first from the store, so the first `limit` distinct aligned starts are the newest windows.
-      for (const w of store.windows({ line, version, cohort })) {
+      for (const w of await store.windows({ line, version, cohort })) {
         const start = alignedStart(w.sketch.windowStartMs);
         const group = groups.get(start);
         if (group !== undefined) group.push(w);
@@ -74,9 +74,14 @@ export function createCohortDrift(options: {
       }
       return [...groups.entries()].map(([start, windows]) => judge(profile, windows, [start, start + config.windowMs]));
     },
-    evaluate({ line, version, cohort, sinceMs }) {
-      const profile = options.profileOf(line, version);
-      const windows = store.windows({ line, version, cohort, ...(sinceMs === undefined ? {} : { fromMs: sinceMs }) });
+    async evaluate({ line, version, cohort, sinceMs }) {
+      const profile = await options.profileOf(line, version);
+      const windows = await store.windows({
+        line,
+        version,
+        cohort,
+        ...(sinceMs === undefined ? {} : { fromMs: sinceMs }),
+      });
       let span: [number, number] = [sinceMs ?? 0, sinceMs ?? 0];
       if (windows.length > 0) {
         span = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];

@@ -6,8 +6,7 @@
  */
 import type { DriftSketch } from '@edgefleet/protocol';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
-import type { Db } from '../db/open-database.js';
-import { devices, driftAlerts, driftWindows, events } from '../db/schema.js';
+import type { Database } from '../db/database.js';
 import { type Cohort, inCohort } from './cohort.js';
 
 export interface StoredDriftWindow {
@@ -27,7 +26,7 @@ export interface DriftAlertRow {
 
 export interface DriftStore {
   /** false when (device, seq) was stored before (a redelivery). */
-  insertWindow(row: { deviceId: string; seq: number; sketch: DriftSketch; receivedAt: number }): boolean;
+  insertWindow(row: { deviceId: string; seq: number; sketch: DriftSketch; receivedAt: number }): Promise<boolean>;
   /** Windows of one model version in a cohort with fromMs ≤ windowStartMs < toMs, newest first. */
   windows(query: {
     line: string;
@@ -35,19 +34,20 @@ export interface DriftStore {
     cohort: Cohort;
     fromMs?: number;
     toMs?: number;
-  }): StoredDriftWindow[];
+  }): Promise<StoredDriftWindow[]>;
   /** false when the cohort already has an alert for that window. */
-  insertAlert(row: DriftAlertRow): boolean;
-  hasAlert(key: { cohort: string; line: string; version: number; windowStartMs: number }): boolean;
-  alerts(query: { line?: string; limit: number }): DriftAlertRow[];
-  deviceAlarms(query: { line?: string; limit: number }): Record<string, unknown>[];
+  insertAlert(row: DriftAlertRow): Promise<boolean>;
+  hasAlert(key: { cohort: string; line: string; version: number; windowStartMs: number }): Promise<boolean>;
+  alerts(query: { line?: string; limit: number }): Promise<DriftAlertRow[]>;
+  deviceAlarms(query: { line?: string; limit: number }): Promise<Record<string, unknown>[]>;
 }
 
-export function createDriftStore(options: { db: Db }): DriftStore {
-  const { db } = options;
+export function createDriftStore(options: { database: Database }): DriftStore {
+  const { db, tables } = options.database;
+  const { devices, driftAlerts, driftWindows, events } = tables;
   return {
-    insertWindow({ deviceId, seq, sketch, receivedAt }) {
-      const result = db
+    async insertWindow({ deviceId, seq, sketch, receivedAt }) {
+      const inserted = await db
         .insert(driftWindows)
         .values({
           deviceId,
@@ -61,15 +61,15 @@ export function createDriftStore(options: { db: Db }): DriftStore {
           receivedAt,
         })
         .onConflictDoNothing()
-        .run();
-      return result.changes === 1;
+        .returning({ id: driftWindows.id });
+      return inserted.length === 1;
     },
-    windows({ line, version, cohort, fromMs, toMs }) {
+    async windows({ line, version, cohort, fromMs, toMs }) {
       const conditions: SQL[] = [eq(driftWindows.line, line), eq(driftWindows.version, version)];
       if (fromMs !== undefined) conditions.push(gte(driftWindows.windowStartMs, fromMs));
       if (toMs !== undefined) conditions.push(lt(driftWindows.windowStartMs, toMs));
       if (cohort.kind === 'group') conditions.push(eq(devices.group, cohort.name));
-      return db
+      const rows = await db
         .select({
           deviceId: driftWindows.deviceId,
           sketch: driftWindows.sketch,
@@ -79,32 +79,30 @@ export function createDriftStore(options: { db: Db }): DriftStore {
         .from(driftWindows)
         .innerJoin(devices, eq(devices.id, driftWindows.deviceId))
         .where(and(...conditions))
-        .orderBy(desc(driftWindows.windowStartMs), driftWindows.id)
-        .all()
-        .filter((row) => inCohort(cohort, row))
-        .map(({ deviceId, sketch }) => ({ deviceId, sketch }));
+        .orderBy(desc(driftWindows.windowStartMs), driftWindows.id);
+      return rows.filter((row) => inCohort(cohort, row)).map(({ deviceId, sketch }) => ({ deviceId, sketch }));
     },
-    insertAlert(row) {
-      return db.insert(driftAlerts).values(row).onConflictDoNothing().run().changes === 1;
+    async insertAlert(row) {
+      const inserted = await db.insert(driftAlerts).values(row).onConflictDoNothing().returning({ id: driftAlerts.id });
+      return inserted.length === 1;
     },
-    hasAlert({ cohort, line, version, windowStartMs }) {
+    async hasAlert({ cohort, line, version, windowStartMs }) {
       const match = and(
         eq(driftAlerts.cohort, cohort),
         eq(driftAlerts.line, line),
         eq(driftAlerts.version, version),
         eq(driftAlerts.windowStartMs, windowStartMs),
       );
-      return db.select({ id: driftAlerts.id }).from(driftAlerts).where(match).get() !== undefined;
+      return (await db.select({ id: driftAlerts.id }).from(driftAlerts).where(match).limit(1)).length === 1;
     },
-    alerts({ line, limit }) {
-      return db
+    async alerts({ line, limit }) {
+      const rows = await db
         .select()
         .from(driftAlerts)
         .where(line === undefined ? undefined : eq(driftAlerts.line, line))
         .orderBy(desc(driftAlerts.createdAt), desc(driftAlerts.id))
-        .limit(limit)
-        .all()
-        .map(({ id: _id, ...rest }) => rest);
+        .limit(limit);
+      return rows.map(({ id: _id, ...rest }) => rest);
     },
     deviceAlarms({ line, limit }) {
       const kind = eq(events.kind, 'drift-alarm');
@@ -121,8 +119,7 @@ export function createDriftStore(options: { db: Db }): DriftStore {
         .from(events)
         .where(line === undefined ? kind : and(kind, eq(events.line, line)))
         .orderBy(desc(events.at), desc(events.id))
-        .limit(limit)
-        .all();
+        .limit(limit);
     },
   };
 }

@@ -37,7 +37,7 @@ export type DriftAlertListener = (alert: DriftAlert) => void;
 
 /** What the ControlPlane handle exposes to rollout gates and the FL coordinator. */
 export interface DriftApi {
-  evaluate(options: { line: string; version: number; cohort: string; sinceMs?: number }): CohortDriftResult;
+  evaluate(options: { line: string; version: number; cohort: string; sinceMs?: number }): Promise<CohortDriftResult>;
   on(event: 'alert', listener: DriftAlertListener): void;
   off(event: 'alert', listener: DriftAlertListener): void;
 }
@@ -47,16 +47,16 @@ export interface FleetDrift extends DriftApi {
   readonly cohorts: CohortDrift;
   readonly store: DriftStore;
   /** The manifest's profile, or MODEL_VERSION_UNKNOWN. */
-  profileOf(line: string, version: number): ReferenceProfile;
+  profileOf(line: string, version: number): Promise<ReferenceProfile>;
   /** Validates and stores one record; false for a redelivery. Throws MODEL_VERSION_UNKNOWN / SKETCH_INVALID. */
-  ingestWindow(deviceId: string, record: DriftWindow): boolean;
+  ingestWindow(deviceId: string, record: DriftWindow): Promise<boolean>;
   /**
    * Marks the cohort windows just stored into as pending for the cohorts of `device`; a cohort window that
    * has already closed (late arrival) is judged at once, recording and emitting alerts.
    */
-  onWindowsStored(device: CohortMember & { id: string }, windows: readonly DriftWindow[]): void;
+  onWindowsStored(device: CohortMember & { id: string }, windows: readonly DriftWindow[]): Promise<void>;
   /** Judges every pending cohort window that has closed by now, then forgets it. Returns how many. */
-  judgeClosedWindows(): number;
+  judgeClosedWindows(): Promise<number>;
 }
 
 export function createFleetDrift(options: {
@@ -71,13 +71,13 @@ export function createFleetDrift(options: {
   // Manifests are immutable once signed, so a version's profile can be cached for the process lifetime.
   const profiles = new Map<string, ReferenceProfile>();
 
-  const profileOf = (line: string, version: number): ReferenceProfile => {
+  const profileOf = async (line: string, version: number): Promise<ReferenceProfile> => {
     const key = `${line}@${version}`;
     const cached = profiles.get(key);
     if (cached !== undefined) return cached;
     let profile: ReferenceProfile | undefined;
     try {
-      profile = registry.get(line, version).manifest.profile;
+      profile = (await registry.get(line, version)).manifest.profile;
     } catch (cause) {
       if (errorCodeOf(cause) !== 'NOT_FOUND') throw cause;
     }
@@ -96,10 +96,10 @@ export function createFleetDrift(options: {
   const cohorts = createCohortDrift({ store, config, profileOf });
   const pending = createPendingWindows(config);
 
-  const judgeAndAlert = (line: string, version: number, cohort: Cohort, alignedStartMs: number) => {
+  const judgeAndAlert = async (line: string, version: number, cohort: Cohort, alignedStartMs: number) => {
     const key = cohortKey(cohort);
-    if (store.hasAlert({ cohort: key, line, version, windowStartMs: alignedStartMs })) return;
-    const window = cohorts.window({ line, version, cohort, alignedStartMs });
+    if (await store.hasAlert({ cohort: key, line, version, windowStartMs: alignedStartMs })) return;
+    const window = await cohorts.window({ line, version, cohort, alignedStartMs });
     if (window.level !== 'alert') return;
     const alert: DriftAlertRow = {
       cohort: key,
@@ -110,7 +110,7 @@ export function createFleetDrift(options: {
       numbers: { ...window },
       createdAt: now(),
     };
-    if (!store.insertAlert(alert)) return;
+    if (!(await store.insertAlert(alert))) return;
     logger.warn(
       { line, version, cohort: key, windowStartMs: window.windowStartMs, rows: window.rows, devices: window.devices },
       'fleet drift alert',
@@ -118,11 +118,11 @@ export function createFleetDrift(options: {
     emitter.emit('alert', { ...alert, window } satisfies DriftAlert);
   };
 
-  const judgeWindow = (pendingWindow: PendingWindow) => {
+  const judgeWindow = async (pendingWindow: PendingWindow) => {
     const { line, version, alignedStartMs } = pendingWindow;
     for (const cohort of pendingWindow.cohorts.values()) {
       try {
-        judgeAndAlert(line, version, cohort, alignedStartMs);
+        await judgeAndAlert(line, version, cohort, alignedStartMs);
       } catch (error) {
         const deviceIds = [...pendingWindow.deviceIds];
         logger.error(
@@ -138,12 +138,12 @@ export function createFleetDrift(options: {
     cohorts,
     store,
     profileOf,
-    ingestWindow(deviceId, record) {
+    async ingestWindow(deviceId, record) {
       const { seq: _seq, kind: _kind, ...sketch } = record;
-      validateSketch(sketch, profileOf(sketch.line, sketch.version));
+      validateSketch(sketch, await profileOf(sketch.line, sketch.version));
       return store.insertWindow({ deviceId, seq: record.seq, sketch, receivedAt: now() });
     },
-    onWindowsStored(device, windows) {
+    async onWindowsStored(device, windows) {
       const deviceCohorts = cohortsOf(device);
       const nowMs = now();
       for (const w of windows) {
@@ -152,15 +152,15 @@ export function createFleetDrift(options: {
         if (!pending.isClosed(alignedStartMs, nowMs)) continue;
         // Late arrival: the cohort window is complete as far as anyone will wait, so judge it now.
         pending.remove(entry);
-        judgeWindow(entry);
+        await judgeWindow(entry);
       }
     },
-    judgeClosedWindows() {
+    async judgeClosedWindows() {
       const closed = pending.takeClosed(now());
-      for (const entry of closed) judgeWindow(entry);
+      for (const entry of closed) await judgeWindow(entry);
       return closed.length;
     },
-    evaluate({ line, version, cohort, sinceMs }) {
+    async evaluate({ line, version, cohort, sinceMs }) {
       const parsed = parseCohort(cohort);
       return cohorts.evaluate({ line, version, cohort: parsed, ...(sinceMs === undefined ? {} : { sinceMs }) });
     },

@@ -41,9 +41,9 @@ export interface JobView {
 
 export interface FlCoordinator {
   createJob(input: unknown, createdBy: string): Promise<JobView>;
-  get(jobId: string): JobView;
-  list(): Omit<JobView, 'rounds'>[];
-  cancel(jobId: string): JobView;
+  get(jobId: string): Promise<JobView>;
+  list(): Promise<Omit<JobView, 'rounds'>[]>;
+  cancel(jobId: string): Promise<JobView>;
   /** The job's current (or best) global weights, little-endian float32 in the MlpSpec layout. */
   weights(jobId: string, which: 'current' | 'best'): Promise<Uint8Array>;
   /** Ingest: a decoded `fl/update` message from `deviceId`. Throws a ControlPlaneError on refusal. */
@@ -52,8 +52,8 @@ export interface FlCoordinator {
   servesBlob(deviceId: string, digest: string): BlobRef | null;
   /** Resolves when a job is no longer running (tests, scripts). */
   settled(jobId: string): Promise<JobView>;
-  resume(): void;
-  onDriftAlert(alert: DriftAlert): void;
+  resume(): Promise<void>;
+  onDriftAlert(alert: DriftAlert): Promise<void>;
   close(): void;
 }
 
@@ -62,7 +62,7 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
   const rounds = new Map<string, RoundRunner>();
   const running = new Map<string, { signal: { cancelled: boolean }; done: Promise<void> }>();
 
-  const view = (row: JobRow): JobView => ({
+  const summary = (row: JobRow): Omit<JobView, 'rounds'> => ({
     id: row.id,
     line: row.line,
     state: row.state as JobState,
@@ -74,20 +74,22 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
     rolloutId: row.rolloutId,
     error: row.error,
     createdAt: row.createdAt,
-    rounds: store.rounds(row.id),
   });
+  const view = async (row: JobRow): Promise<JobView> => ({ ...summary(row), rounds: await store.rounds(row.id) });
+  const viewOf = async (jobId: string) => view(await store.job(jobId));
 
   function start(jobId: string): void {
     if (running.has(jobId)) return;
     const signal = { cancelled: false };
     const jobDeps: JobDeps = { ...deps, onRound: (r) => (r === null ? rounds.delete(jobId) : rounds.set(jobId, r)) };
     const done = runJob(jobId, jobDeps, signal)
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
         logger.error({ err: error, jobId }, 'federated job crashed');
-        const state = store.job(jobId).state as JobState;
+        const state = (await store.job(jobId)).state as JobState;
         if (state === 'running')
-          store.updateJob(jobId, { state: transitionJob(state, 'failed'), error: String(error) });
+          await store.updateJob(jobId, { state: transitionJob(state, 'failed'), error: String(error) });
       })
+      .catch((error: unknown) => logger.error({ err: error, jobId }, 'could not record the crashed job'))
       .finally(() => running.delete(jobId));
     running.set(jobId, { signal, done });
   }
@@ -119,7 +121,7 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
       const weights = await initialWeights(config);
       const id = `fl-${randomBytes(5).toString('hex')}`;
       const now = clock.now();
-      store.insertJob({
+      await store.insertJob({
         id,
         line: config.line,
         config: config as unknown as Record<string, unknown>,
@@ -131,22 +133,22 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
       });
       logger.info({ jobId: id, line: config.line, trigger: config.trigger }, 'federated job created');
       if (config.trigger === 'now') start(id);
-      return view(store.job(id));
+      return viewOf(id);
     },
-    get: (jobId) => view(store.job(jobId)),
-    list: () => store.jobs().map((row) => ({ ...view(row), rounds: undefined }) as Omit<JobView, 'rounds'>),
-    cancel(jobId) {
-      const row = store.job(jobId);
+    get: viewOf,
+    list: async () => (await store.jobs()).map(summary),
+    async cancel(jobId) {
+      const row = await store.job(jobId);
       const state = transitionJob(row.state as JobState, 'cancelled');
       const run = running.get(jobId);
       if (run !== undefined) run.signal.cancelled = true;
       rounds.get(jobId)?.cancel('job cancelled');
-      store.updateJob(jobId, { state });
+      await store.updateJob(jobId, { state });
       deps.bus.emit({ type: 'fl.job', at: clock.now(), jobId, state });
-      return view(store.job(jobId));
+      return viewOf(jobId);
     },
     async weights(jobId, which) {
-      const row = store.job(jobId);
+      const row = await store.job(jobId);
       const digest = which === 'best' ? (row.bestDigest ?? row.globalDigest) : row.globalDigest;
       const bytes = await deps.blobs.get(digest);
       if (bytes === null) throw new ControlPlaneError('NOT_FOUND', `weights of job ${jobId} are missing`);
@@ -164,21 +166,21 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
     },
     async settled(jobId) {
       await running.get(jobId)?.done;
-      return view(store.job(jobId));
+      return viewOf(jobId);
     },
-    resume() {
-      for (const row of store.jobsIn('running')) {
-        for (const open of store.openRounds(row.id)) {
-          store.updateRound(open.id, { state: 'failed', error: 'interrupted by a control-plane restart' });
+    async resume() {
+      for (const row of await store.jobsIn('running')) {
+        for (const open of await store.openRounds(row.id)) {
+          await store.updateRound(open.id, { state: 'failed', error: 'interrupted by a control-plane restart' });
         }
         logger.info({ jobId: row.id, roundsDone: row.roundsDone }, 'resuming federated job');
         start(row.id);
       }
     },
-    onDriftAlert(alert) {
-      for (const row of store.jobsIn('waiting')) {
+    async onDriftAlert(alert) {
+      for (const row of await store.jobsIn('waiting')) {
         if (row.line !== alert.line) continue;
-        store.updateJob(row.id, { state: transitionJob('waiting', 'running') });
+        await store.updateJob(row.id, { state: transitionJob('waiting', 'running') });
         logger.info({ jobId: row.id, line: alert.line, cohort: alert.cohort }, 'drift alert starts federated job');
         deps.bus.emit({
           type: 'fl.job',
@@ -199,7 +201,7 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
 
   async function initialWeights(config: JobConfig): Promise<Float32Array> {
     if ('seed' in config.init) return initialMlpWeights(config.spec, config.init.seed);
-    const source = store.job(config.init.fromJob);
+    const source = await store.job(config.init.fromJob);
     const weights = float32FromBytes((await deps.blobs.get(source.bestDigest ?? source.globalDigest)) as Uint8Array);
     if (weights.length !== mlpParameterCount(config.spec)) {
       throw new ControlPlaneError('BODY_INVALID', `job ${config.init.fromJob} trained a different model spec`);

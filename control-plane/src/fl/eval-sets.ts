@@ -41,13 +41,13 @@ export function createEvalSets(options: { blobs: BlobStore; store: FlStore; now:
         });
       }
       const digest = await blobs.put(bytes);
-      store.insertEvalSet({ digest, rows, features: wire.features, createdAt: options.now() });
+      await store.insertEvalSet({ digest, rows, features: wire.features, createdAt: options.now() });
       return { digest, rows, features: wire.features };
     },
     async get(digest: string): Promise<EvalSet> {
       const cached = cache.get(digest);
       if (cached !== undefined) return cached;
-      const bytes = store.evalSet(digest) === undefined ? null : await blobs.get(digest);
+      const bytes = (await store.evalSet(digest)) === undefined ? null : await blobs.get(digest);
       if (bytes === null)
         throw new ControlPlaneError('NOT_FOUND', `no evaluation set ${digest}`, { details: { digest } });
       const wire = decodeCbor(bytes, evalSetWireSchema, { maxMessageBytes: MAX_EVAL_SET_BYTES });

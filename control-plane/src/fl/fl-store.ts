@@ -4,69 +4,70 @@
  * the live state and a restarted control plane knows which jobs to resume.
  */
 import { and, asc, desc, eq } from 'drizzle-orm';
-import type { Db } from '../db/open-database.js';
-import { flEvalSets, flJobs, flRoundClients, flRounds } from '../db/schema.js';
+import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 import type { ClientStatus, JobState, RoundState } from './fl-state.js';
 
-export type JobRow = typeof flJobs.$inferSelect;
-export type RoundRow = typeof flRounds.$inferSelect;
-export type RoundClientRow = typeof flRoundClients.$inferSelect;
+export type JobRow = Tables['flJobs']['$inferSelect'];
+export type RoundRow = Tables['flRounds']['$inferSelect'];
+export type RoundClientRow = Tables['flRoundClients']['$inferSelect'];
+type Insert<T extends keyof Tables> = Tables[T]['$inferInsert'];
 
-export function createFlStore(options: { db: Db; now: () => number }) {
-  const { db, now } = options;
+export function createFlStore(options: { database: Database; now: () => number }) {
+  const { database, now } = options;
+  const { db } = database;
+  const { flEvalSets, flJobs, flRoundClients, flRounds } = database.tables;
   const store = {
-    insertJob(row: typeof flJobs.$inferInsert) {
-      db.insert(flJobs).values(row).run();
+    async insertJob(row: Insert<'flJobs'>) {
+      await db.insert(flJobs).values(row);
     },
-    job(id: string): JobRow {
-      const row = db.select().from(flJobs).where(eq(flJobs.id, id)).get();
+    async job(id: string): Promise<JobRow> {
+      const [row] = await db.select().from(flJobs).where(eq(flJobs.id, id)).limit(1);
       if (row === undefined)
         throw new ControlPlaneError('NOT_FOUND', `no federated job ${id}`, { details: { jobId: id } });
       return row;
     },
-    jobs: () => db.select().from(flJobs).orderBy(desc(flJobs.createdAt)).all(),
-    jobsIn: (state: JobState) => db.select().from(flJobs).where(eq(flJobs.state, state)).all(),
-    updateJob(id: string, fields: Partial<typeof flJobs.$inferInsert>) {
-      db.update(flJobs)
+    jobs: (): Promise<JobRow[]> => db.select().from(flJobs).orderBy(desc(flJobs.createdAt)),
+    jobsIn: (state: JobState): Promise<JobRow[]> => db.select().from(flJobs).where(eq(flJobs.state, state)),
+    async updateJob(id: string, fields: Partial<Insert<'flJobs'>>) {
+      await db
+        .update(flJobs)
         .set({ ...fields, updatedAt: now() })
-        .where(eq(flJobs.id, id))
-        .run();
+        .where(eq(flJobs.id, id));
     },
-    insertRound(row: typeof flRounds.$inferInsert, deviceIds: readonly string[]) {
-      db.transaction((tx) => {
-        tx.insert(flRounds).values(row).run();
-        for (const deviceId of deviceIds) {
-          tx.insert(flRoundClients).values({ roundId: row.id, deviceId, status: 'offered', updatedAt: now() }).run();
-        }
+    async insertRound(row: Insert<'flRounds'>, deviceIds: readonly string[]) {
+      await database.transaction(async (tx) => {
+        await tx.insert(flRounds).values(row);
+        if (deviceIds.length === 0) return;
+        await tx
+          .insert(flRoundClients)
+          .values(deviceIds.map((deviceId) => ({ roundId: row.id, deviceId, status: 'offered', updatedAt: now() })));
       });
     },
-    rounds: (jobId: string) =>
-      db
-        .select()
-        .from(flRounds)
-        .where(eq(flRounds.jobId, jobId))
-        .orderBy(asc(flRounds.round), asc(flRounds.attempt))
-        .all(),
-    openRounds: (jobId: string) => store.rounds(jobId).filter((r) => r.state !== 'completed' && r.state !== 'failed'),
-    updateRound(id: string, fields: { state?: RoundState } & Partial<typeof flRounds.$inferInsert>) {
-      db.update(flRounds).set(fields).where(eq(flRounds.id, id)).run();
+    rounds: (jobId: string): Promise<RoundRow[]> =>
+      db.select().from(flRounds).where(eq(flRounds.jobId, jobId)).orderBy(asc(flRounds.round), asc(flRounds.attempt)),
+    openRounds: async (jobId: string) =>
+      (await store.rounds(jobId)).filter((r) => r.state !== 'completed' && r.state !== 'failed'),
+    async updateRound(id: string, fields: { state?: RoundState } & Partial<Insert<'flRounds'>>) {
+      await db.update(flRounds).set(fields).where(eq(flRounds.id, id));
     },
-    clients: (roundId: string) => db.select().from(flRoundClients).where(eq(flRoundClients.roundId, roundId)).all(),
-    setClient(
+    clients: (roundId: string): Promise<RoundClientRow[]> =>
+      db.select().from(flRoundClients).where(eq(flRoundClients.roundId, roundId)),
+    async setClient(
       roundId: string,
       deviceId: string,
       fields: { status: ClientStatus; sampleCount?: number; detail?: string },
     ) {
-      db.update(flRoundClients)
+      await db
+        .update(flRoundClients)
         .set({ ...fields, updatedAt: now() })
-        .where(and(eq(flRoundClients.roundId, roundId), eq(flRoundClients.deviceId, deviceId)))
-        .run();
+        .where(and(eq(flRoundClients.roundId, roundId), eq(flRoundClients.deviceId, deviceId)));
     },
-    insertEvalSet(row: typeof flEvalSets.$inferInsert) {
-      db.insert(flEvalSets).values(row).onConflictDoNothing().run();
+    async insertEvalSet(row: Insert<'flEvalSets'>) {
+      await db.insert(flEvalSets).values(row).onConflictDoNothing();
     },
-    evalSet: (digest: string) => db.select().from(flEvalSets).where(eq(flEvalSets.digest, digest)).get(),
+    evalSet: async (digest: string) =>
+      (await db.select().from(flEvalSets).where(eq(flEvalSets.digest, digest)).limit(1))[0],
   };
   return store;
 }

@@ -82,13 +82,13 @@ export async function finishJob(
   deps: Pick<JobDeps, 'store' | 'blobs' | 'registry' | 'rollouts'>,
 ): Promise<void> {
   const { store } = deps;
-  const job = store.job(jobId);
+  const job = await store.job(jobId);
   if (config.register === 'none') return;
   const useBest = config.register === 'best' && job.bestDigest !== null;
   const digest = useBest ? (job.bestDigest as string) : job.globalDigest;
   const round = useBest ? (job.bestRound as number) : job.roundsDone;
   const weights = float32FromBytes((await deps.blobs.get(digest)) as Uint8Array);
-  const completed = store.rounds(jobId).filter((r) => r.state === 'completed');
+  const completed = (await store.rounds(jobId)).filter((r) => r.state === 'completed');
   const roundMetrics = (r: (typeof completed)[number]) =>
     r.metrics as { participants?: number; samples?: number; accuracy?: number; epsilon?: number };
   const last = completed.at(-1);
@@ -117,7 +117,7 @@ export async function finishJob(
           : { epsilon: roundMetrics(last).epsilon ?? Number.POSITIVE_INFINITY, delta: config.dp.delta },
     },
   });
-  store.updateJob(jobId, { registeredVersion: version });
+  await store.updateJob(jobId, { registeredVersion: version });
   if (config.rollout !== undefined) {
     const rolloutId = await startTrainedRollout({
       rollouts: deps.rollouts,
@@ -126,6 +126,6 @@ export async function finishJob(
       version,
       createdBy: `fl:${jobId}`,
     });
-    store.updateJob(jobId, { rolloutId });
+    await store.updateJob(jobId, { rolloutId });
   }
 }

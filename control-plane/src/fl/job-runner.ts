@@ -58,25 +58,25 @@ export async function runJob(jobId: string, deps: JobDeps, signal: { cancelled: 
   const { store, clock } = deps;
   const log = deps.logger.child({ jobId });
   const job = () => store.job(jobId);
-  const config = job().config as unknown as JobConfig;
+  const config = (await job()).config as unknown as JobConfig;
   const parameterCount = mlpParameterCount(config.spec);
   const evalSet = await deps.evalSets.get(config.evalSet);
-  const setJobState = (to: JobState, fields: Partial<JobRow> = {}) => {
-    const state = transitionJob(job().state as JobState, to);
-    store.updateJob(jobId, { ...fields, state });
+  const setJobState = async (to: JobState, fields: Partial<JobRow> = {}) => {
+    const state = transitionJob((await job()).state as JobState, to);
+    await store.updateJob(jobId, { ...fields, state });
     deps.bus.emit({ type: 'fl.job', at: clock.now(), jobId, state, ...(fields.error ? { error: fields.error } : {}) });
   };
   const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
 
-  while (!signal.cancelled && job().roundsDone < config.rounds) {
-    const current = job();
+  while (!signal.cancelled && (await job()).roundsDone < config.rounds) {
+    const current = await job();
     if (current.failedRounds >= config.maxFailedRounds) {
       return setJobState('failed', { error: `${current.failedRounds} rounds in a row failed` });
     }
     const outcome = await runOneRound(current, config, parameterCount, deps, log);
     if (signal.cancelled) return;
     if (outcome === null) {
-      store.updateJob(jobId, { failedRounds: job().failedRounds + 1 });
+      await store.updateJob(jobId, { failedRounds: (await job()).failedRounds + 1 });
       await sleep(config.retryDelayMs);
       continue;
     }
@@ -84,20 +84,21 @@ export async function runJob(jobId: string, deps: JobDeps, signal: { cancelled: 
   }
   if (signal.cancelled) return;
   await finishJob(jobId, config, evalSet, deps);
-  setJobState('completed');
+  await setJobState('completed');
   log.info('federated job completed');
 }
 
 async function runOneRound(job: JobRow, config: JobConfig, parameterCount: number, deps: JobDeps, log: Logger) {
   const { store, clock } = deps;
   const round = job.roundsDone + 1;
-  const attempt = store.rounds(job.id).filter((r) => r.round === round).length + 1;
+  const attempt = (await store.rounds(job.id)).filter((r) => r.round === round).length + 1;
   const roundId = `${job.id}-r${round}-a${attempt}`;
-  const candidates = deps.devices
-    .list()
-    .filter((d) => d.connection === 'online')
-    .filter((d) => matchesSelector(config.selector, d, hardwareProfileOf(d, deps.devices.reported(d.id))))
-    .map((d) => d.id);
+  const candidates: string[] = [];
+  for (const d of await deps.devices.list()) {
+    if (d.connection !== 'online') continue;
+    if (matchesSelector(config.selector, d, hardwareProfileOf(d, await deps.devices.reported(d.id))))
+      candidates.push(d.id);
+  }
   const wanted = Math.min(
     candidates.length,
     Math.max(config.minClients, Math.ceil(config.fraction * candidates.length)),
@@ -133,7 +134,7 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
     dp: config.dp === undefined ? null : { clipNorm: config.dp.clipNorm, noiseMultiplier: config.dp.noiseMultiplier },
     seed: config.seed * 1_000 + round,
   };
-  store.insertRound(
+  await store.insertRound(
     {
       id: roundId,
       jobId: job.id,
@@ -148,7 +149,7 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
   );
   if (selected.length < config.minClients) {
     const error = `only ${candidates.length} matching devices online, minClients is ${config.minClients}`;
-    store.updateRound(roundId, { state: 'failed', error });
+    await store.updateRound(roundId, { state: 'failed', error });
     log.warn({ round, attempt }, error);
     deps.bus.emit({ type: 'fl.round', at: clock.now(), jobId: job.id, roundId, round, state: 'failed', error });
     return null;
@@ -223,10 +224,10 @@ async function applyRound(
     loss: evaluation.loss,
     ...(dp === null ? {} : { epsilon: dp.epsilon, delta: dp.delta }),
   };
-  store.updateRound(roundId, { state: 'completed', resultDigest: digest, metrics });
+  await store.updateRound(roundId, { state: 'completed', resultDigest: digest, metrics });
   const better = job.bestAccuracy === null || evaluation.accuracy > job.bestAccuracy;
   const state = strategy.state();
-  store.updateJob(job.id, {
+  await store.updateJob(job.id, {
     roundsDone: round,
     failedRounds: 0,
     globalDigest: digest,

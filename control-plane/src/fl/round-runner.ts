@@ -56,17 +56,24 @@ export function startRound(options: {
     deps
       .publish(deviceTopic(deviceId, 'fl/task'), encodeCbor({ v: 1, ts: deps.clock.now(), ...message }))
       .catch((error: unknown) => log.warn({ err: error, deviceId }, 'federated message not delivered'));
+  // The round's state machine runs synchronously on each message; its database records follow in order on
+  // one write chain, and the round's outcome is delivered only once they are all stored.
+  let writes: Promise<void> = Promise.resolve();
+  const write = (what: string, run: () => Promise<void>) => {
+    writes = writes.then(run).catch((error: unknown) => log.error({ err: error, roundId }, `could not record ${what}`));
+  };
   const setState = (next: RoundState) => {
     state = transitionRound(state, next);
-    deps.store.updateRound(roundId, { state });
+    write('the round state', () => deps.store.updateRound(roundId, { state }));
   };
   const setClient = (deviceId: string, client: Client, status: ClientStatus, detail?: string) => {
     client.status = transitionClient(client.status, status);
-    deps.store.setClient(roundId, deviceId, {
+    const fields = {
       status,
       ...(client.sampleCount > 0 ? { sampleCount: client.sampleCount } : {}),
       ...(detail === undefined ? {} : { detail }),
-    });
+    };
+    write('a client status', () => deps.store.setClient(roundId, deviceId, fields));
   };
   const counts = () => {
     const tally: Record<ClientStatus, number> = {
@@ -91,10 +98,12 @@ export function startRound(options: {
     }
     if (result === 'failed') setState('failed');
     else setState('aggregating');
-    deps.store.updateRound(roundId, { error, metrics: { ...counts() } });
+    const metrics = { ...counts() };
+    write('the round metrics', () => deps.store.updateRound(roundId, { error, metrics }));
     const peers = new Map<string, Uint8Array>();
     for (const [id, c] of clients) if (c.publicKey !== null && peersSent) peers.set(id, c.publicKey);
-    finish({ state: result, error, updates, peers, dropped, revealed, counts: counts() });
+    const settled: RoundOutcome = { state: result, error, updates, peers, dropped, revealed, counts: counts() };
+    void writes.then(() => finish(settled));
   }
 
   function sendPeers(): void {

@@ -18,7 +18,7 @@ export function createRoleGuard(services: HttpServices): RoleGuard {
     createMiddleware<HttpEnv>(async (c, next) => {
       const header = c.req.header('authorization') ?? '';
       const match = /^Bearer\s+(\S+)$/i.exec(header);
-      const actor = match?.[1] === undefined ? null : services.apiTokens.authenticate(match[1]);
+      const actor = match?.[1] === undefined ? null : await services.apiTokens.authenticate(match[1]);
       if (actor === null) throw new ControlPlaneError('AUTH_REQUIRED', 'a valid bearer token is required');
       c.set('actor', actor);
       if (!roleAtLeast(actor.role, required)) {
@@ -43,7 +43,13 @@ export function createAuditRecorder(services: HttpServices) {
       if (actor === null) return;
       const details = { ...c.var.auditDetails };
       if (c.error !== undefined) details.error = errorCodeOf(c.error);
-      services.audit.append({ actor, action, target: c.var.auditTarget ?? c.req.path, status: c.res.status, details });
+      await services.audit.append({
+        actor,
+        action,
+        target: c.var.auditTarget ?? c.req.path,
+        status: c.res.status,
+        details,
+      });
     });
 }
 

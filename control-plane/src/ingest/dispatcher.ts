@@ -6,13 +6,16 @@
  * Anything refused is logged and counted by code, and the message dropped — one bad payload never stops
  * ingest. Messages of one device are processed in arrival order; devices proceed in parallel.
  */
+
 import { bridgePattern, decodeCbor, errorCodeOf, fleetPattern, parseTopic } from '@edgefleet/protocol';
+import type { Admission } from '../devices/child-devices.js';
 import { eventsHandler } from './handlers/events.js';
 import { fetchRequestHandler } from './handlers/fetch-request.js';
 import { flUpdateHandler } from './handlers/fl-update.js';
 import { reportedHandler } from './handlers/reported.js';
 import { telemetryHandler } from './handlers/telemetry.js';
 import type { IngestContext, IngestHandler } from './ingest-context.js';
+import { createTelemetryWriter } from './telemetry-writer.js';
 
 const HANDLERS: readonly IngestHandler[] = [
   reportedHandler,
@@ -27,8 +30,13 @@ export interface IngestDispatcher {
   drain(): Promise<void>;
 }
 
-export async function startIngest(context: IngestContext): Promise<IngestDispatcher> {
-  const { metrics, logger } = context;
+export async function startIngest(
+  options: Omit<IngestContext, 'telemetry'> & { telemetryBatch?: { maxRows?: number } },
+): Promise<IngestDispatcher> {
+  const { telemetryBatch, ...rest } = options;
+  const { metrics, logger } = rest;
+  const telemetry = createTelemetryWriter({ database: rest.database, logger, metrics, ...telemetryBatch });
+  const context: IngestContext = { ...rest, telemetry };
   const queues = new Map<string, Promise<void>>();
 
   const reject = (code: string, fields: Record<string, unknown>, error?: unknown) => {
@@ -37,7 +45,12 @@ export async function startIngest(context: IngestContext): Promise<IngestDispatc
   };
 
   const ingestOne = async (handler: IngestHandler, deviceId: string, payload: Uint8Array) => {
-    const admission = context.children.admit(deviceId);
+    let admission: Admission;
+    try {
+      admission = await context.children.admit(deviceId);
+    } catch (error) {
+      return reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
+    }
     if (!admission.ok) return reject(admission.code, { deviceId, kind: handler.kind, reason: admission.reason });
     let message: unknown;
     try {
@@ -71,6 +84,7 @@ export async function startIngest(context: IngestContext): Promise<IngestDispatc
   return {
     async drain() {
       while (queues.size > 0) await Promise.all(queues.values());
+      await telemetry.flush();
     },
   };
 }

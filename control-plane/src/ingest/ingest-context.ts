@@ -7,7 +7,7 @@ import type { DeviceToCpKind } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { MessageBroker } from '../broker/message-broker.js';
-import type { Db } from '../db/open-database.js';
+import type { Database } from '../db/database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { ChildDevices } from '../devices/child-devices.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
@@ -16,9 +16,10 @@ import type { FlCoordinator } from '../fl/coordinator.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../registry/blob-store.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
+import type { TelemetryWriter } from './telemetry-writer.js';
 
 export interface IngestContext {
-  readonly db: Db;
+  readonly database: Database;
   readonly broker: MessageBroker;
   readonly blobs: BlobStore;
   readonly devices: DeviceRegistry;
@@ -27,6 +28,8 @@ export interface IngestContext {
   readonly rollouts: RolloutService;
   readonly drift: FleetDrift;
   readonly fl: Pick<FlCoordinator, 'handleUpdate' | 'servesBlob'>;
+  /** Batched, de-duplicated inserts of inference windows (telemetry-writer.ts). */
+  readonly telemetry: TelemetryWriter;
   readonly metrics: Metrics;
   readonly logger: Logger;
   now(): number;

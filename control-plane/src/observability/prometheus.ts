@@ -13,9 +13,9 @@ import type { SchedulerState } from '../scheduler/leader-election.js';
 
 /** What the scrape reads; plain functions so the registry does not depend on the stores' shapes. */
 export interface FleetReadings {
-  deviceConnections(): readonly string[];
-  rolloutStates(): readonly string[];
-  flJobStates(): readonly string[];
+  deviceConnections(): Promise<readonly string[]>;
+  rolloutStates(): Promise<readonly string[]>;
+  flJobStates(): Promise<readonly string[]>;
   /** This replica's scheduler state (scheduler/leader-election.ts). */
   schedulerState(): string;
 }
@@ -45,9 +45,10 @@ export function createPrometheus(options: { metrics: Metrics; fleet: FleetReadin
     help: 'Enrolled devices by MQTT connection state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const values = await fleet.deviceConnections();
       this.reset();
-      for (const [state, n] of tally(fleet.deviceConnections(), ['online', 'offline'])) this.set({ state }, n);
+      for (const [state, n] of tally(values, ['online', 'offline'])) this.set({ state }, n);
     },
   });
   new Gauge({
@@ -55,9 +56,10 @@ export function createPrometheus(options: { metrics: Metrics; fleet: FleetReadin
     help: 'Rollouts by state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const values = await fleet.rolloutStates();
       this.reset();
-      for (const [state, n] of tally(fleet.rolloutStates(), ROLLOUT_STATES)) this.set({ state }, n);
+      for (const [state, n] of tally(values, ROLLOUT_STATES)) this.set({ state }, n);
     },
   });
   new Gauge({
@@ -65,9 +67,10 @@ export function createPrometheus(options: { metrics: Metrics; fleet: FleetReadin
     help: 'Federated training jobs by state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
+      const values = await fleet.flJobStates();
       this.reset();
-      for (const [state, n] of tally(fleet.flJobStates(), FL_JOB_STATES)) this.set({ state }, n);
+      for (const [state, n] of tally(values, FL_JOB_STATES)) this.set({ state }, n);
     },
   });
   new Gauge({

@@ -16,8 +16,7 @@ import {
   signedDocumentSchema,
 } from '@edgefleet/protocol';
 import { and, desc, eq, max, sql } from 'drizzle-orm';
-import type { Db } from '../db/open-database.js';
-import { modelVersions } from '../db/schema.js';
+import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 import { type AgentReleaseMetadata, buildAgentRelease } from './agent-release.js';
 import type { BlobStore } from './blob-store.js';
@@ -56,14 +55,14 @@ export interface ModelRegistry {
    * Rollback (DESIGN.md §3: never a downgrade): registers latest + 1 whose content is `contentOf`'s — same
    * bundle digest and chunks, manifest re-signed with `lineage.contentOf` and `parents: [rolledBack]`.
    */
-  registerRollback(options: { line: string; contentOf: number; rolledBack: number }): RegisteredVersion;
-  listLines(): { line: string; latestVersion: number; versionCount: number }[];
-  listVersions(line: string): RegisteredVersion[];
+  registerRollback(options: { line: string; contentOf: number; rolledBack: number }): Promise<RegisteredVersion>;
+  listLines(): Promise<{ line: string; latestVersion: number; versionCount: number }[]>;
+  listVersions(line: string): Promise<RegisteredVersion[]>;
   /** The version, or a NOT_FOUND error. */
-  get(line: string, version: number): RegisteredVersion;
+  get(line: string, version: number): Promise<RegisteredVersion>;
 }
 
-type Row = typeof modelVersions.$inferSelect;
+type Row = Tables['modelVersions']['$inferSelect'];
 
 function toRegistered(row: Row): RegisteredVersion {
   const signedManifest = decodeCbor(new Uint8Array(row.signedManifest), signedDocumentSchema);
@@ -80,18 +79,20 @@ function toRegistered(row: Row): RegisteredVersion {
 }
 
 export function createModelRegistry(options: {
-  db: Db;
+  database: Database;
   blobs: BlobStore;
   targetsKeys: readonly SigningKey[];
   now: () => number;
 }): ModelRegistry {
-  const { db } = options;
-  const latestVersion = (line: string): number | null =>
-    db
-      .select({ v: max(modelVersions.version) })
-      .from(modelVersions)
-      .where(eq(modelVersions.line, line))
-      .get()?.v ?? null;
+  const { db, tables } = options.database;
+  const { modelVersions } = tables;
+  const latestVersion = async (line: string): Promise<number | null> =>
+    (
+      await db
+        .select({ v: max(modelVersions.version) })
+        .from(modelVersions)
+        .where(eq(modelVersions.line, line))
+    )[0]?.v ?? null;
 
   /** Picks the next version, builds and signs the bundle, stores its bytes and its manifest. */
   async function store(
@@ -99,7 +100,7 @@ export function createModelRegistry(options: {
     build: (version: number, previousVersion: number | null) => Promise<BuiltBundle>,
   ): Promise<RegisteredVersion> {
     const { line } = request;
-    const latest = latestVersion(line);
+    const latest = await latestVersion(line);
     const next = request.version ?? (latest ?? 0) + 1;
     if (latest !== null && next <= latest) {
       throw new ControlPlaneError('CONFLICT', `${line} v${next} is not above the latest version v${latest}`, {
@@ -109,22 +110,20 @@ export function createModelRegistry(options: {
     const built = await build(next, latest);
     await options.blobs.put(request.bytes);
     // Re-check after the awaits: a concurrent upload may have taken the version meanwhile.
-    const raced = latestVersion(line);
+    const raced = await latestVersion(line);
     if (raced !== latest) {
       throw new ControlPlaneError('CONFLICT', `${line} gained v${raced} during this upload`, { details: { line } });
     }
-    db.insert(modelVersions)
-      .values({
-        line,
-        version: next,
-        digest: built.chunked.digest,
-        sizeBytes: built.chunked.sizeBytes,
-        chunkCount: built.chunked.chunks.length,
-        signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
-        description: request.description ?? null,
-        createdAt: built.manifest.createdAt,
-      })
-      .run();
+    await db.insert(modelVersions).values({
+      line,
+      version: next,
+      digest: built.chunked.digest,
+      sizeBytes: built.chunked.sizeBytes,
+      chunkCount: built.chunked.chunks.length,
+      signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
+      description: request.description ?? null,
+      createdAt: built.manifest.createdAt,
+    });
     return registry.get(line, next);
   }
 
@@ -158,14 +157,14 @@ export function createModelRegistry(options: {
         }),
       );
     },
-    registerRollback({ line, contentOf, rolledBack }) {
-      const source = registry.get(line, contentOf);
-      const row = db
+    async registerRollback({ line, contentOf, rolledBack }) {
+      const source = await registry.get(line, contentOf);
+      const [row] = await db
         .select()
         .from(modelVersions)
         .where(and(eq(modelVersions.line, line), eq(modelVersions.version, contentOf)))
-        .get();
-      const version = (latestVersion(line) ?? 0) + 1;
+        .limit(1);
+      const version = ((await latestVersion(line)) ?? 0) + 1;
       const createdAt = options.now();
       const manifest: ManifestBody = manifestBodySchema.parse({
         ...source.manifest,
@@ -174,47 +173,44 @@ export function createModelRegistry(options: {
         createdAt,
         expiresAt: createdAt + (source.manifest.expiresAt - source.manifest.createdAt),
       });
-      db.insert(modelVersions)
-        .values({
-          line,
-          version,
-          digest: source.digest,
-          sizeBytes: source.sizeBytes,
-          chunkCount: source.chunkCount,
-          signedManifest: Buffer.from(encodeCbor(signDocument(manifest, options.targetsKeys))),
-          description: `rollback of v${rolledBack} to the content of v${contentOf}${row?.description ? ` (${row.description})` : ''}`,
-          createdAt,
-        })
-        .run();
+      await db.insert(modelVersions).values({
+        line,
+        version,
+        digest: source.digest,
+        sizeBytes: source.sizeBytes,
+        chunkCount: source.chunkCount,
+        signedManifest: Buffer.from(encodeCbor(signDocument(manifest, options.targetsKeys))),
+        description: `rollback of v${rolledBack} to the content of v${contentOf}${row?.description ? ` (${row.description})` : ''}`,
+        createdAt,
+      });
       return registry.get(line, version);
     },
     listLines() {
+      // PostgreSQL returns max() of a bigint and count(*) as strings: mapped to numbers in both dialects.
       return db
         .select({
           line: modelVersions.line,
-          latestVersion: sql<number>`max(${modelVersions.version})`,
-          versionCount: sql<number>`count(*)`,
+          latestVersion: sql<number>`max(${modelVersions.version})`.mapWith(Number),
+          versionCount: sql<number>`count(*)`.mapWith(Number),
         })
         .from(modelVersions)
         .groupBy(modelVersions.line)
-        .orderBy(modelVersions.line)
-        .all();
+        .orderBy(modelVersions.line);
     },
-    listVersions(line) {
-      return db
+    async listVersions(line) {
+      const rows = await db
         .select()
         .from(modelVersions)
         .where(eq(modelVersions.line, line))
-        .orderBy(desc(modelVersions.version))
-        .all()
-        .map(toRegistered);
+        .orderBy(desc(modelVersions.version));
+      return rows.map(toRegistered);
     },
-    get(line, version) {
-      const row = db
+    async get(line, version) {
+      const [row] = await db
         .select()
         .from(modelVersions)
         .where(and(eq(modelVersions.line, line), eq(modelVersions.version, version)))
-        .get();
+        .limit(1);
       if (row === undefined) {
         throw new ControlPlaneError('NOT_FOUND', `no model ${line} v${version}`, { details: { line, version } });
       }

@@ -11,15 +11,15 @@ import type { RolloutContext } from './rollout-context.js';
 import { isActive } from './rollout-state.js';
 import { stateOf } from './rollout-store.js';
 
-function advance(
+async function advance(
   ctx: RolloutContext,
   deviceId: string,
   change: { line: string; version: number; to: DeviceRolloutStatus; error?: string },
-): string[] {
+): Promise<string[]> {
   const { store, logger } = ctx;
   const { to, error } = change;
   const touched: string[] = [];
-  for (const { m, r } of store.membershipsOf(deviceId)) {
+  for (const { m, r } of await store.membershipsOf(deviceId)) {
     if (r.line !== change.line || r.version !== change.version || m.status === to) continue;
     try {
       transitionDeviceStatus(m.status, to);
@@ -27,7 +27,7 @@ function advance(
       logger.debug({ deviceId, rolloutId: m.rolloutId, err: cause }, 'ignored rollout status update');
       continue;
     }
-    store.updateMember(m.rolloutId, deviceId, { status: to, error: error ?? null });
+    await store.updateMember(m.rolloutId, deviceId, { status: to, error: error ?? null });
     logger.info(
       { deviceId, rolloutId: m.rolloutId, line: change.line, version: change.version, status: to },
       'rollout device status',
@@ -38,7 +38,11 @@ function advance(
 }
 
 /** Applies a `reported` message; returns the active rollouts it touched (each once). */
-export function progressFromReport(ctx: RolloutContext, deviceId: string, reported: ReportedMessage): string[] {
+export async function progressFromReport(
+  ctx: RolloutContext,
+  deviceId: string,
+  reported: ReportedMessage,
+): Promise<string[]> {
   const touched = new Set<string>();
   const add = (ids: string[]) => {
     for (const id of ids) touched.add(id);
@@ -48,15 +52,15 @@ export function progressFromReport(ctx: RolloutContext, deviceId: string, report
     version: m.version,
     to: status,
   });
-  if (reported.install !== null) add(advance(ctx, deviceId, to(reported.install, 'installing')));
-  for (const m of reported.installed) add(advance(ctx, deviceId, to(m, 'installed')));
+  if (reported.install !== null) add(await advance(ctx, deviceId, to(reported.install, 'installing')));
+  for (const m of reported.installed) add(await advance(ctx, deviceId, to(m, 'installed')));
   // A shadow wave's install is the challenger running beside the champion.
-  for (const m of reported.shadows ?? []) add(advance(ctx, deviceId, to(m, 'installed')));
+  for (const m of reported.shadows ?? []) add(await advance(ctx, deviceId, to(m, 'installed')));
   return [...touched];
 }
 
 /** Applies an install event; returns the active rollouts it touched. */
-export function progressFromEvent(ctx: RolloutContext, deviceId: string, event: EventRecord): string[] {
+export async function progressFromEvent(ctx: RolloutContext, deviceId: string, event: EventRecord): Promise<string[]> {
   if (event.line === undefined || event.version === undefined) return [];
   const target = { line: event.line, version: event.version };
   if (event.kind === 'install-started') return advance(ctx, deviceId, { ...target, to: 'installing' });

@@ -6,8 +6,7 @@
  */
 import { and, eq, gte } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
-import type { Db } from '../db/open-database.js';
-import { driftWindows, events, shadowWindows, telemetryWindows } from '../db/schema.js';
+import type { Database, Db, Tables } from '../db/database.js';
 
 export interface GateDataQuery {
   readonly line: string;
@@ -16,25 +15,26 @@ export interface GateDataQuery {
   readonly devices: ReadonlySet<string>;
 }
 
-type WindowTable = typeof telemetryWindows | typeof driftWindows | typeof shadowWindows;
+type WindowTable = Tables['telemetryWindows'] | Tables['driftWindows'] | Tables['shadowWindows'];
 
 /** The windows of `table` whose `versionColumn` is `q.version`, started since `q.sinceMs`, of `q.devices`. */
-function windowsOf<T extends WindowTable>(
+async function windowsOf<T extends WindowTable>(
   db: Db,
   table: T,
   options: { versionColumn: AnySQLiteColumn; query: GateDataQuery },
-): T['$inferSelect'][] {
+): Promise<T['$inferSelect'][]> {
   const { versionColumn, query: q } = options;
   // drizzle cannot infer a select over a generic table; widened to the union, the rows are those of `table`.
-  const rows: T['$inferSelect'][] = db
+  const rows: T['$inferSelect'][] = await db
     .select()
     .from(table as WindowTable)
-    .where(and(eq(table.line, q.line), eq(versionColumn, q.version), gte(table.windowStartMs, q.sinceMs)))
-    .all();
+    .where(and(eq(table.line, q.line), eq(versionColumn, q.version), gte(table.windowStartMs, q.sinceMs)));
   return rows.filter((w) => q.devices.has(w.deviceId));
 }
 
-export function createGateData(db: Db) {
+export function createGateData(database: Database) {
+  const { db, tables } = database;
+  const { driftWindows, events, shadowWindows, telemetryWindows } = tables;
   return {
     inference: (q: GateDataQuery) =>
       windowsOf(db, telemetryWindows, { versionColumn: telemetryWindows.version, query: q }),
@@ -43,13 +43,12 @@ export function createGateData(db: Db) {
     shadow: (q: GateDataQuery) =>
       windowsOf(db, shadowWindows, { versionColumn: shadowWindows.challengerVersion, query: q }),
     /** install-failed events of `version` with the error code, received since `sinceMs`. */
-    installFailures(q: GateDataQuery & { code: string }) {
-      return db
+    async installFailures(q: GateDataQuery & { code: string }) {
+      const rows = await db
         .select()
         .from(events)
-        .where(and(eq(events.kind, 'install-failed'), eq(events.line, q.line), eq(events.version, q.version)))
-        .all()
-        .filter((e) => q.devices.has(e.deviceId) && e.error?.code === q.code && e.receivedAt >= q.sinceMs);
+        .where(and(eq(events.kind, 'install-failed'), eq(events.line, q.line), eq(events.version, q.version)));
+      return rows.filter((e) => q.devices.has(e.deviceId) && e.error?.code === q.code && e.receivedAt >= q.sinceMs);
     },
   };
 }

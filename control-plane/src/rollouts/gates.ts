@@ -55,7 +55,7 @@ const MAX_GATES: readonly GateName[] = [
 
 type Measured = { value: number | null; detail: Record<string, unknown> };
 
-function measure(gate: GateName, input: GateInput, data: GateData): Measured {
+async function measure(gate: GateName, input: GateInput, data: GateData): Promise<Measured> {
   const wave = { line: input.line, version: input.version, sinceMs: input.sinceMs, devices: input.waveDevices };
   const champion =
     input.championVersion === null
@@ -69,18 +69,18 @@ function measure(gate: GateName, input: GateInput, data: GateData): Measured {
       return { value: settled === 0 ? null : input.failed / settled, detail };
     }
     case 'selfTestFailures':
-      return { value: data.installFailures({ ...wave, code: 'SELF_TEST_FAILED' }).length, detail: {} };
+      return { value: (await data.installFailures({ ...wave, code: 'SELF_TEST_FAILED' })).length, detail: {} };
     case 'errorRate': {
       if (input.mode === 'shadow') {
-        const rows = shadow();
+        const rows = await shadow();
         const n = rows.reduce((a, w) => a + w.rows, 0);
         const errors = rows.reduce((a, w) => a + w.challengerErrors, 0);
         return { value: n === 0 ? null : errors / n, detail: { rows: n, errors, windows: rows.length } };
       }
-      const rows = data.inference(wave);
+      const rows = await data.inference(wave);
       const n = rows.reduce((a, w) => a + w.count, 0);
       const errors = rows.reduce((a, w) => a + w.errors, 0);
-      const champ = champion === null ? [] : data.inference(champion);
+      const champ = champion === null ? [] : await data.inference(champion);
       const champN = champ.reduce((a, w) => a + w.count, 0);
       const championErrorRate = champN === 0 ? null : champ.reduce((a, w) => a + w.errors, 0) / champN;
       return {
@@ -90,7 +90,7 @@ function measure(gate: GateName, input: GateInput, data: GateData): Measured {
     }
     case 'p95LatencyRatio': {
       if (input.mode === 'shadow') {
-        const rows = shadow();
+        const rows = await shadow();
         const challenger = medianDeviceP95(
           rows.map((w) => ({ deviceId: w.deviceId, p95: w.latencyMs.challenger.p95 ?? 0 })),
         );
@@ -100,8 +100,8 @@ function measure(gate: GateName, input: GateInput, data: GateData): Measured {
       }
       const p95 = (rows: { deviceId: string; latencyMs: Record<string, number> }[]) =>
         medianDeviceP95(rows.map((w) => ({ deviceId: w.deviceId, p95: w.latencyMs.p95 ?? 0 })));
-      const mine = p95(data.inference(wave));
-      const theirs = champion === null ? null : p95(data.inference(champion));
+      const mine = p95(await data.inference(wave));
+      const theirs = champion === null ? null : p95(await data.inference(champion));
       const value = mine === null || theirs === null || theirs === 0 ? null : mine / theirs;
       return { value, detail: { newP95Ms: mine, championP95Ms: theirs } };
     }
@@ -113,8 +113,8 @@ function measure(gate: GateName, input: GateInput, data: GateData): Measured {
           return acc.length === bins.length ? acc.map((v, i) => v + (bins[i] as number)) : acc;
         }, null);
       const total = (b: readonly number[] | null) => (b === null ? 0 : b.reduce((a, v) => a + v, 0));
-      const current = merge(data.drift(wave));
-      const live = champion === null ? null : merge(data.drift(champion));
+      const current = merge(await data.drift(wave));
+      const live = champion === null ? null : merge(await data.drift(champion));
       const fallback = input.championReferenceClasses === null ? null : [...input.championReferenceClasses];
       const [reference, baseline] =
         total(live) > 0 ? [live, 'champion devices'] : [fallback, 'champion reference profile'];
@@ -126,7 +126,7 @@ function measure(gate: GateName, input: GateInput, data: GateData): Measured {
       };
     }
     case 'shadowAgreement': {
-      const rows = shadow();
+      const rows = await shadow();
       const n = rows.reduce((a, w) => a + w.rows, 0);
       const agreements = rows.reduce((a, w) => a + w.agreements, 0);
       return { value: n === 0 ? null : agreements / n, detail: { rows: n, agreements, windows: rows.length } };
@@ -135,17 +135,17 @@ function measure(gate: GateName, input: GateInput, data: GateData): Measured {
 }
 
 /** Evaluates the configured gates among `which` (default: all configured). */
-export function evaluateGates(options: {
+export async function evaluateGates(options: {
   gates: Gates;
   input: GateInput;
   data: GateData;
   which?: readonly GateName[];
-}): GateResult[] {
+}): Promise<GateResult[]> {
   const { input } = options;
   const results: GateResult[] = [];
   for (const [name, threshold] of Object.entries(options.gates) as [GateName, number | undefined][]) {
     if (threshold === undefined || (options.which !== undefined && !options.which.includes(name))) continue;
-    const { value, detail } = measure(name, input, options.data);
+    const { value, detail } = await measure(name, input, options.data);
     const ok = value === null || (MAX_GATES.includes(name) ? value <= threshold : value >= threshold);
     results.push({
       gate: name,

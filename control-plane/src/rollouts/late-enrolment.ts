@@ -15,10 +15,10 @@ import { assignTarget, currentVersionOf, targetOf } from './targets.js';
 
 export async function enrolLate(ctx: RolloutContext, queue: RolloutQueue, deviceId: string): Promise<void> {
   const { store } = ctx;
-  const device = ctx.devices.get(deviceId);
-  const profile = profileOf(ctx, deviceId);
+  const device = await ctx.devices.get(deviceId);
+  const profile = await profileOf(ctx, deviceId);
   const newestPerLine = new Map<string, RolloutRow>();
-  for (const r of store.all()) {
+  for (const r of await store.all()) {
     if (!newestPerLine.has(r.line) && matchesSelector(planOf(r).selector, device, profile))
       newestPerLine.set(r.line, r);
   }
@@ -30,18 +30,18 @@ export async function enrolLate(ctx: RolloutContext, queue: RolloutQueue, device
       error: null,
       updatedAt: ctx.now(),
       wave: planOf(r).waves.length - 1,
-      rank: store.maxRank(r.id) + 1,
+      rank: (await store.maxRank(r.id)) + 1,
       assignedAt: null,
-      championVersion: currentVersionOf(ctx, deviceId, r.line),
+      championVersion: await currentVersionOf(ctx, deviceId, r.line),
     };
-    if (isActive(stateOf(r))) store.addMember(member);
+    if (isActive(stateOf(r))) await store.addMember(member);
     await queue.serial(r.id, async () => {
-      const row = store.get(r.id);
-      const target = targetOf(row, store.member(r.id, deviceId) ?? member, store.waves(r.id));
+      const row = await store.get(r.id);
+      const target = targetOf(row, (await store.member(r.id, deviceId)) ?? member, await store.waves(r.id));
       if (target === 'queued') return queue.stepSafely(r.id);
       await assignTarget(ctx, row, deviceId, target);
-      if (target !== null && store.member(r.id, deviceId) !== undefined) {
-        store.updateMember(r.id, deviceId, { assignedAt: ctx.now() });
+      if (target !== null && (await store.member(r.id, deviceId)) !== undefined) {
+        await store.updateMember(r.id, deviceId, { assignedAt: ctx.now() });
       }
     });
   }

@@ -19,26 +19,26 @@ const MAX_MOVES_PER_STEP = 16;
 export function createOrchestrator(ctx: RolloutContext) {
   const { store } = ctx;
 
-  const startWave = (row: RolloutRow, index: number, actor?: string): RolloutRow => {
-    store.updateWave(row.id, index, { state: 'installing', startedAt: ctx.now() });
-    record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: index, state: 'installing' }, actor);
+  const startWave = async (row: RolloutRow, index: number, actor?: string): Promise<RolloutRow> => {
+    await store.updateWave(row.id, index, { state: 'installing', startedAt: ctx.now() });
+    await record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: index, state: 'installing' }, actor);
     return move(ctx, row, 'wave-installing', { fields: { currentWave: index }, ...(actor ? { actor } : {}) });
   };
 
   /** Last wave passed: completed, or failed when some targeted devices failed to install. */
-  const finish = (row: RolloutRow, actor?: string): RolloutRow => {
-    const failed = store.members(row.id).some((m) => m.status === 'failed');
+  const finish = async (row: RolloutRow, actor?: string): Promise<RolloutRow> => {
+    const failed = (await store.members(row.id)).some((m) => m.status === 'failed');
     return move(ctx, row, failed ? 'failed' : 'completed', actor ? { actor } : {});
   };
 
-  const advanceAfterPass = (row: RolloutRow, plan: RolloutPlan, actor?: string): RolloutRow => {
+  const advanceAfterPass = async (row: RolloutRow, plan: RolloutPlan, actor?: string): Promise<RolloutRow> => {
     if (row.currentWave >= plan.waves.length - 1) return finish(row, actor);
     if (plan.autoAdvance || actor !== undefined) return startWave(row, row.currentWave + 1, actor);
     return move(ctx, row, 'awaiting-approval', { reason: 'wave passed; autoAdvance is off' });
   };
 
-  const gateInput = (row: RolloutRow, wave: WaveRow) => {
-    const members = store.members(row.id);
+  const gateInput = async (row: RolloutRow, wave: WaveRow) => {
+    const members = await store.members(row.id);
     const waveMembers = members.filter((m) => m.wave === wave.index);
     const count = (s: string) => waveMembers.filter((m) => m.status === s).length;
     return {
@@ -52,23 +52,28 @@ export function createOrchestrator(ctx: RolloutContext) {
       championReferenceClasses:
         row.championVersion === null
           ? null
-          : (ctx.registry.get(row.line, row.championVersion).manifest.profile?.output.counts ?? null),
+          : ((await ctx.registry.get(row.line, row.championVersion)).manifest.profile?.output.counts ?? null),
       installed: count('installed'),
       failed: count('failed'),
       offline: count('offline'),
     };
   };
 
-  const recordGates = (row: RolloutRow, wave: WaveRow, results: GateResult[]) => {
+  const recordGates = async (row: RolloutRow, wave: WaveRow, results: GateResult[]) => {
     const passed = results.every((r) => r.passed);
-    store.updateWave(row.id, wave.index, { gates: results.map((r) => ({ ...r })) });
-    record(ctx, { type: 'rollout.gate', rolloutId: row.id, wave: wave.index, passed, results });
+    await store.updateWave(row.id, wave.index, { gates: results.map((r) => ({ ...r })) });
+    await record(ctx, { type: 'rollout.gate', rolloutId: row.id, wave: wave.index, passed, results });
     return passed;
   };
 
-  const onGateFailure = (row: RolloutRow, plan: RolloutPlan, wave: WaveRow, results: GateResult[]): RolloutRow => {
-    store.updateWave(row.id, wave.index, { state: 'failed', endedAt: ctx.now() });
-    record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: wave.index, state: 'failed' });
+  const onGateFailure = async (
+    row: RolloutRow,
+    plan: RolloutPlan,
+    wave: WaveRow,
+    results: GateResult[],
+  ): Promise<RolloutRow> => {
+    await store.updateWave(row.id, wave.index, { state: 'failed', endedAt: ctx.now() });
+    await record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: wave.index, state: 'failed' });
     const failing = results.filter((r) => !r.passed);
     const reason = `gate ${failing.map((r) => r.gate).join(', ')} failed in wave ${wave.index}`;
     const outcome = { reason, gate: failing, wave: wave.index };
@@ -83,67 +88,68 @@ export function createOrchestrator(ctx: RolloutContext) {
   };
 
   const installing = async (row: RolloutRow, plan: RolloutPlan): Promise<RolloutRow | null> => {
-    const wave = store.wave(row.id, row.currentWave);
+    const wave = await store.wave(row.id, row.currentWave);
     const deadline = ctx.now() - plan.installTimeoutMs;
-    for (const m of store.unsettled(row.id, wave.index)) {
+    for (const m of await store.unsettled(row.id, wave.index)) {
       if ((m.assignedAt as number) > deadline) continue;
-      const offline = !ctx.devices.exists(m.deviceId) || ctx.devices.get(m.deviceId).connection === 'offline';
+      const offline =
+        !(await ctx.devices.exists(m.deviceId)) || (await ctx.devices.get(m.deviceId)).connection === 'offline';
       const to = transitionDeviceStatus(m.status, offline ? 'offline' : 'failed');
-      store.updateMember(row.id, m.deviceId, {
+      await store.updateMember(row.id, m.deviceId, {
         status: to,
         error: offline ? 'offline at install timeout' : 'install timeout',
       });
       ctx.logger.warn({ rolloutId: row.id, deviceId: m.deviceId, status: to }, 'rollout install timed out');
     }
-    let counts = store.waveCounts(row.id, wave.index);
+    let counts = await store.waveCounts(row.id, wave.index);
     const free = plan.concurrency - counts.busy;
     if (free > 0 && counts.unassigned > 0) {
-      for (const m of store.nextUnassigned(row.id, wave.index, free)) {
+      for (const m of await store.nextUnassigned(row.id, wave.index, free)) {
         // Claim first: only the scheduler that wins the claim publishes the device's new desired state.
         const at = ctx.now();
-        if (!store.claimAssignment(row.id, m.deviceId, at)) continue;
+        if (!(await store.claimAssignment(row.id, m.deviceId, at))) continue;
         try {
           await assignTarget(ctx, row, m.deviceId, waveTarget(row, m, wave.mode));
         } catch (error) {
-          store.releaseAssignment(row.id, m.deviceId, at);
+          await store.releaseAssignment(row.id, m.deviceId, at);
           throw error;
         }
       }
-      counts = store.waveCounts(row.id, wave.index);
+      counts = await store.waveCounts(row.id, wave.index);
     }
     if (counts.unassigned > 0 || counts.busy > 0) return null;
     // Install gates can be judged as soon as the wave has settled; failing one ends the wave early.
-    const early = evaluateGates({
+    const early = await evaluateGates({
       gates: plan.gates,
-      input: gateInput(row, wave),
+      input: await gateInput(row, wave),
       data: ctx.data,
       which: INSTALL_GATES,
     });
     if (early.some((r) => !r.passed)) {
-      recordGates(row, wave, early);
+      await recordGates(row, wave, early);
       return onGateFailure(row, plan, wave, early);
     }
-    store.updateWave(row.id, wave.index, { state: 'observing', observeFrom: ctx.now() });
-    record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: wave.index, state: 'observing' });
+    await store.updateWave(row.id, wave.index, { state: 'observing', observeFrom: ctx.now() });
+    await record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: wave.index, state: 'observing' });
     return move(ctx, row, 'wave-observing');
   };
 
   const promote = async (row: RolloutRow, wave: WaveRow) => {
-    for (const m of store.waveMembers(row.id, wave.index)) {
+    for (const m of await store.waveMembers(row.id, wave.index)) {
       if (m.assignedAt !== null) await assignTarget(ctx, row, m.deviceId, { version: row.version });
     }
   };
 
   const observing = async (row: RolloutRow, plan: RolloutPlan): Promise<RolloutRow | null> => {
-    const wave = store.wave(row.id, row.currentWave);
+    const wave = await store.wave(row.id, row.currentWave);
     if (ctx.now() < (wave.observeFrom ?? 0) + plan.observationMs) return null;
-    const results = evaluateGates({ gates: plan.gates, input: gateInput(row, wave), data: ctx.data });
-    if (!recordGates(row, wave, results)) return onGateFailure(row, plan, wave, results);
+    const results = await evaluateGates({ gates: plan.gates, input: await gateInput(row, wave), data: ctx.data });
+    if (!(await recordGates(row, wave, results))) return onGateFailure(row, plan, wave, results);
     if (wave.mode === 'shadow') await promote(row, wave);
     const state = wave.mode === 'shadow' ? 'promoted' : 'passed';
-    store.updateWave(row.id, wave.index, { state, endedAt: ctx.now() });
-    record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: wave.index, state });
-    return advanceAfterPass(store.get(row.id), plan);
+    await store.updateWave(row.id, wave.index, { state, endedAt: ctx.now() });
+    await record(ctx, { type: 'rollout.wave', rolloutId: row.id, wave: wave.index, state });
+    return advanceAfterPass(await store.get(row.id), plan);
   };
 
   const once = async (row: RolloutRow): Promise<RolloutRow | null> => {
@@ -166,7 +172,7 @@ export function createOrchestrator(ctx: RolloutContext) {
     /** Moves the rollout as far as it can go now. */
     async step(id: string): Promise<void> {
       for (let i = 0; i < MAX_MOVES_PER_STEP; i++) {
-        const row = store.find(id);
+        const row = await store.find(id);
         if (row === undefined || (await once(row)) === null) return;
       }
     },

@@ -13,9 +13,12 @@ import type { RolloutRow } from './rollout-store.js';
 import { assignTarget, rollbackVersionOf } from './targets.js';
 
 /** The majority champion of the rollout's devices (null when none ran the line). */
-function majorityChampion(ctx: RolloutContext, row: RolloutRow): { version: number | null; note?: string } {
+async function majorityChampion(
+  ctx: RolloutContext,
+  row: RolloutRow,
+): Promise<{ version: number | null; note?: string }> {
   const tally = new Map<number, number>();
-  for (const m of ctx.store.members(row.id)) {
+  for (const m of await ctx.store.members(row.id)) {
     if (m.championVersion !== null) tally.set(m.championVersion, (tally.get(m.championVersion) ?? 0) + 1);
   }
   if (tally.size === 0) return { version: row.championVersion };
@@ -31,13 +34,13 @@ export async function performRollback(ctx: RolloutContext, row: RolloutRow): Pro
   let current = row;
   let version = rollbackVersionOf(current);
   if (version === null) {
-    const champion = majorityChampion(ctx, current);
+    const champion = await majorityChampion(ctx, current);
     if (champion.version === null) {
       throw new ControlPlaneError('CONFLICT', `rollout ${row.id}: no champion version to roll back to`, {
         details: { rolloutId: row.id },
       });
     }
-    const registered = ctx.registry.registerRollback({
+    const registered = await ctx.registry.registerRollback({
       line: row.line,
       contentOf: champion.version,
       rolledBack: row.version,
@@ -50,14 +53,14 @@ export async function performRollback(ctx: RolloutContext, row: RolloutRow): Pro
       contentOf: champion.version,
       ...(champion.note === undefined ? {} : { note: champion.note }),
     };
-    ctx.store.update(row.id, { outcome: { ...outcome, rollback } });
-    current = ctx.store.get(row.id);
+    await ctx.store.update(row.id, { outcome: { ...outcome, rollback } });
+    current = await ctx.store.get(row.id);
     ctx.logger.warn({ rolloutId: row.id, line: row.line, version, contentOf: champion.version }, 'rollback registered');
   }
-  for (const m of ctx.store.members(row.id)) await assignTarget(ctx, current, m.deviceId, { version });
+  for (const m of await ctx.store.members(row.id)) await assignTarget(ctx, current, m.deviceId, { version });
   return move(ctx, current, 'rolled-back', { reason: `assigned v${version} to every targeted device` });
 }
 
-export function canRollBack(ctx: RolloutContext, row: RolloutRow): boolean {
-  return rollbackVersionOf(row) !== null || majorityChampion(ctx, row).version !== null;
+export async function canRollBack(ctx: RolloutContext, row: RolloutRow): Promise<boolean> {
+  return rollbackVersionOf(row) !== null || (await majorityChampion(ctx, row)).version !== null;
 }

@@ -14,24 +14,24 @@ import { stateOf } from './rollout-store.js';
 export type RolloutAction = 'pause' | 'resume' | 'abort' | 'approve' | 'rollback';
 
 /** Applies `action` to the rollout's current row; throws INVALID_TRANSITION / CONFLICT when it cannot. */
-export function applyAction(
+export async function applyAction(
   ctx: RolloutContext,
   orchestrator: Orchestrator,
   options: { id: string; action: RolloutAction; actor: string; reason?: string | undefined },
-): void {
+): Promise<void> {
   const { id, action, actor, reason } = options;
-  const row = ctx.store.get(id);
+  const row = await ctx.store.get(id);
   const state = stateOf(row);
   const by = { actor, ...(reason === undefined ? {} : { reason }) };
-  if (action === 'pause') move(ctx, row, 'paused', { ...by, fields: { pausedFrom: state } });
-  if (action === 'abort') move(ctx, row, 'aborted', by);
+  if (action === 'pause') await move(ctx, row, 'paused', { ...by, fields: { pausedFrom: state } });
+  if (action === 'abort') await move(ctx, row, 'aborted', by);
   if (action === 'resume') {
     if (state !== 'paused' || !isResumable(row.pausedFrom)) {
       throw new ControlPlaneError('INVALID_TRANSITION', `rollout ${id} is ${state}, not paused`, {
         details: { state },
       });
     }
-    move(ctx, row, row.pausedFrom, { ...by, fields: { pausedFrom: null } });
+    await move(ctx, row, row.pausedFrom, { ...by, fields: { pausedFrom: null } });
   }
   if (action === 'approve') {
     if (state !== 'awaiting-approval') {
@@ -39,10 +39,10 @@ export function applyAction(
         details: { state },
       });
     }
-    orchestrator.advanceAfterPass(row, planOf(row), actor);
+    await orchestrator.advanceAfterPass(row, planOf(row), actor);
   }
   if (action === 'rollback') {
-    if (!canRollBack(ctx, row)) {
+    if (!(await canRollBack(ctx, row))) {
       throw new ControlPlaneError('CONFLICT', `rollout ${id}: no champion version to roll back to`);
     }
     const why = reason ?? 'manual rollback';
@@ -51,6 +51,6 @@ export function applyAction(
       reason: why,
       rollback: { reason: why, manual: true },
     };
-    move(ctx, row, 'rolling-back', { actor, reason: why, fields: { outcome } });
+    await move(ctx, row, 'rolling-back', { actor, reason: why, fields: { outcome } });
   }
 }

@@ -49,13 +49,13 @@ export function planOf(row: RolloutRow): RolloutPlan {
 }
 
 /** Emits on the bus and records the same facts in the audit log. */
-export function record(
+export async function record(
   ctx: RolloutContext,
   event: { readonly type: FleetEventType; readonly rolloutId: string; readonly [key: string]: unknown },
   actor: string = ORCHESTRATOR_ACTOR,
-): void {
+): Promise<void> {
   const at = ctx.now();
-  ctx.audit.append({
+  await ctx.audit.append({
     actor,
     action: event.type,
     target: `rollout:${event.rolloutId}`,
@@ -65,26 +65,26 @@ export function record(
   ctx.bus.emit({ ...event, at, actor });
 }
 
-export function move(
+export async function move(
   ctx: RolloutContext,
   row: RolloutRow,
   to: RolloutState,
   options: { actor?: string; reason?: string; fields?: Partial<RolloutRow> } = {},
-): RolloutRow {
+): Promise<RolloutRow> {
   const from = stateOf(row);
   transitionRollout(from, to);
-  if (!ctx.store.transition(row.id, row.state, { ...options.fields, state: to })) {
+  if (!(await ctx.store.transition(row.id, row.state, { ...options.fields, state: to }))) {
     // Another scheduler moved the rollout since `row` was read: never apply a transition twice.
     throw new ControlPlaneError('CONFLICT', `rollout ${row.id} is no longer ${from}`, {
-      details: { rolloutId: row.id, from, to, state: stateOf(ctx.store.get(row.id)) },
+      details: { rolloutId: row.id, from, to, state: stateOf(await ctx.store.get(row.id)) },
     });
   }
-  const next = ctx.store.get(row.id);
+  const next = await ctx.store.get(row.id);
   ctx.logger.info(
     { rolloutId: row.id, line: row.line, version: row.version, from, to, wave: next.currentWave },
     'rollout transition',
   );
-  record(
+  await record(
     ctx,
     {
       type: 'rollout.transition',

@@ -14,30 +14,33 @@ import type { MemberRow } from './rollout-store.js';
 import { currentVersionOf } from './targets.js';
 
 /** The device's hardware profile, as selectors and wave assignment see it. */
-export function profileOf(ctx: RolloutContext, deviceId: string): string | null {
-  return hardwareProfileOf(ctx.devices.get(deviceId), ctx.devices.reported(deviceId));
+export async function profileOf(ctx: RolloutContext, deviceId: string): Promise<string | null> {
+  return hardwareProfileOf(await ctx.devices.get(deviceId), await ctx.devices.reported(deviceId));
 }
 
-function validateTargets(ctx: RolloutContext, plan: RolloutPlan, allowEmpty: boolean) {
+async function validateTargets(ctx: RolloutContext, plan: RolloutPlan, allowEmpty: boolean) {
   const { store, devices } = ctx;
-  ctx.registry.get(plan.line, plan.version); // NOT_FOUND before anything is recorded
-  const targeted = devices.list().filter((d) => matchesSelector(plan.selector, d, profileOf(ctx, d.id)));
+  await ctx.registry.get(plan.line, plan.version); // NOT_FOUND before anything is recorded
+  const profiles = new Map<string, string | null>();
+  for (const d of await devices.list()) profiles.set(d.id, await profileOf(ctx, d.id));
+  const targeted = (await devices.list()).filter((d) => matchesSelector(plan.selector, d, profiles.get(d.id) ?? null));
   if (targeted.length === 0 && !allowEmpty) {
     throw new ControlPlaneError('BODY_INVALID', 'request body is invalid: selector matches no enrolled device', {
       details: { issues: [{ path: 'selector', message: 'matches no enrolled device' }] },
     });
   }
   const ids = new Set(targeted.map((d) => d.id));
-  for (const r of store.active()) {
+  for (const r of await store.active()) {
     if (r.line !== plan.line) continue;
-    const busy = store.members(r.id).find((m) => ids.has(m.deviceId));
+    const busy = (await store.members(r.id)).find((m) => ids.has(m.deviceId));
     if (busy !== undefined) {
       throw new ControlPlaneError('CONFLICT', `${busy.deviceId} is already in active rollout ${r.id} of ${r.line}`, {
         details: { rolloutId: r.id, deviceId: busy.deviceId },
       });
     }
   }
-  const champions = targeted.map((d) => ({ deviceId: d.id, version: currentVersionOf(ctx, d.id, plan.line) }));
+  const champions: { deviceId: string; version: number | null }[] = [];
+  for (const d of targeted) champions.push({ deviceId: d.id, version: await currentVersionOf(ctx, d.id, plan.line) });
   const ahead = champions.find((c) => c.version !== null && c.version >= plan.version);
   if (ahead !== undefined) {
     throw new ControlPlaneError('CONFLICT', `${ahead.deviceId} already runs ${plan.line} v${ahead.version}`, {
@@ -49,7 +52,7 @@ function validateTargets(ctx: RolloutContext, plan: RolloutPlan, allowEmpty: boo
       details: { line: plan.line },
     });
   }
-  return { targeted, champions: new Map(champions.map((c) => [c.deviceId, c.version])) };
+  return { targeted, profiles, champions: new Map(champions.map((c) => [c.deviceId, c.version])) };
 }
 
 /** The most common champion version (ties: the newest); null when no targeted device runs the line. */
@@ -60,22 +63,22 @@ function majority(versions: (number | null)[]): number | null {
 }
 
 /** Validates the plan and stores the rollout as `pending`; returns its id. The first step is the caller's. */
-export function insertRollout(
+export async function insertRollout(
   ctx: RolloutContext,
   options: { plan: RolloutPlan; createdBy: string; allowEmpty: boolean },
-): string {
+): Promise<string> {
   const { store, logger } = ctx;
   const { plan, createdBy, allowEmpty } = options;
-  const { targeted, champions } = validateTargets(ctx, plan, allowEmpty);
+  const { targeted, profiles, champions } = await validateTargets(ctx, plan, allowEmpty);
   const id = ctx.newRolloutId?.() ?? `ro-${randomBytes(6).toString('hex')}`;
   const now = ctx.now();
   const members = assignWaves({
     rolloutId: id,
     devices: targeted,
     waves: plan.waves,
-    profileOf: (d) => profileOf(ctx, d.id),
+    profileOf: (d) => profiles.get(d.id) ?? null,
   });
-  store.insert(
+  await store.insert(
     {
       id,
       line: plan.line,
@@ -105,6 +108,6 @@ export function insertRollout(
     ),
   );
   logger.info({ rolloutId: id, line: plan.line, version: plan.version, devices: members.length }, 'rollout created');
-  record(ctx, { type: 'rollout.transition', rolloutId: id, from: null, to: 'pending', wave: 0 }, createdBy);
+  await record(ctx, { type: 'rollout.transition', rolloutId: id, from: null, to: 'pending', wave: 0 }, createdBy);
   return id;
 }

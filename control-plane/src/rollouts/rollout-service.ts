@@ -23,8 +23,8 @@ export type { RolloutAction } from './rollout-actions.js';
 export interface RolloutService {
   /** `allowEmpty`: the legacy group body may target a group with no devices yet (they get it on enrolment). */
   create(options: { plan: RolloutPlan; createdBy: string; allowEmpty?: boolean }): Promise<RolloutView>;
-  get(id: string): RolloutView;
-  list(): RolloutView[];
+  get(id: string): Promise<RolloutView>;
+  list(): Promise<RolloutView[]>;
   act(id: string, action: RolloutAction, options: { actor: string; reason?: string }): Promise<RolloutView>;
   /** Steps every active rollout (the clock's tick calls this). */
   tick(): Promise<void>;
@@ -41,33 +41,33 @@ export function createRolloutService(ctx: RolloutContext): RolloutService {
   const orchestrator = createOrchestrator(ctx);
   const queue = createRolloutQueue({ step: (id) => orchestrator.step(id), logger: ctx.logger });
 
-  const get = (id: string) => rolloutView(store, store.get(id));
+  const get = async (id: string) => rolloutView(store, await store.get(id));
 
   return {
     async create({ plan, createdBy, allowEmpty = false }) {
-      const id = insertRollout(ctx, { plan, createdBy, allowEmpty });
+      const id = await insertRollout(ctx, { plan, createdBy, allowEmpty });
       await queue.serial(id, () => queue.stepSafely(id));
       return get(id);
     },
     get,
-    list: () => store.all().map((r) => rolloutView(store, r)),
-    act(id, action, { actor, reason }) {
-      store.get(id); // NOT_FOUND first
+    list: async () => Promise.all((await store.all()).map((r) => rolloutView(store, r))),
+    async act(id, action, { actor, reason }) {
+      await store.get(id); // NOT_FOUND first
       return queue.serial(id, async () => {
-        applyAction(ctx, orchestrator, { id, action, actor, reason });
+        await applyAction(ctx, orchestrator, { id, action, actor, reason });
         await queue.stepSafely(id);
         return get(id);
       });
     },
     async tick() {
-      await Promise.all(store.active().map((r) => queue.schedule(r.id)));
+      await Promise.all((await store.active()).map((r) => queue.schedule(r.id)));
     },
     onDeviceEnrolled: (deviceId) => enrolLate(ctx, queue, deviceId),
     async onReported(deviceId, reported) {
-      await Promise.all(progressFromReport(ctx, deviceId, reported).map(queue.schedule));
+      await Promise.all((await progressFromReport(ctx, deviceId, reported)).map(queue.schedule));
     },
     async onEvent(deviceId, event) {
-      await Promise.all(progressFromEvent(ctx, deviceId, event).map(queue.schedule));
+      await Promise.all((await progressFromEvent(ctx, deviceId, event)).map(queue.schedule));
     },
     on: (event, listener) => ctx.bus.on(event, listener),
     off: (event, listener) => ctx.bus.off(event, listener),

@@ -6,111 +6,123 @@
  * so a step's cost does not grow with the events already processed.
  */
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/open-database.js';
-import { rolloutDevices, rollouts, rolloutWaves } from '../db/schema.js';
+import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 import { countStatuses, type DeviceRolloutStatus, type StatusCounts } from './device-status.js';
 import { isActive, isRolloutState, type RolloutState } from './rollout-state.js';
 
-export type RolloutRow = typeof rollouts.$inferSelect;
-export type WaveRow = typeof rolloutWaves.$inferSelect;
-export type MemberRow = typeof rolloutDevices.$inferSelect;
+export type RolloutRow = Tables['rollouts']['$inferSelect'];
+export type WaveRow = Tables['rolloutWaves']['$inferSelect'];
+export type MemberRow = Tables['rolloutDevices']['$inferSelect'];
+type RolloutInsert = Tables['rollouts']['$inferInsert'];
+type WaveInsert = Tables['rolloutWaves']['$inferInsert'];
 
 export function stateOf(row: RolloutRow): RolloutState {
   return isRolloutState(row.state) ? row.state : 'completed';
 }
 
-export function createRolloutStore(options: { db: Db; now: () => number }) {
-  const { db, now } = options;
+/** Rows per multi-row insert of members: under SQLite's 32 766 bound parameters at 9 columns a row. */
+const MEMBER_CHUNK = 1_000;
+
+export function createRolloutStore(options: { database: Database; now: () => number }) {
+  const { database, now } = options;
+  const { db } = database;
+  const { rolloutDevices, rollouts, rolloutWaves } = database.tables;
+  // Rollouts created in the same millisecond list newest first by insertion order: SQLite's rowid; PostgreSQL
+  // has no insertion order to read, so there such ties fall back to the id.
+  const insertionOrder = database.dialect === 'sqlite' ? sql`rowid` : rollouts.id;
   const store = {
-    insert(row: typeof rollouts.$inferInsert, waves: (typeof rolloutWaves.$inferInsert)[], members: MemberRow[]) {
-      db.transaction((tx) => {
-        tx.insert(rollouts).values(row).run();
-        for (const w of waves) tx.insert(rolloutWaves).values(w).run();
-        for (const m of members) tx.insert(rolloutDevices).values(m).run();
+    async insert(row: RolloutInsert, waves: WaveInsert[], members: MemberRow[]) {
+      await database.transaction(async (tx) => {
+        await tx.insert(rollouts).values(row);
+        if (waves.length > 0) await tx.insert(rolloutWaves).values(waves);
+        for (let i = 0; i < members.length; i += MEMBER_CHUNK)
+          await tx.insert(rolloutDevices).values(members.slice(i, i + MEMBER_CHUNK));
       });
     },
-    find: (id: string) => db.select().from(rollouts).where(eq(rollouts.id, id)).get(),
-    get(id: string): RolloutRow {
-      const row = store.find(id);
+    find: async (id: string): Promise<RolloutRow | undefined> =>
+      (await db.select().from(rollouts).where(eq(rollouts.id, id)).limit(1))[0],
+    async get(id: string): Promise<RolloutRow> {
+      const row = await store.find(id);
       if (row === undefined)
         throw new ControlPlaneError('NOT_FOUND', `no rollout ${id}`, { details: { rolloutId: id } });
       return row;
     },
-    all: () => db.select().from(rollouts).orderBy(desc(rollouts.createdAt), desc(sql`rowid`)).all(),
-    active: () => store.all().filter((r) => isActive(stateOf(r))),
-    update(id: string, fields: Partial<typeof rollouts.$inferInsert>) {
-      db.update(rollouts)
+    all: (): Promise<RolloutRow[]> =>
+      db.select().from(rollouts).orderBy(desc(rollouts.createdAt), desc(insertionOrder)),
+    active: async () => (await store.all()).filter((r) => isActive(stateOf(r))),
+    async update(id: string, fields: Partial<RolloutInsert>) {
+      await db
+        .update(rollouts)
         .set({ ...fields, updatedAt: now() })
-        .where(eq(rollouts.id, id))
-        .run();
+        .where(eq(rollouts.id, id));
     },
     /**
      * Compare-and-set of the rollout state: applies `fields` only while the stored state is still `from`.
      * False when another writer (a second replica during a leader change) moved the rollout first.
      */
-    transition(id: string, from: string, fields: Partial<typeof rollouts.$inferInsert>): boolean {
-      const result = db
+    async transition(id: string, from: string, fields: Partial<RolloutInsert>): Promise<boolean> {
+      const moved = await db
         .update(rollouts)
         .set({ ...fields, updatedAt: now() })
         .where(and(eq(rollouts.id, id), eq(rollouts.state, from)))
-        .run();
-      return result.changes === 1;
+        .returning({ id: rollouts.id });
+      return moved.length === 1;
     },
-    waves: (id: string) =>
-      db.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, id)).orderBy(asc(rolloutWaves.index)).all(),
-    wave(id: string, index: number): WaveRow {
-      const row = db
+    waves: (id: string): Promise<WaveRow[]> =>
+      db.select().from(rolloutWaves).where(eq(rolloutWaves.rolloutId, id)).orderBy(asc(rolloutWaves.index)),
+    async wave(id: string, index: number): Promise<WaveRow> {
+      const [row] = await db
         .select()
         .from(rolloutWaves)
         .where(and(eq(rolloutWaves.rolloutId, id), eq(rolloutWaves.index, index)))
-        .get();
+        .limit(1);
       if (row === undefined) throw new ControlPlaneError('INTERNAL', `rollout ${id} has no wave ${index}`);
       return row;
     },
-    updateWave(id: string, index: number, fields: Partial<typeof rolloutWaves.$inferInsert>) {
-      db.update(rolloutWaves)
+    async updateWave(id: string, index: number, fields: Partial<WaveInsert>) {
+      await db
+        .update(rolloutWaves)
         .set(fields)
-        .where(and(eq(rolloutWaves.rolloutId, id), eq(rolloutWaves.index, index)))
-        .run();
+        .where(and(eq(rolloutWaves.rolloutId, id), eq(rolloutWaves.index, index)));
     },
-    members: (id: string) =>
-      db.select().from(rolloutDevices).where(eq(rolloutDevices.rolloutId, id)).orderBy(rolloutDevices.deviceId).all(),
-    waveMembers: (id: string, wave: number) =>
+    members: (id: string): Promise<MemberRow[]> =>
+      db.select().from(rolloutDevices).where(eq(rolloutDevices.rolloutId, id)).orderBy(rolloutDevices.deviceId),
+    waveMembers: (id: string, wave: number): Promise<MemberRow[]> =>
       db
         .select()
         .from(rolloutDevices)
-        .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.wave, wave)))
-        .all(),
-    member: (id: string, deviceId: string) =>
-      db
-        .select()
-        .from(rolloutDevices)
-        .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.deviceId, deviceId)))
-        .get(),
+        .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.wave, wave))),
+    member: async (id: string, deviceId: string): Promise<MemberRow | undefined> =>
+      (
+        await db
+          .select()
+          .from(rolloutDevices)
+          .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.deviceId, deviceId)))
+          .limit(1)
+      )[0],
     /** The device's memberships with their rollouts (index rollout_devices_device). */
     membershipsOf: (deviceId: string) =>
       db
         .select({ m: rolloutDevices, r: rollouts })
         .from(rolloutDevices)
         .innerJoin(rollouts, eq(rolloutDevices.rolloutId, rollouts.id))
-        .where(eq(rolloutDevices.deviceId, deviceId))
-        .all(),
-    addMember(values: MemberRow) {
-      db.insert(rolloutDevices).values(values).onConflictDoNothing().run();
+        .where(eq(rolloutDevices.deviceId, deviceId)),
+    async addMember(values: MemberRow) {
+      await db.insert(rolloutDevices).values(values).onConflictDoNothing();
     },
-    updateMember(id: string, deviceId: string, fields: Partial<MemberRow>) {
-      db.update(rolloutDevices)
+    async updateMember(id: string, deviceId: string, fields: Partial<MemberRow>) {
+      await db
+        .update(rolloutDevices)
         .set({ ...fields, updatedAt: now() })
-        .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.deviceId, deviceId)))
-        .run();
+        .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.deviceId, deviceId)));
     },
     /**
      * Claims an unassigned member for assignment (compare-and-set on `assignedAt IS NULL`): true for exactly
      * one caller, so two schedulers can never both assign the same device of a wave.
      */
-    claimAssignment(id: string, deviceId: string, at: number): boolean {
-      const result = db
+    async claimAssignment(id: string, deviceId: string, at: number): Promise<boolean> {
+      const claimed = await db
         .update(rolloutDevices)
         .set({ assignedAt: at, updatedAt: now() })
         .where(
@@ -120,12 +132,13 @@ export function createRolloutStore(options: { db: Db; now: () => number }) {
             isNull(rolloutDevices.assignedAt),
           ),
         )
-        .run();
-      return result.changes === 1;
+        .returning({ deviceId: rolloutDevices.deviceId });
+      return claimed.length === 1;
     },
     /** Undoes a claim whose assignment could not be published, so the next tick tries again. */
-    releaseAssignment(id: string, deviceId: string, at: number) {
-      db.update(rolloutDevices)
+    async releaseAssignment(id: string, deviceId: string, at: number) {
+      await db
+        .update(rolloutDevices)
         .set({ assignedAt: null, updatedAt: now() })
         .where(
           and(
@@ -133,21 +146,20 @@ export function createRolloutStore(options: { db: Db; now: () => number }) {
             eq(rolloutDevices.deviceId, deviceId),
             eq(rolloutDevices.assignedAt, at),
           ),
-        )
-        .run();
+        );
     },
     /** Status counts of one wave, plus how many of its devices were assigned and are not settled yet. */
-    waveCounts(id: string, wave: number): { counts: StatusCounts; unassigned: number; busy: number } {
-      const rows = db
+    async waveCounts(id: string, wave: number): Promise<{ counts: StatusCounts; unassigned: number; busy: number }> {
+      // PostgreSQL returns count(*) as a bigint string and `is not null` as a boolean; SQLite 0/1 integers.
+      const rows = await db
         .select({
           status: rolloutDevices.status,
-          assigned: sql<number>`${rolloutDevices.assignedAt} is not null`,
-          n: sql<number>`count(*)`,
+          assigned: sql<boolean | number>`${rolloutDevices.assignedAt} is not null`,
+          n: sql<number>`count(*)`.mapWith(Number),
         })
         .from(rolloutDevices)
         .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.wave, wave)))
-        .groupBy(rolloutDevices.status, sql`${rolloutDevices.assignedAt} is not null`)
-        .all();
+        .groupBy(rolloutDevices.status, sql`${rolloutDevices.assignedAt} is not null`);
       const counts = countStatuses([]);
       let unassigned = 0;
       let busy = 0;
@@ -159,36 +171,33 @@ export function createRolloutStore(options: { db: Db; now: () => number }) {
       return { counts, unassigned, busy };
     },
     /** The next `limit` unassigned devices of a wave in rank order (index rollout_devices_wave_queue). */
-    nextUnassigned: (id: string, wave: number, limit: number) =>
+    nextUnassigned: (id: string, wave: number, limit: number): Promise<MemberRow[]> =>
       db
         .select()
         .from(rolloutDevices)
         .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.wave, wave), isNull(rolloutDevices.assignedAt)))
         .orderBy(asc(rolloutDevices.rank))
-        .limit(limit)
-        .all(),
+        .limit(limit),
     /** Assigned devices of a wave still pending or installing. */
-    unsettled: (id: string, wave: number) =>
-      db
-        .select()
-        .from(rolloutDevices)
-        .where(
-          and(
-            eq(rolloutDevices.rolloutId, id),
-            eq(rolloutDevices.wave, wave),
-            inArray(rolloutDevices.status, ['pending', 'installing'] satisfies DeviceRolloutStatus[]),
-          ),
-        )
-        .all()
-        .filter((m) => m.assignedAt !== null),
-    maxRank(id: string): number {
-      return (
-        db
-          .select({ r: sql<number | null>`max(${rolloutDevices.rank})` })
+    unsettled: async (id: string, wave: number) =>
+      (
+        await db
+          .select()
           .from(rolloutDevices)
-          .where(eq(rolloutDevices.rolloutId, id))
-          .get()?.r ?? -1
-      );
+          .where(
+            and(
+              eq(rolloutDevices.rolloutId, id),
+              eq(rolloutDevices.wave, wave),
+              inArray(rolloutDevices.status, ['pending', 'installing'] satisfies DeviceRolloutStatus[]),
+            ),
+          )
+      ).filter((m) => m.assignedAt !== null),
+    async maxRank(id: string): Promise<number> {
+      const [row] = await db
+        .select({ r: sql<number | null>`max(${rolloutDevices.rank})`.mapWith(Number) })
+        .from(rolloutDevices)
+        .where(eq(rolloutDevices.rolloutId, id));
+      return row?.r ?? -1;
     },
   };
   return store;

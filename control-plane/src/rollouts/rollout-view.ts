@@ -7,9 +7,8 @@ import { countStatuses, type DeviceRolloutStatus } from './device-status.js';
 import { planOf } from './rollout-context.js';
 import { type RolloutRow, type RolloutStore, stateOf } from './rollout-store.js';
 
-export function rolloutView(store: RolloutStore, row: RolloutRow) {
-  const members = store.members(row.id);
-  const waves = store.waves(row.id);
+export async function rolloutView(store: RolloutStore, row: RolloutRow) {
+  const [members, waves] = await Promise.all([store.members(row.id), store.waves(row.id)]);
   const all = countStatuses(members.map((m) => m.status));
   const outcome = row.outcome as { rollback?: Record<string, unknown>; reason?: string } | null;
   return {
@@ -46,4 +45,4 @@ export function rolloutView(store: RolloutStore, row: RolloutRow) {
   };
 }
 
-export type RolloutView = ReturnType<typeof rolloutView>;
+export type RolloutView = Awaited<ReturnType<typeof rolloutView>>;

@@ -56,7 +56,7 @@ export async function assignTarget(
   target: Target,
 ): Promise<boolean> {
   if (target === null) return false;
-  const assignments = ctx.desired.current(deviceId)?.assignments ?? [];
+  const assignments = (await ctx.desired.current(deviceId))?.assignments ?? [];
   const existing = assignments.find((a) => a.line === row.line);
   if (existing !== undefined && existing.version === target.version && existing.shadow === target.shadow) return false;
   const next: Assignment = {
@@ -71,9 +71,9 @@ export async function assignTarget(
 }
 
 /** The version of the line the device is meant to run now (its desired document), else what it reports. */
-export function currentVersionOf(ctx: RolloutContext, deviceId: string, line: string): number | null {
-  const desired = ctx.desired.current(deviceId)?.assignments.find((a) => a.line === line);
+export async function currentVersionOf(ctx: RolloutContext, deviceId: string, line: string): Promise<number | null> {
+  const desired = (await ctx.desired.current(deviceId))?.assignments.find((a) => a.line === line);
   if (desired !== undefined) return desired.version;
-  const installed = ctx.devices.installed(deviceId).filter((m) => m.line === line);
+  const installed = (await ctx.devices.installed(deviceId)).filter((m) => m.line === line);
   return installed.length === 0 ? null : Math.max(...installed.map((m) => m.version));
 }

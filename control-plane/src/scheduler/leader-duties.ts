@@ -16,8 +16,8 @@ export function createLeaderDuties(options: {
   clock: Clock;
   logger: Logger;
   desired: DesiredState;
-  drift: { judgeClosedWindows(): number };
-  fl: { resume(): void; close(): void };
+  drift: { judgeClosedWindows(): Promise<number> };
+  fl: { resume(): Promise<void>; close(): void };
   rollouts: { tick(): Promise<void> };
   refreshIntervalMs: number;
   judgeIntervalMs: number;
@@ -29,7 +29,7 @@ export function createLeaderDuties(options: {
   return {
     async start() {
       active = true;
-      options.fl.resume();
+      await options.fl.resume();
       await options.desired.refreshDue();
       timers = [
         startDesiredRefresher({

@@ -167,7 +167,7 @@ describe('federated rounds', () => {
     await outsider?.device.sendUpdate(roundId, new Uint8Array(4), 1);
     await fixture.cp.drain();
     expect(fixture.cp.metrics.snapshot().rejectionsByCode.FL_NOT_SELECTED).toBe(2);
-    fixture.cp.fl.cancel(id);
+    await fixture.cp.fl.cancel(id);
   });
 
   it('fails a round without quorum, retries, and fails the job after maxFailedRounds', async () => {
@@ -192,11 +192,11 @@ describe('federated rounds', () => {
     await fleetOf(fixture, [{ mode: 'dropout' }, { mode: 'dropout' }]);
     const body = jobBody(evalSet, { minClients: 2, deadlineMs: 60_000, retryDelayMs: 60_000 });
     const { id } = (await (await fixture.request('POST', '/v1/fl/jobs', { json: body })).json()) as { id: string };
-    await expect.poll(() => fixture?.cp.fl.get(id).rounds[0]?.state).toBe('training');
+    await expect.poll(async () => (await fixture?.cp.fl.get(id))?.rounds[0]?.state).toBe('training');
     await clients.closeAll();
     await fixture.close({ keepDir: true });
     fixture = await startFixture({ dataDir: fixture.dataDir });
-    const resumed = fixture.cp.fl.get(id);
+    const resumed = await fixture.cp.fl.get(id);
     expect(resumed.state).toBe('running');
     // A graceful stop cancels the open round (devices get fl-cancel); after a crash resume() fails it the same way.
     expect(resumed.rounds[0]).toMatchObject({
@@ -206,12 +206,12 @@ describe('federated rounds', () => {
     });
     // The fresh attempt finds no device online yet (they reconnect later) and waits for the retry delay.
     await expect
-      .poll(() => fixture?.cp.fl.get(id).rounds.map((r) => [r.round, r.attempt]))
+      .poll(async () => (await fixture?.cp.fl.get(id))?.rounds.map((r) => [r.round, r.attempt]))
       .toEqual([
         [1, 1],
         [1, 2],
       ]);
-    fixture.cp.fl.cancel(id);
+    await fixture.cp.fl.cancel(id);
   });
 
   it('rejects an invalid job with the field at fault', async () => {

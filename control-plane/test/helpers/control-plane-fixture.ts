@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { buildIrisModels } from '@edgefleet/test/models';
 import pino from 'pino';
 import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from '../../src/index.js';
+import { testDatabase } from './test-database.js';
 
 export interface Fixture {
   readonly cp: ControlPlane;
@@ -40,7 +41,13 @@ export async function startFixture(
   options: Partial<ControlPlaneOptions> & { dataDir?: string } = {},
 ): Promise<Fixture> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'edgefleet-cp-'));
-  const cp = await createControlPlane({ logger: pino({ level: 'silent' }), ...options, dataDir });
+  const database = options.database ?? (await testDatabase(dataDir));
+  const cp = await createControlPlane({
+    logger: pino({ level: 'silent' }),
+    ...options,
+    dataDir,
+    ...(database === undefined ? {} : { database }),
+  });
   const request: Fixture['request'] = (method, path, opts = {}) => {
     const headers: Record<string, string> = {};
     const token = opts.token === undefined ? cp.adminToken : opts.token;

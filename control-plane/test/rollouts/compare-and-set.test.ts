@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/open-database.js';
-import { devices } from '../../src/db/schema.js';
 import { ControlPlaneError } from '../../src/errors.js';
 import { move, type RolloutContext } from '../../src/rollouts/rollout-context.js';
 import { createRolloutStore } from '../../src/rollouts/rollout-store.js';
@@ -15,16 +15,17 @@ import { createRolloutStore } from '../../src/rollouts/rollout-store.js';
  * exactly one of two writers wins.
  */
 let dir: string;
-let opened: ReturnType<typeof openDatabase>;
+let opened: Database;
 let store: ReturnType<typeof createRolloutStore>;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ef-cas-'));
-  opened = openDatabase({ file: join(dir, 'edgefleet.db') });
-  store = createRolloutStore({ db: opened.db, now: () => 1_000 });
+  opened = await openDatabase({ kind: 'sqlite', file: join(dir, 'edgefleet.db') });
+  store = createRolloutStore({ database: opened, now: () => 1_000 });
+  const { devices } = opened.tables;
   for (const id of ['d-1', 'd-2'])
-    opened.db.insert(devices).values({ id, group: 'lab', tags: [], passwordHash: 'h', enrolledAt: 1 }).run();
-  store.insert(
+    await opened.db.insert(devices).values({ id, group: 'lab', tags: [], passwordHash: 'h', enrolledAt: 1 });
+  await store.insert(
     { id: 'r-1', line: 'iris', version: 2, group: 'lab', createdBy: 'admin', createdAt: 1, state: 'wave-installing' },
     [{ rolloutId: 'r-1', index: 0, mode: 'live', state: 'installing' }],
     ['d-1', 'd-2'].map((deviceId, rank) => ({
@@ -40,40 +41,40 @@ beforeEach(() => {
     })),
   );
 });
-afterEach(() => {
-  opened.close();
+afterEach(async () => {
+  await opened.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 describe('rollout compare-and-set', () => {
-  it('lets exactly one of two schedulers claim a device, and a released claim be taken again', () => {
-    expect(store.claimAssignment('r-1', 'd-1', 5)).toBe(true);
-    expect(store.claimAssignment('r-1', 'd-1', 6)).toBe(false);
-    expect(store.nextUnassigned('r-1', 0, 10).map((m) => m.deviceId)).toEqual(['d-2']);
-    store.releaseAssignment('r-1', 'd-1', 6); // not the holder's claim: no effect
-    expect(store.claimAssignment('r-1', 'd-1', 7)).toBe(false);
-    store.releaseAssignment('r-1', 'd-1', 5);
-    expect(store.claimAssignment('r-1', 'd-1', 8)).toBe(true);
+  it('lets exactly one of two schedulers claim a device, and a released claim be taken again', async () => {
+    expect(await store.claimAssignment('r-1', 'd-1', 5)).toBe(true);
+    expect(await store.claimAssignment('r-1', 'd-1', 6)).toBe(false);
+    expect((await store.nextUnassigned('r-1', 0, 10)).map((m) => m.deviceId)).toEqual(['d-2']);
+    await store.releaseAssignment('r-1', 'd-1', 6); // not the holder's claim: no effect
+    expect(await store.claimAssignment('r-1', 'd-1', 7)).toBe(false);
+    await store.releaseAssignment('r-1', 'd-1', 5);
+    expect(await store.claimAssignment('r-1', 'd-1', 8)).toBe(true);
   });
 
-  it('applies a state transition only from the state the writer read', () => {
-    expect(store.transition('r-1', 'wave-installing', { state: 'wave-observing' })).toBe(true);
-    expect(store.transition('r-1', 'wave-installing', { state: 'paused' })).toBe(false);
-    expect(store.get('r-1').state).toBe('wave-observing');
+  it('applies a state transition only from the state the writer read', async () => {
+    expect(await store.transition('r-1', 'wave-installing', { state: 'wave-observing' })).toBe(true);
+    expect(await store.transition('r-1', 'wave-installing', { state: 'paused' })).toBe(false);
+    expect((await store.get('r-1')).state).toBe('wave-observing');
   });
 
-  it('refuses a transition from a stale row with CONFLICT (409) and leaves the state alone', () => {
-    const stale = store.get('r-1');
+  it('refuses a transition from a stale row with CONFLICT (409) and leaves the state alone', async () => {
+    const stale = await store.get('r-1');
     const ctx = { store, logger: pino({ level: 'silent' }), now: () => 2_000 } as unknown as RolloutContext;
-    store.transition('r-1', 'wave-installing', { state: 'paused' });
+    await store.transition('r-1', 'wave-installing', { state: 'paused' });
     let error: unknown;
     try {
-      move(ctx, stale, 'wave-observing');
+      await move(ctx, stale, 'wave-observing');
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ControlPlaneError);
     expect((error as ControlPlaneError).code).toBe('CONFLICT');
-    expect(store.get('r-1').state).toBe('paused');
+    expect((await store.get('r-1')).state).toBe('paused');
   });
 });

@@ -35,18 +35,18 @@ const input = (over: Partial<GateInput>): GateInput => ({
 });
 
 describe('prediction-shift gate baseline', () => {
-  it('compares the wave with the champion devices when they have data', () => {
+  it('compares the wave with the champion devices when they have data', async () => {
     const data = driftOnly({ w1: [{ version: 2, bins: [50, 0, 50] }], c1: [{ version: 1, bins: [50, 50, 0] }] });
-    const [result] = evaluateGates({ gates: { predictionShiftPsi: 0.2 }, input: input({}), data });
+    const [result] = await evaluateGates({ gates: { predictionShiftPsi: 0.2 }, input: input({}), data });
     expect(result).toMatchObject({
       outcome: 'failed',
       detail: { baseline: 'champion devices', championHistogram: [50, 50, 0] },
     });
   });
 
-  it("falls back to the champion's reference profile when no champion device is left (last wave)", () => {
+  it("falls back to the champion's reference profile when no champion device is left (last wave)", async () => {
     const data = driftOnly({ w1: [{ version: 2, bins: [33, 34, 33] }] });
-    const [result] = evaluateGates({
+    const [result] = await evaluateGates({
       gates: { predictionShiftPsi: 0.2 },
       input: input({ championDevices: new Set() }),
       data,
@@ -60,9 +60,9 @@ describe('prediction-shift gate baseline', () => {
     });
   });
 
-  it('is skipped, not failed, when there is no baseline at all', () => {
+  it('is skipped, not failed, when there is no baseline at all', async () => {
     const data = driftOnly({ w1: [{ version: 2, bins: [1, 2, 3] }] });
-    const [result] = evaluateGates({
+    const [result] = await evaluateGates({
       gates: { predictionShiftPsi: 0.2 },
       input: input({ championDevices: new Set(), championReferenceClasses: null }),
       data,

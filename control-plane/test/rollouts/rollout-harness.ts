@@ -68,14 +68,10 @@ export interface Gate {
 const seqs = new Map<string, number>();
 
 export async function startHarness(
-  options: { dataDir?: string; clock?: ManualClock; scheduler?: ControlPlaneOptions['scheduler'] } = {},
+  options: Partial<Omit<ControlPlaneOptions, 'clock'>> & { dataDir?: string; clock?: ManualClock } = {},
 ): Promise<Harness> {
   const clock = options.clock ?? createManualClock(1_700_000_000_000);
-  const f = await startFixture({
-    clock,
-    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-    ...(options.scheduler === undefined ? {} : { scheduler: options.scheduler }),
-  });
+  const f = await startFixture({ ...options, clock });
   const nextSeq = (id: string) => {
     const seq = (seqs.get(id) ?? 0) + 1;
     seqs.set(id, seq);

@@ -6,7 +6,8 @@ import { type PostgresServer, startPostgres } from '@edgefleet/test';
 import { irisDataset } from '@edgefleet/test/models';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPgAdvisoryLock, encodeEvalSet } from '../../src/index.js';
+import { createFileBlobStore, encodeEvalSet } from '../../src/index.js';
+import { loadOrCreateKeys } from '../../src/keys/key-store.js';
 import { type Fixture, startFixture } from '../helpers/control-plane-fixture.js';
 import { scriptedFlDevice } from '../helpers/fl-device.js';
 import { createManualClock } from '../helpers/manual-clock.js';
@@ -17,11 +18,37 @@ import { type Harness, onChampion, registerVersions, startHarness } from '../rol
  * Two control-plane replicas over one database, one scheduler leader elected by the PostgreSQL advisory lock:
  * the leader is closed in the middle of a staged rollout and the follower, once it holds the lock, resumes
  * the rollout from the database to completion, without assigning any device a second time; a federated job
- * running on the closed leader goes on with a new round attempt on the new leader. (The replicas
- * share one SQLite file here; the store on PostgreSQL is not wired yet — README, issue 9.)
+ * running on the closed leader goes on with a new round attempt on the new leader. The replicas share only
+ * what replicas must: the PostgreSQL database (whose advisory lock is their default scheduler lock), the
+ * signing keys, the bootstrap admin token and a blob store; each has its own data directory.
  */
 const MIN = 60_000;
 const logger = pino({ level: 'silent' });
+const ADMIN_TOKEN = 'eft_replica-test-admin-token';
+
+/** What every replica of one deployment shares, besides the database: keys, admin token, blob store. */
+function sharedDeployment(url: string) {
+  const shared = mkdtempSync(join(tmpdir(), 'ef-replicas-shared-'));
+  const dirs = [shared];
+  const options = {
+    database: { kind: 'postgres' as const, url },
+    keys: loadOrCreateKeys({ dataDir: shared }),
+    adminToken: ADMIN_TOKEN,
+    blobStore: createFileBlobStore({ dir: join(shared, 'blobs') }),
+    logger,
+  };
+  return {
+    options,
+    dataDir() {
+      const dir = mkdtempSync(join(tmpdir(), 'ef-replica-'));
+      dirs.push(dir);
+      return dir;
+    },
+    cleanup: () => {
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 let pg: PostgresServer;
 beforeAll(async () => {
   pg = await startPostgres();
@@ -32,17 +59,17 @@ afterAll(async () => {
 
 describe('scheduler leader change between replicas', () => {
   it('lets the follower finish a rollout the closed leader started, each device assigned once', async () => {
-    const url = await pg.createDatabase();
-    const dataDir = mkdtempSync(join(tmpdir(), 'ef-replicas-'));
+    const deployment = sharedDeployment(await pg.createDatabase());
     const clock = createManualClock(1_700_000_000_000);
-    const replica = (name: string) =>
+    const replica = () =>
       startHarness({
-        dataDir,
+        ...deployment.options,
+        dataDir: deployment.dataDir(),
         clock,
-        scheduler: { lock: createPgAdvisoryLock({ url, logger: logger.child({ name }) }), leaderRetryMs: 100 },
+        scheduler: { leaderRetryMs: 100 },
       });
-    const a: Harness = await replica('a');
-    const b: Harness = await replica('b');
+    const a: Harness = await replica();
+    const b: Harness = await replica();
     try {
       expect(a.f.cp.leadership().state).toBe('leader');
       expect(b.f.cp.leadership().state).toBe('follower');
@@ -93,7 +120,7 @@ describe('scheduler leader change between replicas', () => {
     } finally {
       await a.f.close({ keepDir: true });
       await b.f.close({ keepDir: true });
-      rmSync(dataDir, { recursive: true, force: true });
+      deployment.cleanup();
     }
   });
 });
@@ -102,15 +129,11 @@ describe('federated jobs across a leader change', () => {
   const clients = deviceClients();
 
   it('resumes the running job on the new leader with a fresh round attempt', async () => {
-    const url = await pg.createDatabase();
-    const dataDir = mkdtempSync(join(tmpdir(), 'ef-replicas-fl-'));
-    const replica = (name: string) =>
-      startFixture({
-        dataDir,
-        scheduler: { lock: createPgAdvisoryLock({ url, logger: logger.child({ name }) }), leaderRetryMs: 100 },
-      });
-    const a: Fixture = await replica('a');
-    const b: Fixture = await replica('b');
+    const deployment = sharedDeployment(await pg.createDatabase());
+    const replica = () =>
+      startFixture({ ...deployment.options, dataDir: deployment.dataDir(), scheduler: { leaderRetryMs: 100 } });
+    const a: Fixture = await replica();
+    const b: Fixture = await replica();
     try {
       const iris = irisDataset();
       const evalSet = await a.cp.fl.uploadEvalSet(
@@ -137,9 +160,9 @@ describe('federated jobs across a leader change', () => {
       });
       expect(created.status).toBe(201);
       const { id } = (await created.json()) as { id: string };
-      await expect.poll(() => a.cp.fl.get(id).rounds[0]?.state).toBe('training');
+      await expect.poll(async () => (await a.cp.fl.get(id)).rounds[0]?.state).toBe('training');
       // The follower serves the job's state from the database but does not run it.
-      expect(b.cp.fl.get(id).rounds).toHaveLength(1);
+      expect((await b.cp.fl.get(id)).rounds).toHaveLength(1);
 
       await clients.closeAll();
       await a.close({ keepDir: true });
@@ -147,19 +170,19 @@ describe('federated jobs across a leader change', () => {
       // The closed leader's attempt is failed; the new leader opens attempt 2 (its devices were on the old
       // leader's broker, so it finds none online and waits for the retry delay).
       await expect
-        .poll(() => b.cp.fl.get(id).rounds.map((r) => [r.round, r.attempt]))
+        .poll(async () => (await b.cp.fl.get(id)).rounds.map((r) => [r.round, r.attempt]))
         .toEqual([
           [1, 1],
           [1, 2],
         ]);
-      expect(b.cp.fl.get(id).rounds[0]?.state).toBe('failed');
-      expect(b.cp.fl.get(id).state).toBe('running');
-      b.cp.fl.cancel(id);
+      expect((await b.cp.fl.get(id)).rounds[0]?.state).toBe('failed');
+      expect((await b.cp.fl.get(id)).state).toBe('running');
+      await b.cp.fl.cancel(id);
     } finally {
       await clients.closeAll();
       await a.close({ keepDir: true });
       await b.close({ keepDir: true });
-      rmSync(dataDir, { recursive: true, force: true });
+      deployment.cleanup();
     }
   });
 });

@@ -1,9 +1,9 @@
 /**
- * How a benchmark replica's database is opened — the pluggable part of the broker ingest benchmark, so the
- * PostgreSQL mode can be measured by adding one entry. SQLite: every replica opens the same file in the
+ * How a benchmark replica's database is opened — the pluggable part of the broker ingest benchmark. SQLite: every replica opens the same file in the
  * shared data directory (one writer at a time, which is what limits two replicas).
  */
 import type { ControlPlaneOptions } from '@edgefleet/control-plane';
+import { startPostgres } from '../../src/postgres.js';
 
 export interface DatabaseUnderTest {
   readonly name: string;
@@ -17,3 +17,25 @@ export const sqliteFile: DatabaseUnderTest = {
   replicaOptions: () => Promise.resolve({}),
   close: () => Promise.resolve(),
 };
+
+/**
+ * PostgreSQL: one throw-away server for the run, one database per benchmark case — the replicas of a case
+ * share its data directory, so they are handed the same database (and elect a scheduler leader through its
+ * advisory lock, the control plane's default on PostgreSQL).
+ */
+export async function postgresServer(): Promise<DatabaseUnderTest> {
+  const server = await startPostgres();
+  const databases = new Map<string, string>();
+  return {
+    name: 'postgres',
+    async replicaOptions(dataDir) {
+      let url = databases.get(dataDir);
+      if (url === undefined) {
+        url = await server.createDatabase();
+        databases.set(dataDir, url);
+      }
+      return { database: { kind: 'postgres', url } };
+    },
+    close: () => server.stop(),
+  };
+}

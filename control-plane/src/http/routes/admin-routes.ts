@@ -21,10 +21,10 @@ export function createAdminRoutes(services: HttpServices) {
       const body = await readJson(c, apiTokenBody);
       c.set('auditTarget', `token:${body.name}`);
       c.set('auditDetails', { role: body.role });
-      return c.json({ token: services.apiTokens.create(body), name: body.name, role: body.role }, 201);
+      return c.json({ token: await services.apiTokens.create(body), name: body.name, role: body.role }, 201);
     })
-    .get('/v1/audit', requireRole('admin'), (c) => {
+    .get('/v1/audit', requireRole('admin'), async (c) => {
       const { limit } = parseWith(limitQuery, c.req.query());
-      return c.json(services.audit.list({ limit }));
+      return c.json(await services.audit.list({ limit }));
     });
 }

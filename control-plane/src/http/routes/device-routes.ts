@@ -27,30 +27,32 @@ export function createDeviceRoutes(services: HttpServices) {
     services.devices.get(parseWith(idParam, c.req.param()).id);
 
   return new Hono<HttpEnv>()
-    .get('/v1/devices', requireRole('viewer'), (c) =>
-      c.json(services.devices.list().map((d) => ({ ...base(d), installed: services.devices.installed(d.id) }))),
-    )
-    .get('/v1/devices/:id', requireRole('viewer'), (c) => {
-      const device = deviceOf(c);
-      const desired = services.desired.current(device.id);
+    .get('/v1/devices', requireRole('viewer'), async (c) => {
+      const devices = await services.devices.list();
+      const installed = await Promise.all(devices.map((d) => services.devices.installed(d.id)));
+      return c.json(devices.map((d, i) => ({ ...base(d), installed: installed[i] ?? [] })));
+    })
+    .get('/v1/devices/:id', requireRole('viewer'), async (c) => {
+      const device = await deviceOf(c);
+      const desired = await services.desired.current(device.id);
       return c.json({
         ...base(device),
-        reported: services.devices.reported(device.id),
+        reported: await services.devices.reported(device.id),
         desired:
           desired === null
             ? null
             : { seq: desired.seq, rolloutId: desired.rolloutId, assignments: desired.assignments },
       });
     })
-    .get('/v1/devices/:id/telemetry', requireRole('viewer'), (c) => {
-      const device = deviceOf(c);
+    .get('/v1/devices/:id/telemetry', requireRole('viewer'), async (c) => {
+      const device = await deviceOf(c);
       const { limit } = parseWith(limitQuery, c.req.query());
-      return c.json(services.history.telemetry(device.id, limit));
+      return c.json(await services.history.telemetry(device.id, limit));
     })
-    .get('/v1/devices/:id/events', requireRole('viewer'), (c) => {
-      const device = deviceOf(c);
+    .get('/v1/devices/:id/events', requireRole('viewer'), async (c) => {
+      const device = await deviceOf(c);
       const { limit } = parseWith(limitQuery, c.req.query());
-      return c.json(services.history.events(device.id, limit));
+      return c.json(await services.history.events(device.id, limit));
     });
 }
 

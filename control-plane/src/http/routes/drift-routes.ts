@@ -20,24 +20,24 @@ export function createDriftRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
   const { drift } = services;
   return new Hono<HttpEnv>()
-    .get('/v1/drift/alerts', requireRole('viewer'), (c) => {
+    .get('/v1/drift/alerts', requireRole('viewer'), async (c) => {
       const query = parseWith(driftAlertsQuery, c.req.query());
       const filter = { limit: query.limit, ...(query.line === undefined ? {} : { line: query.line }) };
-      return c.json({ alerts: drift.store.alerts(filter), deviceAlarms: drift.store.deviceAlarms(filter) });
+      return c.json({ alerts: await drift.store.alerts(filter), deviceAlarms: await drift.store.deviceAlarms(filter) });
     })
-    .get('/v1/drift/:line/:version', requireRole('viewer'), (c) => {
+    .get('/v1/drift/:line/:version', requireRole('viewer'), async (c) => {
       const { line, version } = parseWith(versionParams, c.req.param());
       const query = parseWith(driftHistoryQuery, c.req.query());
       const cohort = parseCohort(query.cohort);
       // Unknown version (or one without a profile) → 404 MODEL_VERSION_UNKNOWN before anything is read.
-      drift.profileOf(line, version);
+      await drift.profileOf(line, version);
       const { windowMs, minRows, ...tests } = drift.config;
       return c.json({
         line,
         version,
         cohort: query.cohort,
         thresholds: { ...tests, windowMs, minRows },
-        windows: drift.cohorts.history({ line, version, cohort, limit: query.limit }),
+        windows: await drift.cohorts.history({ line, version, cohort, limit: query.limit }),
       });
     });
 }

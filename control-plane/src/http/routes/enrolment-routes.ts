@@ -43,7 +43,7 @@ export function createEnrolmentRoutes(services: HttpServices) {
     .post('/v1/enrolment-tokens', audited('enrolment-tokens.create'), requireRole('operator'), async (c) => {
       const body = await readJson(c, enrolmentTokenBody);
       c.set('auditTarget', `group:${body.group}`);
-      const created = services.enrolment.createToken({
+      const created = await services.enrolment.createToken({
         group: body.group,
         tags: body.tags ?? [],
         ttlSec: body.ttlSec ?? services.enrolmentTokenTtlSec,
@@ -55,7 +55,7 @@ export function createEnrolmentRoutes(services: HttpServices) {
     .post('/v1/enrol', audited('devices.enrol', { public: true }), async (c) => {
       const body = await readJson(c, enrolBody);
       if (body.deviceId !== undefined) c.set('auditTarget', `device:${body.deviceId}`);
-      const enrolled = services.enrolment.enrol({
+      const enrolled = await services.enrolment.enrol({
         token: body.token,
         deviceId: body.deviceId,
         hardware: body.hardware,

@@ -37,17 +37,19 @@ export function createFlRoutes(services: HttpServices) {
       c.set('auditDetails', { line: job.line, rounds: job.config.rounds, strategy: job.config.strategy.name });
       return c.json(job, 201);
     })
-    .get('/v1/fl/jobs', requireRole('viewer'), (c) => c.json(services.fl.list()))
-    .get('/v1/fl/jobs/:id', requireRole('viewer'), (c) => c.json(services.fl.get(parseWith(idParam, c.req.param()).id)))
+    .get('/v1/fl/jobs', requireRole('viewer'), async (c) => c.json(await services.fl.list()))
+    .get('/v1/fl/jobs/:id', requireRole('viewer'), async (c) =>
+      c.json(await services.fl.get(parseWith(idParam, c.req.param()).id)),
+    )
     .get('/v1/fl/jobs/:id/weights', requireRole('viewer'), async (c) => {
       const { id } = parseWith(idParam, c.req.param());
       const which = c.req.query('which') === 'best' ? 'best' : 'current';
       const bytes = await services.fl.weights(id, which);
       return c.body(new Uint8Array(bytes), 200, { 'content-type': 'application/octet-stream' });
     })
-    .post('/v1/fl/jobs/:id/cancel', audited('fl.jobs.cancel'), requireRole('operator'), (c) => {
+    .post('/v1/fl/jobs/:id/cancel', audited('fl.jobs.cancel'), requireRole('operator'), async (c) => {
       const { id } = parseWith(idParam, c.req.param());
       c.set('auditTarget', `fl-job:${id}`);
-      return c.json(services.fl.cancel(id));
+      return c.json(await services.fl.cancel(id));
     });
 }

@@ -151,11 +151,11 @@ export function createModelRoutes(services: HttpServices) {
         return c.json({ ...summary(registered), manifest: registered.manifest }, 201);
       },
     )
-    .get('/v1/models', requireRole('viewer'), (c) => c.json(services.registry.listLines()))
-    .get('/v1/models/:line/versions', requireRole('viewer'), (c) => {
+    .get('/v1/models', requireRole('viewer'), async (c) => c.json(await services.registry.listLines()))
+    .get('/v1/models/:line/versions', requireRole('viewer'), async (c) => {
       const { line } = parseWith(lineParam, c.req.param());
       return c.json(
-        services.registry.listVersions(line).map((v) => ({
+        (await services.registry.listVersions(line)).map((v) => ({
           ...summary(v),
           quantization: v.manifest.quantization,
           createdAt: v.createdAt,
@@ -163,9 +163,9 @@ export function createModelRoutes(services: HttpServices) {
         })),
       );
     })
-    .get('/v1/models/:line/versions/:version', requireRole('viewer'), (c) => {
+    .get('/v1/models/:line/versions/:version', requireRole('viewer'), async (c) => {
       const { line, version } = parseWith(versionParams, c.req.param());
-      const v = services.registry.get(line, version);
+      const v = await services.registry.get(line, version);
       return c.json({
         manifest: v.manifest,
         signedManifest: Buffer.from(encodeCbor(v.signedManifest)).toString('base64'),

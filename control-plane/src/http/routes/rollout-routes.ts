@@ -28,10 +28,10 @@ export function createRolloutRoutes(services: HttpServices) {
       c.set('auditDetails', { rolloutId: rollout.id, devices: rollout.devices.length, waves: plan.waves.length });
       return c.json(rollout, 201);
     })
-    .get('/v1/rollouts', requireRole('viewer'), (c) => c.json(services.rollouts.list()))
-    .get('/v1/rollouts/:id', requireRole('viewer'), (c) => {
+    .get('/v1/rollouts', requireRole('viewer'), async (c) => c.json(await services.rollouts.list()))
+    .get('/v1/rollouts/:id', requireRole('viewer'), async (c) => {
       const { id } = parseWith(idParam, c.req.param());
-      return c.json(services.rollouts.get(id));
+      return c.json(await services.rollouts.get(id));
     });
   for (const action of ROLLOUT_ACTIONS) {
     routes = routes.post(

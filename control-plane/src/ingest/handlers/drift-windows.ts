@@ -8,12 +8,16 @@
 import { type DriftWindow, errorCodeOf } from '@edgefleet/protocol';
 import type { IngestContext } from '../ingest-context.js';
 
-export function storeDriftWindows(context: IngestContext, deviceId: string, records: readonly DriftWindow[]): void {
+export async function storeDriftWindows(
+  context: IngestContext,
+  deviceId: string,
+  records: readonly DriftWindow[],
+): Promise<void> {
   if (records.length === 0) return;
   const stored: DriftWindow[] = [];
   for (const record of records) {
     try {
-      if (context.drift.ingestWindow(deviceId, record)) stored.push(record);
+      if (await context.drift.ingestWindow(deviceId, record)) stored.push(record);
     } catch (error) {
       const code = errorCodeOf(error);
       context.metrics.countRejection(code);
@@ -21,5 +25,5 @@ export function storeDriftWindows(context: IngestContext, deviceId: string, reco
       context.logger.warn({ deviceId, line, version, seq, code, err: error }, 'drift window refused');
     }
   }
-  if (stored.length > 0) context.drift.onWindowsStored(context.devices.get(deviceId), stored);
+  if (stored.length > 0) await context.drift.onWindowsStored(await context.devices.get(deviceId), stored);
 }

@@ -4,7 +4,6 @@
  * and only a first delivery advances rollout status.
  */
 import { eventsMessageSchema } from '@edgefleet/protocol';
-import { events } from '../../db/schema.js';
 import { defineHandler } from '../ingest-context.js';
 
 export const eventsHandler = defineHandler({
@@ -12,7 +11,8 @@ export const eventsHandler = defineHandler({
   schema: eventsMessageSchema,
   async handle(context, deviceId, message) {
     for (const record of message.records) {
-      const inserted = context.db
+      const { events } = context.database.tables;
+      const inserted = await context.database.db
         .insert(events)
         .values({
           deviceId,
@@ -26,9 +26,9 @@ export const eventsHandler = defineHandler({
           receivedAt: context.now(),
         })
         .onConflictDoNothing()
-        .run();
-      if (inserted.changes === 1) await context.rollouts.onEvent(deviceId, record);
+        .returning({ id: events.id });
+      if (inserted.length === 1) await context.rollouts.onEvent(deviceId, record);
     }
-    context.devices.touch(deviceId);
+    await context.devices.touch(deviceId);
   },
 });

@@ -11,9 +11,9 @@ export const reportedHandler = defineHandler({
   kind: 'reported',
   schema: reportedMessageSchema,
   async handle(context, deviceId, message) {
-    context.devices.storeReported(deviceId, { ...message });
-    context.devices.touch(deviceId);
-    if (context.children.firstReport(deviceId, { ...message.hardware }))
+    await context.devices.storeReported(deviceId, { ...message });
+    await context.devices.touch(deviceId);
+    if (await context.children.firstReport(deviceId, { ...message.hardware }))
       await context.rollouts.onDeviceEnrolled(deviceId);
     await context.rollouts.onReported(deviceId, message);
   },

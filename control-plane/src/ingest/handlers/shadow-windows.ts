@@ -4,11 +4,11 @@
  * (shadowAgreement, and errorRate / p95LatencyRatio of shadow waves, rollouts/gates.ts).
  */
 import type { ShadowWindow } from '@edgefleet/protocol';
-import { shadowWindows } from '../../db/schema.js';
 import type { IngestContext } from '../ingest-context.js';
 
-export function storeShadowWindow(context: IngestContext, deviceId: string, w: ShadowWindow): void {
-  context.db
+export async function storeShadowWindow(context: IngestContext, deviceId: string, w: ShadowWindow): Promise<void> {
+  const { shadowWindows } = context.database.tables;
+  await context.database.db
     .insert(shadowWindows)
     .values({
       deviceId,
@@ -24,6 +24,5 @@ export function storeShadowWindow(context: IngestContext, deviceId: string, w: S
       latencyMs: { champion: { ...w.latencyMs.champion }, challenger: { ...w.latencyMs.challenger } },
       receivedAt: context.now(),
     })
-    .onConflictDoNothing()
-    .run();
+    .onConflictDoNothing();
 }

@@ -1,10 +1,9 @@
 /**
  * `telemetry` (device → cp): inference windows (counts, errors, latency summary) and drift windows (see
  * drift-windows.ts) and shadow windows (shadow-windows.ts). Stored once per (device, seq) so a redelivered
- * batch never double-counts.
+ * batch never double-counts; inference windows go through the batching telemetry writer (telemetry-writer.ts).
  */
 import { type DriftWindow, telemetryMessageSchema } from '@edgefleet/protocol';
-import { telemetryWindows } from '../../db/schema.js';
 import { defineHandler } from '../ingest-context.js';
 import { storeDriftWindows } from './drift-windows.js';
 import { storeShadowWindow } from './shadow-windows.js';
@@ -20,27 +19,23 @@ export const telemetryHandler = defineHandler({
         continue;
       }
       if (w.kind === 'shadow') {
-        storeShadowWindow(context, deviceId, w);
+        await storeShadowWindow(context, deviceId, w);
         continue;
       }
-      context.db
-        .insert(telemetryWindows)
-        .values({
-          deviceId,
-          seq: w.seq,
-          line: w.line,
-          version: w.version,
-          windowStartMs: w.windowStartMs,
-          windowEndMs: w.windowEndMs,
-          count: w.count,
-          errors: w.errors,
-          latencyMs: { ...w.latencyMs },
-          receivedAt: context.now(),
-        })
-        .onConflictDoNothing()
-        .run();
+      context.telemetry.add({
+        deviceId,
+        seq: w.seq,
+        line: w.line,
+        version: w.version,
+        windowStartMs: w.windowStartMs,
+        windowEndMs: w.windowEndMs,
+        count: w.count,
+        errors: w.errors,
+        latencyMs: { ...w.latencyMs },
+        receivedAt: context.now(),
+      });
     }
-    storeDriftWindows(context, deviceId, drift);
-    context.devices.touch(deviceId);
+    await storeDriftWindows(context, deviceId, drift);
+    await context.devices.touch(deviceId);
   },
 });

@@ -1,0 +1,98 @@
+/**
+ * Opens the control plane's SQLite file as a `Database` (database.ts): one better-sqlite3 connection driven
+ * through drizzle's async (proxy) dialect, so the stores' awaited queries are the same for SQLite and
+ * PostgreSQL. better-sqlite3 runs each statement synchronously, so a statement costs what it did before plus
+ * one promise. Transactions are the one hazard of awaiting on a single connection: while one awaits between
+ * its statements, any other statement would run inside it (and be rolled back with it). A transaction gate
+ * prevents that: transactions queue on a promise-chain mutex around BEGIN IMMEDIATE … COMMIT/ROLLBACK, the
+ * statements of the transaction holding it (recognised through AsyncLocalStorage) pass, and every other
+ * statement waits until the gate is free.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { fileURLToPath } from 'node:url';
+import BetterSqlite3 from 'better-sqlite3';
+import { drizzle as syncDrizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle } from 'drizzle-orm/sqlite-proxy';
+import type { Database, Db } from './database.js';
+import * as schema from './schema.js';
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** Prepared statements kept per SQL text; cleared when more distinct texts than this pass (inArray lists). */
+const STATEMENT_CACHE_SIZE = 512;
+
+export function openSqliteDatabase(options: { file: string }): Database {
+  const sqlite = new BetterSqlite3(options.file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  migrate(syncDrizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  function prepare(text: string): BetterSqlite3.Statement {
+    let statement = statements.get(text);
+    if (statement === undefined) {
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+      statement = sqlite.prepare(text);
+      statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  const holder = new AsyncLocalStorage<object>();
+  let holding: object | null = null;
+  let gate: Promise<void> = Promise.resolve();
+  async function waitForGate(): Promise<void> {
+    while (holding !== null && holder.getStore() !== holding) await gate;
+  }
+
+  const db: Db = drizzle(
+    async (text, params, method) => {
+      if (holding !== null) await waitForGate();
+      const statement = prepare(text);
+      if (method === 'run' || !statement.reader) {
+        statement.run(params);
+        return { rows: [] };
+      }
+      if (method === 'get') return { rows: statement.raw(true).get(params) as unknown[] };
+      return { rows: statement.raw(true).all(params) };
+    },
+    { schema },
+  );
+
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    db,
+    tables: schema,
+    async transaction(fn) {
+      // A transaction opened inside the one holding the gate joins it (SQLite has no nested BEGIN).
+      if (holding !== null && holder.getStore() === holding) return fn(db);
+      const previous = gate;
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await previous;
+      const token = {};
+      holding = token;
+      try {
+        sqlite.exec('BEGIN IMMEDIATE');
+        const result = await holder.run(token, () => fn(db));
+        sqlite.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+        throw error;
+      } finally {
+        holding = null;
+        release();
+      }
+    },
+    async close() {
+      if (closed) return;
+      await waitForGate();
+      closed = true;
+      sqlite.close();
+    },
+  };
+}
