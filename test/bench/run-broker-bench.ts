@@ -1,7 +1,8 @@
 /**
  * `pnpm bench:broker` (issue 9): telemetry ingest rate — raw Mosquitto pub→sub as the baseline, the embedded
  * aedes control plane, and 1 and 2 control-plane replicas on Mosquitto — for every database under test;
- * writes bench-results/broker-ingest.json with each rate's ratio to the raw baseline of the same run.
+ * writes bench-results/broker-ingest.json with each rate's ratio to the raw baseline of the same run, and for
+ * PostgreSQL also to its raw batched insert rate (bench/pg/raw-insert.ts) measured on the same server.
  * Environment: BENCH_PUBLISHERS (8), BENCH_MESSAGES per publisher (1000), BENCH_TRIALS (3; the median counts),
  * BENCH_DATABASES (sqlite,postgres).
  */
@@ -25,11 +26,24 @@ const databases: DatabaseUnderTest[] = [
 // Quiet control planes: a log line per message would measure pino, not ingest.
 process.env.EDGEFLEET_LOG_LEVEL ??= 'warn';
 const raw = await rawMosquitto(load);
-const rates: Rate[] = [];
+const rates: (Rate & { database: string })[] = [];
+const databaseBaselines: { database: string; rows: number; rowsPerSec: number }[] = [];
 for (const database of databases) {
-  rates.push(await embedded(load, database));
-  rates.push(await mosquittoReplicas(load, database, 1));
-  rates.push(await mosquittoReplicas(load, database, 2));
+  const rows = load.publishers * load.messages;
+  if (database.rawRowsPerSec !== undefined) {
+    databaseBaselines.push({
+      database: database.name,
+      rows,
+      rowsPerSec: Math.round(await database.rawRowsPerSec(rows)),
+    });
+  }
+  for (const measure of [
+    () => embedded(load, database),
+    () => mosquittoReplicas(load, database, 1),
+    () => mosquittoReplicas(load, database, 2),
+  ]) {
+    rates.push({ database: database.name, ...(await measure()) });
+  }
   await database.close();
 }
 
@@ -39,10 +53,18 @@ const report = {
   node: process.version,
   load,
   baseline: raw,
-  candidates: rates.map((r) => ({
-    ...r,
-    ratioToRaw: Math.round((r.medianMsgPerSec / raw.medianMsgPerSec) * 1000) / 1000,
-  })),
+  // One telemetry message is one stored row: the database's raw batched insert rate bounds its replicas.
+  databaseBaselines,
+  candidates: rates.map((r) => {
+    const database = databaseBaselines.find((b) => b.database === r.database);
+    return {
+      ...r,
+      ratioToRaw: Math.round((r.medianMsgPerSec / raw.medianMsgPerSec) * 1000) / 1000,
+      ...(database === undefined
+        ? {}
+        : { ratioToDatabaseRaw: Math.round((r.medianMsgPerSec / database.rowsPerSec) * 1000) / 1000 }),
+    };
+  }),
 };
 const dir = join(process.cwd(), '..', 'bench-results');
 await mkdir(dir, { recursive: true });

@@ -6,6 +6,7 @@
  */
 export { freePort } from './agent-process.js';
 export { type ApiClient, type ApiResponse, apiClient, expectStatus } from './api-client.js';
+export { type ControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.js';
 export { buildService, type ServiceBuild, type ServiceProcess, startService } from './device-service.js';
 export {
   type Aggregate,

@@ -4,11 +4,14 @@
  */
 import type { ControlPlaneOptions } from '@edgefleet/control-plane';
 import { startPostgres } from '../../src/postgres.js';
+import { rawInsert } from '../pg/raw-insert.js';
 
 export interface DatabaseUnderTest {
   readonly name: string;
   /** Extra control-plane options for a replica whose data directory is `dataDir`. */
   replicaOptions(dataDir: string): Promise<Partial<ControlPlaneOptions>>;
+  /** The database's own rate for as many telemetry rows (500-row inserts, one connection, no control plane). */
+  rawRowsPerSec?(rows: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,14 @@ export async function postgresServer(): Promise<DatabaseUnderTest> {
         databases.set(dataDir, url);
       }
       return { database: { kind: 'postgres', url } };
+    },
+    async rawRowsPerSec(rows) {
+      const raw = await rawInsert(await server.createDatabase());
+      try {
+        return await raw.rate({ rows, rowsPerStatement: 500, connections: 1 });
+      } finally {
+        await raw.close();
+      }
     },
     close: () => server.stop(),
   };
