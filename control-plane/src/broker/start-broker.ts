@@ -3,23 +3,14 @@
  * listening for devices itself, or an external Mosquitto the control plane joins as a client. Both come back
  * as the same MessageBroker.
  */
-import type { Logger } from 'pino';
-import type { Metrics } from '../metrics.js';
-import { startEmbeddedBroker } from './embedded-broker.js';
+import { type EmbeddedBrokerOptions, startEmbeddedBroker } from './embedded-broker.js';
 import { type ExternalBrokerOptions, startExternalBroker } from './external-broker.js';
 import type { MessageBroker } from './message-broker.js';
 
 export type BrokerOption = { readonly kind: 'embedded' } | ({ readonly kind: 'external' } & ExternalBrokerOptions);
 
-export interface BrokerHooks {
-  readonly host: string;
-  /** The embedded broker's port (0 = ephemeral). */
-  readonly port: number;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  verifyDevice(deviceId: string, password: Uint8Array): Promise<boolean>;
-  onDeviceConnected(deviceId: string): void;
-  onDeviceDisconnected(deviceId: string): void;
+/** What the control plane hands its broker: the embedded broker's options, plus the external one's hook. */
+export interface BrokerHooks extends EmbeddedBrokerOptions {
   /** External broker only: the connection came back (retained documents may need republishing). */
   onReconnect(): void;
 }
