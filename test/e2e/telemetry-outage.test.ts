@@ -20,7 +20,12 @@ interface StoredWindow {
 
 /** A fleet of one agent on iris v1 with every startup record delivered, then the broker stopped. */
 async function offlineAgent(telemetry: { maxQueueRows?: number } = {}) {
-  const fleet = await startFleet({ agents: 1, agent: { backoff: { initialMs: 50, maxMs: 300 }, telemetry } });
+  // Day-long windows: only flushTelemetry() closes them, never a wall-clock minute boundary crossed mid-test
+  // (which split one "minute" into two windows — seen once in fresh-check).
+  const fleet = await startFleet({
+    agents: 1,
+    agent: { backoff: { initialMs: 50, maxMs: 300 }, telemetry: { windowMs: 24 * 60 * 60 * 1000, ...telemetry } },
+  });
   const model = await registerModel(fleet.api, {
     line: 'iris',
     model: iris.fp32,
