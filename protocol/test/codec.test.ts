@@ -26,6 +26,30 @@ describe('CBOR codec', () => {
     expect(Object.keys(decodeCborUnknown(a) as object)).toEqual(['a', 'b', 'zz']);
   });
 
+  it('orders ASCII and non-ASCII keys alike by their encoded UTF-8 bytes', () => {
+    const byEncodedBytes = (a: string, b: string) => {
+      const [x, y] = [Buffer.from(a), Buffer.from(b)];
+      return x.length - y.length || Buffer.compare(x, y);
+    };
+    // "é" is 2 bytes (c3 a9): after "z" (shorter) and after "ab" (0x61 < 0xc3), before "abc".
+    expect(Object.keys(decodeCborUnknown(encodeCbor({ abc: 1, é: 2, ab: 3, z: 4 })) as object)).toEqual([
+      'z',
+      'ab',
+      'é',
+      'abc',
+    ]);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 4 }), { maxLength: 8 }), (keys) => {
+        // Integer-like keys are left out: a JS object lists them first whatever the CBOR order.
+        const value = Object.fromEntries(
+          keys.filter((k) => k !== '__proto__' && !/^(0|[1-9]\d*)$/.test(k)).map((k) => [k, 0]),
+        );
+        const decoded = Object.keys(decodeCborUnknown(encodeCbor(value)) as object);
+        expect(decoded).toEqual(Object.keys(value).sort(byEncodedBytes));
+      }),
+    );
+  });
+
   it('drops undefined fields so optional fields stay canonical', () => {
     expect(Buffer.from(encodeCbor({ a: 1, b: undefined })).equals(Buffer.from(encodeCbor({ a: 1 })))).toBe(true);
   });

@@ -29,7 +29,18 @@ const decoderOptions = { useRecords: false, mapsAsObjects: true, int64AsNumber: 
 const decoder = new Decoder(decoderOptions as ConstructorParameters<typeof Decoder>[0]);
 const utf8 = new TextEncoder();
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function compareKeys(a: string, b: string): number {
+  // ASCII keys (every schema field name): one byte per code unit, so string order is byte order and no
+  // encoding is needed — this comparison ran for every key pair of every message (3.8 % of a fleet run).
+  if (isAscii(a) && isAscii(b)) {
+    if (a.length !== b.length) return a.length - b.length;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   const ab = utf8.encode(a);
   const bb = utf8.encode(b);
   if (ab.length !== bb.length) return ab.length - bb.length;

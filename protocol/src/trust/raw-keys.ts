@@ -17,10 +17,24 @@ export function privateKeyImporter(derPrefix: string): RawKeyImporter {
 
 /** Imports public keys of one curve: `derPrefix` is its SPKI header up to the 32 raw bytes. */
 export function publicKeyImporter(derPrefix: string): RawKeyImporter {
-  return cachedImporter(Buffer.from(derPrefix, 'hex'), (der) =>
-    createPublicKey({ key: der, format: 'der', type: 'spki' }),
-  );
+  const byValue = new Map<string, KeyObject>();
+  const prefix = Buffer.from(derPrefix, 'hex');
+  // By value as well as by array: the same few root and role keys arrive in fresh arrays each time they are
+  // decoded (every agent of a simulated fleet, every verified document), and a public key is no secret.
+  return cachedImporter(prefix, (der) => {
+    const hex = der.toString('hex');
+    let key = byValue.get(hex);
+    if (key === undefined) {
+      if (byValue.size >= PUBLIC_KEY_CACHE_SIZE) byValue.clear();
+      key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+      byValue.set(hex, key);
+    }
+    return key;
+  });
 }
+
+/** Public keys kept by value; cleared when more than this many distinct keys were imported. */
+const PUBLIC_KEY_CACHE_SIZE = 1024;
 
 function cachedImporter(prefix: Buffer, create: (der: Buffer) => KeyObject): RawKeyImporter {
   const cache = new WeakMap<Uint8Array, KeyObject>();
