@@ -21,7 +21,7 @@ import { AgentError } from './errors.js';
 import { createFetcher } from './fetch/fetcher.js';
 import { sysfsConditions } from './fl/eligibility.js';
 import { createFlClient } from './fl/fl-client.js';
-import { createSampleStore } from './fl/sample-store.js';
+import { createSampleStore, lazySampleStore } from './fl/sample-store.js';
 import { createTrainerCache } from './fl/trainer-cache.js';
 import { createInferenceService } from './inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from './inference/local-http-api.js';
@@ -201,10 +201,12 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   // Federated training (issue 10): local samples, the weights fetcher (its own downloads dir, so a round
   // never disturbs a model install), trainers per model spec, and the round client.
-  const samples = createSampleStore({
-    path: storage === 'memory' ? ':memory:' : join(stateDir, 'samples.db'),
-    maxRows: settings.fl.maxSamples,
-  });
+  const samples = lazySampleStore(() =>
+    createSampleStore({
+      path: storage === 'memory' ? ':memory:' : join(stateDir, 'samples.db'),
+      maxRows: settings.fl.maxSamples,
+    }),
+  );
   const addSamples = (line: string, body: unknown) =>
     samples.add(line, ((body ?? {}) as { rows?: unknown }).rows as Parameters<typeof samples.add>[1]);
   const trainers = createTrainerCache({ backend: settings.fl.backend, logger: log });

@@ -140,8 +140,8 @@ export interface AgentOptions {
   readonly connectTimeoutMs?: number | undefined;
   /**
    * Where the telemetry outbox and the FL sample store live: 'file' (default, SQLite files in stateDir that
-   * survive restarts) or 'memory' (in-memory SQLite, lost on restart): the simulator's thousands of virtual
-   * devices need no file per queue.
+   * survive restarts) or 'memory' (the outbox in process memory, the sample store in-memory SQLite, both lost
+   * on restart): the simulator's thousands of virtual devices need no file per queue.
    */
   readonly queueStorage?: 'file' | 'memory' | undefined;
   /** Local HTTP inference API; false (the default in-process) starts none. */

@@ -8,6 +8,7 @@ import type { Clock, EventRecord } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { TelemetryOptions } from './config.js';
 import { createLatencyWindows, type LatencyWindows } from './telemetry/latency-window.js';
+import { createMemoryOutbox } from './telemetry/memory-outbox.js';
 import { createOutbox, type OutboxKind } from './telemetry/outbox.js';
 import { createOutboxPublisher, type OutboxPublisher } from './telemetry/publisher.js';
 
@@ -25,18 +26,18 @@ export interface AgentTelemetry {
 
 export function createAgentTelemetry(options: {
   stateDir: string;
-  /** 'memory': an in-memory SQLite outbox (AgentOptions.queueStorage). */
+  /** 'memory': the outbox in process memory (AgentOptions.queueStorage). */
   storage: 'file' | 'memory';
   clock: Clock;
   logger: Logger;
   settings: TelemetryOptions;
 }): AgentTelemetry {
   const { clock, logger, settings } = options;
-  const outbox = createOutbox({
-    path: options.storage === 'memory' ? ':memory:' : join(options.stateDir, 'outbox.sqlite'),
-    maxRows: settings.maxQueueRows,
-    maxBytes: settings.maxQueueBytes,
-  });
+  const bounds = { maxRows: settings.maxQueueRows, maxBytes: settings.maxQueueBytes };
+  const outbox =
+    options.storage === 'memory'
+      ? createMemoryOutbox(bounds)
+      : createOutbox({ path: join(options.stateDir, 'outbox.sqlite'), ...bounds });
   const windows = createLatencyWindows({
     clock,
     windowMs: settings.windowMs,

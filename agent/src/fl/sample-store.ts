@@ -197,3 +197,27 @@ export function createSampleStore(options: SampleStoreOptions): SampleStore {
     },
   };
 }
+
+/**
+ * A store opened on first use: most devices never collect samples (no FL round offers them training), so
+ * their agents do not pay for a database, its schema and its statements at start-up.
+ */
+export function lazySampleStore(open: () => SampleStore): SampleStore {
+  let store: SampleStore | null = null;
+  let closed = false;
+  const opened = (): SampleStore => {
+    if (closed) throw new AgentError('INVALID_TRANSITION', 'sample store is closed');
+    store ??= open();
+    return store;
+  };
+  return {
+    add: (line, rows) => opened().add(line, rows),
+    count: (line) => opened().count(line),
+    read: (line) => opened().read(line),
+    dropped: (line) => opened().dropped(line),
+    close() {
+      closed = true;
+      store?.close();
+    },
+  };
+}

@@ -60,13 +60,27 @@ const SCHEMA = `
   INSERT OR IGNORE INTO outbox_counters (name, value) VALUES ('dropped', 0);
 `;
 
-export function createOutbox(options: OutboxOptions): Outbox {
+/** Throws unless both bounds are positive integers (both outbox stores check the same way). */
+export function checkOutboxBounds(options: { readonly maxRows: number; readonly maxBytes: number }): void {
   if (!Number.isInteger(options.maxRows) || options.maxRows < 1) {
     throw new AgentError('INTERNAL', `outbox maxRows must be a positive integer, got ${options.maxRows}`);
   }
   if (!Number.isInteger(options.maxBytes) || options.maxBytes < 1) {
     throw new AgentError('INTERNAL', `outbox maxBytes must be a positive integer, got ${options.maxBytes}`);
   }
+}
+
+/** A stored record back as an entry: its CBOR map with `seq` added (both outbox stores store CBOR). */
+export function outboxEntry(seq: number, blob: Uint8Array): OutboxEntry {
+  const decoded = decodeCborUnknown(blob);
+  if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
+    throw new AgentError('INTERNAL', `outbox row ${seq} does not hold a CBOR map`, { details: { seq } });
+  }
+  return { seq, record: { ...(decoded as Record<string, unknown>), seq } };
+}
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  checkOutboxBounds(options);
   const db = new Database(options.path);
   // WAL + NORMAL: a crash may lose the last few appends but never corrupts the file, and appends stay cheap
   // on SD cards (SQLite "Write-Ahead Logging" §2; PRAGMA synchronous docs).
@@ -140,15 +154,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
     },
     peek(kind, limit) {
       assertOpen();
-      return select.all(kind, limit).map((row) => {
-        const decoded = decodeCborUnknown(row.record);
-        if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) {
-          throw new AgentError('INTERNAL', `outbox row ${row.seq} does not hold a CBOR map`, {
-            details: { seq: row.seq },
-          });
-        }
-        return { seq: row.seq, record: { ...(decoded as Record<string, unknown>), seq: row.seq } };
-      });
+      // The publisher peeks both kinds on every drain; most drains find one kind empty.
+      if (pending[kind] === 0) return [];
+      return select.all(kind, limit).map((row) => outboxEntry(row.seq, row.record));
     },
     ack(seqs) {
       assertOpen();

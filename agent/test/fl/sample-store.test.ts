@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSampleStore, type SampleStore } from '../../src/fl/sample-store.js';
+import { createSampleStore, lazySampleStore, type SampleStore } from '../../src/fl/sample-store.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 describe('FL sample store', () => {
@@ -24,6 +25,29 @@ describe('FL sample store', () => {
   afterEach(async () => {
     for (const s of open.splice(0)) s.close();
     await dirs.cleanup();
+  });
+
+  it('opened lazily: no file until the first use, one store for every call, refused after close', () => {
+    let opens = 0;
+    const lazy = lazySampleStore(() => {
+      opens++;
+      return store();
+    });
+    expect(existsSync(path)).toBe(false);
+    lazy.add('iris', [row(1), row(2)]);
+    expect(existsSync(path)).toBe(true);
+    expect(lazy.count('iris')).toBe(2);
+    expect(lazy.read('iris').n).toBe(2);
+    expect(opens).toBe(1);
+    lazy.close();
+    expect(() => lazy.count('iris')).toThrow(/closed/);
+    // Closed without ever being used: nothing is opened.
+    const unused = lazySampleStore(() => {
+      opens++;
+      return store();
+    });
+    unused.close();
+    expect(opens).toBe(1);
   });
 
   it('reads a line back as row-major features and labels, oldest first', () => {

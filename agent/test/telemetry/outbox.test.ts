@@ -3,14 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryOutbox } from '../../src/telemetry/memory-outbox.js';
 import { createOutbox, type Outbox } from '../../src/telemetry/outbox.js';
 
-describe('telemetry outbox', () => {
+// The contract both stores keep; the SQLite file's persistence and WAL mode are tested below it.
+describe.each([
+  ['SQLite file', 'file'],
+  ['in memory', 'memory'],
+] as const)('telemetry outbox (%s)', (_name, storage) => {
   let dir: string;
   let path: string;
   const open: Outbox[] = [];
   function outbox(maxRows = 100, maxBytes = 1024 * 1024): Outbox {
-    const created = createOutbox({ path, maxRows, maxBytes });
+    const created =
+      storage === 'file' ? createOutbox({ path, maxRows, maxBytes }) : createMemoryOutbox({ maxRows, maxBytes });
     open.push(created);
     return created;
   }
@@ -49,7 +55,7 @@ describe('telemetry outbox', () => {
     expect(box.stats().pending).toBe(1);
   });
 
-  it('never reuses a seq after its row was acknowledged, even across a reopen', () => {
+  it.runIf(storage === 'file')('never reuses a seq after its row was acknowledged, even across a reopen', () => {
     let box = outbox();
     const first = box.append('events', { at: 1 });
     box.ack([first]);
@@ -71,7 +77,7 @@ describe('telemetry outbox', () => {
     expect(box.stats()).toMatchObject({ pending: 5, pendingByKind: { events: 4, telemetry: 1 }, dropped: 7 });
   });
 
-  it('keeps pending rows and the dropped counter across a restart', () => {
+  it.runIf(storage === 'file')('keeps pending rows and the dropped counter across a restart', () => {
     const box = outbox(3);
     for (let i = 0; i < 5; i++) box.append('events', { i });
     box.close();
@@ -92,10 +98,12 @@ describe('telemetry outbox', () => {
     expect(pendingBytes).toBeGreaterThan(1000 - 110);
     expect(pending + dropped).toBe(40);
     expect(box.peek('telemetry', 100).map((e) => e.seq)).toEqual(seqs.slice(dropped));
-    // Acknowledged rows give their bytes back; the byte count survives a reopen.
+    // Acknowledged rows give their bytes back; the byte count survives a reopen (of the file).
     box.ack(seqs.slice(dropped, dropped + 2));
     const afterAck = box.stats().pendingBytes;
     expect(afterAck).toBeLessThan(pendingBytes);
+    expect(box.stats()).toMatchObject({ pendingBytes: afterAck, pending: pending - 2, dropped });
+    if (storage === 'memory') return;
     box.close();
     expect(outbox(10_000, 1000).stats()).toMatchObject({ pendingBytes: afterAck, pending: pending - 2, dropped });
   });
@@ -107,11 +115,18 @@ describe('telemetry outbox', () => {
     expect(box.stats()).toMatchObject({ pending: 0, pendingBytes: 0, dropped: 2 });
   });
 
-  it('stores the file in WAL mode', () => {
+  it.runIf(storage === 'file')('stores the file in WAL mode', () => {
     outbox().append('events', { at: 1 });
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('never reuses a seq after its row was acknowledged', () => {
+    const box = outbox();
+    const seqs = [1, 2, 3].map((at) => box.append('events', { at }));
+    box.ack(seqs);
+    expect(box.append('events', { at: 4 })).toBeGreaterThan(seqs[2]!);
   });
 
   it('refuses to be used after close', () => {
