@@ -19,6 +19,14 @@ const implementations: [string, () => BlobStore][] = [
       return createFileBlobStore({ dir });
     },
   ],
+  [
+    'file, bundles larger than the cache',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'edgefleet-blobs-'));
+      dirs.push(dir);
+      return createFileBlobStore({ dir, cacheBytes: 1024 });
+    },
+  ],
   ['memory', () => createMemoryBlobStore()],
 ];
 
@@ -45,5 +53,22 @@ describe.each(implementations)('BlobStore contract (%s)', (_name, create) => {
     expect(await store.get('0'.repeat(64))).toBeNull();
     expect(await store.readRange('0'.repeat(64), { start: 0, end: 1 })).toBeNull();
     await expect(store.get('../../etc/passwd')).rejects.toMatchObject({ code: 'BUNDLE_UNKNOWN' });
+  });
+});
+
+describe('file BlobStore chunk cache', () => {
+  it('serves later ranges of a small bundle from memory, read once (the bytes survive the file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgefleet-blobs-'));
+    dirs.push(dir);
+    const store = createFileBlobStore({ dir, cacheBytes: 1 << 20 });
+    const bytes = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 256);
+    const digest = await store.put(bytes);
+    expect(await store.readRange(digest, { start: 0, end: 1000 })).toEqual(bytes.slice(0, 1000));
+    rmSync(join(dir, digest));
+    expect(await store.readRange(digest, { start: 1000, end: 3000 })).toEqual(bytes.slice(1000));
+    // A returned range is a copy: changing it does not change what the next reader gets.
+    const range = await store.readRange(digest, { start: 0, end: 10 });
+    range?.fill(0);
+    expect(await store.readRange(digest, { start: 0, end: 10 })).toEqual(bytes.slice(0, 10));
   });
 });

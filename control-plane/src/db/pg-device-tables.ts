@@ -6,19 +6,23 @@ import type { DriftAlarm, DriftSketch } from '@edgefleet/protocol';
 import { bigserial, index, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { bytes, integer } from './pg-columns.js';
 
-export const devices = pgTable('devices', {
-  id: text('id').primaryKey(),
-  group: text('group').notNull(),
-  tags: jsonb('tags').$type<string[]>().notNull(),
-  passwordHash: text('password_hash').notNull(),
-  hardware: jsonb('hardware').$type<Record<string, unknown> | null>(),
-  connection: text('connection', { enum: ['online', 'offline'] })
-    .notNull()
-    .default('offline'),
-  enrolledAt: integer('enrolled_at').notNull(),
-  lastSeenAt: integer('last_seen_at'),
-  parentId: text('parent_id'),
-});
+export const devices = pgTable(
+  'devices',
+  {
+    id: text('id').primaryKey(),
+    group: text('group').notNull(),
+    tags: jsonb('tags').$type<string[]>().notNull(),
+    passwordHash: text('password_hash').notNull(),
+    hardware: jsonb('hardware').$type<Record<string, unknown> | null>(),
+    connection: text('connection', { enum: ['online', 'offline'] })
+      .notNull()
+      .default('offline'),
+    enrolledAt: integer('enrolled_at').notNull(),
+    lastSeenAt: integer('last_seen_at'),
+    parentId: text('parent_id'),
+  },
+  (t) => [index('devices_parent').on(t.parentId)],
+);
 
 export const enrolmentTokens = pgTable('enrolment_tokens', {
   tokenHash: text('token_hash').primaryKey(),

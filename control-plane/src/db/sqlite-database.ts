@@ -25,6 +25,9 @@ export function openSqliteDatabase(options: { file: string }): Database {
   const sqlite = new BetterSqlite3(options.file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
+  // 64 MiB of page cache (the default is 2 MiB): with a fleet's device, desired and window tables past the
+  // default, every lookup re-read pages from the OS (a 10,000-device simulator run: ~4× slower queries).
+  sqlite.pragma('cache_size = -65536');
   migrate(syncDrizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
 
   const statements = new Map<string, BetterSqlite3.Statement>();

@@ -38,13 +38,16 @@ export interface DesiredState {
     rolloutId: string | null;
   }): Promise<DesiredRow>;
   current(deviceId: string): Promise<DesiredRow | null>;
-  /** Manifests of the bundles currently assigned to the device (what it may fetch). */
-  assignedManifests(deviceId: string): Promise<ManifestBody[]>;
+  /** The manifest of bundle `digest` if it is assigned to the device now (what it may fetch), else undefined. */
+  assignedManifest(deviceId: string, digest: string): Promise<ManifestBody | undefined>;
   /** Re-signs (seq + 1) every document past half its TTL; returns how many. */
   refreshDue(): Promise<number>;
   /** Publishes every stored document again (the embedded broker's retained store is in memory). */
   republishAll(): Promise<void>;
 }
+
+/** Devices whose fetchable bundles are kept; the map is cleared when it would grow past this. */
+const FETCHABLE_CACHE_SIZE = 100_000;
 
 export function createDesiredState(options: {
   database: Database;
@@ -66,6 +69,20 @@ export function createDesiredState(options: {
     const message = { v: 1, type: 'desired', ts: now(), doc };
     await broker.publish(deviceTopic(row.deviceId, 'desired'), encodeCbor(message), { qos: 1, retain: true });
   };
+
+  // The bundles each device may fetch, from the last document this process assigned or read.
+  const fetchable = new Map<string, readonly ManifestBody[]>();
+  const remember = (deviceId: string, manifests: readonly ManifestBody[]) => {
+    if (fetchable.size >= FETCHABLE_CACHE_SIZE) fetchable.clear();
+    fetchable.set(deviceId, manifests);
+  };
+  // A shadow challenger is fetched like the champion, so its bundle is served too.
+  const manifestsOf = (assignments: readonly Assignment[]) =>
+    Promise.all(
+      assignments
+        .flatMap((a) => [a.version, ...(a.shadow === undefined ? [] : [a.shadow])].map((v) => ({ line: a.line, v })))
+        .map(async ({ line, v }) => (await registry.get(line, v)).manifest),
+    );
 
   const assign: DesiredState['assign'] = async ({ deviceId, assignments, rolloutId }) => {
     const seq = ((await current(deviceId))?.seq ?? 0) + 1;
@@ -100,6 +117,7 @@ export function createDesiredState(options: {
       expiresAt: body.expiresAt,
     };
     await db.insert(deviceDesired).values(values).onConflictDoUpdate({ target: deviceDesired.deviceId, set: values });
+    remember(deviceId, await manifestsOf(assignments));
     await publish(values);
     logger.info({ deviceId, rolloutId, seq }, 'desired state published');
     return values;
@@ -108,13 +126,17 @@ export function createDesiredState(options: {
   return {
     assign,
     current,
-    async assignedManifests(deviceId) {
-      // A shadow challenger is fetched like the champion, so its bundle is served too.
-      const versions = ((await current(deviceId))?.assignments ?? []).flatMap((a) => [
-        { line: a.line, version: a.version },
-        ...(a.shadow === undefined ? [] : [{ line: a.line, version: a.shadow }]),
-      ]);
-      return Promise.all(versions.map(async (v) => (await registry.get(v.line, v.version)).manifest));
+    async assignedManifest(deviceId, digest) {
+      const find = (manifests: readonly ManifestBody[] | undefined) => manifests?.find((m) => m.digest === digest);
+      // Every chunk request asks; the answer changes only with a new document. A miss reads the stored
+      // document (another replica may have assigned the bundle); a hit may name a bundle assigned moments
+      // ago, which is still one the control plane signed for this device.
+      const hit = find(fetchable.get(deviceId));
+      if (hit !== undefined) return hit;
+      const row = await current(deviceId);
+      const manifests = row === null ? [] : await manifestsOf(row.assignments);
+      remember(deviceId, manifests);
+      return find(manifests);
     },
     async refreshDue() {
       const due = (await db.select().from(deviceDesired)).filter(

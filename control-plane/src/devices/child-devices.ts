@@ -68,6 +68,8 @@ export function createChildDevices(options: {
       return oneAtATime(child.gatewayId, () => register(deviceId, child.gatewayId));
     },
     async firstReport(deviceId, hardware) {
+      // Only a child is registered without hardware (a child's id always parses as one; createChild).
+      if (parseChildDeviceId(deviceId) === null) return false;
       const device = await devices.get(deviceId);
       if (device.parentId === null || device.hardware !== null) return false;
       await devices.setHardware(deviceId, hardware);

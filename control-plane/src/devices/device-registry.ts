@@ -11,6 +11,7 @@ import { ControlPlaneError } from '../errors.js';
 
 export type ConnectionState = 'online' | 'offline';
 export type DeviceRow = Tables['devices']['$inferSelect'];
+export type DeviceMembership = Readonly<Pick<DeviceRow, 'id' | 'group' | 'tags'>>;
 
 export interface InstalledModel {
   readonly line: string;
@@ -21,6 +22,8 @@ export interface DeviceRegistry {
   exists(deviceId: string): Promise<boolean>;
   /** The device, or a DEVICE_UNKNOWN error. */
   get(deviceId: string): Promise<DeviceRow>;
+  /** Its group and tags (fixed at enrolment, so kept once read), or a DEVICE_UNKNOWN error. */
+  membership(deviceId: string): Promise<DeviceMembership>;
   list(): Promise<DeviceRow[]>;
   inGroup(group: string): Promise<DeviceRow[]>;
   verifyPassword(deviceId: string, password: Uint8Array): Promise<boolean>;
@@ -38,21 +41,44 @@ export interface DeviceRegistry {
   installed(deviceId: string): Promise<InstalledModel[]>;
 }
 
+/** How stale `lastSeenAt` may be: messages within this long of the last recorded one do not write it. */
+export const TOUCH_RESOLUTION_MS = 5_000;
+
 export function createDeviceRegistry(options: { database: Database; now: () => number }): DeviceRegistry {
   const { db, tables } = options.database;
   const { deviceReported, devices } = tables;
   const { now } = options;
-  const find = async (deviceId: string) =>
-    (await db.select().from(devices).where(eq(devices.id, deviceId)).limit(1))[0];
+  // Every ingested message asks whether its device exists; a device is never deleted, so an id once found
+  // stays known (also across replicas: one that enrolled elsewhere is a miss that reads the table).
+  const known = new Set<string>();
+  // A device's group and tags never change after enrolment (no route or store updates them).
+  const memberships = new Map<string, DeviceMembership>();
+  // lastSeenAt is kept to TOUCH_RESOLUTION_MS: one device's burst of messages costs one write, not one each.
+  const touched = new Map<string, number>();
+  const find = async (deviceId: string) => {
+    const row = (await db.select().from(devices).where(eq(devices.id, deviceId)).limit(1))[0];
+    if (row !== undefined) known.add(deviceId);
+    return row;
+  };
+  const get = async (deviceId: string) => {
+    const row = await find(deviceId);
+    if (row === undefined)
+      throw new ControlPlaneError('DEVICE_UNKNOWN', `no device ${deviceId}`, { details: { deviceId } });
+    return row;
+  };
   const reported = async (deviceId: string) =>
     (await db.select().from(deviceReported).where(eq(deviceReported.deviceId, deviceId)).limit(1))[0]?.reported ?? null;
   return {
-    exists: async (deviceId) => (await find(deviceId)) !== undefined,
-    async get(deviceId) {
-      const row = await find(deviceId);
-      if (row === undefined)
-        throw new ControlPlaneError('DEVICE_UNKNOWN', `no device ${deviceId}`, { details: { deviceId } });
-      return row;
+    exists: async (deviceId) => known.has(deviceId) || (await find(deviceId)) !== undefined,
+    get,
+    async membership(deviceId) {
+      let membership = memberships.get(deviceId);
+      if (membership === undefined) {
+        const { id, group, tags } = await get(deviceId);
+        membership = Object.freeze({ id, group, tags: Object.freeze([...tags]) as string[] });
+        memberships.set(deviceId, membership);
+      }
+      return membership;
     },
     list: () => db.select().from(devices).orderBy(devices.id),
     inGroup: (group) => db.select().from(devices).where(eq(devices.group, group)).orderBy(devices.id),
@@ -81,7 +107,9 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
     childCount: async (parentId) =>
       (await db.select({ n: count() }).from(devices).where(eq(devices.parentId, parentId)))[0]?.n ?? 0,
     async setConnection(deviceId, state) {
-      await db.update(devices).set({ connection: state, lastSeenAt: now() }).where(eq(devices.id, deviceId));
+      const at = now();
+      touched.set(deviceId, at);
+      await db.update(devices).set({ connection: state, lastSeenAt: at }).where(eq(devices.id, deviceId));
     },
     async setChildrenConnection(parentId, state) {
       await db.update(devices).set({ connection: state }).where(eq(devices.parentId, parentId));
@@ -90,7 +118,11 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
       await db.update(devices).set({ hardware }).where(eq(devices.id, deviceId));
     },
     async touch(deviceId) {
-      await db.update(devices).set({ lastSeenAt: now() }).where(eq(devices.id, deviceId));
+      const at = now();
+      const last = touched.get(deviceId);
+      if (last !== undefined && at >= last && at - last < TOUCH_RESOLUTION_MS) return;
+      touched.set(deviceId, at);
+      await db.update(devices).set({ lastSeenAt: at }).where(eq(devices.id, deviceId));
     },
     async storeReported(deviceId, value) {
       const updatedAt = now();

@@ -11,15 +11,20 @@ import type { RolloutContext } from './rollout-context.js';
 import { isActive } from './rollout-state.js';
 import { stateOf } from './rollout-store.js';
 
+type Memberships = Awaited<ReturnType<RolloutContext['store']['membershipsOf']>>;
+
+/** Moves the device's member rows of `change.line` v`change.version`; updates `memberships` to match. */
 async function advance(
   ctx: RolloutContext,
   deviceId: string,
+  memberships: Memberships,
   change: { line: string; version: number; to: DeviceRolloutStatus; error?: string },
 ): Promise<string[]> {
   const { store, logger } = ctx;
   const { to, error } = change;
   const touched: string[] = [];
-  for (const { m, r } of await store.membershipsOf(deviceId)) {
+  for (const membership of memberships) {
+    const { m, r } = membership;
     if (r.line !== change.line || r.version !== change.version || m.status === to) continue;
     try {
       transitionDeviceStatus(m.status, to);
@@ -28,6 +33,7 @@ async function advance(
       continue;
     }
     await store.updateMember(m.rolloutId, deviceId, { status: to, error: error ?? null });
+    membership.m = { ...m, status: to, error: error ?? null };
     logger.info(
       { deviceId, rolloutId: m.rolloutId, line: change.line, version: change.version, status: to },
       'rollout device status',
@@ -52,21 +58,29 @@ export async function progressFromReport(
     version: m.version,
     to: status,
   });
-  if (reported.install !== null) add(await advance(ctx, deviceId, to(reported.install, 'installing')));
-  for (const m of reported.installed) add(await advance(ctx, deviceId, to(m, 'installed')));
+  // Read once per message (a report lists every installed model), kept current by advance.
+  const memberships = await ctx.store.membershipsOf(deviceId);
+  if (memberships.length === 0) return [];
+  if (reported.install !== null) add(await advance(ctx, deviceId, memberships, to(reported.install, 'installing')));
+  for (const m of reported.installed) add(await advance(ctx, deviceId, memberships, to(m, 'installed')));
   // A shadow wave's install is the challenger running beside the champion.
-  for (const m of reported.shadows ?? []) add(await advance(ctx, deviceId, to(m, 'installed')));
+  for (const m of reported.shadows ?? []) add(await advance(ctx, deviceId, memberships, to(m, 'installed')));
   return [...touched];
 }
+
+const EVENT_STATUS = new Map<string, DeviceRolloutStatus>([
+  ['install-started', 'installing'],
+  ['install-completed', 'installed'],
+  ['install-failed', 'failed'],
+]);
 
 /** Applies an install event; returns the active rollouts it touched. */
 export async function progressFromEvent(ctx: RolloutContext, deviceId: string, event: EventRecord): Promise<string[]> {
   if (event.line === undefined || event.version === undefined) return [];
   const target = { line: event.line, version: event.version };
-  if (event.kind === 'install-started') return advance(ctx, deviceId, { ...target, to: 'installing' });
-  if (event.kind === 'install-completed') return advance(ctx, deviceId, { ...target, to: 'installed' });
-  if (event.kind === 'install-failed') {
-    return advance(ctx, deviceId, { ...target, to: 'failed', error: event.error?.message ?? 'install failed' });
-  }
-  return [];
+  const status = EVENT_STATUS.get(event.kind);
+  if (status === undefined) return [];
+  const error = status === 'failed' ? (event.error?.message ?? 'install failed') : undefined;
+  const memberships = await ctx.store.membershipsOf(deviceId);
+  return advance(ctx, deviceId, memberships, { ...target, to: status, ...(error === undefined ? {} : { error }) });
 }

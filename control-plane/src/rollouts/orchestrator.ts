@@ -90,8 +90,7 @@ export function createOrchestrator(ctx: RolloutContext) {
   const installing = async (row: RolloutRow, plan: RolloutPlan): Promise<RolloutRow | null> => {
     const wave = await store.wave(row.id, row.currentWave);
     const deadline = ctx.now() - plan.installTimeoutMs;
-    for (const m of await store.unsettled(row.id, wave.index)) {
-      if ((m.assignedAt as number) > deadline) continue;
+    for (const m of await store.unsettled(row.id, wave.index, deadline)) {
       const offline =
         !(await ctx.devices.exists(m.deviceId)) || (await ctx.devices.get(m.deviceId)).connection === 'offline';
       const to = transitionDeviceStatus(m.status, offline ? 'offline' : 'failed');

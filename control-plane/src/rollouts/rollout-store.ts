@@ -5,7 +5,7 @@
  * queries the orchestrator runs on every step are aggregate or index range reads (rollout_devices_wave_*)
  * so a step's cost does not grow with the events already processed.
  */
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 import { countStatuses, type DeviceRolloutStatus, type StatusCounts } from './device-status.js';
@@ -178,20 +178,22 @@ export function createRolloutStore(options: { database: Database; now: () => num
         .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.wave, wave), isNull(rolloutDevices.assignedAt)))
         .orderBy(asc(rolloutDevices.rank))
         .limit(limit),
-    /** Assigned devices of a wave still pending or installing. */
-    unsettled: async (id: string, wave: number) =>
-      (
-        await db
-          .select()
-          .from(rolloutDevices)
-          .where(
-            and(
-              eq(rolloutDevices.rolloutId, id),
-              eq(rolloutDevices.wave, wave),
-              inArray(rolloutDevices.status, ['pending', 'installing'] satisfies DeviceRolloutStatus[]),
-            ),
-          )
-      ).filter((m) => m.assignedAt !== null),
+    /**
+     * Devices of a wave still pending or installing that were assigned at or before `assignedBy` (the install
+     * deadline): filtered in SQL, so a step of a 5,000-device wave does not read every busy member.
+     */
+    unsettled: (id: string, wave: number, assignedBy: number): Promise<MemberRow[]> =>
+      db
+        .select()
+        .from(rolloutDevices)
+        .where(
+          and(
+            eq(rolloutDevices.rolloutId, id),
+            eq(rolloutDevices.wave, wave),
+            inArray(rolloutDevices.status, ['pending', 'installing'] satisfies DeviceRolloutStatus[]),
+            lte(rolloutDevices.assignedAt, assignedBy),
+          ),
+        ),
     async maxRank(id: string): Promise<number> {
       const [row] = await db
         .select({ r: sql<number | null>`max(${rolloutDevices.rank})`.mapWith(Number) })

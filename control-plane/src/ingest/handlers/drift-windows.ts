@@ -25,5 +25,5 @@ export async function storeDriftWindows(
       context.logger.warn({ deviceId, line, version, seq, code, err: error }, 'drift window refused');
     }
   }
-  if (stored.length > 0) await context.drift.onWindowsStored(await context.devices.get(deviceId), stored);
+  if (stored.length > 0) await context.drift.onWindowsStored(await context.devices.membership(deviceId), stored);
 }

@@ -24,7 +24,7 @@ export const fetchRequestHandler = defineHandler({
       await context.broker.publish(topic, encodeCbor(reply), { qos: 1, retain: false });
     };
     const manifest =
-      (await context.desired.assignedManifests(deviceId)).find((m) => m.digest === request.digest) ??
+      (await context.desired.assignedManifest(deviceId, request.digest)) ??
       context.fl.servesBlob(deviceId, request.digest);
     if (manifest === undefined || manifest === null) {
       context.logger.warn({ deviceId, digest: request.digest }, 'fetch of a bundle not assigned to the device');

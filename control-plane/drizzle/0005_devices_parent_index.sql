@@ -1,0 +1,1 @@
+CREATE INDEX `devices_parent` ON `devices` (`parent_id`);
