@@ -8,7 +8,17 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 // Pending file-system requests, and pending setImmediate callbacks (onnxruntime-node runs sessions and
 // loads models from a setImmediate, so a chain of them is work in progress, not quiet).
-const BUSY = new Set(['FSReqCallback', 'FSReqPromise', 'FileHandleCloseReq', 'GetAddrInfoReqWrap', 'Immediate']);
+// A FileHandle's close is listed as 'CloseReq' on Node 20: missing it let the clock move on while an
+// agent's `await handle.close()` (atomic writes, fsyncDir) was still in flight, so the work after it
+// landed at a later virtual instant in some runs and not in others.
+const BUSY = new Set([
+  'FSReqCallback',
+  'FSReqPromise',
+  'CloseReq',
+  'FileHandleCloseReq',
+  'GetAddrInfoReqWrap',
+  'Immediate',
+]);
 const QUIET_TURNS = 2;
 
 function busy(): boolean {

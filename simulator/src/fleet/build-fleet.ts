@@ -18,6 +18,8 @@ import { createVirtualDevice, type VirtualDevice } from './virtual-device.js';
 
 export const FLEET_TAG = 'sim';
 
+const deviceId = (cohort: string, n: number) => `${cohort}-${n}`;
+
 export interface FleetFaults {
   /** sha256 of the model file that fault-injected devices fail to load (the candidate's). */
   failingSha: string | null;
@@ -44,6 +46,7 @@ export async function buildFleet(options: {
   const installFailure = scenario.faults.installFailure;
   const skew = scenario.faults.clockSkew;
   const crash = scenario.faults.crashMidInstall;
+  await enrolAll(options, total);
   const devices: VirtualDevice[] = [];
   let index = 0;
   for (const cohort of scenario.fleet.cohorts) {
@@ -60,15 +63,8 @@ export async function buildFleet(options: {
       const rng = stream(0);
       const linkRng = stream(1);
       const dataRng = stream(2);
-      const id = `${cohort.name}-${n}`;
+      const id = deviceId(cohort.name, n);
       const stateDir = join(options.dir, 'devices', id);
-      await options.api.enrol({
-        deviceId: id,
-        group: cohort.name,
-        tags: [FLEET_TAG],
-        profile: cohort.hardware,
-        stateDir,
-      });
       const crashes = crash !== undefined && rng() < crash.fraction;
       let crashed = false;
       const link = createSimLink({
@@ -105,8 +101,35 @@ export async function buildFleet(options: {
         onEvent: options.onEvent,
       });
       devices.push(device);
-      options.onProgress?.(index + 1, total);
     }
   }
   return devices;
+}
+
+/** Enrolments in flight at once: enough to keep the CPU busy while credential files are written. */
+const ENROL_CONCURRENCY = 16;
+
+/**
+ * Enrols every device through the control plane's routes, several at a time. The order does not matter for
+ * the run: ids, groups and tags are the scenario's, and rollouts rank devices by a hash of their id.
+ */
+async function enrolAll(options: Parameters<typeof buildFleet>[0], total: number): Promise<void> {
+  const queue = options.scenario.fleet.cohorts.flatMap((cohort) =>
+    Array.from({ length: cohort.devices }, (_, n) => ({ cohort, id: deviceId(cohort.name, n) })),
+  );
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    for (let item = queue[next++]; item !== undefined; item = queue[next++]) {
+      await options.api.enrol({
+        deviceId: item.id,
+        group: item.cohort.name,
+        tags: [FLEET_TAG],
+        profile: item.cohort.hardware,
+        stateDir: join(options.dir, 'devices', item.id),
+      });
+      options.onProgress?.(++done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: ENROL_CONCURRENCY }, worker));
 }

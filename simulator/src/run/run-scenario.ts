@@ -32,11 +32,13 @@ function seededIds(seed: number): () => string {
   return () => `ro-${Array.from({ length: 12 }, () => Math.floor(rng() * 16).toString(16)).join('')}`;
 }
 
-export type RunPhase = 'enrol' | 'simulate';
+export type RunPhase = 'enrol' | 'start' | 'simulate';
 
 export interface RunCost {
   readonly wallMs: number;
   readonly enrolMs: number;
+  /** Wall time from the rehearsed rollout's start (`rollout.atMin`) to the end of the scenario. */
+  readonly rolloutMs: number;
   readonly peakRssBytes: number;
   /** MQTT packets over the virtual links per direction (the benchmark's baseline sends as many). */
   readonly messagesUp: number;
@@ -110,7 +112,11 @@ export async function runScenario(
         onProgress: (done, total) => options.onProgress?.('enrol', done, total),
       })),
     );
-    for (const device of devices) await device.start();
+    // One at a time, in fleet order: each agent's first timers are then created in the same order every run.
+    for (const [i, device] of devices.entries()) {
+      await device.start();
+      options.onProgress?.('start', i + 1, devices.length);
+    }
     const enrolMs = performance.now() - enrolStarted;
     await api.post('/v1/rollouts', {
       line: 'iris',
@@ -131,6 +137,7 @@ export async function runScenario(
     });
 
     let rolloutId: string | null = null;
+    let rolloutStarted = Number.NaN;
     // Operator actions and samples run at their instant and hold virtual time until they finish (awaited in
     // onInstant): their async work (request bodies, stores) must not race the clock.
     const pending: Promise<void>[] = [];
@@ -150,6 +157,7 @@ export async function runScenario(
             onGateFailure: rollout.onGateFailure,
           });
           rolloutId = created.id as string;
+          rolloutStarted = performance.now();
         })(),
       );
     });
@@ -187,6 +195,7 @@ export async function runScenario(
         options.onProgress?.('simulate', now - START_MS, endMs - START_MS);
       },
     });
+    const simulated = performance.now();
     options.onProgress?.('simulate', endMs - START_MS, endMs - START_MS);
     const report = await summarise({
       scenario,
@@ -203,6 +212,7 @@ export async function runScenario(
       cost: {
         wallMs: Math.round(performance.now() - started),
         enrolMs: Math.round(enrolMs),
+        rolloutMs: Math.round(simulated - rolloutStarted),
         peakRssBytes: peakRss,
         messagesUp: devices.reduce((n, d) => n + d.link.stats.messagesUp, 0),
         messagesDown: devices.reduce((n, d) => n + d.link.stats.messagesDown, 0),
