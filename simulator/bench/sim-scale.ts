@@ -26,6 +26,7 @@ async function child(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
 }
 
+const GOAL_MS = 120_000;
 const sizes = process.argv.slice(2).map(Number);
 const results = [];
 for (const devices of sizes.length > 0 ? sizes : [1000, 10_000]) {
@@ -42,6 +43,12 @@ for (const devices of sizes.length > 0 ? sizes : [1000, 10_000]) {
       rssKiB: Math.round((sim.peakRssBytes as number) / devices / 1024),
     },
     ratioToBaseline: Math.round(((sim.wallMs as number) / (baseline.wallMs as number)) * 10) / 10,
+    // The issue's goal: 10,000 devices through the 3-wave rollout in < 2 min. `rolloutMs` is that part (from
+    // the rehearsed rollout's start to the end); `wallMs` adds enrolling, starting and first installing the
+    // champion on every device, which the scenario does before the rollout.
+    goalMs: GOAL_MS,
+    rolloutWithinGoal: (sim.rolloutMs as number) < GOAL_MS,
+    wallWithinGoal: (sim.wallMs as number) < GOAL_MS,
   };
   console.error(JSON.stringify(entry));
   results.push(entry);

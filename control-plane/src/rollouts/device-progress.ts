@@ -58,13 +58,15 @@ export async function progressFromReport(
     version: m.version,
     to: status,
   });
+  const shadows = reported.shadows ?? [];
+  if (reported.install === null && reported.installed.length === 0 && shadows.length === 0) return [];
   // Read once per message (a report lists every installed model), kept current by advance.
   const memberships = await ctx.store.membershipsOf(deviceId);
   if (memberships.length === 0) return [];
   if (reported.install !== null) add(await advance(ctx, deviceId, memberships, to(reported.install, 'installing')));
   for (const m of reported.installed) add(await advance(ctx, deviceId, memberships, to(m, 'installed')));
   // A shadow wave's install is the challenger running beside the champion.
-  for (const m of reported.shadows ?? []) add(await advance(ctx, deviceId, memberships, to(m, 'installed')));
+  for (const m of shadows) add(await advance(ctx, deviceId, memberships, to(m, 'installed')));
   return [...touched];
 }
 
