@@ -71,7 +71,11 @@ export async function insertRollout(
   const { plan, createdBy, allowEmpty } = options;
   const { targeted, profiles, champions } = await validateTargets(ctx, plan, allowEmpty);
   const id = ctx.newRolloutId?.() ?? `ro-${randomBytes(6).toString('hex')}`;
-  const now = ctx.now();
+  // Creation times strictly increase: "the newest rollout of a line" (late enrolment, listings) must not be a
+  // tie. SQLite broke ties by rowid, PostgreSQL has no insertion order and broke them by the random id, so two
+  // rollouts created in one millisecond came back in either order there (a late joiner got the older one's
+  // target). Two replicas creating in the same millisecond can still tie; the id decides then.
+  const now = Math.max(ctx.now(), (await store.latestCreatedAt()) + 1);
   const members = assignWaves({
     rolloutId: id,
     devices: targeted,

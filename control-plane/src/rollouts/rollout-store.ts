@@ -51,6 +51,13 @@ export function createRolloutStore(options: { database: Database; now: () => num
     all: (): Promise<RolloutRow[]> =>
       db.select().from(rollouts).orderBy(desc(rollouts.createdAt), desc(insertionOrder)),
     active: async () => (await store.all()).filter((r) => isActive(stateOf(r))),
+    /** The newest rollout's creation time; 0 with none. */
+    async latestCreatedAt(): Promise<number> {
+      const [row] = await db
+        .select({ at: sql<number | null>`max(${rollouts.createdAt})`.mapWith(Number) })
+        .from(rollouts);
+      return row?.at ?? 0;
+    },
     async update(id: string, fields: Partial<RolloutInsert>) {
       await db
         .update(rollouts)

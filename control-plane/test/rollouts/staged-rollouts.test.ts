@@ -86,6 +86,24 @@ describe('plans', () => {
     expect(conflict.status).toBe(409);
     expect(((await conflict.json()) as { error: { code: string } }).error.code).toBe('CONFLICT');
   });
+
+  it('gives rollouts created in the same millisecond strictly increasing creation times, newest listed first', async () => {
+    // The champion rollout of fleetOnV1 and this one are created at the same manual-clock instant; "the
+    // newest rollout of a line" (late enrolment, listings) must not depend on how a dialect breaks ties.
+    const { h } = await fleetOnV1(2);
+    const at = h.clock.now();
+    const created = await h.rollout({ ...basePlan, waves: [{ percent: 100 }] });
+    const list = (await (await h.f.request('GET', '/v1/rollouts')).json()) as {
+      id: string;
+      version: number;
+      createdAt: number;
+    }[];
+    const [newest, older] = list;
+    expect(newest).toMatchObject({ id: created.id, version: 2 });
+    expect(older?.version).toBe(1);
+    expect(older?.createdAt).toBe(at);
+    expect(newest?.createdAt).toBe(at + 1);
+  });
 });
 
 describe('waves', () => {
