@@ -15,10 +15,11 @@ import {
   signDocument,
   signedDocumentSchema,
 } from '@edgefleet/protocol';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { MessageBroker } from '../broker/message-broker.js';
 import type { Database, Tables } from '../db/database.js';
+import { prepareOnce } from '../db/prepared.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 
 export interface Assignment {
@@ -62,7 +63,15 @@ export function createDesiredState(options: {
   const { db, tables } = options.database;
   const { deviceDesired } = tables;
   const current = async (deviceId: string) =>
-    (await db.select().from(deviceDesired).where(eq(deviceDesired.deviceId, deviceId)).limit(1))[0] ?? null;
+    (
+      await prepareOnce<DesiredRow[]>(options.database, 'desired.current', (db, t) =>
+        db
+          .select()
+          .from(t.deviceDesired)
+          .where(eq(t.deviceDesired.deviceId, sql.placeholder('deviceId')))
+          .limit(1),
+      ).execute({ deviceId })
+    )[0] ?? null;
 
   const publish = async (row: DesiredRow) => {
     const doc = decodeCbor(new Uint8Array(row.signedDoc), signedDocumentSchema);

@@ -4,9 +4,10 @@
  * reported state. Read models for the HTTP API are assembled here so routes stay thin. Child devices behind a
  * gateway (DESIGN.md §6) are rows with a `parentId`; they never log in to the broker themselves.
  */
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { hashSecret, newSecret, secretMatches } from '../auth/secrets.js';
 import type { Database, Tables } from '../db/database.js';
+import { prepareOnce } from '../db/prepared.js';
 import { ControlPlaneError } from '../errors.js';
 
 export type ConnectionState = 'online' | 'offline';
@@ -46,7 +47,7 @@ export const TOUCH_RESOLUTION_MS = 5_000;
 
 export function createDeviceRegistry(options: { database: Database; now: () => number }): DeviceRegistry {
   const { db, tables } = options.database;
-  const { deviceReported, devices } = tables;
+  const { devices } = tables;
   const { now } = options;
   // Every ingested message asks whether its device exists; a device is never deleted, so an id once found
   // stays known (also across replicas: one that enrolled elsewhere is a miss that reads the table).
@@ -55,8 +56,17 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
   const memberships = new Map<string, DeviceMembership>();
   // lastSeenAt is kept to TOUCH_RESOLUTION_MS: one device's burst of messages costs one write, not one each.
   const touched = new Map<string, number>();
+  const { database } = options;
+  const byId = () =>
+    prepareOnce<DeviceRow[]>(database, 'devices.byId', (db, t) =>
+      db
+        .select()
+        .from(t.devices)
+        .where(eq(t.devices.id, sql.placeholder('id')))
+        .limit(1),
+    );
   const find = async (deviceId: string) => {
-    const row = (await db.select().from(devices).where(eq(devices.id, deviceId)).limit(1))[0];
+    const row = (await byId().execute({ id: deviceId }))[0];
     if (row !== undefined) known.add(deviceId);
     return row;
   };
@@ -66,8 +76,15 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
       throw new ControlPlaneError('DEVICE_UNKNOWN', `no device ${deviceId}`, { details: { deviceId } });
     return row;
   };
-  const reported = async (deviceId: string) =>
-    (await db.select().from(deviceReported).where(eq(deviceReported.deviceId, deviceId)).limit(1))[0]?.reported ?? null;
+  const reportedOf = () =>
+    prepareOnce<Tables['deviceReported']['$inferSelect'][]>(database, 'devices.reported', (db, t) =>
+      db
+        .select()
+        .from(t.deviceReported)
+        .where(eq(t.deviceReported.deviceId, sql.placeholder('id')))
+        .limit(1),
+    );
+  const reported = async (deviceId: string) => (await reportedOf().execute({ id: deviceId }))[0]?.reported ?? null;
   return {
     exists: async (deviceId) => known.has(deviceId) || (await find(deviceId)) !== undefined,
     get,
@@ -122,14 +139,22 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
       const last = touched.get(deviceId);
       if (last !== undefined && at >= last && at - last < TOUCH_RESOLUTION_MS) return;
       touched.set(deviceId, at);
-      await db.update(devices).set({ lastSeenAt: at }).where(eq(devices.id, deviceId));
+      await prepareOnce(database, 'devices.touch', (db, t) =>
+        db
+          .update(t.devices)
+          .set({ lastSeenAt: sql.placeholder('at') as unknown as number })
+          .where(eq(t.devices.id, sql.placeholder('id'))),
+      ).execute({ at, id: deviceId });
     },
     async storeReported(deviceId, value) {
-      const updatedAt = now();
-      await db
-        .insert(deviceReported)
-        .values({ deviceId, reported: value, updatedAt })
-        .onConflictDoUpdate({ target: deviceReported.deviceId, set: { reported: value, updatedAt } });
+      await prepareOnce(database, 'devices.storeReported', (db, t) => {
+        const reported = sql.placeholder('reported') as unknown as Record<string, unknown>;
+        const updatedAt = sql.placeholder('updatedAt') as unknown as number;
+        return db
+          .insert(t.deviceReported)
+          .values({ deviceId: sql.placeholder('id') as unknown as string, reported, updatedAt })
+          .onConflictDoUpdate({ target: t.deviceReported.deviceId, set: { reported, updatedAt } });
+      }).execute({ id: deviceId, reported: value, updatedAt: now() });
     },
     reported,
     async installed(deviceId) {

@@ -7,6 +7,7 @@
 import type { DriftSketch } from '@edgefleet/protocol';
 import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
+import { placeholders, prepareOnce } from '../db/prepared.js';
 import { type Cohort, inCohort } from './cohort.js';
 
 export interface StoredDriftWindow {
@@ -47,21 +48,36 @@ export function createDriftStore(options: { database: Database }): DriftStore {
   const { devices, driftAlerts, driftWindows, events } = tables;
   return {
     async insertWindow({ deviceId, seq, sketch, receivedAt }) {
-      const inserted = await db
-        .insert(driftWindows)
-        .values({
-          deviceId,
-          seq,
-          line: sketch.line,
-          version: sketch.version,
-          windowStartMs: sketch.windowStartMs,
-          windowEndMs: sketch.windowEndMs,
-          count: sketch.count,
-          sketch,
-          receivedAt,
-        })
-        .onConflictDoNothing()
-        .returning({ id: driftWindows.id });
+      const insert = prepareOnce<{ id: number }[]>(options.database, 'drift.insertWindow', (db, t) =>
+        db
+          .insert(t.driftWindows)
+          .values(
+            placeholders([
+              'deviceId',
+              'seq',
+              'line',
+              'version',
+              'windowStartMs',
+              'windowEndMs',
+              'count',
+              'sketch',
+              'receivedAt',
+            ]),
+          )
+          .onConflictDoNothing()
+          .returning({ id: t.driftWindows.id }),
+      );
+      const inserted = await insert.execute({
+        deviceId,
+        seq,
+        line: sketch.line,
+        version: sketch.version,
+        windowStartMs: sketch.windowStartMs,
+        windowEndMs: sketch.windowEndMs,
+        count: sketch.count,
+        sketch,
+        receivedAt,
+      });
       return inserted.length === 1;
     },
     async windows({ line, version, cohort, fromMs, toMs }) {

@@ -4,29 +4,32 @@
  * and only a first delivery advances rollout status.
  */
 import { eventsMessageSchema } from '@edgefleet/protocol';
+import { placeholders, prepareOnce } from '../../db/prepared.js';
 import { defineHandler } from '../ingest-context.js';
 
 export const eventsHandler = defineHandler({
   kind: 'events',
   schema: eventsMessageSchema,
   async handle(context, deviceId, message) {
-    for (const record of message.records) {
-      const { events } = context.database.tables;
-      const inserted = await context.database.db
+    const insert = prepareOnce<{ id: number }[]>(context.database, 'events.insert', (db, { events }) =>
+      db
         .insert(events)
-        .values({
-          deviceId,
-          seq: record.seq,
-          at: record.at,
-          kind: record.kind,
-          line: record.line ?? null,
-          version: record.version ?? null,
-          error: record.error ?? null,
-          drift: record.drift ?? null,
-          receivedAt: context.now(),
-        })
+        .values(placeholders(['deviceId', 'seq', 'at', 'kind', 'line', 'version', 'error', 'drift', 'receivedAt']))
         .onConflictDoNothing()
-        .returning({ id: events.id });
+        .returning({ id: events.id }),
+    );
+    for (const record of message.records) {
+      const inserted = await insert.execute({
+        deviceId,
+        seq: record.seq,
+        at: record.at,
+        kind: record.kind,
+        line: record.line ?? null,
+        version: record.version ?? null,
+        error: record.error ?? null,
+        drift: record.drift ?? null,
+        receivedAt: context.now(),
+      });
       if (inserted.length === 1) await context.rollouts.onEvent(deviceId, record);
     }
     await context.devices.touch(deviceId);
