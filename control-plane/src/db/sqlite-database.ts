@@ -25,8 +25,9 @@ export function openSqliteDatabase(options: { file: string }): Database {
   const sqlite = new BetterSqlite3(options.file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  // 64 MiB of page cache (the default is 2 MiB): with a fleet's device, desired and window tables past the
-  // default, every lookup re-read pages from the OS (a 10,000-device simulator run: ~4× slower queries).
+  // 64 MiB of page cache (the default is 2 MiB): a fleet's device, desired and window tables outgrow the
+  // default, and every page that falls out is re-read from the OS (one 2,000-device simulator run: total
+  // statement time 8.0 s → 6.4 s with the larger cache; a single, noisy comparison).
   sqlite.pragma('cache_size = -65536');
   migrate(syncDrizzle(sqlite, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
 

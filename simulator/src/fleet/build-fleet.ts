@@ -19,6 +19,8 @@ import { createVirtualDevice, type VirtualDevice } from './virtual-device.js';
 export const FLEET_TAG = 'sim';
 
 const deviceId = (cohort: string, n: number) => `${cohort}-${n}`;
+/** Where a device's enrolment writes its credentials and its agent keeps its state: one path for both. */
+const stateDirOf = (dir: string, id: string) => join(dir, 'devices', id);
 
 export interface FleetFaults {
   /** sha256 of the model file that fault-injected devices fail to load (the candidate's). */
@@ -64,7 +66,7 @@ export async function buildFleet(options: {
       const linkRng = stream(1);
       const dataRng = stream(2);
       const id = deviceId(cohort.name, n);
-      const stateDir = join(options.dir, 'devices', id);
+      const stateDir = stateDirOf(options.dir, id);
       const crashes = crash !== undefined && rng() < crash.fraction;
       let crashed = false;
       const link = createSimLink({
@@ -126,7 +128,7 @@ async function enrolAll(options: Parameters<typeof buildFleet>[0], total: number
         group: item.cohort.name,
         tags: [FLEET_TAG],
         profile: item.cohort.hardware,
-        stateDir: join(options.dir, 'devices', item.id),
+        stateDir: stateDirOf(options.dir, item.id),
       });
       options.onProgress?.(++done, total);
     }
