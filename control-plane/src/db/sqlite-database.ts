@@ -7,6 +7,14 @@
  * prevents that: transactions queue on a promise-chain mutex around BEGIN IMMEDIATE … COMMIT/ROLLBACK, the
  * statements of the transaction holding it (recognised through AsyncLocalStorage) pass, and every other
  * statement waits until the gate is free.
+ *
+ * Group commit: a write outside a transaction joins an implicit one that commits once the current
+ * event-loop turn is over (setImmediate), and its promise settles only after that COMMIT — so a caller
+ * that saw success has its row on disk exactly as with autocommit, but a turn's worth of ingest (hundreds
+ * of events, reported states and status updates when a wave lands) pays for one commit instead of one
+ * each: an autocommit insert costs ~25 µs on tmpfs, one inside a transaction ~5 µs. Statement-level
+ * atomicity is SQLite's: a failing write fails alone, unless SQLite rolled the whole transaction back
+ * (disk full, I/O error), in which case every write of the batch rejects with that error.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
@@ -49,16 +57,56 @@ export function openSqliteDatabase(options: { file: string }): Database {
     while (holding !== null && holder.getStore() !== holding) await gate;
   }
 
+  let batch: Batch | null = null;
+  /** The open group-commit batch (begun now when there is none); settles when it commits or fails. */
+  function joinBatch(): Batch {
+    if (batch === null) {
+      sqlite.exec('BEGIN IMMEDIATE');
+      batch = createBatch();
+      setImmediate(commitBatch);
+    }
+    return batch;
+  }
+  function commitBatch(): void {
+    const open = batch;
+    if (open === null) return;
+    batch = null;
+    try {
+      sqlite.exec('COMMIT');
+      open.resolve();
+    } catch (error) {
+      if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+      open.reject(error);
+    }
+  }
+  function execute(statement: BetterSqlite3.Statement, params: unknown[], method: string): { rows: unknown[] } {
+    if (method === 'run' || !statement.reader) {
+      statement.run(params);
+      return { rows: [] };
+    }
+    if (method === 'get') return { rows: statement.raw(true).get(params) as unknown[] };
+    return { rows: statement.raw(true).all(params) };
+  }
+
   const db: Db = drizzle(
     async (text, params, method) => {
       if (holding !== null) await waitForGate();
       const statement = prepare(text);
-      if (method === 'run' || !statement.reader) {
-        statement.run(params);
-        return { rows: [] };
+      if (statement.readonly || holding !== null) return execute(statement, params, method);
+      const joined = joinBatch();
+      let result: { rows: unknown[] };
+      try {
+        result = execute(statement, params, method);
+      } catch (error) {
+        // SQLite rolled the whole transaction back (e.g. SQLITE_FULL): the batch's other writes are gone too.
+        if (batch === joined && !sqlite.inTransaction) {
+          batch = null;
+          joined.reject(error);
+        }
+        throw error;
       }
-      if (method === 'get') return { rows: statement.raw(true).get(params) as unknown[] };
-      return { rows: statement.raw(true).all(params) };
+      await joined.committed;
+      return result;
     },
     { schema },
   );
@@ -80,6 +128,8 @@ export function openSqliteDatabase(options: { file: string }): Database {
       const token = {};
       holding = token;
       try {
+        // The writes batched so far commit on their own, before (and whatever becomes of) this transaction.
+        commitBatch();
         sqlite.exec('BEGIN IMMEDIATE');
         const result = await holder.run(token, () => fn(db));
         sqlite.exec('COMMIT');
@@ -95,8 +145,27 @@ export function openSqliteDatabase(options: { file: string }): Database {
     async close() {
       if (closed) return;
       await waitForGate();
+      commitBatch();
       closed = true;
       sqlite.close();
     },
   };
+}
+
+interface Batch {
+  readonly committed: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function createBatch(): Batch {
+  let resolve = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const committed = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Waiters handle the rejection; this keeps a batch nobody awaits any more from an unhandled rejection.
+  committed.catch(() => undefined);
+  return { committed, resolve, reject };
 }
