@@ -69,7 +69,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   let lastInferenceAt: number | null = null;
   let driftAlarms = 0;
 
-  const trust = await openTrustState({ path: join(stateDir, 'trust.json') });
+  const durability = options.stateDurability ?? 'fsync';
+  const trust = await openTrustState({ path: join(stateDir, 'trust.json'), durability });
   const storage = options.queueStorage ?? 'file';
   const telemetry = createAgentTelemetry({ stateDir, storage, clock, logger: log, settings: settings.telemetry });
   // Its callbacks use the publisher, which exists before any prediction can run (the HTTP API starts later).
@@ -109,7 +110,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
   });
   const runtime = options.runtime ?? createOnnxRuntime();
-  const slots = createSlotStore({ root: join(stateDir, 'slots') });
+  const slots = createSlotStore({ root: join(stateDir, 'slots'), durability });
   await activateInstalled({ slots, runtime, service, shadows, root, logger: log });
 
   const publisher = telemetry.startPublisher((kind, payload) => session.publish(kind, payload));
@@ -175,6 +176,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
 
   const { fetcher, installer } = createInstallPipeline({
     stateDir,
+    durability,
     clock,
     logger: log,
     settings,

@@ -9,6 +9,7 @@ import type { ChildUplink } from './connection/uplink.js';
 import type { DeviceConditions, FlPolicy } from './fl/eligibility.js';
 import type { ResourceOptions } from './install/resource-gate.js';
 import type { Runtime } from './runtime/runtime.js';
+import type { Durability } from './storage/atomic-file.js';
 import type { SystemStats } from './system/system-stats.js';
 
 export const DEFAULTS = Object.freeze({
@@ -144,6 +145,12 @@ export interface AgentOptions {
    * on restart): the simulator's thousands of virtual devices need no file per queue.
    */
   readonly queueStorage?: 'file' | 'memory' | undefined;
+  /**
+   * 'fsync' (default): state files (slots, pointers, trust state, downloads) are flushed to the device before
+   * they count; 'none': the state directory is in RAM (tmpfs) and the flushes are skipped — replacements stay
+   * atomic (rename). The simulator's virtual devices run so; a real device never should.
+   */
+  readonly stateDurability?: Durability | undefined;
   /** Local HTTP inference API; false (the default in-process) starts none. */
   readonly httpApi?: { readonly host?: string | undefined; readonly port?: number | undefined } | false;
   readonly clock?: Clock;

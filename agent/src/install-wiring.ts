@@ -11,10 +11,12 @@ import type { ResolvedSettings } from './config.js';
 import { createFetcher, type Fetcher, type FetchLink } from './fetch/fetcher.js';
 import { createInstaller, type Installer, type InstallerOptions } from './install/installer.js';
 import { createResourceGate } from './install/resource-gate.js';
+import type { Durability } from './storage/atomic-file.js';
 import type { SystemStats } from './system/system-stats.js';
 
 export function createInstallPipeline(options: {
   stateDir: string;
+  durability: Durability;
   clock: Clock;
   logger: Logger;
   settings: ResolvedSettings;
@@ -27,7 +29,14 @@ export function createInstallPipeline(options: {
 }): { fetcher: Fetcher; installer: Installer } {
   const { clock, logger, settings } = options;
   const downloadsDir = join(options.stateDir, 'downloads');
-  const fetcher = createFetcher({ link: options.link, clock, logger, downloadsDir, settings: settings.fetch });
+  const fetcher = createFetcher({
+    link: options.link,
+    clock,
+    logger,
+    downloadsDir,
+    durability: options.durability,
+    settings: settings.fetch,
+  });
   const installer = createInstaller({
     ...options.parts,
     fetcher,

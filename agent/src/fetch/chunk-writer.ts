@@ -7,6 +7,7 @@
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkRange, sha256Hex } from '@edgefleet/protocol';
+import type { Durability } from '../storage/atomic-file.js';
 import { sha256File } from '../storage/file-sha256.js';
 
 export interface ChunkPlan {
@@ -21,7 +22,7 @@ export interface ChunkWriter {
   /** Indices whose bytes in the part file are absent or do not match their hash. */
   missing(): Promise<Set<number>>;
   write(index: number, bytes: Uint8Array): Promise<void>;
-  /** fsyncs and closes the file; returns the sha256 of the whole file and its size. */
+  /** fsyncs (unless durability is 'none') and closes the file; returns the sha256 of the whole file and its size. */
   finish(): Promise<{ sha256: string; sizeBytes: number }>;
   close(): Promise<void>;
   /** Closes and deletes the part file. */
@@ -42,7 +43,11 @@ async function openOrCreate(path: string): Promise<FileHandle> {
   }
 }
 
-export async function openChunkWriter(options: { downloadsDir: string; plan: ChunkPlan }): Promise<ChunkWriter> {
+export async function openChunkWriter(options: {
+  downloadsDir: string;
+  plan: ChunkPlan;
+  durability?: Durability | undefined;
+}): Promise<ChunkWriter> {
   const { plan } = options;
   await mkdir(options.downloadsDir, { recursive: true });
   const path = partPathOf(options.downloadsDir, plan.digest);
@@ -85,7 +90,7 @@ export async function openChunkWriter(options: { downloadsDir: string; plan: Chu
       }
     },
     async finish() {
-      await handle.sync();
+      if (options.durability !== 'none') await handle.sync();
       const sizeBytes = (await handle.stat()).size;
       await close();
       return { sha256: await sha256File(path), sizeBytes };

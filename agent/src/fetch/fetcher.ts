@@ -17,6 +17,7 @@ import {
 import type { Logger } from 'pino';
 import type { FetchOptions } from '../config.js';
 import { AgentError } from '../errors.js';
+import type { Durability } from '../storage/atomic-file.js';
 import { type ChunkPlan, openChunkWriter, partPathOf } from './chunk-writer.js';
 
 export interface FetchLink {
@@ -59,6 +60,7 @@ export function createFetcher(options: {
   clock: Clock;
   logger: Logger;
   downloadsDir: string;
+  durability?: Durability | undefined;
   settings: FetchOptions;
 }): Fetcher {
   const { link, clock, logger, settings } = options;
@@ -83,7 +85,11 @@ export function createFetcher(options: {
 
   async function fetch(manifest: ChunkPlan, onProgress: (progress: FetchProgress) => void): Promise<string> {
     if (running !== null) throw new AgentError('INVALID_TRANSITION', 'a fetch is already running');
-    const writer = await openChunkWriter({ downloadsDir: options.downloadsDir, plan: manifest });
+    const writer = await openChunkWriter({
+      downloadsDir: options.downloadsDir,
+      plan: manifest,
+      durability: options.durability,
+    });
     const missing = await writer.missing();
     const total = manifest.chunks.length;
     let writes: Promise<void> = Promise.resolve();

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { fsyncDir, fsyncFile, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
+import { type Durability, fsyncDir, fsyncFile, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
 
 const slotRefSchema = z.object({
   version: z.int().min(1),
@@ -56,7 +56,8 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-export function createSlotStore(options: { root: string }): SlotStore {
+export function createSlotStore(options: { root: string; durability?: Durability }): SlotStore {
+  const durability = options.durability ?? 'fsync';
   const lineDir = (line: string) => join(options.root, line);
   const pointerPath = (line: string) => join(lineDir(line), 'current.json');
   const shadowPath = (line: string) => join(lineDir(line), 'shadow.json');
@@ -84,13 +85,13 @@ export function createSlotStore(options: { root: string }): SlotStore {
       const tmp = join(base, `.tmp-${randomBytes(6).toString('hex')}`);
       await mkdir(tmp);
       await copyFile(bundlePath, join(tmp, MODEL_FILE));
-      await fsyncFile(join(tmp, MODEL_FILE));
-      await writeFileAtomic(join(tmp, MANIFEST_FILE), manifestCbor);
-      await fsyncDir(tmp);
+      await fsyncFile(join(tmp, MODEL_FILE), durability);
+      await writeFileAtomic(join(tmp, MANIFEST_FILE), manifestCbor, { durability });
+      await fsyncDir(tmp, durability);
       // A slot dir left by a crash before its pointer switch is stale but not referenced: replace it.
       if (await exists(finalDir)) await rm(finalDir, { recursive: true, force: true });
       await rename(tmp, finalDir);
-      await fsyncDir(base);
+      await fsyncDir(base, durability);
       return ref;
     },
     current,
@@ -98,7 +99,7 @@ export function createSlotStore(options: { root: string }): SlotStore {
       const old = await current(line);
       const previous = old === undefined || old.dir === slot.dir ? (old?.previous ?? null) : oldRef(old);
       const next: SlotPointer = { ...slot, previous };
-      await writeFileAtomic(pointerPath(line), JSON.stringify(next, null, 2));
+      await writeFileAtomic(pointerPath(line), JSON.stringify(next, null, 2), { durability });
       return next;
     },
     async removeSlot(line, dir) {
@@ -106,9 +107,9 @@ export function createSlotStore(options: { root: string }): SlotStore {
     },
     shadow,
     async setShadow(line, slot) {
-      if (slot !== null) return writeFileAtomic(shadowPath(line), JSON.stringify(slot, null, 2));
+      if (slot !== null) return writeFileAtomic(shadowPath(line), JSON.stringify(slot, null, 2), { durability });
       await rm(shadowPath(line), { force: true });
-      await fsyncDir(lineDir(line));
+      await fsyncDir(lineDir(line), durability);
     },
     async gc(line) {
       const pointer = await current(line);

@@ -4,13 +4,13 @@
  * install later fails, so a failed v5 can never be displaced by a replayed v4. Also the last applied
  * desired document (seq + sha256 of its signed body) for replay detection, and the versions whose install
  * failed (champions and shadow challengers kept apart) so a re-delivered retained document does not retry
- * them forever. Written atomically with fsync.
+ * them forever. Written atomically (with fsync unless the state directory is in RAM: `durability`).
  */
 import { createHash } from 'node:crypto';
 import { type AcceptedVersion, assertUpgradeAllowed, ProtocolError } from '@edgefleet/protocol';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
-import { readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
+import { type Durability, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
 
 const acceptedSchema = z.object({ version: z.int().min(1), digest: z.string() });
 const fileSchema = z.object({
@@ -44,7 +44,7 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export async function openTrustState(options: { path: string }): Promise<TrustState> {
+export async function openTrustState(options: { path: string; durability?: Durability }): Promise<TrustState> {
   const raw = await readJsonFile(options.path);
   let state: TrustFile = { highest: {}, failed: {}, failedShadow: {}, desired: null };
   if (raw !== undefined) {
@@ -57,7 +57,9 @@ export async function openTrustState(options: { path: string }): Promise<TrustSt
   let saving: Promise<void> = Promise.resolve();
   const save = () => {
     const text = JSON.stringify(state, null, 2);
-    saving = saving.catch(() => undefined).then(() => writeFileAtomic(options.path, text));
+    saving = saving
+      .catch(() => undefined)
+      .then(() => writeFileAtomic(options.path, text, { durability: options.durability }));
     return saving;
   };
 

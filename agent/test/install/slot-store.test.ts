@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlotStore, MODEL_FILE } from '../../src/install/slot-store.js';
+import type { Durability } from '../../src/storage/atomic-file.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
@@ -9,10 +10,10 @@ afterEach(() => temp.cleanup());
 
 const digestOf = (n: number) => n.toString(16).padStart(64, '0');
 
-async function setup() {
+async function setup(durability: Durability) {
   const dir = await temp.make();
   const bundlePath = join(dir, 'bundle.bin');
-  const store = createSlotStore({ root: join(dir, 'slots') });
+  const store = createSlotStore({ root: join(dir, 'slots'), durability });
   const install = async (version: number) => {
     await writeFile(bundlePath, `model v${version}`);
     const ref = await store.writeSlot({
@@ -27,15 +28,16 @@ async function setup() {
   return { dir, store, install };
 }
 
-describe('slot store', () => {
+// Every behaviour holds whether the flushes run or not (durability 'none': a state directory in RAM).
+describe.each(['fsync', 'none'] as const)('slot store (durability: %s)', (durability) => {
   it('has no current slot for a line never installed', async () => {
-    const { store } = await setup();
+    const { store } = await setup(durability);
     expect(await store.current('iris')).toBeUndefined();
     expect(await store.lines()).toEqual([]);
   });
 
   it('writes a complete slot, and the pointer names it only after switchTo', async () => {
-    const { store, install } = await setup();
+    const { store, install } = await setup(durability);
     const ref = await install(1);
     expect(ref.dir).toBe(`v1-${digestOf(1).slice(0, 12)}`);
     expect(await readFile(store.pathOf('iris', ref.dir, MODEL_FILE), 'utf8')).toBe('model v1');
@@ -46,7 +48,7 @@ describe('slot store', () => {
   });
 
   it('keeps the old current as previous when switching', async () => {
-    const { store, install } = await setup();
+    const { store, install } = await setup(durability);
     const v1 = await install(1);
     await store.switchTo('iris', v1);
     const v2 = await install(2);
@@ -55,7 +57,7 @@ describe('slot store', () => {
   });
 
   it('gc keeps current and previous and deletes older slots and crash leftovers', async () => {
-    const { dir, store, install } = await setup();
+    const { dir, store, install } = await setup(durability);
     for (const v of [1, 2, 3]) await store.switchTo('iris', await install(v));
     await mkdir(join(dir, 'slots', 'iris', '.tmp-deadbeef'));
     const removed = await store.gc('iris');
@@ -65,7 +67,7 @@ describe('slot store', () => {
   });
 
   it('ignores a temp dir left by a crash mid-write: the pointer still names the last complete slot', async () => {
-    const { dir, store, install } = await setup();
+    const { dir, store, install } = await setup(durability);
     const v1 = await install(1);
     await store.switchTo('iris', v1);
     await mkdir(join(dir, 'slots', 'iris', '.tmp-abc'), { recursive: true });
@@ -75,7 +77,7 @@ describe('slot store', () => {
   });
 
   it('replaces a stale slot directory of the same name that no pointer references', async () => {
-    const { dir, store, install } = await setup();
+    const { dir, store, install } = await setup(durability);
     const staleDir = join(dir, 'slots', 'iris', `v1-${digestOf(1).slice(0, 12)}`);
     await mkdir(staleDir, { recursive: true });
     await writeFile(join(staleDir, MODEL_FILE), 'torn');
@@ -84,7 +86,7 @@ describe('slot store', () => {
   });
 
   it('switches the pointer by rename: current.json is always whole JSON', async () => {
-    const { dir, store, install } = await setup();
+    const { dir, store, install } = await setup(durability);
     const refs = [await install(1), await install(2)];
     await Promise.all(refs.map((r) => store.switchTo('iris', r)));
     const text = await readFile(join(dir, 'slots', 'iris', 'current.json'), 'utf8');
@@ -93,7 +95,7 @@ describe('slot store', () => {
   });
 
   it('keeps the slot named by shadow.json through gc, and forgets it atomically', async () => {
-    const { dir, store, install } = await setup();
+    const { dir, store, install } = await setup(durability);
     await store.switchTo('iris', await install(1));
     const challenger = await install(2);
     await store.setShadow('iris', challenger);

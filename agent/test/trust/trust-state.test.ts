@@ -51,19 +51,22 @@ describe('trust state (anti-rollback)', () => {
     expect(trust.checkDesired(4, body)).toBe('new');
   });
 
-  it('persists highest versions, the applied seq and failed installs across reopen', async () => {
-    const path = join(await temp.make(), 'trust.json');
-    const first = await openTrustState({ path });
-    await first.accept('iris', { version: 7, digest: A });
-    await first.recordDesired(9, new Uint8Array([1]));
-    await first.markFailed('iris', { version: 7, digest: A });
-    const reopened = await openTrustState({ path });
-    expect(reopened.highest('iris')).toEqual({ version: 7, digest: A });
-    expect(reopened.appliedSeq()).toBe(9);
-    expect(reopened.hasFailed('iris', { version: 7, digest: A })).toBe(true);
-    expect(codeOf(() => reopened.checkDesired(8, new Uint8Array([1])))).toBe('DOCUMENT_REPLAYED');
-    expect(codeOf(() => reopened.assertUpgrade('iris', { version: 6, digest: B }))).toBe('DOWNGRADE');
-  });
+  it.each(['fsync', 'none'] as const)(
+    'persists highest versions, the applied seq and failed installs across reopen (durability: %s)',
+    async (durability) => {
+      const path = join(await temp.make(), 'trust.json');
+      const first = await openTrustState({ path, durability });
+      await first.accept('iris', { version: 7, digest: A });
+      await first.recordDesired(9, new Uint8Array([1]));
+      await first.markFailed('iris', { version: 7, digest: A });
+      const reopened = await openTrustState({ path });
+      expect(reopened.highest('iris')).toEqual({ version: 7, digest: A });
+      expect(reopened.appliedSeq()).toBe(9);
+      expect(reopened.hasFailed('iris', { version: 7, digest: A })).toBe(true);
+      expect(codeOf(() => reopened.checkDesired(8, new Uint8Array([1])))).toBe('DOCUMENT_REPLAYED');
+      expect(codeOf(() => reopened.assertUpgrade('iris', { version: 6, digest: B }))).toBe('DOWNGRADE');
+    },
+  );
 
   it('refuses to start from a corrupt state file instead of silently resetting protection', async () => {
     const path = join(await temp.make(), 'trust.json');

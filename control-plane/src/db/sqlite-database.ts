@@ -5,8 +5,11 @@
  * one promise. Transactions are the one hazard of awaiting on a single connection: while one awaits between
  * its statements, any other statement would run inside it (and be rolled back with it). A transaction gate
  * prevents that: transactions queue on a promise-chain mutex around BEGIN IMMEDIATE … COMMIT/ROLLBACK, the
- * statements of the transaction holding it (recognised through AsyncLocalStorage) pass, and every other
- * statement waits until the gate is free.
+ * statements of the transaction holding it — issued on its own handle, the `tx` passed to `fn` — pass, and
+ * every statement on the database handle waits until the gate is free. So transactions do not nest: a
+ * `transaction` called inside another waits for it forever (none does; PostgreSQL would open a second,
+ * independent transaction there). The gate once recognised the holder's statements by AsyncLocalStorage,
+ * which turns on promise hooks for the whole process: every promise of every virtual device paid for it.
  *
  * Group commit: a write outside a transaction joins an implicit one that commits once the current
  * event-loop turn is over (setImmediate), and its promise settles only after that COMMIT — so a caller
@@ -16,7 +19,6 @@
  * atomicity is SQLite's: a failing write fails alone, unless SQLite rolled the whole transaction back
  * (disk full, I/O error), in which case every write of the batch rejects with that error.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { drizzle as syncDrizzle } from 'drizzle-orm/better-sqlite3';
@@ -50,11 +52,10 @@ export function openSqliteDatabase(options: { file: string }): Database {
     return statement;
   }
 
-  const holder = new AsyncLocalStorage<object>();
-  let holding: object | null = null;
+  let holding = false;
   let gate: Promise<void> = Promise.resolve();
   async function waitForGate(): Promise<void> {
-    while (holding !== null && holder.getStore() !== holding) await gate;
+    while (holding) await gate;
   }
 
   let batch: Batch | null = null;
@@ -90,9 +91,9 @@ export function openSqliteDatabase(options: { file: string }): Database {
 
   const db: Db = drizzle(
     async (text, params, method) => {
-      if (holding !== null) await waitForGate();
+      if (holding) await waitForGate();
       const statement = prepare(text);
-      if (statement.readonly || holding !== null) return execute(statement, params, method);
+      if (statement.readonly) return execute(statement, params, method);
       const joined = joinBatch();
       let result: { rows: unknown[] };
       try {
@@ -110,6 +111,14 @@ export function openSqliteDatabase(options: { file: string }): Database {
     },
     { schema },
   );
+  // The handle of the transaction holding the gate: its statements run inside BEGIN … COMMIT as they come.
+  const tx: Db = drizzle(
+    async (text, params, method) => {
+      if (!holding) throw new Error(`statement on a finished transaction: ${text}`);
+      return execute(prepare(text), params, method);
+    },
+    { schema },
+  );
 
   let closed = false;
   return {
@@ -117,28 +126,25 @@ export function openSqliteDatabase(options: { file: string }): Database {
     db,
     tables: schema,
     async transaction(fn) {
-      // A transaction opened inside the one holding the gate joins it (SQLite has no nested BEGIN).
-      if (holding !== null && holder.getStore() === holding) return fn(db);
       const previous = gate;
       let release = () => {};
       gate = new Promise<void>((resolve) => {
         release = resolve;
       });
       await previous;
-      const token = {};
-      holding = token;
+      holding = true;
       try {
         // The writes batched so far commit on their own, before (and whatever becomes of) this transaction.
         commitBatch();
         sqlite.exec('BEGIN IMMEDIATE');
-        const result = await holder.run(token, () => fn(db));
+        const result = await fn(tx);
         sqlite.exec('COMMIT');
         return result;
       } catch (error) {
         if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
         throw error;
       } finally {
-        holding = null;
+        holding = false;
         release();
       }
     },

@@ -32,7 +32,7 @@ async function advance(
       logger.debug({ deviceId, rolloutId: m.rolloutId, err: cause }, 'ignored rollout status update');
       continue;
     }
-    await store.updateMember(m.rolloutId, deviceId, { status: to, error: error ?? null });
+    await store.setMemberStatus(m.rolloutId, deviceId, to, error ?? null);
     membership.m = { ...m, status: to, error: error ?? null };
     logger.info(
       { deviceId, rolloutId: m.rolloutId, line: change.line, version: change.version, status: to },

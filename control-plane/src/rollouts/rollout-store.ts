@@ -7,6 +7,7 @@
  */
 import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { Database, Tables } from '../db/database.js';
+import { prepareOnce } from '../db/prepared.js';
 import { ControlPlaneError } from '../errors.js';
 import { countStatuses, type DeviceRolloutStatus, type StatusCounts } from './device-status.js';
 import { isActive, isRolloutState, type RolloutState } from './rollout-state.js';
@@ -108,15 +109,38 @@ export function createRolloutStore(options: { database: Database; now: () => num
           .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.deviceId, deviceId)))
           .limit(1)
       )[0],
-    /** The device's memberships with their rollouts (index rollout_devices_device). */
+    /**
+     * The device's memberships with their rollouts (index rollout_devices_device). Prepared: read on every
+     * report and install event of every device.
+     */
     membershipsOf: (deviceId: string) =>
-      db
-        .select({ m: rolloutDevices, r: rollouts })
-        .from(rolloutDevices)
-        .innerJoin(rollouts, eq(rolloutDevices.rolloutId, rollouts.id))
-        .where(eq(rolloutDevices.deviceId, deviceId)),
+      prepareOnce<{ m: MemberRow; r: RolloutRow }[]>(database, 'rollouts.membershipsOf', (db, t) =>
+        db
+          .select({ m: t.rolloutDevices, r: t.rollouts })
+          .from(t.rolloutDevices)
+          .innerJoin(t.rollouts, eq(t.rolloutDevices.rolloutId, t.rollouts.id))
+          .where(eq(t.rolloutDevices.deviceId, sql.placeholder('deviceId'))),
+      ).execute({ deviceId }),
     async addMember(values: MemberRow) {
       await db.insert(rolloutDevices).values(values).onConflictDoNothing();
+    },
+    /** A member's install status as its device reports it (prepared: one per install event and report). */
+    async setMemberStatus(id: string, deviceId: string, status: DeviceRolloutStatus, error: string | null) {
+      await prepareOnce(database, 'rollouts.setMemberStatus', (db, t) =>
+        db
+          .update(t.rolloutDevices)
+          .set({
+            status: sql.placeholder('status') as unknown as DeviceRolloutStatus,
+            error: sql.placeholder('error') as unknown as string,
+            updatedAt: sql.placeholder('at') as unknown as number,
+          })
+          .where(
+            and(
+              eq(t.rolloutDevices.rolloutId, sql.placeholder('id')),
+              eq(t.rolloutDevices.deviceId, sql.placeholder('deviceId')),
+            ),
+          ),
+      ).execute({ id, deviceId, status, error, at: now() });
     },
     async updateMember(id: string, deviceId: string, fields: Partial<MemberRow>) {
       await db

@@ -2,12 +2,15 @@
  * Builds the virtual fleet of a scenario: for every cohort's devices, an id (`<cohort>-<n>`), a seeded
  * random stream, an enrolment through the control plane's own enrolment routes, a SimLink with the
  * cohort's network profile (outages and flapping on the virtual clock), its faults (install failure of
- * the candidate, crash mid-install, clock skew) and a virtual device around the real agent.
+ * the candidate, crash mid-install, clock skew) and a virtual device around the real agent. `start` boots the
+ * agents several at a time, each on a staged view of the clock (../clock/staged-clock.ts) so that their
+ * first timers land on the shared clock in fleet order whatever order the boots finish in.
  */
 import { join } from 'node:path';
 import type { ControlPlane } from '@edgefleet/control-plane';
 import { type Clock, mulberry32 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
+import { createStagedClock, type StagedClock } from '../clock/staged-clock.js';
 import { createDataGenerator } from '../models/data-generator.js';
 import { scheduleLink } from '../network/link-schedule.js';
 import { createSimLink } from '../network/sim-link.js';
@@ -41,7 +44,7 @@ export async function buildFleet(options: {
   crashFromMs: number;
   onEvent: (deviceId: string, kind: 'installed' | 'install-failed', version: number) => void;
   onProgress?: (done: number, total: number) => void;
-}): Promise<VirtualDevice[]> {
+}): Promise<Fleet> {
   const { scenario, cp, clock } = options;
   const total = scenario.fleet.cohorts.reduce((n, c) => n + c.devices, 0);
   const rootPublicKeys = cp.rootPublicKeysHex;
@@ -50,6 +53,7 @@ export async function buildFleet(options: {
   const crash = scenario.faults.crashMidInstall;
   await enrolAll(options, total);
   const devices: VirtualDevice[] = [];
+  const clocks: StagedClock[] = [];
   let index = 0;
   for (const cohort of scenario.fleet.cohorts) {
     const hardware = scenario.hardwareProfiles[cohort.hardware];
@@ -69,8 +73,10 @@ export async function buildFleet(options: {
       const stateDir = stateDirOf(options.dir, id);
       const crashes = crash !== undefined && rng() < crash.fraction;
       let crashed = false;
+      const staged = createStagedClock(clock);
+      clocks.push(staged);
       const link = createSimLink({
-        clock,
+        clock: staged,
         profile: network,
         random: linkRng,
         serve: (stream) => cp.broker.handle(stream),
@@ -91,7 +97,7 @@ export async function buildFleet(options: {
         scenario,
         stateDir,
         rootPublicKeys,
-        clock,
+        clock: staged,
         skewMs,
         link,
         runtime: options.runtime,
@@ -105,7 +111,34 @@ export async function buildFleet(options: {
       devices.push(device);
     }
   }
-  return devices;
+  return {
+    devices,
+    async start(onStarted) {
+      await inParallel(devices, START_CONCURRENCY, async (device) => {
+        await device.start();
+        onStarted?.();
+      });
+      for (const staged of clocks) staged.release();
+    },
+  };
+}
+
+export interface Fleet {
+  readonly devices: VirtualDevice[];
+  /** Boots every agent (before virtual time starts); `onStarted` after each. */
+  start(onStarted?: () => void): Promise<void>;
+}
+
+/** Agents booting at once: a boot is a chain of small file operations, mostly waiting on the thread pool. */
+const START_CONCURRENCY = 16;
+
+/** Runs `work` on every item, at most `concurrency` at a time. */
+async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) await work(item);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 /** Enrolments in flight at once: enough to keep the CPU busy while credential files are written. */
@@ -119,19 +152,15 @@ async function enrolAll(options: Parameters<typeof buildFleet>[0], total: number
   const queue = options.scenario.fleet.cohorts.flatMap((cohort) =>
     Array.from({ length: cohort.devices }, (_, n) => ({ cohort, id: deviceId(cohort.name, n) })),
   );
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    for (let item = queue[next++]; item !== undefined; item = queue[next++]) {
-      await options.api.enrol({
-        deviceId: item.id,
-        group: item.cohort.name,
-        tags: [FLEET_TAG],
-        profile: item.cohort.hardware,
-        stateDir: stateDirOf(options.dir, item.id),
-      });
-      options.onProgress?.(++done, total);
-    }
-  };
-  await Promise.all(Array.from({ length: ENROL_CONCURRENCY }, worker));
+  await inParallel(queue, ENROL_CONCURRENCY, async (item) => {
+    await options.api.enrol({
+      deviceId: item.id,
+      group: item.cohort.name,
+      tags: [FLEET_TAG],
+      profile: item.cohort.hardware,
+      stateDir: stateDirOf(options.dir, item.id),
+    });
+    options.onProgress?.(++done, total);
+  });
 }

@@ -81,6 +81,9 @@ export function createVirtualDevice(setup: DeviceSetup): VirtualDevice {
       // MQTT.js times the CONNACK on the wall clock; on the virtual network the link decides, so no limit.
       connectTimeoutMs: 3_600_000,
       queueStorage: 'memory',
+      // A simulated crash stops the agent inside this process, never the OS: what it wrote is there for the
+      // restarted agent without a flush (and the run directory is on tmpfs when there is one).
+      stateDurability: 'none',
       httpApi: false,
       hardwareProfile: setup.cohort.hardware,
       systemStats: {

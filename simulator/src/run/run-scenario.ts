@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import { createVirtualClock } from '../clock/virtual-clock.js';
 import { buildFleet, FLEET_TAG, type FleetFaults } from '../fleet/build-fleet.js';
 import { controlPlaneApi } from '../fleet/control-plane-api.js';
+import type { VirtualDevice } from '../fleet/virtual-device.js';
 import { buildIrisModel, IRIS_FEATURE_NAMES, irisRows } from '../models/iris-classifier.js';
 import type { ReportEvent, Sample, SimulationReport } from '../report/report-types.js';
 import { takeSample } from '../report/sampler.js';
@@ -73,7 +74,7 @@ export async function runScenario(
   const events: ReportEvent[] = [];
   const driftAlerts: SimulationReport['driftAlerts'] = [];
   const faults: FleetFaults = { failingSha: null };
-  const devices: Awaited<ReturnType<typeof buildFleet>> = [];
+  const devices: VirtualDevice[] = [];
   try {
     const { features } = irisRows();
     const register = (model: ReturnType<typeof buildIrisModel>) =>
@@ -92,31 +93,27 @@ export async function runScenario(
     faults.failingSha = createHash('sha256').update(candidateModel.onnx).digest('hex');
 
     const enrolStarted = performance.now();
-    devices.push(
-      ...(await buildFleet({
-        scenario,
-        cp,
-        api,
-        clock,
-        dir,
-        runtime,
-        faults,
-        logger,
-        untilMs: endMs,
-        crashFromMs: rolloutAtMs,
-        onEvent: (deviceId, kind, version) => {
-          if (kind === 'install-failed') {
-            events.push({ atMin: atMin(clock.now()), type: kind, summary: `${deviceId} v${version}` });
-          }
-        },
-        onProgress: (done, total) => options.onProgress?.('enrol', done, total),
-      })),
-    );
-    // One at a time, in fleet order: each agent's first timers are then created in the same order every run.
-    for (const [i, device] of devices.entries()) {
-      await device.start();
-      options.onProgress?.('start', i + 1, devices.length);
-    }
+    const fleet = await buildFleet({
+      scenario,
+      cp,
+      api,
+      clock,
+      dir,
+      runtime,
+      faults,
+      logger,
+      untilMs: endMs,
+      crashFromMs: rolloutAtMs,
+      onEvent: (deviceId, kind, version) => {
+        if (kind === 'install-failed') {
+          events.push({ atMin: atMin(clock.now()), type: kind, summary: `${deviceId} v${version}` });
+        }
+      },
+      onProgress: (done, total) => options.onProgress?.('enrol', done, total),
+    });
+    devices.push(...fleet.devices);
+    let booted = 0;
+    await fleet.start(() => options.onProgress?.('start', ++booted, devices.length));
     const enrolMs = performance.now() - enrolStarted;
     await api.post('/v1/rollouts', {
       line: 'iris',

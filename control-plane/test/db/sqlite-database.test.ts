@@ -8,8 +8,8 @@ import type { Database } from '../../src/db/database.js';
 import { openSqliteDatabase } from '../../src/db/sqlite-database.js';
 
 /**
- * Group commit on the SQLite handle (db/sqlite-database.ts), watched from a second connection to the same
- * file: what that connection sees is what is on disk.
+ * The SQLite handle's transaction gate and group commit (db/sqlite-database.ts), watched from a second
+ * connection to the same file: what that connection sees is what is on disk.
  */
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -117,5 +117,46 @@ describe('SQLite group commit', () => {
     await database.db.insert(database.tables.apiTokens).values(token('last'));
     await closing;
     expect(committedNames()).toEqual(['last']);
+  });
+});
+
+describe('SQLite transaction gate', () => {
+  it('holds statements on the database handle until a transaction ends, so its rollback does not take them', async () => {
+    const { database, committedNames } = open();
+    const { db, tables } = database;
+    let outside: Promise<[string[], unknown]> = Promise.resolve([[], undefined]);
+    const transaction = database.transaction(async (tx) => {
+      await tx.insert(tables.apiTokens).values(token('in-transaction'));
+      // Issued while the transaction holds the gate: without it, the read would see the uncommitted row and
+      // the write would be rolled back with the transaction.
+      outside = Promise.all([
+        db
+          .select({ name: tables.apiTokens.name })
+          .from(tables.apiTokens)
+          .then((rows) => rows.map((r) => r.name)),
+        db.insert(tables.apiTokens).values(token('outside')),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('abandon');
+    });
+    await expect(transaction).rejects.toThrow('abandon');
+    const [seen] = await outside;
+    expect(seen).toEqual([]);
+    expect(committedNames()).toEqual(['outside']);
+  });
+
+  it('refuses a statement on the handle of a transaction that has ended', async () => {
+    const { database } = open();
+    let leaked: Parameters<Parameters<Database['transaction']>[0]>[0] | null = null;
+    await database.transaction(async (tx) => {
+      leaked = tx;
+    });
+    const late = (leaked as unknown as Database['db']).select().from(database.tables.apiTokens);
+    await expect(
+      late.then(
+        () => null,
+        (error: Error) => String(error.cause),
+      ),
+    ).resolves.toMatch(/finished transaction/);
   });
 });
