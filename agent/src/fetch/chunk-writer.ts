@@ -4,11 +4,12 @@
  * it re-hashes every chunk range already in the file against the manifest's chunk list, so a torn write
  * (kill -9 mid-write) or a flipped byte simply fails its hash and that chunk is fetched again.
  */
+import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkRange, sha256Hex } from '@edgefleet/protocol';
 import type { Durability } from '../storage/atomic-file.js';
-import { sha256File } from '../storage/file-sha256.js';
+import { sha256Handle } from '../storage/file-sha256.js';
 
 export interface ChunkPlan {
   readonly digest: string;
@@ -33,14 +34,13 @@ export function partPathOf(downloadsDir: string, digest: string): string {
   return join(downloadsDir, `${digest}.part`);
 }
 
-async function openOrCreate(path: string): Promise<FileHandle> {
-  try {
-    return await open(path, 'r+');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    // 'w+' not 'a': positional writes are ignored in append mode on Linux (pwrite(2) BUGS).
-    return open(path, 'w+');
-  }
+/**
+ * Opens the part file for reading and writing, creating it when absent and keeping what a previous run wrote
+ * (O_RDWR | O_CREAT, no O_TRUNC): one open either way. Not append mode: positional writes are ignored in
+ * append mode on Linux (pwrite(2) BUGS).
+ */
+function openOrCreate(path: string): Promise<FileHandle> {
+  return open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
 }
 
 export async function openChunkWriter(options: {
@@ -92,8 +92,10 @@ export async function openChunkWriter(options: {
     async finish() {
       if (options.durability !== 'none') await handle.sync();
       const sizeBytes = (await handle.stat()).size;
+      // Hashed through the open handle: the bytes just written, without opening the file again.
+      const sha256 = await sha256Handle(handle, sizeBytes);
       await close();
-      return { sha256: await sha256File(path), sizeBytes };
+      return { sha256, sizeBytes };
     },
     close,
     async discard() {

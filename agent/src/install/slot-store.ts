@@ -11,7 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type Durability, fsyncDir, fsyncFile, readJsonFile, writeFileAtomic } from '../storage/atomic-file.js';
+import {
+  type Durability,
+  fsyncDir,
+  fsyncFile,
+  readJsonFile,
+  writeFileAtomic,
+  writeFileDurable,
+} from '../storage/atomic-file.js';
 
 const slotRefSchema = z.object({
   version: z.int().min(1),
@@ -86,7 +93,8 @@ export function createSlotStore(options: { root: string; durability?: Durability
       await mkdir(tmp);
       await copyFile(bundlePath, join(tmp, MODEL_FILE));
       await fsyncFile(join(tmp, MODEL_FILE), durability);
-      await writeFileAtomic(join(tmp, MANIFEST_FILE), manifestCbor, { durability });
+      // Inside the temp dir, which becomes the slot by one rename: the manifest needs no rename of its own.
+      await writeFileDurable(join(tmp, MANIFEST_FILE), manifestCbor, { durability });
       await fsyncDir(tmp, durability);
       // A slot dir left by a crash before its pointer switch is stale but not referenced: replace it.
       if (await exists(finalDir)) await rm(finalDir, { recursive: true, force: true });

@@ -37,37 +37,53 @@ export async function fsyncFile(path: string, durability: Durability = 'fsync'):
   }
 }
 
-/** Writes `data` to `path` atomically and durably, creating the parent directory when needed. */
-export async function writeFileAtomic(
-  path: string,
-  data: string | Uint8Array,
-  options: { modeOctal?: number; durability?: Durability | undefined } = {},
-): Promise<void> {
+export interface WriteOptions {
+  readonly modeOctal?: number;
+  readonly durability?: Durability | undefined;
+}
+
+/** Writes `data` to a new file at `path` and (unless durability is 'none') fsyncs it; not atomic by itself. */
+export async function writeFileDurable(path: string, data: string | Uint8Array, options: WriteOptions = {}) {
+  const mode = options.modeOctal ?? 0o644;
+  if (options.durability === 'none') return writeFile(path, data, { mode });
+  const handle = await open(path, 'w', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically and durably, creating the parent directory when it is missing (looked
+ * at only when the write fails: every later write of the same file finds it).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions = {}) {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  if (options.durability === 'none') {
+  const attempt = async () => {
     try {
-      await writeFile(tmp, data, { mode: options.modeOctal ?? 0o644 });
+      await writeFileDurable(tmp, data, options);
     } catch (error) {
       await rm(tmp, { force: true });
       throw error;
     }
-    await rename(tmp, path);
-    return;
-  }
-  const handle = await open(tmp, 'w', options.modeOctal ?? 0o644);
+  };
   try {
-    await handle.writeFile(data);
-    await handle.sync();
+    await attempt();
   } catch (error) {
-    await handle.close();
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dir, { recursive: true });
+    await attempt();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
-  await handle.close();
-  await rename(tmp, path);
-  await fsyncDir(dir);
+  await fsyncDir(dir, options.durability);
 }
 
 /** Reads a JSON file; undefined when it does not exist. Parse errors propagate (a caller validates). */
