@@ -54,7 +54,12 @@ export async function loadSlot(
     throw new AgentError('BUNDLE_HASH_MISMATCH', `model file of ${line} ${slot.dir} is damaged`);
   }
   const selfTest = modelSelfTest(manifest);
-  const model = await options.runtime.load({ modelPath, inputName: selfTest.input, outputName: selfTest.output });
+  const model = await options.runtime.load({
+    modelPath,
+    inputName: selfTest.input,
+    outputName: selfTest.output,
+    sha256: manifest.digest,
+  });
   const result = await runSelfTest(model, selfTest);
   if (!result.ok) {
     await model.close();

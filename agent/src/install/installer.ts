@@ -120,6 +120,8 @@ export function createInstaller(options: InstallerOptions): Installer {
         modelPath: options.slots.pathOf(line, slot.dir, MODEL_FILE),
         inputName: selfTest.input,
         outputName: selfTest.output,
+        // The slot holds the fetched bundle whose sha256 matched the manifest (or a verified challenger's).
+        sha256: manifest.digest,
       });
       const result = await runSelfTest(model, selfTest);
       if (!result.ok) {

@@ -22,6 +22,12 @@ export interface LoadOptions {
   readonly modelPath: string;
   readonly inputName: string;
   readonly outputName: string;
+  /**
+   * sha256 of the model file, already checked against its signed manifest by the caller (installer, boot
+   * loader): a runtime that shares sessions between identical files may key them by it without reading the
+   * file again.
+   */
+  readonly sha256?: string | undefined;
 }
 
 export interface Runtime {

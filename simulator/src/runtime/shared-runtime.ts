@@ -1,8 +1,9 @@
 /**
  * One inference engine for the whole virtual fleet. Each device's agent still loads the model file from its
- * own verified slot (its install, verify, self-test and revert paths are its own); this Runtime reads that
- * file, and when an identical file (same sha256) is already open in onnxruntime it hands out a reference to
- * that session instead of opening a second one — 10,000 devices on one model cost one session, not 10,000.
+ * own verified slot (its install, verify, self-test and revert paths are its own); when a file with the same
+ * sha256 (the digest the agent verified against the signed manifest) is already open in onnxruntime, this
+ * Runtime hands out a reference to that session instead of opening a second one — 10,000 devices on one
+ * model cost one session, not 10,000.
  * Per-device faults sit in front: a device without the runtime, or whose installs of a given model are set
  * to fail, gets MODEL_LOAD_FAILED exactly where a broken board would raise it.
  */
@@ -37,9 +38,12 @@ export function createSharedRuntime(): SharedRuntime {
           if (!faults.onnxRuntime) {
             throw new AgentError('MODEL_LOAD_FAILED', 'this device has no ONNX runtime (simulated hardware profile)');
           }
-          const sha = createHash('sha256')
-            .update(await readFile(options.modelPath))
-            .digest('hex');
+          // The agent passes the digest it verified against the signed manifest; hashed here only without one.
+          const sha =
+            options.sha256 ??
+            createHash('sha256')
+              .update(await readFile(options.modelPath))
+              .digest('hex');
           if (faults.failsToLoad(sha)) {
             throw new AgentError('MODEL_LOAD_FAILED', `simulated load failure of ${options.modelPath}`);
           }
