@@ -17,8 +17,11 @@ interface Gate {
 
 describe('rehearsed rollouts', () => {
   it('bad-model: stops the biased candidate in wave 1 on prediction shift and rolls every device back', async () => {
-    const { report } = await runScenario(await scenario('bad-model'));
+    const { report, cost } = await runScenario(await scenario('bad-model'));
     expect(report.rollout.state).toBe('rolled-back');
+    // The rollout's wall time ends at its end state (rolled back), before the scenario's end.
+    expect(cost.rolloutMs).toBeGreaterThan(0);
+    expect(cost.rolloutMs).toBeLessThanOrEqual(cost.rolloutToEndMs);
     const [first, second, third] = report.rollout.waves;
     expect(first?.state).toBe('failed');
     const gates = (first?.gates ?? []) as Gate[];
@@ -32,7 +35,8 @@ describe('rehearsed rollouts', () => {
   }, 120_000);
 
   it('flaky-network: 30 % of the fleet loses its link repeatedly, the rollout still converges, nothing half-installed', async () => {
-    const { report } = await runScenario(await scenario('flaky-network'));
+    const { report, cost } = await runScenario(await scenario('flaky-network'));
+    expect(cost.rolloutMs).toBeGreaterThan(0);
     expect(report.final.devicesCutRepeatedly).toBeGreaterThanOrEqual(0.3 * report.devices);
     expect(report.final.links.cuts).toBeGreaterThan(2 * 0.3 * report.devices);
     expect(report.final.crashes).toBeGreaterThan(0);

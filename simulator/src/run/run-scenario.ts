@@ -25,6 +25,8 @@ import { createSharedRuntime } from '../runtime/shared-runtime.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 
 const MINUTE_MS = 60_000;
+/** Rollout states that end a rollout's run (rolled back by hand later is another story). */
+const ENDED = new Set(['completed', 'failed', 'rolled-back', 'aborted']);
 /** Virtual start: a fixed instant, so signed documents' times (and their expiry) repeat run to run. */
 const START_MS = Date.UTC(2026, 0, 1);
 
@@ -38,8 +40,13 @@ export type RunPhase = 'enrol' | 'start' | 'simulate';
 export interface RunCost {
   readonly wallMs: number;
   readonly enrolMs: number;
-  /** Wall time from the rehearsed rollout's start (`rollout.atMin`) to the end of the scenario. */
-  readonly rolloutMs: number;
+  /**
+   * Wall time from the rehearsed rollout's start (`rollout.atMin`) to its end state (completed, failed,
+   * rolled back, aborted); null when it had not ended when the scenario did.
+   */
+  readonly rolloutMs: number | null;
+  /** Wall time from the rehearsed rollout's start to the end of the scenario. */
+  readonly rolloutToEndMs: number;
   readonly peakRssBytes: number;
   /** MQTT packets over the virtual links per direction (the benchmark's baseline sends as many). */
   readonly messagesUp: number;
@@ -129,12 +136,16 @@ export async function runScenario(
         return;
       }
       if (event.rolloutId !== rolloutId) return;
+      if (event.type === 'rollout.transition' && ENDED.has(String(event.to)) && Number.isNaN(rolloutEnded)) {
+        rolloutEnded = performance.now();
+      }
       const { type, at, rolloutId: _, ...rest } = event;
       events.push({ atMin: atMin(at), type, summary: JSON.stringify(rest) });
     });
 
     let rolloutId: string | null = null;
     let rolloutStarted = Number.NaN;
+    let rolloutEnded = Number.NaN;
     // Operator actions and samples run at their instant and hold virtual time until they finish (awaited in
     // onInstant): their async work (request bodies, stores) must not race the clock.
     const pending: Promise<void>[] = [];
@@ -209,7 +220,8 @@ export async function runScenario(
       cost: {
         wallMs: Math.round(performance.now() - started),
         enrolMs: Math.round(enrolMs),
-        rolloutMs: Math.round(simulated - rolloutStarted),
+        rolloutMs: Number.isNaN(rolloutEnded) ? null : Math.round(rolloutEnded - rolloutStarted),
+        rolloutToEndMs: Math.round(simulated - rolloutStarted),
         peakRssBytes: peakRss,
         messagesUp: devices.reduce((n, d) => n + d.link.stats.messagesUp, 0),
         messagesDown: devices.reduce((n, d) => n + d.link.stats.messagesDown, 0),
