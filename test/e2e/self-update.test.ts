@@ -96,6 +96,12 @@ async function installed(deviceId: string): Promise<Record<string, number>> {
   return Object.fromEntries((body.reported?.installed ?? []).map((m) => [m.line, m.version]));
 }
 
+const ENDED = ['completed', 'failed', 'rolled-back', 'aborted'];
+async function agentRolloutActive(): Promise<boolean> {
+  const { body } = await fleet!.api.get<{ line: string; state: string }[]>('/v1/rollouts');
+  return body.some((r) => r.line === 'agent' && !ENDED.includes(r.state));
+}
+
 async function releaseAndRollOut(bytes: Uint8Array): Promise<number> {
   const form = new FormData();
   form.set('bundle', new Blob([bytes]), 'agent.mjs');
@@ -105,6 +111,10 @@ async function releaseAndRollOut(bytes: Uint8Array): Promise<number> {
     201,
     'release',
   );
+  // The device reporting the previous release does not end its rollout in the same instant: the control
+  // plane records the report, then moves the member and completes the rollout. Until then the device is in
+  // an active rollout of the line and a new one is refused (409).
+  await waitFor(async () => !(await agentRolloutActive()), { what: 'the previous agent rollout to end' });
   expectStatus(
     await fleet!.api.post('/v1/rollouts', { line: 'agent', version: release.version, group: 'lab' }),
     201,

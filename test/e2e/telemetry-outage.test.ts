@@ -21,10 +21,16 @@ interface StoredWindow {
 /** A fleet of one agent on iris v1 with every startup record delivered, then the broker stopped. */
 async function offlineAgent(telemetry: { maxQueueRows?: number } = {}) {
   // Day-long windows: only flushTelemetry() closes them, never a wall-clock minute boundary crossed mid-test
-  // (which split one "minute" into two windows — seen once in fresh-check).
+  // (which split one "minute" into two windows — seen once in fresh-check). The same for drift sketches: a
+  // minute boundary during the offline predictions queued one record more than the windows (seen once).
+  const day = 24 * 60 * 60 * 1000;
   const fleet = await startFleet({
     agents: 1,
-    agent: { backoff: { initialMs: 50, maxMs: 300 }, telemetry: { windowMs: 24 * 60 * 60 * 1000, ...telemetry } },
+    agent: {
+      backoff: { initialMs: 50, maxMs: 300 },
+      telemetry: { windowMs: day, ...telemetry },
+      drift: { windowMs: day },
+    },
   });
   const model = await registerModel(fleet.api, {
     line: 'iris',

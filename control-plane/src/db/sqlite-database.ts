@@ -11,13 +11,16 @@
  * independent transaction there). The gate once recognised the holder's statements by AsyncLocalStorage,
  * which turns on promise hooks for the whole process: every promise of every virtual device paid for it.
  *
- * Group commit: a write outside a transaction joins an implicit one that commits once the current
- * event-loop turn is over (setImmediate), and its promise settles only after that COMMIT — so a caller
- * that saw success has its row on disk exactly as with autocommit, but a turn's worth of ingest (hundreds
- * of events, reported states and status updates when a wave lands) pays for one commit instead of one
- * each: an autocommit insert costs ~25 µs on tmpfs, one inside a transaction ~5 µs. Statement-level
- * atomicity is SQLite's: a failing write fails alone, unless SQLite rolled the whole transaction back
- * (disk full, I/O error), in which case every write of the batch rejects with that error.
+ * Group commit: a write outside a transaction is queued, and the queue runs once the current event-loop turn
+ * is over (setImmediate) as one BEGIN … COMMIT, synchronously; each write's promise settles after that COMMIT
+ * — so a caller that saw success has its row on disk exactly as with autocommit, but a turn's worth of
+ * ingest (hundreds of events, reported states and status updates when a wave lands) pays for one commit
+ * instead of one each: an autocommit insert costs ~25 µs on tmpfs, one inside a transaction ~5 µs. Reads
+ * run at once and see committed writes, as on PostgreSQL. The lock is never held across a yield: a batch
+ * begun at the first write and committed a turn later made a second connection to the file in the same
+ * thread (two replicas in one test process) block in SQLite's busy handler while holding up the commit it
+ * waited for. Statement-level atomicity is SQLite's: a failing write fails alone, unless SQLite rolled the
+ * whole transaction back (disk full, I/O error), in which case every write of the batch rejects.
  */
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
@@ -58,29 +61,57 @@ export function openSqliteDatabase(options: { file: string }): Database {
     while (holding) await gate;
   }
 
-  let batch: Batch | null = null;
-  /** The open group-commit batch (begun now when there is none); settles when it commits or fails. */
-  function joinBatch(): Batch {
-    if (batch === null) {
-      sqlite.exec('BEGIN IMMEDIATE');
-      batch = createBatch();
-      setImmediate(commitBatch);
-    }
-    return batch;
+  let queue: QueuedWrite[] = [];
+  /** Queues a write for the turn's group commit; settles with its result once that commit is done. */
+  function enqueue(statement: BetterSqlite3.Statement, params: unknown[], method: string): Promise<Rows> {
+    if (queue.length === 0) setImmediate(flush);
+    return new Promise((resolve, reject) => queue.push({ statement, params, method, resolve, reject }));
   }
-  function commitBatch(): void {
-    const open = batch;
-    if (open === null) return;
-    batch = null;
+  /** Runs the queued writes in one transaction, synchronously: no lock is held across a yield. */
+  function flush(): void {
+    if (queue.length === 0) return;
+    if (holding) {
+      setImmediate(flush); // unreachable today: a transaction flushes the queue before it begins
+      return;
+    }
+    const writes = queue;
+    queue = [];
+    const fail = (error: unknown) => {
+      for (const write of writes) write.reject(error);
+    };
+    try {
+      sqlite.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    const results: ({ ok: true; rows: Rows } | { ok: false; error: unknown })[] = [];
+    for (const write of writes) {
+      try {
+        results.push({ ok: true, rows: execute(write.statement, write.params, write.method) });
+      } catch (error) {
+        // SQLite rolled the whole transaction back (e.g. SQLITE_FULL): every write of the batch is gone.
+        if (!sqlite.inTransaction) {
+          fail(error);
+          return;
+        }
+        results.push({ ok: false, error });
+      }
+    }
     try {
       sqlite.exec('COMMIT');
-      open.resolve();
     } catch (error) {
       if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
-      open.reject(error);
+      fail(error);
+      return;
+    }
+    for (const [i, write] of writes.entries()) {
+      const result = results[i] as (typeof results)[number];
+      if (result.ok) write.resolve(result.rows);
+      else write.reject(result.error);
     }
   }
-  function execute(statement: BetterSqlite3.Statement, params: unknown[], method: string): { rows: unknown[] } {
+  function execute(statement: BetterSqlite3.Statement, params: unknown[], method: string): Rows {
     if (method === 'run' || !statement.reader) {
       statement.run(params);
       return { rows: [] };
@@ -93,21 +124,7 @@ export function openSqliteDatabase(options: { file: string }): Database {
     async (text, params, method) => {
       if (holding) await waitForGate();
       const statement = prepare(text);
-      if (statement.readonly) return execute(statement, params, method);
-      const joined = joinBatch();
-      let result: { rows: unknown[] };
-      try {
-        result = execute(statement, params, method);
-      } catch (error) {
-        // SQLite rolled the whole transaction back (e.g. SQLITE_FULL): the batch's other writes are gone too.
-        if (batch === joined && !sqlite.inTransaction) {
-          batch = null;
-          joined.reject(error);
-        }
-        throw error;
-      }
-      await joined.committed;
-      return result;
+      return statement.readonly ? execute(statement, params, method) : enqueue(statement, params, method);
     },
     { schema },
   );
@@ -134,8 +151,8 @@ export function openSqliteDatabase(options: { file: string }): Database {
       await previous;
       holding = true;
       try {
-        // The writes batched so far commit on their own, before (and whatever becomes of) this transaction.
-        commitBatch();
+        // The writes queued so far commit on their own, before (and whatever becomes of) this transaction.
+        flush();
         sqlite.exec('BEGIN IMMEDIATE');
         const result = await fn(tx);
         sqlite.exec('COMMIT');
@@ -151,27 +168,19 @@ export function openSqliteDatabase(options: { file: string }): Database {
     async close() {
       if (closed) return;
       await waitForGate();
-      commitBatch();
+      flush();
       closed = true;
       sqlite.close();
     },
   };
 }
 
-interface Batch {
-  readonly committed: Promise<void>;
-  resolve(): void;
-  reject(error: unknown): void;
-}
+type Rows = { rows: unknown[] };
 
-function createBatch(): Batch {
-  let resolve = () => {};
-  let reject: (error: unknown) => void = () => {};
-  const committed = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Waiters handle the rejection; this keeps a batch nobody awaits any more from an unhandled rejection.
-  committed.catch(() => undefined);
-  return { committed, resolve, reject };
+interface QueuedWrite {
+  readonly statement: BetterSqlite3.Statement;
+  readonly params: unknown[];
+  readonly method: string;
+  resolve(rows: Rows): void;
+  reject(error: unknown): void;
 }

@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-function open(): { database: Database; committedNames: () => string[] } {
+function open(): { database: Database; file: string; committedNames: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'edgefleet-group-commit-'));
   const file = join(dir, 'cp.db');
   const database = openSqliteDatabase({ file });
@@ -27,7 +27,7 @@ function open(): { database: Database; committedNames: () => string[] } {
     rmSync(dir, { recursive: true, force: true });
   });
   const select = observer.prepare('select name from api_tokens order by name');
-  return { database, committedNames: () => select.all().map((row) => (row as { name: string }).name) };
+  return { database, file, committedNames: () => select.all().map((row) => (row as { name: string }).name) };
 }
 
 const token = (name: string) => ({ tokenHash: `hash-${name}`, name, role: 'viewer' as const, createdAt: 1 });
@@ -89,6 +89,23 @@ describe('SQLite group commit', () => {
     await db.run(sql.raw('PRAGMA max_page_count = 1000000'));
     await Promise.all([db.insert(tables.apiTokens).values(token('a')), db.insert(tables.apiTokens).values(token('b'))]);
     expect(committedNames()).toEqual(['a', 'b']);
+  });
+
+  it('holds no lock across a yield: a second connection in the same thread writes in the same turn', async () => {
+    const { database, file, committedNames } = open();
+    const other = openSqliteDatabase({ file });
+    cleanups.unshift(() => other.close());
+    const { tables } = database;
+    // Interleaved writes of both handles in one turn: a lock held from one handle's first write until a
+    // later turn would leave the other in SQLite's busy handler (5 s, then SQLITE_BUSY) with the commit it
+    // waits for stuck behind it.
+    await Promise.all([
+      database.db.insert(tables.apiTokens).values(token('a1')),
+      other.db.insert(tables.apiTokens).values(token('b1')),
+      database.db.insert(tables.apiTokens).values(token('a2')),
+      other.db.insert(tables.apiTokens).values(token('b2')),
+    ]);
+    expect(committedNames()).toEqual(['a1', 'a2', 'b1', 'b2']);
   });
 
   it('commits an open batch before a transaction begins, so the transaction rolling back keeps it', async () => {
