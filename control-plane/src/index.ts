@@ -48,7 +48,7 @@ export { type BlobStore, createFileBlobStore, createMemoryBlobStore } from './re
 export type { DeviceRolloutStatus } from './rollouts/device-status.js';
 export type { GateResult } from './rollouts/gates.js';
 export { type GateName, type Gates, PLAN_DEFAULTS, type RolloutPlan, type Selector } from './rollouts/plan.js';
-export { ROLLOUT_STATES, type RolloutState } from './rollouts/rollout-state.js';
+export { isActive, isRolloutState, ROLLOUT_STATES, type RolloutState } from './rollouts/rollout-state.js';
 export type { RolloutView } from './rollouts/rollout-view.js';
 export {
   LEADER_RETRY_MS,

@@ -10,6 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReleaseStore } from '@edgefleet/agent';
+import { isActive, isRolloutState } from '@edgefleet/control-plane';
 import { buildIrisModels, mulberry32 } from '@edgefleet/test/models';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, writeAgentConfig } from '../src/agent-process.js';
@@ -96,10 +97,9 @@ async function installed(deviceId: string): Promise<Record<string, number>> {
   return Object.fromEntries((body.reported?.installed ?? []).map((m) => [m.line, m.version]));
 }
 
-const ENDED = ['completed', 'failed', 'rolled-back', 'aborted'];
 async function agentRolloutActive(): Promise<boolean> {
   const { body } = await fleet!.api.get<{ line: string; state: string }[]>('/v1/rollouts');
-  return body.some((r) => r.line === 'agent' && !ENDED.includes(r.state));
+  return body.some((r) => r.line === 'agent' && isRolloutState(r.state) && isActive(r.state));
 }
 
 async function releaseAndRollOut(bytes: Uint8Array): Promise<number> {

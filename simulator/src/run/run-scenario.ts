@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createControlPlane, type FleetEvent } from '@edgefleet/control-plane';
+import { createControlPlane, type FleetEvent, isActive, isRolloutState } from '@edgefleet/control-plane';
 import { mulberry32 } from '@edgefleet/protocol';
 import { pino } from 'pino';
 import { createVirtualClock } from '../clock/virtual-clock.js';
@@ -25,8 +25,6 @@ import { createSharedRuntime } from '../runtime/shared-runtime.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 
 const MINUTE_MS = 60_000;
-/** Rollout states that end a rollout's run (rolled back by hand later is another story). */
-const ENDED = new Set(['completed', 'failed', 'rolled-back', 'aborted']);
 /** Virtual start: a fixed instant, so signed documents' times (and their expiry) repeat run to run. */
 const START_MS = Date.UTC(2026, 0, 1);
 
@@ -136,7 +134,8 @@ export async function runScenario(
         return;
       }
       if (event.rolloutId !== rolloutId) return;
-      if (event.type === 'rollout.transition' && ENDED.has(String(event.to)) && Number.isNaN(rolloutEnded)) {
+      const to = String(event.to);
+      if (event.type === 'rollout.transition' && isRolloutState(to) && !isActive(to) && Number.isNaN(rolloutEnded)) {
         rolloutEnded = performance.now();
       }
       const { type, at, rolloutId: _, ...rest } = event;
