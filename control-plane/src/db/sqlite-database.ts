@@ -70,10 +70,6 @@ export function openSqliteDatabase(options: { file: string }): Database {
   /** Runs the queued writes in one transaction, synchronously: no lock is held across a yield. */
   function flush(): void {
     if (queue.length === 0) return;
-    if (holding) {
-      setImmediate(flush); // unreachable today: a transaction flushes the queue before it begins
-      return;
-    }
     const writes = queue;
     queue = [];
     const fail = (error: unknown) => {
@@ -149,10 +145,11 @@ export function openSqliteDatabase(options: { file: string }): Database {
         release = resolve;
       });
       await previous;
+      // The writes queued so far commit on their own, before (and whatever becomes of) this transaction; no
+      // write can queue while it holds the gate.
+      flush();
       holding = true;
       try {
-        // The writes queued so far commit on their own, before (and whatever becomes of) this transaction.
-        flush();
         sqlite.exec('BEGIN IMMEDIATE');
         const result = await fn(tx);
         sqlite.exec('COMMIT');

@@ -108,16 +108,22 @@ describe('SQLite group commit', () => {
     expect(committedNames()).toEqual(['a1', 'a2', 'b1', 'b2']);
   });
 
-  it('commits an open batch before a transaction begins, so the transaction rolling back keeps it', async () => {
+  it('commits queued writes before a transaction begins, so the transaction rolling back keeps them', async () => {
     const { database, committedNames } = open();
     const { db, tables } = database;
-    const batched = db.insert(tables.apiTokens).values(token('batched'));
-    const transaction = database.transaction(async (tx) => {
-      await tx.insert(tables.apiTokens).values(token('in-transaction'));
-      throw new Error('abandon');
+    // Begun from an immediate scheduled before the write: after the write is queued, before the turn's commit.
+    let transaction: Promise<unknown> = Promise.resolve();
+    let committedAtBegin: string[] = [];
+    setImmediate(() => {
+      transaction = database.transaction(async (tx) => {
+        committedAtBegin = committedNames();
+        await tx.insert(tables.apiTokens).values(token('in-transaction'));
+        throw new Error('abandon');
+      });
     });
+    await db.insert(tables.apiTokens).values(token('batched'));
     await expect(transaction).rejects.toThrow('abandon');
-    await batched;
+    expect(committedAtBegin).toEqual(['batched']);
     expect(committedNames()).toEqual(['batched']);
     // And the handle keeps batching afterwards.
     await db.insert(tables.apiTokens).values(token('after'));
