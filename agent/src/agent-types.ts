@@ -3,11 +3,12 @@
  * from agent.ts (the composition root) so the contract reads on one page.
  */
 import type { EventEmitter } from 'node:events';
+import type { TensorMap } from '@edgefleet/protocol';
 import type { ConnectionState } from './connection/state.js';
 import type { ChildUplink } from './connection/uplink.js';
 import type { DriftAlarmNotice } from './drift/drift-monitor.js';
 import type { FlClientStats } from './fl/fl-client.js';
-import type { Prediction, TensorPrediction } from './inference/inference-service.js';
+import type { Inference, InferOptions, Prediction, TensorPrediction } from './inference/inference-service.js';
 import type { OutcomeEvents } from './outcomes.js';
 import type { TensorData } from './runtime/runtime.js';
 import type { ShadowStats } from './shadow/shadow-runner.js';
@@ -38,6 +39,14 @@ export interface Agent {
   readonly connectionState: ConnectionState;
   /** Base URL of the local HTTP API, or null when it is not started. */
   readonly httpUrl: string | null;
+  /**
+   * Named tensors in, named tensors out, as the model's graph declares them (typed arrays, no copies);
+   * `stream` names the caller's state stream for models with recurrent state.
+   */
+  infer(line: string, feeds: TensorMap, options?: InferOptions): Promise<Inference>;
+  /** Forgets a state stream; false when it did not exist. */
+  resetStream(line: string, stream: string): boolean;
+  /** Rows in, rows out, for tabular models (one float32 [N, F] input). */
   predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
   /** Typed fast path: a Float32Array [rows, features] in, the output tensor out (no conversions). */
   predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;

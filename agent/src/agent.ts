@@ -99,6 +99,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     onResult: (result) => drift.observe(result),
     onServed: (result) => shadows.observe(result),
+    ...(options.inference?.maxElements === undefined ? {} : { maxElements: options.inference.maxElements }),
+    streams: {
+      ...(options.inference?.maxStreams === undefined ? {} : { maxStreams: options.inference.maxStreams }),
+      ...(options.inference?.streamTtlMs === undefined ? {} : { ttlMs: options.inference.streamTtlMs }),
+    },
   });
   const shadows = createShadowRunner({
     clock,
@@ -122,6 +127,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       logger: log,
       host: options.httpApi.host ?? DEFAULTS.cliHttpApi.host,
       port: options.httpApi.port ?? 0,
+      ...(options.httpApi.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.httpApi.maxBodyBytes }),
       status: () => ({ deviceId, connection: connectionState(), installed: service.active() }),
       feedback: (line, body) => drift.feedback(line, body),
       samples: (line, body) => addSamples(line, body),
@@ -249,6 +255,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return session.state;
     },
     httpUrl: http?.url ?? null,
+    infer: (line, feeds, options) => service.infer(line, feeds, options),
+    resetStream: (line, stream) => service.resetStream(line, stream),
     predict: (line, rows) => service.predict(line, rows),
     predictTensor: (line, input) => service.predictTensor(line, input),
     feedback: (line, body) => drift.feedback(line, body),

@@ -151,8 +151,28 @@ export interface AgentOptions {
    * atomic (rename). The simulator's virtual devices run so; a real device never should.
    */
   readonly stateDurability?: Durability | undefined;
-  /** Local HTTP inference API; false (the default in-process) starts none. */
-  readonly httpApi?: { readonly host?: string | undefined; readonly port?: number | undefined } | false;
+  /**
+   * Local HTTP inference API; false (the default in-process) starts none. `maxBodyBytes` bounds one request
+   * (default 1 MiB; raise it for large image or audio tensors).
+   */
+  readonly httpApi?:
+    | {
+        readonly host?: string | undefined;
+        readonly port?: number | undefined;
+        readonly maxBodyBytes?: number | undefined;
+      }
+    | false;
+  /**
+   * Inference limits: elements of one input tensor, open state streams of stateful models and how long an
+   * unused stream keeps its state.
+   */
+  readonly inference?:
+    | {
+        readonly maxElements?: number | undefined;
+        readonly maxStreams?: number | undefined;
+        readonly streamTtlMs?: number | undefined;
+      }
+    | undefined;
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly backoff?: Tuning<BackoffOptions> | undefined;

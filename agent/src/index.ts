@@ -44,9 +44,17 @@ export {
 } from './fl/mlp-trainer.js';
 export type { TrainingBackend } from './fl/tfjs-engine.js';
 export { type EvaluateOptions, type Labels, TRAIN_LIMITS, type TrainOptions } from './fl/train-inputs.js';
-export type { Prediction, TensorPrediction } from './inference/inference-service.js';
+export type { Inference, InferOptions, Prediction, TensorPrediction } from './inference/inference-service.js';
+export { createStateStreams, STREAM_DEFAULTS, type StateStreams } from './inference/state-streams.js';
 export { createOnnxRuntime, type OnnxRuntimeOptions } from './runtime/onnx-runtime.js';
-export type { LoadedModel, LoadOptions, Runtime, TensorData } from './runtime/runtime.js';
+export {
+  float32Tensor,
+  type LoadedModel,
+  type LoadOptions,
+  type Runtime,
+  type TensorData,
+  tensorData,
+} from './runtime/runtime.js';
 export {
   createReleaseStore,
   type ReleaseOutcome,

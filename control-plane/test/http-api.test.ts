@@ -1,3 +1,4 @@
+import type { ManifestBody } from '@edgefleet/protocol';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Fixture, irisForm, startFixture } from './helpers/control-plane-fixture.js';
@@ -72,7 +73,7 @@ describe('HTTP API body validation', () => {
 });
 
 describe('model registration', () => {
-  it('lets an operator register an ONNX model with self-test vectors computed from the samples', async () => {
+  it('lets an operator register an ONNX model with a self-test set computed from the samples', async () => {
     const operator = await tokenFor('operator');
     const iris = buildIrisModels();
     const samples = iris.meta.sampleInputs.slice(0, 3);
@@ -83,22 +84,22 @@ describe('model registration', () => {
     expect(res.status).toBe(201);
     const body = (await res.json()) as {
       version: number;
+      sizeBytes: number;
       chunkCount: number;
-      manifest: {
-        inputs: { name: string; shape: number[] }[];
-        selfTest: { vectors: { shape: number[]; expected: number[] }[] };
-        resources: { memoryBytes: number };
-      };
+      inputs: unknown[];
+      manifest: ManifestBody;
     };
     expect(body.version).toBe(1);
-    expect(body.chunkCount).toBe(Math.ceil(iris.fp32.length / 1024));
-    expect(body.manifest.inputs[0]).toEqual({ name: 'features', dtype: 'float32', shape: [-1, 4] });
-    expect(body.manifest.selfTest.vectors).toHaveLength(3);
-    expect(body.manifest.selfTest.vectors[0]?.shape).toEqual([1, 4]);
-    const probabilities = body.manifest.selfTest.vectors[0]?.expected ?? [];
-    expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
-    // The declared memory need is estimated from the file: 3 × its size + 8 MiB for the session.
-    expect(body.manifest.resources.memoryBytes).toBe(3 * iris.fp32.length + 8 * 1024 * 1024);
+    // The bundle is the model file followed by its self-test set.
+    expect(body.manifest.modelBytes).toBe(iris.fp32.length);
+    expect(body.sizeBytes).toBe(iris.fp32.length + (body.manifest.selfTest?.bytes ?? 0));
+    expect(body.chunkCount).toBe(Math.ceil(body.sizeBytes / 1024));
+    expect(body.manifest.inputs).toEqual([{ name: 'features', dtype: 'float32', shape: ['N', 4] }]);
+    expect(body.manifest.outputs).toEqual([{ name: 'probabilities', dtype: 'float32', shape: ['N', 3] }]);
+    expect(body.inputs).toEqual(body.manifest.inputs);
+    expect(body.manifest.selfTest).toMatchObject({ vectors: 3, tolerance: { probabilities: { atol: 1e-4, rtol: 0 } } });
+    // The declared memory need is estimated from the model file: 3 × its size + 8 MiB for the session.
+    expect(body.manifest.resources?.memoryBytes).toBe(3 * iris.fp32.length + 8 * 1024 * 1024);
   });
 
   it('registers an agent build as the next version of the reserved line `agent`, without self-test', async () => {

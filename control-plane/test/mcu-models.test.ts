@@ -1,6 +1,13 @@
-import { decodeMcuModel, type ManifestBody, runMcuModel } from '@edgefleet/protocol';
+import {
+  decodeMcuModel,
+  decodeSelfTestSet,
+  decodeTensorMap,
+  type ManifestBody,
+  runMcuModel,
+} from '@edgefleet/protocol';
 import { buildIrisMcuModel } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryBlobStore } from '../src/index.js';
 import { type Fixture, irisForm, startFixture } from './helpers/control-plane-fixture.js';
 
 let f: Fixture | undefined;
@@ -12,8 +19,9 @@ afterEach(async () => {
 const mcu = buildIrisMcuModel();
 
 describe('registering an mcu-int8 model (DESIGN.md §6)', () => {
-  it('computes self-test vectors and the drift reference with the int8 arithmetic the MCU runs', async () => {
-    f = await startFixture();
+  it('computes the self-test set and the drift reference with the int8 arithmetic the MCU runs', async () => {
+    const blobs = createMemoryBlobStore();
+    f = await startFixture({ blobStore: blobs });
     const form = irisForm({ sampleInputs: mcu.sampleInputs.slice(0, 3), runtime: 'mcu-int8' }, mcu.bytes);
     form.append('reference', JSON.stringify({ rows: mcu.testSet.features, featureNames: mcu.featureNames }));
     const res = await f.request('POST', '/v1/models/iris-mcu/versions', { body: form });
@@ -26,9 +34,15 @@ describe('registering an mcu-int8 model (DESIGN.md §6)', () => {
       outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 3] }],
     });
     const model = decodeMcuModel(mcu.bytes);
-    expect(manifest.selfTest?.vectors.length).toBeGreaterThan(0);
-    for (const [i, vector] of (manifest.selfTest?.vectors ?? []).entries()) {
-      expect(vector.expected).toEqual(Array.from(runMcuModel(model, Float32Array.from(mcu.sampleInputs[i]!), 1)));
+    const bytes = await blobs.get(manifest.digest);
+    const set = decodeSelfTestSet(bytes!.subarray(manifest.modelBytes));
+    expect(set.vectors).toHaveLength(3);
+    for (const [i, vector] of set.vectors.entries()) {
+      const { probabilities } = decodeTensorMap(vector.outputs);
+      expect(probabilities?.dims).toEqual([1, 3]);
+      expect(Array.from(probabilities!.data as Float32Array)).toEqual(
+        Array.from(runMcuModel(model, Float32Array.from(mcu.sampleInputs[i]!), 1)),
+      );
     }
     expect(manifest.profile?.sampleCount).toBe(mcu.testSet.features.length);
   });

@@ -116,6 +116,57 @@ export * from './messages/primitives.js';
 export * from './messages/wire.js';
 export { mulberry32, type Rng, shuffled } from './random/prng.js';
 export {
+  compileFeedChecker,
+  type Dim,
+  type FeedChecker,
+  type FeedLimits,
+  shapeFits,
+  type TensorMismatch,
+  type TensorSpec,
+  tensorSpecSchema,
+} from './tensors/contract.js';
+export {
+  ARRAY_OF,
+  BYTES_PER_ELEMENT,
+  elementAsNumber,
+  float16ToNumber,
+  holdsDType,
+  isTensorDType,
+  TENSOR_DTYPES,
+  type TensorArray,
+  type TensorDType,
+  type TypedArrayOf,
+} from './tensors/dtypes.js';
+export { decodeSelfTestSet, type PackedBundle, packModelBundle } from './tensors/model-bundle.js';
+export {
+  type ElementDifference,
+  firstDifference,
+  SELF_TEST_LIMITS,
+  type SelfTest,
+  type SelfTestSet,
+  selfTestSchema,
+  selfTestSetSchema,
+  type Tolerance,
+  toleranceSchema,
+} from './tensors/self-test-set.js';
+export { bindSymbols, initialState, resolveDims, type StatePair, statePairSchema } from './tensors/state.js';
+export {
+  decodeTensor,
+  decodeTensorMap,
+  dimsSchema,
+  type EncodedTensor,
+  elementCount,
+  encodedTensorMapSchema,
+  encodedTensorSchema,
+  encodeTensor,
+  encodeTensorMap,
+  TENSOR_LIMITS,
+  type Tensor,
+  type TensorMap,
+  tensorNameSchema,
+  zerosTensor,
+} from './tensors/tensor.js';
+export {
   bridgePattern,
   CHILD_NAME_PATTERN,
   CHILD_SEPARATOR,
@@ -153,11 +204,7 @@ export {
   manifestBodySchema,
   modelSelfTest,
   resourcesSchema,
-  type SelfTest,
-  selfTestSchema,
-  type TensorSpec,
   type TrainingLineage,
-  tensorSpecSchema,
   trainingLineageSchema,
   verifyManifest,
 } from './trust/manifest.js';

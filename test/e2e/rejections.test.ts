@@ -1,16 +1,24 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Agent } from '@edgefleet/agent';
+import { type Agent, createOnnxRuntime, type Runtime } from '@edgefleet/agent';
 import {
   type ErrorCode,
   generateSigningKey,
-  modelSelfTest,
   type SignedDocument,
   signDocument,
+  type Tensor,
 } from '@edgefleet/protocol';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import {
+  expectStatus,
+  type Fleet,
+  type FleetOptions,
+  registerModel,
+  rolloutAndWait,
+  startFleet,
+  waitFor,
+} from '../src/index.js';
 import { craftDesired, currentDesiredSeq, fetchManifest, fleetKeys, publishDesired } from './attack-kit.js';
 
 const v1Model = buildIrisModels({ seed: 1 });
@@ -18,9 +26,9 @@ const v2Model = buildIrisModels({ seed: 2 });
 const probe = v1Model.meta.testSet.features.slice(0, 5);
 
 /** A fleet of one agent running iris v1, with the test holding the control plane's keys. */
-async function fleetOnV1() {
+async function fleetOnV1(agentOptions: FleetOptions['agent'] = {}) {
   const keys = fleetKeys();
-  const fleet = await startFleet({ agents: 1, controlPlane: { keys } });
+  const fleet = await startFleet({ agents: 1, controlPlane: { keys }, agent: agentOptions });
   const v1 = await registerModel(fleet.api, {
     line: 'iris',
     model: v1Model.fp32,
@@ -86,7 +94,11 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
     const bytes = await readFile(blob);
     bytes[Math.floor(bytes.length / 2)]! ^= 0xff;
     await writeFile(blob, bytes);
-    await fleet.api.post('/v1/rollouts', { line: 'iris', version: v2.version, group: 'lab' });
+    expectStatus(
+      await fleet.api.post('/v1/rollouts', { line: 'iris', version: v2.version, group: 'lab' }),
+      201,
+      'rollout of v2',
+    );
     await expectRejectedAndStillServing(setup.agent, 'CHUNK_HASH_MISMATCH', setup.before);
     const events = await waitFor(
       async () => {
@@ -150,15 +162,30 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
   });
 
   it('reverts automatically when the self-test fails', async () => {
-    const setup = await fleetOnV1();
+    // The self-test set is inside the signed bundle, so wrong expected outputs are a BUNDLE_HASH_MISMATCH;
+    // what the self-test catches is a device that computes differently (a broken delegate) for v2.
+    let skewedDigest: string | undefined;
+    const cpu = createOnnxRuntime();
+    const runtime: Runtime = {
+      name: cpu.name,
+      async load(options) {
+        const model = await cpu.load(options);
+        if (options.sha256 !== skewedDigest) return model;
+        return {
+          async run(feeds, fetches) {
+            const out = await model.run(feeds, fetches);
+            const skew = (t: Tensor) => ({ ...t, data: (t.data as Float32Array).map((p) => 1 - p) }) as Tensor;
+            return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, skew(t)]));
+          },
+          close: () => model.close(),
+        };
+      },
+    };
+    const setup = await fleetOnV1({ runtime });
     fleet = setup.fleet;
-    // A new version of the same content whose recorded expected outputs are wrong: the device must run the
-    // vectors, see the mismatch, and stay on v1.
-    const { body } = await fetchManifest(fleet, 'iris', 1);
-    const selfTest = modelSelfTest(body);
-    const vectors = selfTest.vectors.map((v) => ({ ...v, expected: v.expected.map((x) => 1 - x) }));
-    const bad = { ...body, version: 7, selfTest: { ...selfTest, vectors } };
-    await sendDesired(setup, signDocument(bad, setup.keys.targets));
+    const { v2, doc } = await registerV2(setup);
+    skewedDigest = v2.digest;
+    await sendDesired(setup, doc);
     await expectRejectedAndStillServing(setup.agent, 'SELF_TEST_FAILED', setup.before);
   });
 });

@@ -24,6 +24,7 @@ import {
   startMosquitto,
   startPostgres,
   waitFor,
+  waitForRolloutEnd,
 } from '../src/index.js';
 
 const AGENTS = 6;
@@ -100,10 +101,17 @@ describe('control-plane replica killed mid-rollout (Mosquitto + PostgreSQL)', ()
       model: v1Models.fp32,
       sampleInputs: v1Models.meta.sampleInputs,
     });
-    expectStatus(await apiA.post('/v1/rollouts', { line: 'iris', version: v1.version, group: 'lab' }), 201, 'v1');
+    const first = expectStatus(
+      await apiA.post<{ id: string }>('/v1/rollouts', { line: 'iris', version: v1.version, group: 'lab' }),
+      201,
+      'v1',
+    );
     for (const agent of agents) {
       await waitFor(() => agent.installed().some((m) => m.version === v1.version), { what: `${agent.deviceId} on v1` });
     }
+    // The devices run v1 a moment before the v1 rollout ends (the leader completes it once it has their
+    // reports); until then they are in an active rollout of iris and the v2 rollout would be refused (409).
+    await waitForRolloutEnd(apiA, first.id);
     const seqBefore = new Map<string, number>();
     for (const agent of agents) {
       seqBefore.set(agent.deviceId, (await apiB.get(`/v1/devices/${agent.deviceId}`)).body.desired.seq);

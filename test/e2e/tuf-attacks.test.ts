@@ -18,7 +18,15 @@ import {
 } from '@edgefleet/protocol';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import {
+  expectStatus,
+  type Fleet,
+  registerModel,
+  rolloutAndWait,
+  startFleet,
+  waitFor,
+  waitForRolloutEnd,
+} from '../src/index.js';
 import {
   craftDesired,
   currentDesiredSeq,
@@ -99,6 +107,21 @@ async function expectRepelled(setup: Setup, code: ErrorCode, countBefore: number
   expect(agent.installed()).toEqual([expect.objectContaining({ line: 'iris', version: before.version })]);
 }
 
+/**
+ * Rolls out a version the hostile mirror serves: the device refuses it, and the rollout ends (failed) once
+ * the control plane has its install-failed event. The next rollout of the line waits for that end — until
+ * then the device is in an active rollout of it and a new one is refused (409).
+ */
+async function rollOutRefused(setup: Setup, version: number, code: ErrorCode): Promise<void> {
+  const { id } = expectStatus(
+    await setup.fleet.api.post<{ id: string }>('/v1/rollouts', { line: 'iris', version, group: 'lab' }),
+    201,
+    `rollout of v${version}`,
+  );
+  await expectRepelled(setup, code, 0);
+  await waitForRolloutEnd(setup.fleet.api, id);
+}
+
 /** The next honest update (iris v3 through the control plane) installs and answers. */
 async function expectAcceptsNextUpdate(setup: Setup): Promise<void> {
   const v3 = await register(setup.fleet, 2);
@@ -119,8 +142,7 @@ describe('TUF-style attacks on the agent', () => {
     setup = await fleetOnV1();
     const v2 = await register(setup.fleet, 1);
     setup.mirror.attack(v2.digest, 'arbitrary-content');
-    await setup.fleet.api.post('/v1/rollouts', { line: 'iris', version: v2.version, group: 'lab' });
-    await expectRepelled(setup, 'CHUNK_HASH_MISMATCH', 0);
+    await rollOutRefused(setup, v2.version, 'CHUNK_HASH_MISMATCH');
     expect(setup.mirror.tampered).toBeGreaterThan(0);
     setup.mirror.attack(v2.digest, 'honest');
     await expectAcceptsNextUpdate(setup);
@@ -130,8 +152,7 @@ describe('TUF-style attacks on the agent', () => {
     setup = await fleetOnV1();
     const v2 = await register(setup.fleet, 1);
     setup.mirror.attack(v2.digest, 'endless-data');
-    await setup.fleet.api.post('/v1/rollouts', { line: 'iris', version: v2.version, group: 'lab' });
-    await expectRepelled(setup, 'CHUNK_HASH_MISMATCH', 0);
+    await rollOutRefused(setup, v2.version, 'CHUNK_HASH_MISMATCH');
     const { body: manifest } = await fetchManifest(setup.fleet, 'iris', v2.version);
     const part = join(setup.fleet.dir, 'agent-0', 'downloads', `${v2.digest}.part`);
     const partBytes = await stat(part).then(

@@ -7,7 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Agent, createAgent } from '@edgefleet/agent';
-import { type ControlPlane, createControlPlane } from '@edgefleet/control-plane';
+import {
+  type ControlPlane,
+  createControlPlane,
+  isActive,
+  isRolloutState,
+  type RolloutState,
+} from '@edgefleet/control-plane';
 import { type ApiClient, apiClient, expectStatus } from './api-client.js';
 import { waitFor } from './wait-for.js';
 
@@ -92,7 +98,12 @@ export async function enrolmentToken(api: ApiClient, options: { group: string; t
 export interface RegisterModelOptions {
   readonly line: string;
   readonly model: Uint8Array;
-  readonly sampleInputs: number[][];
+  /** Tabular sample rows (one [1, F] float32 tensor each), or named sample tensors in `samples`. */
+  readonly sampleInputs?: number[][];
+  /** Named sample tensors `{ input: { dtype, dims, data: base64 } }` (models/real-models.ts `jsonSamples`). */
+  readonly samples?: ReadonlyArray<Record<string, { dtype: string; dims: number[]; data: string }>>;
+  /** Recurrent state pairs: `output` feeds `input` on a stream's next call. */
+  readonly state?: ReadonlyArray<{ input: string; output: string }>;
   readonly version?: number;
   readonly quantization?: 'none' | 'int8';
   /** `mcu-int8` for a microcontroller image (firmware bridge); default onnx. */
@@ -119,11 +130,17 @@ export async function registerModel(api: ApiClient, options: RegisterModelOption
   return expectStatus(await api.postForm<RegisteredModel>(`/v1/models/${line}/versions`, form), 201, 'register model');
 }
 
-/** Starts a rollout and waits until every listed agent runs the version. */
+/**
+ * Starts a rollout, waits until every listed agent runs the version, then until the rollout has ended.
+ * A device reporting the version does not end the rollout in the same instant (the control plane records
+ * the report, then moves the member and completes the rollout on its tick); until then the devices are in
+ * an active rollout of the line and the next rollout of it is refused with 409.
+ */
 export async function rolloutAndWait(
   fleet: Fleet,
   options: { line: string; version: number; group?: string; agents?: readonly Agent[]; timeoutMs?: number },
 ): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const rollout = expectStatus(
     await fleet.api.post<{ id: string }>('/v1/rollouts', {
       line: options.line,
@@ -136,8 +153,38 @@ export async function rolloutAndWait(
   for (const agent of options.agents ?? fleet.agents) {
     await waitFor(() => agent.installed().some((m) => m.line === options.line && m.version === options.version), {
       what: `${agent.deviceId} to run ${options.line} v${options.version}`,
-      timeoutMs: options.timeoutMs ?? 20_000,
+      timeoutMs,
     });
   }
+  await waitForRolloutEnd(fleet.api, rollout.id, { timeoutMs });
   return rollout.id;
+}
+
+/**
+ * Waits until `GET /v1/rollouts/:id` shows an end state (completed, failed, rolled back, aborted: the
+ * control plane's `isActive` is false) and returns it. A timeout names the rollout and the state it was
+ * stuck in.
+ */
+export async function waitForRolloutEnd(
+  api: ApiClient,
+  rolloutId: string,
+  options: { timeoutMs?: number } = {},
+): Promise<RolloutState> {
+  let last = 'no answer yet';
+  try {
+    return await waitFor(
+      async () => {
+        const { status, body } = await api.get<{ state: string }>(`/v1/rollouts/${encodeURIComponent(rolloutId)}`);
+        last = status === 200 ? body.state : `HTTP ${status} ${JSON.stringify(body)}`;
+        return status === 200 && isRolloutState(body.state) && !isActive(body.state) && body.state;
+      },
+      {
+        what: `rollout ${rolloutId} to end (completed, failed, rolled-back or aborted)`,
+        timeoutMs: options.timeoutMs ?? 20_000,
+        intervalMs: 50,
+      },
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; it was last ${last}`, { cause: error });
+  }
 }

@@ -35,6 +35,7 @@ export {
   registerModel,
   rolloutAndWait,
   startFleet,
+  waitForRolloutEnd,
 } from './fleet.js';
 export { irisStream } from './iris-stream.js';
 export { type Mosquitto, startMosquitto } from './mosquitto.js';

@@ -23,7 +23,7 @@ import * as ort from 'onnxruntime-node';
 import { type AgentProcess, freePort, startAgentProcess, writeAgentConfig } from './agent-process.js';
 import { expectStatus } from './api-client.js';
 import type { Fleet } from './fleet.js';
-import { registerModel } from './fleet.js';
+import { registerModel, waitForRolloutEnd } from './fleet.js';
 import { buildIrisModels } from './models/index.js';
 import { seededRandom } from './seeded-random.js';
 import { waitFor } from './wait-for.js';
@@ -147,15 +147,19 @@ export async function runKillTrials(options: {
           ?.deviceId,
       { what: 'the agent process to enrol and connect', timeoutMs: 30_000 },
     );
-    // The previous rollout completes once the control plane has seen the device's report: until then 409.
-    const rollout = (version: number) =>
-      waitFor(
-        async () => {
-          const r = await fleet.api.post('/v1/rollouts', { line: 'iris', version, group: 'lab' });
-          return r.status === 409 ? undefined : expectStatus(r, 201, 'rollout');
-        },
-        { what: `a rollout of v${version}`, timeoutMs: 30_000, intervalMs: 20 },
-      );
+    // The previous rollout ends once the control plane has seen the device's report, a moment after the
+    // device runs the version; until then the device is in an active rollout of iris and a new one is
+    // refused (409). Each rollout therefore starts when the one before it has ended.
+    let previous: string | undefined;
+    const rollout = async (version: number) => {
+      if (previous !== undefined) await waitForRolloutEnd(fleet.api, previous, { timeoutMs: 30_000 });
+      const body = { line: 'iris', version, group: 'lab' };
+      previous = expectStatus(
+        await fleet.api.post<{ id: string }>('/v1/rollouts', body),
+        201,
+        `rollout of v${version}`,
+      ).id;
+    };
     const served = () => fleet.cp.metrics.snapshot().chunksServedByDevice[deviceId] ?? 0;
     const converge = (version: number) =>
       waitFor(async () => (await predict(url).catch(() => undefined))?.body.version === version, {

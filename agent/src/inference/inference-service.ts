@@ -1,17 +1,22 @@
 /**
- * The in-process inference API (DESIGN.md §4 Inference): which model answers for each line, input
- * validation against the manifest's input schema, latency measurement, and hot swaps. A swap never breaks
- * a running prediction: each active entry counts its in-flight runs and `retire()` closes its model only
- * after they have all finished.
+ * The in-process inference API (DESIGN.md §4 Inference): which model answers for each line, named tensors
+ * checked against the model's contract (manifest `inputs`), recurrent state per stream, latency
+ * measurement, and hot swaps. A swap never breaks a running prediction: each active entry counts its
+ * in-flight runs and `retire()` closes its model only after they have all finished; it clears the line's
+ * state streams, so no stream carries a state across versions.
  */
 import { performance } from 'node:perf_hooks';
-import type { Clock, ManifestBody } from '@edgefleet/protocol';
+import type { Clock, ManifestBody, Tensor, TensorMap } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
-import type { LoadedModel, TensorData } from '../runtime/runtime.js';
+import { float32Tensor, type LoadedModel, type TensorData, tensorData } from '../runtime/runtime.js';
+import { type ActiveSlot, createSlot, type TabularView } from './active-slot.js';
+import { createStateStreams, type StateStreamsOptions } from './state-streams.js';
 import { packRows, splitRows, validateTensor } from './tensor-io.js';
 
 const DEFAULTS = Object.freeze({
   maxRows: 1024,
+  /** Elements of one input tensor (16 Mi: a 64 MiB float32 tensor). */
+  maxElements: 16 * 1024 * 1024,
 });
 
 export interface ModelEntry {
@@ -48,12 +53,27 @@ export interface Prediction {
 export interface TensorPrediction {
   readonly line: string;
   readonly version: number;
-  /** The model's output tensor, [N, C]. */
+  /** The model's first output, [N, C]. */
   readonly output: TensorData;
   readonly latencyMs: number;
 }
 
-/** A successful run, handed to `onResult` (the drift monitor) with the tensors the model saw and produced. */
+export interface InferOptions {
+  /** The outputs to return; every output when absent. */
+  readonly outputs?: readonly string[] | undefined;
+  /** The state stream this call continues (models with recurrent state). */
+  readonly stream?: string | undefined;
+}
+
+export interface Inference {
+  readonly line: string;
+  readonly version: number;
+  /** onnxruntime's own output tensors, not copied. */
+  readonly outputs: Record<string, Tensor>;
+  readonly latencyMs: number;
+}
+
+/** A successful run of a tabular model, handed to `onResult` (the drift monitor). */
 export interface InferenceResult {
   readonly line: string;
   readonly version: number;
@@ -63,20 +83,28 @@ export interface InferenceResult {
 }
 
 /** A successful run as the caller got it, with its measured latency: what a shadow run is compared with. */
-export interface ServedResult extends InferenceResult {
+export interface ServedResult {
+  readonly line: string;
+  readonly version: number;
+  readonly manifest: ManifestBody;
+  readonly feeds: TensorMap;
+  readonly outputs: Readonly<Record<string, Tensor>>;
   readonly latencyMs: number;
 }
 
 export interface InferenceService {
   /** Makes `entry` answer for `line`; returns the entry it replaced so the caller can `retire()` it. */
   activate(line: string, entry: ModelEntry): ActiveModel | undefined;
-  /** Rows in, rows out: the JSON-shaped API (local HTTP API, scripts). */
+  /** Named tensors in, named tensors out: the contract of the model's graph. */
+  infer(line: string, feeds: TensorMap, options?: InferOptions): Promise<Inference>;
+  /** Rows in, rows out: the JSON-shaped API for tabular models (one float32 [N, F] input). */
   predict(line: string, rows: readonly (readonly number[])[]): Promise<Prediction>;
-  /**
-   * Typed arrays in and out, no conversions: for in-process callers that already hold a Float32Array
-   * (sensor pipelines). Same validation, pinning and telemetry as `predict`.
-   */
+  /** A float32 [N, F] tensor in, the first output out: the typed form of `predict`. */
   predictTensor(line: string, input: TensorData): Promise<TensorPrediction>;
+  /** Forgets a stream's recurrent state; false when the stream did not exist. */
+  resetStream(line: string, stream: string): boolean;
+  /** The contract of the model active for `line` (NO_MODEL when there is none). */
+  contractOf(line: string): Pick<ManifestBody, 'inputs' | 'outputs' | 'state'>;
   active(): Array<{ line: string; version: number; digest: string; activatedAt: number }>;
   /** Refuses new predictions, waits for running ones, closes every active model. */
   close(): Promise<void>;
@@ -86,8 +114,8 @@ export interface InferenceServiceOptions {
   readonly clock: Clock;
   readonly onLatency?: (sample: LatencySample) => void;
   /**
-   * Called after each successful run of a model whose manifest carries a drift profile (never for the
-   * others, so models without a profile pay nothing). Must not throw; it runs on the prediction's path.
+   * Called after each successful run of a tabular model whose manifest carries a drift profile (never for
+   * the others, so models without a profile pay nothing). Must not throw; it runs on the prediction's path.
    */
   readonly onResult?: (result: InferenceResult) => void;
   /**
@@ -96,128 +124,152 @@ export interface InferenceServiceOptions {
    */
   readonly onServed?: (result: ServedResult) => void;
   readonly maxRows?: number;
-}
-
-interface Slot {
-  readonly entry: ActiveModel;
-  /** Input feature count from manifest inputs[0] = [N, F]; undefined when F is dynamic. */
-  readonly features: number | undefined;
-  /** The manifest has a drift profile and someone listens: results go to `onResult`. */
-  readonly observed: boolean;
-  inFlight: number;
-  idleWaiters: Array<() => void>;
-  retired: Promise<void> | undefined;
+  /** Largest element count of one input tensor. */
+  readonly maxElements?: number;
+  readonly streams?: Omit<StateStreamsOptions, 'clock'>;
 }
 
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
   const maxRows = options.maxRows ?? DEFAULTS.maxRows;
-  const slots = new Map<string, Slot>();
+  const limits = { maxElements: options.maxElements ?? DEFAULTS.maxElements };
+  const slots = new Map<string, ActiveSlot>();
+  const streams = createStateStreams({ clock: options.clock, ...options.streams });
   let state: 'open' | 'closed' = 'open';
 
-  function makeSlot(line: string, entry: ModelEntry): Slot {
-    const input = entry.manifest.inputs[0];
-    const output = entry.manifest.outputs[0];
-    // This iteration's contract (brief): one float32 [N, F] input, one float32 [N, C] output.
-    if (input?.dtype !== 'float32' || output?.dtype !== 'float32') {
-      throw new AgentError('RUNTIME_UNAVAILABLE', `model ${line} v${entry.version} is not float32 in/out`, {
-        details: { line, version: entry.version },
-      });
-    }
-    const last = input.shape.at(-1);
-    const slot: Slot = {
-      entry: {
-        ...entry,
-        line,
-        activatedAt: options.clock.now(),
-        inFlight: () => slot.inFlight,
-        retire: () => {
-          slot.retired ??= waitIdle(slot).then(() => entry.model.close());
-          return slot.retired;
-        },
-      },
-      features: last !== undefined && last > 0 ? last : undefined,
-      observed: options.onResult !== undefined && entry.manifest.profile !== undefined,
-      inFlight: 0,
-      idleWaiters: [],
-      retired: undefined,
-    };
-    return slot;
-  }
-
-  function waitIdle(slot: Slot): Promise<void> {
-    if (slot.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => slot.idleWaiters.push(resolve));
-  }
-
-  function release(slot: Slot): void {
-    slot.inFlight -= 1;
-    if (slot.inFlight === 0) for (const resolve of slot.idleWaiters.splice(0)) resolve();
-  }
-
   /** The active slot for `line`, pinned (in-flight +1) synchronously so a concurrent swap cannot close it. */
-  function pin(line: string, validate: (features: number | undefined) => string | undefined): Slot {
+  function pin(line: string): ActiveSlot {
     const slot = state === 'open' ? slots.get(line) : undefined;
     if (slot === undefined)
       throw new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } });
-    const invalid = validate(slot.features);
-    if (invalid !== undefined) throw new AgentError('INPUT_INVALID', invalid, { details: { line } });
     slot.inFlight += 1;
     return slot;
   }
 
-  async function runOn(slot: Slot, input: TensorData): Promise<TensorPrediction> {
-    const { line, version, model } = slot.entry;
-    const rows = input.shape[0] as number;
+  async function runOn(slot: ActiveSlot, feeds: TensorMap, fetches: readonly string[] | undefined): Promise<Inference> {
+    const { line, version, model, manifest } = slot.entry;
     const started = performance.now();
     let ok = false;
     try {
-      const output = await model.run(input);
+      const outputs = await model.run(feeds, fetches);
       const latencyMs = performance.now() - started;
-      if (output.data.length % rows !== 0) {
-        throw new AgentError('INTERNAL', `model ${line} returned ${output.data.length} values for ${rows} rows`);
-      }
       ok = true;
       options.onLatency?.({ line, version, latencyMs, ok });
-      if (slot.observed) options.onResult?.({ line, version, manifest: slot.entry.manifest, input, output });
-      options.onServed?.({ line, version, manifest: slot.entry.manifest, input, output, latencyMs });
-      return { line, version, output, latencyMs };
+      const tabular = slot.tabular;
+      if (slot.observed && tabular !== undefined) {
+        const input = feeds[tabular.input];
+        const output = outputs[tabular.output];
+        if (input !== undefined && output !== undefined) {
+          options.onResult?.({ line, version, manifest, input: tensorData(input), output: tensorData(output) });
+        }
+      }
+      options.onServed?.({ line, version, manifest, feeds, outputs, latencyMs });
+      return { line, version, outputs, latencyMs };
     } finally {
       if (!ok) options.onLatency?.({ line, version, latencyMs: performance.now() - started, ok });
-      release(slot);
+      slot.release();
     }
+  }
+
+  async function infer(line: string, feeds: TensorMap, callOptions: InferOptions = {}): Promise<Inference> {
+    const slot = pin(line);
+    let handed = false;
+    try {
+      const fetches = slot.fetchesFor(callOptions.outputs);
+      if (slot.statePairs.length === 0 || slot.suppliesState(feeds)) {
+        const mismatch = slot.check(feeds);
+        if (mismatch !== undefined)
+          throw new AgentError(mismatch.code, mismatch.message, { details: { line, ...mismatch.details } });
+        handed = true;
+        return await runOn(slot, feeds, fetches);
+      }
+      const stream = callOptions.stream;
+      if (stream === undefined || stream.length === 0 || stream.length > 128) {
+        throw new AgentError(
+          'INPUT_INVALID',
+          `model ${line} keeps recurrent state: name a stream (1 to 128 characters)`,
+          {
+            details: { line },
+          },
+        );
+      }
+      return await streams.run(line, stream, async (current) => {
+        handed = true;
+        const withState = slot.withState(feeds, current);
+        const mismatch = slot.check(withState);
+        if (mismatch !== undefined) {
+          slot.release();
+          throw new AgentError(mismatch.code, mismatch.message, { details: { line, stream, ...mismatch.details } });
+        }
+        const result = await runOn(slot, withState, slot.withStateOutputs(fetches));
+        return { result: slot.withoutStateOutputs(result, callOptions.outputs), state: slot.nextState(result.outputs) };
+      });
+    } finally {
+      if (!handed) slot.release();
+    }
+  }
+
+  function tabularOf(line: string): TabularView {
+    const tabular = slots.get(line)?.tabular;
+    if (tabular === undefined && slots.has(line)) {
+      throw new AgentError(
+        'INPUT_INVALID',
+        `model ${line} does not take rows (one float32 [N, F] input); send named tensors`,
+        {
+          details: { line },
+        },
+      );
+    }
+    // An unknown line falls through to infer(), which answers NO_MODEL.
+    return tabular ?? { input: '', output: '', features: undefined };
   }
 
   return {
     activate(line, entry) {
       if (state === 'closed') throw new AgentError('INVALID_TRANSITION', 'inference service is closed');
       const previous = slots.get(line);
-      slots.set(line, makeSlot(line, entry));
+      slots.set(
+        line,
+        createSlot({ line, entry, clock: options.clock, limits, observed: options.onResult !== undefined }),
+      );
+      streams.clearLine(line);
       return previous?.entry;
     },
 
+    infer,
+
     async predict(line, rows) {
-      let data: Float32Array | undefined;
-      const slot = pin(line, (features) => {
-        const packed = packRows(rows, features, maxRows);
-        if (typeof packed === 'string') return packed;
-        data = packed;
-        return undefined;
-      });
+      const tabular = tabularOf(line);
+      const packed = packRows(rows, tabular.features, maxRows);
+      if (typeof packed === 'string') throw new AgentError('INPUT_INVALID', packed, { details: { line } });
       const width = (rows[0] as readonly number[]).length;
-      const result = await runOn(slot, { data: data as Float32Array, shape: [rows.length, width] });
+      const input = float32Tensor({ data: packed, shape: [rows.length, width] });
+      const result = await infer(line, { [tabular.input]: input }, { outputs: [tabular.output] });
+      const output = result.outputs[tabular.output] as Tensor<'float32'>;
       return {
         line,
         version: result.version,
-        outputs: splitRows(result.output.data, rows.length),
+        outputs: splitRows(output.data, rows.length),
         latencyMs: result.latencyMs,
       };
     },
 
     async predictTensor(line, input) {
-      return runOn(
-        pin(line, (features) => validateTensor(input, features, maxRows)),
-        input,
-      );
+      const tabular = tabularOf(line);
+      const invalid = validateTensor(input, tabular.features, maxRows);
+      if (invalid !== undefined) throw new AgentError('INPUT_INVALID', invalid, { details: { line } });
+      const result = await infer(line, { [tabular.input]: float32Tensor(input) }, { outputs: [tabular.output] });
+      const output = result.outputs[tabular.output] as Tensor;
+      return { line, version: result.version, output: tensorData(output), latencyMs: result.latencyMs };
+    },
+
+    resetStream: (line, stream) => streams.reset(line, stream),
+
+    contractOf(line) {
+      const slot = state === 'open' ? slots.get(line) : undefined;
+      if (slot === undefined)
+        throw new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } });
+      const { inputs, outputs, state: pairs } = slot.entry.manifest;
+      return { inputs, outputs, ...(pairs === undefined ? {} : { state: pairs }) };
     },
 
     active() {

@@ -11,6 +11,7 @@ import { EdgefleetError, type ErrorCode, httpStatusOf } from '@edgefleet/protoco
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
+import { inferCbor, inferJson } from './infer-route.js';
 import type { InferenceService } from './inference-service.js';
 
 const DEFAULTS = Object.freeze({
@@ -20,7 +21,8 @@ const DEFAULTS = Object.freeze({
 });
 
 const predictBodySchema = z.object({ inputs: z.array(z.array(z.number())) });
-const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/(predict|feedback|samples)$/;
+const MODEL_ROUTE = /^\/v1\/models\/([^/]+)\/(predict|infer|feedback|samples)$/;
+const STREAM_ROUTE = /^\/v1\/models\/([^/]+)\/streams\/([^/]+)$/;
 
 export interface LocalHttpApiOptions {
   readonly service: InferenceService;
@@ -52,7 +54,29 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (req.method === 'GET' && path === '/v1/health') return sendJson(res, 200, options.status());
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: options.service.active() });
+    const stream = req.method === 'DELETE' ? STREAM_ROUTE.exec(path) : null;
+    if (stream !== null) {
+      const reset = options.service.resetStream(decodeLine(stream[1] as string), decodeLine(stream[2] as string));
+      if (!reset) throw new AgentError('NOT_FOUND', 'no such stream');
+      res.writeHead(204).end();
+      return;
+    }
     const match = req.method === 'POST' ? MODEL_ROUTE.exec(path) : null;
+    if (match?.[2] === 'infer') {
+      const line = decodeLine(match[1] as string);
+      const body = await readBody(req, maxBodyBytes);
+      const reply = isCbor(req)
+        ? await inferCbor(
+            options.service,
+            line,
+            new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
+            maxBodyBytes,
+          )
+        : await inferJson(options.service, line, parseJson(body));
+      res.writeHead(200, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+      res.end(reply.body);
+      return;
+    }
     const handler = match?.[2] === 'feedback' ? options.feedback : match?.[2] === 'samples' ? options.samples : null;
     if (match === null || handler === undefined) throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
     const line = decodeLine(match[1] as string);
@@ -102,6 +126,10 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+function isCbor(req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() === 'application/cbor';
 }
 
 function decodeLine(segment: string): string {

@@ -11,7 +11,6 @@ import { readFile } from 'node:fs/promises';
 import {
   decodeCbor,
   manifestBodySchema,
-  modelSelfTest,
   signedDocumentSchema,
   type TrustedRoot,
   verifyDocument,
@@ -23,6 +22,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
 import type { ShadowRunner } from '../shadow/shadow-runner.js';
 import { sha256File } from '../storage/file-sha256.js';
+import { loadOptionsOf, readSelfTestSet } from './bundle-parts.js';
 import { MANIFEST_FILE, MODEL_FILE, type SlotRef, type SlotStore } from './slot-store.js';
 
 interface BootOptions {
@@ -53,14 +53,9 @@ export async function loadSlot(
   if ((await sha256File(modelPath)) !== manifest.digest) {
     throw new AgentError('BUNDLE_HASH_MISMATCH', `model file of ${line} ${slot.dir} is damaged`);
   }
-  const selfTest = modelSelfTest(manifest);
-  const model = await options.runtime.load({
-    modelPath,
-    inputName: selfTest.input,
-    outputName: selfTest.output,
-    sha256: manifest.digest,
-  });
-  const result = await runSelfTest(model, selfTest);
+  const selfTestSet = await readSelfTestSet(modelPath, manifest);
+  const model = await options.runtime.load(loadOptionsOf(modelPath, manifest));
+  const result = await runSelfTest(model, manifest, selfTestSet);
   if (!result.ok) {
     await model.close();
     throw new AgentError('SELF_TEST_FAILED', `installed ${line} v${manifest.version} fails its self-test`);

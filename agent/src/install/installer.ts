@@ -8,11 +8,12 @@
  * Issue 11: disk and memory are checked before a fetch (resource-gate.ts), and an agent release is staged
  * for the launcher instead of loaded (self-update/).
  */
-import { encodeCbor, errorCodeOf, modelSelfTest } from '@edgefleet/protocol';
+import { encodeCbor, errorCodeOf } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
 import type { FetchProgress } from '../fetch/fetcher.js';
 import type { LoadedModel } from '../runtime/runtime.js';
 import { runSelfTest } from '../runtime/self-test.js';
+import { loadOptionsOf, readSelfTestSet } from './bundle-parts.js';
 import { cleanUpFailedInstall } from './failure-cleanup.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
 import type { Installer, InstallerOptions, InstallProgress, InstallTarget } from './installer-types.js';
@@ -115,15 +116,10 @@ export function createInstaller(options: InstallerOptions): Installer {
         await options.removePart(partPath);
       }
       setPhase('self-testing', target);
-      const selfTest = modelSelfTest(manifest);
-      model = await options.runtime.load({
-        modelPath: options.slots.pathOf(line, slot.dir, MODEL_FILE),
-        inputName: selfTest.input,
-        outputName: selfTest.output,
-        // The slot holds the fetched bundle whose sha256 matched the manifest (or a verified challenger's).
-        sha256: manifest.digest,
-      });
-      const result = await runSelfTest(model, selfTest);
+      const bundlePath = options.slots.pathOf(line, slot.dir, MODEL_FILE);
+      const selfTestSet = await readSelfTestSet(bundlePath, manifest);
+      model = await options.runtime.load(loadOptionsOf(bundlePath, manifest));
+      const result = await runSelfTest(model, manifest, selfTestSet);
       if (!result.ok) {
         throw new AgentError('SELF_TEST_FAILED', `self-test vector ${result.vectorIndex}: ${result.reason}`, {
           details: { vectorIndex: result.vectorIndex, maxError: result.maxError },

@@ -2,12 +2,14 @@
  * The onnxruntime-node implementation of the Runtime interface. One CPU session per loaded model with full
  * graph optimisation; `intraOpNumThreads` defaults to 1 because an edge device shares its few cores with
  * the agent, the MQTT session and the application. The run path is kept as close to a raw
- * `InferenceSession.run` as possible (it is benchmarked against it): one Tensor wrapper and one feeds object
- * per call, the fetch list built once at load.
+ * `InferenceSession.run` as possible (it is benchmarked against it): one Tensor wrapper per input and one
+ * feeds object per call; the outputs are onnxruntime's own tensors, handed back without a copy.
  */
+import { open } from 'node:fs/promises';
+import type { Tensor } from '@edgefleet/protocol';
 import * as ort from 'onnxruntime-node';
 import { AgentError } from '../errors.js';
-import type { LoadedModel, LoadOptions, Runtime, TensorData } from './runtime.js';
+import type { LoadedModel, LoadOptions, Runtime } from './runtime.js';
 
 const DEFAULTS = Object.freeze({
   intraOpNumThreads: 1,
@@ -25,45 +27,66 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): Runtime {
   };
 }
 
+/** The model file's bytes when it is the head of a bundle; its path when it is the whole file. */
+async function modelSource(load: LoadOptions): Promise<string | Uint8Array> {
+  if (load.modelBytes === undefined) return load.modelPath;
+  const handle = await open(load.modelPath, 'r');
+  try {
+    const bytes = new Uint8Array(load.modelBytes);
+    const { bytesRead } = await handle.read(bytes, 0, load.modelBytes, 0);
+    if (bytesRead !== load.modelBytes) throw new Error(`file ends at ${bytesRead} bytes, before the model does`);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function loadSession(load: LoadOptions, intraOpNumThreads: number): Promise<LoadedModel> {
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(load.modelPath, {
+    const source = await modelSource(load);
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads,
-    });
+    };
+    session =
+      typeof source === 'string'
+        ? await ort.InferenceSession.create(source, sessionOptions)
+        : await ort.InferenceSession.create(source, sessionOptions);
   } catch (cause) {
     throw new AgentError('MODEL_LOAD_FAILED', `onnxruntime could not load ${load.modelPath}`, {
       cause,
       details: { modelPath: load.modelPath },
     });
   }
-  if (!session.inputNames.includes(load.inputName) || !session.outputNames.includes(load.outputName)) {
+  const missing = [
+    ...load.inputs.filter((t) => !session.inputNames.includes(t.name)),
+    ...load.outputs.filter((t) => !session.outputNames.includes(t.name)),
+  ];
+  if (missing.length > 0) {
     await session.release();
-    throw new AgentError('MODEL_LOAD_FAILED', `model ${load.modelPath} lacks the named input or output`, {
+    throw new AgentError('MODEL_LOAD_FAILED', `model ${load.modelPath} lacks the named inputs or outputs`, {
       details: {
         modelPath: load.modelPath,
-        wanted: { input: load.inputName, output: load.outputName },
+        missing: missing.map((t) => t.name),
         found: { inputs: session.inputNames, outputs: session.outputNames },
       },
     });
   }
-  const { inputName, outputName } = load;
-  // Asking only for the output we return lets ORT skip materialising the others.
-  const fetches: readonly string[] = [outputName];
+  const allOutputs: readonly string[] = load.outputs.map((t) => t.name);
   let state: 'open' | 'closed' = 'open';
 
   return {
-    async run(input: TensorData): Promise<TensorData> {
+    async run(feeds, fetches = allOutputs) {
       if (state === 'closed') throw new AgentError('NO_MODEL', `model ${load.modelPath} is closed`);
-      const feeds = { [inputName]: new ort.Tensor('float32', input.data, input.shape) };
-      const results = await session.run(feeds, fetches);
-      const output = results[outputName];
-      if (output === undefined || output.type !== 'float32') {
-        throw new AgentError('INTERNAL', `model ${load.modelPath} did not return float32 ${outputName}`);
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const name in feeds) {
+        const t = feeds[name] as (typeof feeds)[string];
+        ortFeeds[name] = t instanceof ort.Tensor ? t : new ort.Tensor(t.type, t.data, t.dims);
       }
-      return { data: output.data as Float32Array, shape: output.dims };
+      // onnxruntime's Tensor has the protocol Tensor's shape (type, data, dims): returned as it is.
+      return (await session.run(ortFeeds, fetches)) as unknown as Record<string, Tensor>;
     },
     async close(): Promise<void> {
       if (state === 'closed') return;

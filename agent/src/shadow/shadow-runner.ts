@@ -8,12 +8,11 @@
  * A challenger is retired like a champion: no new runs, then its model closes once its in-flight runs end.
  */
 import { performance } from 'node:perf_hooks';
-import { argmax, type Clock } from '@edgefleet/protocol';
+import { argmax, type Clock, type Tensor, type TensorMap } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { ShadowOptions } from '../config.js';
 import { AgentError } from '../errors.js';
 import type { ModelEntry, ServedResult } from '../inference/inference-service.js';
-import type { TensorData } from '../runtime/runtime.js';
 import { createShadowWindows, type ShadowOutcome, type ShadowRecord } from './shadow-windows.js';
 
 export interface ActiveShadow {
@@ -49,6 +48,13 @@ export interface ShadowRunner {
 }
 
 /** What a shadow run needs of the champion's call (not its buffers: those are copied). */
+/** The champion's output the challenger is compared on: copied, with its row count. */
+interface ComparedOutput {
+  readonly name: string;
+  readonly data: Float32Array;
+  readonly rows: number;
+}
+
 interface ChampionCall {
   readonly line: string;
   readonly version: number;
@@ -112,25 +118,27 @@ export function createShadowRunner(options: {
     return s;
   }
 
-  async function runShadow(s: LineShadow, champion: ChampionCall, input: TensorData, championOut: Float32Array) {
+  async function runShadow(s: LineShadow, champion: ChampionCall, feeds: TensorMap, compared: ComparedOutput) {
+    const championOut = compared.data;
     const { line } = champion;
     const pair = { line, championVersion: champion.version, challengerVersion: s.entry.version };
     let outcome: ShadowOutcome;
     const started = performance.now();
     try {
-      const output = await s.entry.model.run(input);
+      const output = (await s.entry.model.run(feeds, [compared.name]))[compared.name];
       const challengerLatencyMs = performance.now() - started;
-      const rows = input.shape[0] as number;
+      const rows = compared.rows;
       const classes = championOut.length / rows;
-      if (output.data.length !== championOut.length) {
+      if (output?.type !== 'float32' || output.data.length !== championOut.length) {
         throw new AgentError(
           'INTERNAL',
-          `challenger returned ${output.data.length} values, expected ${championOut.length}`,
+          `challenger returned ${output?.data.length} ${output?.type} values for ${compared.name}, expected ${championOut.length}`,
         );
       }
       let agreements = 0;
       for (let r = 0; r < rows; r++) {
-        if (argmax(output.data, r * classes, classes) === argmax(championOut, r * classes, classes)) agreements++;
+        if (argmax(output.data as Float32Array, r * classes, classes) === argmax(championOut, r * classes, classes))
+          agreements++;
       }
       outcome = { kind: 'compared', rows, agreements, championLatencyMs: champion.latencyMs, challengerLatencyMs };
     } catch (error) {
@@ -166,14 +174,25 @@ export function createShadowRunner(options: {
         skipped++;
         return;
       }
+      // Compared on the champion's first output, argmax per row; a model with recurrent state keeps its
+      // state per caller stream, which a challenger does not share, so it has no shadow runs.
+      const name = result.manifest.outputs[0]?.name;
+      const championOutput = name === undefined ? undefined : result.outputs[name];
+      if (name === undefined || championOutput?.type !== 'float32' || (result.manifest.state?.length ?? 0) > 0) return;
       try {
-        // Copies: the caller owns its input buffer and the returned output and may reuse them at once.
-        const input = { data: result.input.data.slice(), shape: [...result.input.shape] };
-        const championOut = result.output.data.slice();
+        // Copies: the caller owns its input buffers and the returned outputs and may reuse them at once.
+        const feeds: Record<string, Tensor> = {};
+        for (const [key, t] of Object.entries(result.feeds))
+          feeds[key] = { type: t.type, data: t.data.slice(), dims: [...t.dims] } as Tensor;
+        const compared: ComparedOutput = {
+          name,
+          data: (championOutput.data as Float32Array).slice(),
+          rows: championOutput.dims[0] ?? 1,
+        };
         const champion = { line: result.line, version: result.version, latencyMs: result.latencyMs };
         s.pending += 1;
         setImmediate(() => {
-          runShadow(s, champion, input, championOut).catch((error: unknown) =>
+          runShadow(s, champion, feeds, compared).catch((error: unknown) =>
             logger.error({ err: error, line: result.line }, 'shadow bookkeeping failed'),
           );
         });

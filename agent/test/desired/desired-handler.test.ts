@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDesiredHandler } from '../../src/desired/desired-handler.js';
 import type { InstallTarget } from '../../src/install/installer.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
+import { memoryBundle } from '../helpers/bundles.js';
 import { makeDesiredMessage, makeKeys, makeManifest, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -15,7 +16,10 @@ afterEach(() => temp.cleanup());
 const DEVICE = 'dev-test-1';
 const keys = makeKeys();
 const { trusted } = makeRoot(keys);
-const bundle = new Uint8Array(randomBytes(3000));
+const bundle = await memoryBundle(new Uint8Array(randomBytes(3000)), () => ({
+  data: new Float32Array([1, 0, 0]),
+  shape: [1, 3],
+}));
 
 async function setup(statePath?: string) {
   const path = statePath ?? join(await temp.make(), 'trust.json');

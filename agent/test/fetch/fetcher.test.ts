@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { createFetcher, type Fetcher } from '../../src/fetch/fetcher.js';
+import { memoryBundle } from '../helpers/bundles.js';
 import { makeKeys, makeManifest } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -12,8 +13,11 @@ const temp = tempDirs();
 afterEach(() => temp.cleanup());
 
 const keys = makeKeys();
-const bundle = new Uint8Array(randomBytes(20 * 1024 + 7)); // 21 chunks of 1 KiB
-const { body: manifest } = makeManifest(keys, { version: 1, bundle });
+const setosa = () => ({ data: new Float32Array([1, 0, 0]), shape: [1, 3] });
+// A 20 KiB model and its self-test set: 21 chunks of 1 KiB.
+const packed = await memoryBundle(new Uint8Array(randomBytes(20 * 1024 + 7)), setosa);
+const bundle = packed.bytes;
+const { body: manifest } = makeManifest(keys, { version: 1, bundle: packed });
 
 /**
  * A stand-in for the control plane's chunk server: answers fetch requests asynchronously with the real

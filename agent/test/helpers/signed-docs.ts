@@ -1,22 +1,30 @@
 /**
  * Real signed documents for tests, made with the protocol's own functions: a key set, its root document,
- * manifests for a bundle, and desired messages — so trust tests exercise true ed25519 signatures.
+ * manifests for a packed model bundle (helpers/bundles.ts), and desired messages — so trust tests exercise
+ * true ed25519 signatures and every manifest passes the protocol's own schema.
  */
 import {
   buildRootDocument,
   chunkBundle,
   type DesiredBody,
+  decodeSelfTestSet,
   encodeCbor,
   generateSigningKey,
   type ManifestBody,
+  manifestBodySchema,
+  type PackedBundle,
   pinnedRootKeys,
   type RootKeys,
   type SignedDocument,
+  type StatePair,
   signDocument,
+  type TensorSpec,
+  type Tolerance,
   type TrustedRoot,
   trustedRootFrom,
   verifyRootDocument,
 } from '@edgefleet/protocol';
+import { IRIS_INPUTS, IRIS_OUTPUTS } from './bundles.js';
 
 export const NOW_MS = 1_700_000_000_000;
 const DAY_MS = 86_400_000;
@@ -37,12 +45,28 @@ export function makeRoot(keys: RootKeys): { doc: SignedDocument; trusted: Truste
   return { doc, trusted: trustedRootFrom(trusted.body), pinnedHex };
 }
 
-export function makeManifest(
-  keys: RootKeys,
-  options: { line?: string; version: number; bundle: Uint8Array; chunkBytes?: number },
-): { body: ManifestBody; doc: SignedDocument } {
-  const chunked = chunkBundle(options.bundle, options.chunkBytes ?? 1024);
-  const body: ManifestBody = {
+export interface ManifestOptions {
+  line?: string;
+  version: number;
+  /** The packed bundle (model file + self-test set) the manifest describes. */
+  bundle: PackedBundle;
+  chunkBytes?: number;
+  runtime?: ManifestBody['runtime'];
+  /** The model contract; the iris classifier's by default. */
+  inputs?: readonly TensorSpec[];
+  outputs?: readonly TensorSpec[];
+  state?: readonly StatePair[];
+  /** Per output; float outputs without one get atol 1e-4 (integer and bool outputs are compared exactly). */
+  tolerance?: Readonly<Record<string, Tolerance>>;
+}
+
+export function makeManifest(keys: RootKeys, options: ManifestOptions): { body: ManifestBody; doc: SignedDocument } {
+  const { bundle } = options;
+  const chunked = chunkBundle(bundle.bytes, options.chunkBytes ?? 1024);
+  const outputs = [...(options.outputs ?? IRIS_OUTPUTS)];
+  const floatOutputs = outputs.filter((o) => o.dtype === 'float32' || o.dtype === 'float16');
+  const vectors = decodeSelfTestSet(bundle.bytes.subarray(bundle.modelBytes)).vectors.length;
+  const body = manifestBodySchema.parse({
     _type: 'manifest',
     line: options.line ?? 'iris',
     version: options.version,
@@ -50,20 +74,24 @@ export function makeManifest(
     sizeBytes: chunked.sizeBytes,
     chunkBytes: chunked.chunkBytes,
     chunks: [...chunked.chunks],
-    runtime: 'onnx',
+    runtime: options.runtime ?? 'onnx',
     quantization: 'none',
-    inputs: [{ name: 'features', dtype: 'float32', shape: [-1, 4] }],
-    outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 3] }],
+    inputs: [...(options.inputs ?? IRIS_INPUTS)],
+    outputs,
+    ...(options.state === undefined ? {} : { state: [...options.state] }),
+    modelBytes: bundle.modelBytes,
     selfTest: {
-      input: 'features',
-      output: 'probabilities',
-      atol: 1e-4,
-      vectors: [{ shape: [1, 4], input: [5.1, 3.5, 1.4, 0.2], expected: [1, 0, 0] }],
+      vectors,
+      bytes: bundle.selfTestBytes,
+      tolerance: {
+        ...Object.fromEntries(floatOutputs.map((o) => [o.name, { atol: 1e-4, rtol: 0 }])),
+        ...options.tolerance,
+      },
     },
     lineage: { parents: [], source: 'test', contentOf: null },
     createdAt: NOW_MS,
     expiresAt: NOW_MS + 30 * DAY_MS,
-  };
+  } satisfies ManifestBody);
   return { body, doc: signDocument(body, keys.targets) };
 }
 

@@ -1,15 +1,37 @@
 /**
- * Inference-test fixtures: manifests shaped like the iris classifier and in-memory models whose runs can
- * be held open, to observe what happens to in-flight predictions during a swap.
+ * Inference-test fixtures: manifests for a model contract (the iris classifier's by default), in-memory
+ * models whose runs can be held open, to observe what happens to in-flight predictions during a swap, and
+ * the service entry that activates a loaded model. The inference service reads only a manifest's contract
+ * (inputs, outputs, state, profile), so the bundle fields describe a bundle that is never fetched.
  */
-import { type ManifestBody, systemClock } from '@edgefleet/protocol';
+import {
+  type ManifestBody,
+  manifestBodySchema,
+  type StatePair,
+  systemClock,
+  type TensorSpec,
+} from '@edgefleet/protocol';
 import { createMemoryRuntime } from '../../src/runtime/memory-runtime.js';
 import type { LoadedModel, TensorData } from '../../src/runtime/runtime.js';
 
 export const clock = systemClock;
 
-export function manifestFor(line: string, version: number, features = 4): ManifestBody {
+export interface Contract {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  readonly state?: readonly StatePair[];
+}
+
+/** The iris classifier's contract with `features` inputs per row (`N` rows, symbolic). */
+export function irisContract(features = 4): Contract {
   return {
+    inputs: [{ name: 'features', dtype: 'float32', shape: ['N', features] }],
+    outputs: [{ name: 'probabilities', dtype: 'float32', shape: ['N', 3] }],
+  };
+}
+
+export function manifestFor(line: string, version: number, contract: Contract = irisContract()): ManifestBody {
+  return manifestBodySchema.parse({
     _type: 'manifest',
     line,
     version,
@@ -19,18 +41,15 @@ export function manifestFor(line: string, version: number, features = 4): Manife
     chunks: ['b'.repeat(64)],
     runtime: 'onnx',
     quantization: 'none',
-    inputs: [{ name: 'features', dtype: 'float32', shape: [-1, features] }],
-    outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 3] }],
-    selfTest: {
-      input: 'features',
-      output: 'probabilities',
-      atol: 1e-5,
-      vectors: [{ shape: [1, features], input: new Array(features).fill(0), expected: [0, 0, 0] }],
-    },
+    inputs: [...contract.inputs],
+    outputs: [...contract.outputs],
+    ...(contract.state === undefined ? {} : { state: [...contract.state] }),
+    modelBytes: 1000,
+    selfTest: { vectors: 1, bytes: 24, tolerance: {} },
     lineage: { parents: [], source: 'test', contentOf: null },
     createdAt: 0,
     expiresAt: 2 ** 40,
-  };
+  } satisfies ManifestBody);
 }
 
 /** Output row r = [sum(row r) * version, version, -version]: easy to tell which version answered. */
@@ -66,9 +85,9 @@ export async function gatedModel(version: number): Promise<GatedModel> {
       await new Promise<void>((resolve) => release.push(resolve));
       return answerAs(version)(input);
     },
-  }).load({ modelPath: 'gated', inputName: 'features', outputName: 'probabilities' });
+  }).load({ modelPath: 'gated', ...irisContract() });
   return {
-    run: (input) => inner.run(input),
+    run: (feeds, fetches) => inner.run(feeds, fetches),
     async close() {
       closed = true;
       await inner.close();
@@ -88,14 +107,14 @@ export async function instantModel(version: number, fails = false): Promise<Load
       if (fails) throw new Error('engine exploded');
       return answerAs(version)(input);
     },
-  }).load({ modelPath: 'model', inputName: 'features', outputName: 'probabilities' });
+  }).load({ modelPath: 'model', ...irisContract() });
 }
 
-export function entry(version: number, model: LoadedModel, features = 4) {
+export function entry(version: number, model: LoadedModel, contract: Contract = irisContract(), line = 'iris') {
   return {
     version,
     digest: String(version).padStart(64, '0'),
-    manifest: manifestFor('iris', version, features),
+    manifest: manifestFor(line, version, contract),
     model,
   };
 }

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createInferenceService, type InferenceService } from '../../src/inference/inference-service.js';
 import { createLocalHttpApi, type LocalHttpApi } from '../../src/inference/local-http-api.js';
 import { createOnnxRuntime } from '../../src/runtime/onnx-runtime.js';
-import { irisModels, rawSession, writeIrisFiles } from '../runtime/fixtures.js';
+import { irisLoadOptions, irisModels, rawSession, writeIrisFiles } from '../runtime/fixtures.js';
 import { clock, entry, instantModel } from './fixtures.js';
 
 const logger = pino({ level: 'silent' });
@@ -52,8 +52,8 @@ describe('local HTTP API', () => {
   it('serves real onnxruntime predictions identical to a raw session', async () => {
     const files = await writeIrisFiles();
     cleanups.push(files.cleanup);
-    const { inputName, outputName, sampleInputs } = irisModels().meta;
-    const model = await createOnnxRuntime().load({ modelPath: files.fp32Path, inputName, outputName });
+    const { sampleInputs } = irisModels().meta;
+    const model = await createOnnxRuntime().load(irisLoadOptions(files.fp32Path));
     await service.activate('iris', entry(5, model))?.retire();
     const res = await post('/v1/models/iris/predict', JSON.stringify({ inputs: sampleInputs }));
     expect(res.status).toBe(200);

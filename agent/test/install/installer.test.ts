@@ -15,7 +15,8 @@ import { createSelfUpdate } from '../../src/self-update/self-update.js';
 import { createShadowRunner } from '../../src/shadow/shadow-runner.js';
 import type { SystemStats } from '../../src/system/system-stats.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
-import { manualClock } from '../drift/offline-agent.js';
+import { memoryBundle } from '../helpers/bundles.js';
+import { manualClock } from '../helpers/manual-clock.js';
 import { makeKeys, makeManifest } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -54,11 +55,12 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
   const bundles = new Map<string, number>();
   const models: Record<string, MemoryModelFn> = {};
   for (const v of Object.keys(behaviour).map(Number)) {
-    const bundle = new Uint8Array(randomBytes(2500 + v));
+    // Registration computed every self-test set with `setosa`; a device whose model is `broken` fails it.
+    const bundle = await memoryBundle(new Uint8Array(randomBytes(2500 + v)), setosa);
     const m = makeManifest(keys, { version: v, bundle });
     manifests.set(v, m);
     bundles.set(m.body.digest, v);
-    bundleBytes.set(m.body.digest, bundle);
+    bundleBytes.set(m.body.digest, bundle.bytes);
     // The memory runtime maps a model path to a function: the slot path this version will be written to.
     models[join(dir, 'slots', 'iris', `v${v}-${m.body.digest.slice(0, 12)}`, 'model.onnx')] = behaviour[
       v

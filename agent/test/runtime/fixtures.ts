@@ -1,13 +1,15 @@
 /**
- * Shared runtime-test fixtures: the iris ONNX models written to a temp dir, and a raw onnxruntime-node
- * session as the baseline the product's runtime must match exactly.
+ * Shared runtime-test fixtures: the iris ONNX models written to a temp dir, the load options that name
+ * their contract, and a raw onnxruntime-node session as the baseline the product's runtime must match
+ * exactly.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIrisModels, type IrisModels } from '@edgefleet/test/models';
 import * as ort from 'onnxruntime-node';
-import type { TensorData } from '../../src/runtime/runtime.js';
+import type { LoadOptions, TensorData } from '../../src/runtime/runtime.js';
+import { IRIS_INPUTS, IRIS_OUTPUTS } from '../helpers/bundles.js';
 
 let cached: IrisModels | undefined;
 /** Training the fixture model takes ~0.1 s; one copy per test file is enough. */
@@ -31,6 +33,11 @@ export async function writeIrisFiles(): Promise<IrisFiles> {
   await writeFile(fp32Path, models.fp32);
   await writeFile(int8Path, models.int8);
   return { dir, fp32Path, int8Path, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Load options for an iris model file (the whole file is the model). */
+export function irisLoadOptions(modelPath: string): LoadOptions {
+  return { modelPath, inputs: IRIS_INPUTS, outputs: IRIS_OUTPUTS };
 }
 
 /** A plain InferenceSession, opened the way onnxruntime's README does it: the baseline. */

@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import { createMemoryRuntime } from '../../src/runtime/memory-runtime.js';
 import { createOnnxRuntime } from '../../src/runtime/onnx-runtime.js';
 import type { TensorData } from '../../src/runtime/runtime.js';
-import { irisModels, rawSession, writeIrisFiles } from './fixtures.js';
+import { irisLoadOptions, irisModels, rawSession, writeIrisFiles } from './fixtures.js';
 import { runtimeContract } from './runtime-contract.js';
 
 runtimeContract('onnxruntime-node', async () => {
   const files = await writeIrisFiles();
   const raw = await rawSession(files.fp32Path);
-  const { inputName, outputName, sampleInputs } = irisModels().meta;
+  const { sampleInputs } = irisModels().meta;
   return {
     runtime: createOnnxRuntime(),
-    model: { modelPath: files.fp32Path, inputName, outputName },
+    model: irisLoadOptions(files.fp32Path),
     missingPath: join(files.dir, 'absent.onnx'),
     rows: sampleInputs,
     reference: (input) => raw.run(input),
@@ -41,7 +41,7 @@ function tinyClassifier(input: TensorData): TensorData {
 
 runtimeContract('in-memory twin', async () => ({
   runtime: createMemoryRuntime({ '/models/iris.onnx': tinyClassifier }),
-  model: { modelPath: '/models/iris.onnx', inputName: 'features', outputName: 'probabilities' },
+  model: irisLoadOptions('/models/iris.onnx'),
   missingPath: '/models/absent.onnx',
   rows: irisModels().meta.sampleInputs,
   reference: async (input) => tinyClassifier(input),

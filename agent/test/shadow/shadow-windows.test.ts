@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createShadowWindows, type ShadowRecord } from '../../src/shadow/shadow-windows.js';
-import { manualClock } from '../drift/offline-agent.js';
+import { manualClock } from '../helpers/manual-clock.js';
 import { NOW_MS } from '../helpers/signed-docs.js';
 
 const WINDOW_MS = 60_000;

@@ -40,7 +40,7 @@ export async function registerTrainedModel(options: {
     version: undefined,
     bytes: exportMlpOnnx(options.spec, options.weights),
     metadata: {
-      sampleInputs: rows(SELF_TEST_ROWS),
+      samples: { kind: 'rows', rows: rows(SELF_TEST_ROWS) },
       atol: 1e-4,
       quantization: 'none',
       runtime: 'onnx',

@@ -52,5 +52,5 @@ export function buildAgentRelease(options: {
     createdAt: options.nowMs,
     expiresAt: options.nowMs + Math.round(options.metadata.ttlDays * DAY_MS),
   } satisfies ManifestBody);
-  return { manifest, signedManifest: signDocument(manifest, options.targetsKeys), chunked };
+  return { manifest, signedManifest: signDocument(manifest, options.targetsKeys), chunked, bytes: options.bytes };
 }

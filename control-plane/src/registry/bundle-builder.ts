@@ -1,25 +1,37 @@
 /**
- * Turns uploaded model bytes into a signed model manifest (DESIGN.md §3). The model is loaded in its engine
- * first (onnxruntime-node, or the mcu-int8 reference arithmetic: model-engines.ts): a file the control plane
- * cannot load would fail on every device, so it is refused here (MODEL_LOAD_FAILED). The tensor specs come
- * from the model itself, and the self-test vectors are the
- * model's own outputs on the uploaded sample rows, each run as a [1, F] batch exactly as a device will run
- * it. With reference rows, the drift reference profile is computed too (reference-profile.ts). The manifest
- * is signed by the targets role.
+ * Turns uploaded model bytes into a signed model manifest and the bundle it describes (DESIGN.md §3). The
+ * model is loaded in its engine first (onnxruntime-node, or the mcu-int8 reference arithmetic:
+ * model-engines.ts): a file the control plane cannot load would fail on every device, so it is refused
+ * here. The contract (every input and output) comes from the model itself; the self-test set is every
+ * output the model computes for the uploaded samples (samples/), run as a device runs them, one stream
+ * for a stateful model. The bundle is the model file followed by that set (protocol packModelBundle), so
+ * one digest and one chunk list cover both. With reference rows, the drift reference profile is computed
+ * too (reference-profile.ts). The manifest is signed by the targets role.
  */
 import {
   type ChunkedBundle,
   chunkBundle,
+  encodeTensorMap,
+  MAX_BUNDLE_BYTES,
   type ManifestBody,
   manifestBodySchema,
+  type PackedBundle,
+  packModelBundle,
   type SignedDocument,
   type SigningKey,
+  type StatePair,
   signDocument,
+  type Tolerance,
   type TrainingLineage,
 } from '@edgefleet/protocol';
+import { z } from 'zod';
 import { ControlPlaneError } from '../errors.js';
-import { type EngineRuntime, type ModelEngine, openEngine } from './model-engines.js';
+import { type EngineRuntime, openEngine } from './model-engines.js';
 import { profileFromReference, type ReferenceInput } from './reference-profile.js';
+import { sampleFeeds } from './samples/sample-feeds.js';
+import { runSamples, type SampleRun } from './samples/sample-runs.js';
+import type { SampleSource } from './samples/sample-source.js';
+import { checkStatePairs, toleranceFor } from './state-and-tolerance.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -37,7 +49,12 @@ export function estimateMemoryBytes(sizeBytes: number): number {
 }
 
 export interface BundleMetadata {
-  readonly sampleInputs: number[][];
+  /** The sample inputs the self-test set is computed from (samples/sample-source.ts). */
+  readonly samples: SampleSource;
+  /** Recurrent state pairs; the samples then form one stream. */
+  readonly state?: readonly StatePair[] | undefined;
+  /** Self-test tolerance per output; `atol` (rtol 0) for other float outputs, exact for the rest. */
+  readonly tolerance?: Readonly<Record<string, Tolerance>> | undefined;
   readonly atol: number;
   readonly quantization: 'none' | 'int8';
   readonly chunkBytes: number;
@@ -47,7 +64,7 @@ export interface BundleMetadata {
   readonly training?: TrainingLineage;
   /** `mcu-int8`: a microcontroller image, always int8 (model-engines.ts). */
   readonly runtime: EngineRuntime;
-  /** Declared memory need; estimated from the file size when absent. */
+  /** Declared memory need; estimated from the model file's size when absent. */
   readonly memoryBytes?: number | undefined;
 }
 
@@ -55,33 +72,26 @@ export interface BuiltBundle {
   readonly manifest: ManifestBody;
   readonly signedManifest: SignedDocument;
   readonly chunked: ChunkedBundle;
+  /** The bundle bytes the digest and chunks cover (what the BlobStore serves). */
+  readonly bytes: Uint8Array;
 }
 
-async function selfTestVectors(engine: ModelEngine, rows: number[][]) {
-  const features = engine.input.shape[1] ?? -1;
-  const vectors: { shape: number[]; input: number[]; expected: number[] }[] = [];
-  for (const [i, row] of rows.entries()) {
-    if (features > 0 && row.length !== features) {
-      throw new ControlPlaneError(
-        'INPUT_INVALID',
-        `sample row ${i} has ${row.length} values, model expects ${features}`,
-        {
-          details: { row: i, expected: features },
-        },
-      );
-    }
-    try {
-      const data = await engine.run(Float32Array.from(row), 1);
-      // Round-trip through float32 so the expected values are exactly what a device computes.
-      vectors.push({ shape: [1, row.length], input: Array.from(Float32Array.from(row)), expected: Array.from(data) });
-    } catch (cause) {
-      throw new ControlPlaneError('MODEL_LOAD_FAILED', `model failed on sample row ${i}`, {
-        cause,
-        details: { row: i },
-      });
-    }
+function pack(model: Uint8Array, runs: readonly SampleRun[]): PackedBundle {
+  try {
+    return packModelBundle(model, {
+      _type: 'self-test-set',
+      vectors: runs.map((run) => ({ inputs: encodeTensorMap(run.inputs), outputs: encodeTensorMap(run.outputs) })),
+    });
+  } catch (cause) {
+    if (!(cause instanceof z.ZodError)) throw cause;
+    // Outputs the contract did not bound (a rank or a size the wire form cannot carry) on these samples.
+    const issue = cause.issues[0];
+    throw new ControlPlaneError(
+      'SAMPLE_INPUTS_MISMATCH',
+      `the model's outputs for these samples cannot be carried in a self-test set: ${issue?.path.join('.')} ${issue?.message}`,
+      { cause },
+    );
   }
-  return vectors;
 }
 
 export async function buildBundle(options: {
@@ -97,13 +107,29 @@ export async function buildBundle(options: {
   const { metadata } = options;
   const engine = await openEngine(metadata.runtime, options.bytes);
   try {
-    const { input, output } = engine;
-    const vectors = await selfTestVectors(engine, metadata.sampleInputs);
+    const { inputs, outputs } = engine;
+    const state = (metadata.state ?? []).map((p) => ({ input: p.input, output: p.output, init: p.init }));
+    checkStatePairs(engine, state);
+    const tolerance = toleranceFor(outputs, metadata.tolerance, metadata.atol);
+    const stateInputs = new Map(state.map((p) => [p.input, p.output]));
+    const samples = sampleFeeds(metadata.samples, {
+      inputs: inputs.filter((s) => !stateInputs.has(s.name)),
+      state: stateInputs,
+    });
+    const runs = await runSamples({ engine, samples, state });
     const profile =
       options.reference === undefined
         ? undefined
-        : await profileFromReference({ engine, reference: options.reference });
-    const chunked = chunkBundle(options.bytes, metadata.chunkBytes);
+        : await profileFromReference({ engine, reference: options.reference, stateful: state.length > 0 });
+    const packed = pack(options.bytes, runs);
+    if (packed.bytes.byteLength > MAX_BUNDLE_BYTES) {
+      throw new ControlPlaneError(
+        'BUNDLE_TOO_LARGE',
+        `model and self-test set are ${packed.bytes.byteLength} bytes, limit ${MAX_BUNDLE_BYTES}`,
+        { details: { limit: MAX_BUNDLE_BYTES } },
+      );
+    }
+    const chunked = chunkBundle(packed.bytes, metadata.chunkBytes);
     const manifest = manifestBodySchema.parse({
       _type: 'manifest',
       line: options.line,
@@ -114,10 +140,12 @@ export async function buildBundle(options: {
       chunks: [...chunked.chunks],
       runtime: metadata.runtime,
       quantization: metadata.runtime === 'mcu-int8' ? 'int8' : metadata.quantization,
-      inputs: [input],
-      outputs: [output],
-      selfTest: { input: input.name, output: output.name, atol: metadata.atol, vectors },
-      resources: { memoryBytes: metadata.memoryBytes ?? estimateMemoryBytes(chunked.sizeBytes) },
+      inputs: [...inputs],
+      outputs: [...outputs],
+      ...(state.length === 0 ? {} : { state }),
+      modelBytes: packed.modelBytes,
+      selfTest: { vectors: runs.length, bytes: packed.selfTestBytes, tolerance },
+      resources: { memoryBytes: metadata.memoryBytes ?? estimateMemoryBytes(options.bytes.byteLength) },
       lineage: {
         parents: options.previousVersion === null ? [] : [options.previousVersion],
         source: metadata.source ?? 'upload',
@@ -128,7 +156,7 @@ export async function buildBundle(options: {
       createdAt: options.nowMs,
       expiresAt: options.nowMs + Math.round(metadata.ttlDays * DAY_MS),
     } satisfies ManifestBody);
-    return { manifest, signedManifest: signDocument(manifest, options.targetsKeys), chunked };
+    return { manifest, signedManifest: signDocument(manifest, options.targetsKeys), chunked, bytes: packed.bytes };
   } finally {
     await engine.release();
   }

@@ -1,74 +1,35 @@
 /**
- * The engines the registry runs an uploaded model in, to compute what devices must reproduce (self-test
- * vectors) and the drift reference profile: onnxruntime-node for `onnx`, and the protocol's reference int8
- * arithmetic for `mcu-int8` microcontroller images (DESIGN.md §6), the exact function the MCU runs. A file
- * an engine cannot load is refused here (MODEL_LOAD_FAILED): it would fail on every device. Both expose one
- * float32 [N, F] input and one float32 [N, C] output, as the manifest describes them.
+ * The engines the registry runs an uploaded model in, to compute what devices must reproduce (the self-test
+ * set) and the drift reference profile: onnxruntime-node for `onnx` (onnx-engine.ts: any graph its CPU
+ * provider runs, with the contract read from the graph), and the protocol's reference int8 arithmetic for
+ * `mcu-int8` microcontroller images (DESIGN.md §6), the exact function the MCU runs. A file an engine cannot
+ * load is refused here: it would fail on every device.
  */
-import { decodeMcuModel, mcuModelClasses, runMcuModel, type TensorSpec } from '@edgefleet/protocol';
-import * as ort from 'onnxruntime-node';
+import {
+  decodeMcuModel,
+  mcuModelClasses,
+  runMcuModel,
+  type Tensor,
+  type TensorMap,
+  type TensorSpec,
+} from '@edgefleet/protocol';
 import { ControlPlaneError } from '../errors.js';
+import { openOnnxEngine } from './onnx-engine.js';
 
 export type EngineRuntime = 'onnx' | 'mcu-int8';
 
 export interface ModelEngine {
-  readonly input: TensorSpec;
-  readonly output: TensorSpec;
-  /** Runs `rows` rows ([rows, features] row-major); returns [rows, classes]. */
-  run(data: Float32Array, rows: number): Promise<Float32Array>;
+  /** Every input of the model, as the manifest declares it. */
+  readonly inputs: readonly TensorSpec[];
+  /** Every output of the model, as the manifest declares it. */
+  readonly outputs: readonly TensorSpec[];
+  /** Runs one call; returns every output. Feeds are checked against `inputs` by the caller. */
+  run(feeds: TensorMap): Promise<Record<string, Tensor>>;
   release(): Promise<void>;
 }
 
 /** The tensor names an `mcu-int8` manifest declares (the image itself has no names). */
 export const MCU_TENSOR_NAMES = Object.freeze({ input: 'features', output: 'probabilities' });
-
-function tensorSpecOf(meta: ort.InferenceSession.ValueMetadata, role: string): TensorSpec {
-  if (!meta.isTensor || meta.type !== 'float32') {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', `${role} ${meta.name} must be a float32 tensor`, {
-      details: { name: meta.name },
-    });
-  }
-  // Symbolic dimensions (strings such as "batch") are dynamic: the manifest marks them -1.
-  const shape = meta.shape.map((d) => (typeof d === 'number' && d > 0 ? d : -1));
-  if (shape.length !== 2) {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', `${role} ${meta.name} must have shape [N, F]`, {
-      details: { name: meta.name, shape },
-    });
-  }
-  return { name: meta.name, dtype: 'float32', shape };
-}
-
-async function openOnnx(bytes: Uint8Array): Promise<ModelEngine> {
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(bytes);
-  } catch (cause) {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', 'onnxruntime could not load the model', { cause });
-  }
-  const [inputMeta] = session.inputMetadata;
-  const [outputMeta] = session.outputMetadata;
-  try {
-    if (session.inputNames.length !== 1 || session.outputNames.length !== 1 || !inputMeta || !outputMeta) {
-      throw new ControlPlaneError('MODEL_LOAD_FAILED', 'the model must have exactly one input and one output', {
-        details: { inputs: session.inputNames, outputs: session.outputNames },
-      });
-    }
-    const input = tensorSpecOf(inputMeta, 'input');
-    const output = tensorSpecOf(outputMeta, 'output');
-    return {
-      input,
-      output,
-      async run(data, rows) {
-        const tensor = new ort.Tensor('float32', data, [rows, data.length / rows]);
-        return (await session.run({ [input.name]: tensor }))[output.name]?.data as Float32Array;
-      },
-      release: () => session.release(),
-    };
-  } catch (error) {
-    await session.release();
-    throw error;
-  }
-}
 
 function openMcu(bytes: Uint8Array): ModelEngine {
   let model: ReturnType<typeof decodeMcuModel>;
@@ -77,14 +38,23 @@ function openMcu(bytes: Uint8Array): ModelEngine {
   } catch (cause) {
     throw new ControlPlaneError('MODEL_LOAD_FAILED', (cause as Error).message, { cause });
   }
+  const classes = mcuModelClasses(model);
   return {
-    input: { name: MCU_TENSOR_NAMES.input, dtype: 'float32', shape: [-1, model.features] },
-    output: { name: MCU_TENSOR_NAMES.output, dtype: 'float32', shape: [-1, mcuModelClasses(model)] },
-    run: async (data, rows) => runMcuModel(model, data, rows),
+    inputs: [{ name: MCU_TENSOR_NAMES.input, dtype: 'float32', shape: [-1, model.features] }],
+    outputs: [{ name: MCU_TENSOR_NAMES.output, dtype: 'float32', shape: [-1, classes] }],
+    async run(feeds) {
+      const input = feeds[MCU_TENSOR_NAMES.input];
+      if (input === undefined || !(input.data instanceof Float32Array) || input.dims.length !== 2) {
+        throw new ControlPlaneError('INPUT_INVALID', `input ${MCU_TENSOR_NAMES.input} must be float32 [N, F]`);
+      }
+      const rows = input.dims[0] as number;
+      const data = runMcuModel(model, input.data, rows);
+      return { [MCU_TENSOR_NAMES.output]: { type: 'float32', data, dims: [rows, classes] } };
+    },
     release: async () => undefined,
   };
 }
 
 export function openEngine(runtime: EngineRuntime, bytes: Uint8Array): Promise<ModelEngine> {
-  return runtime === 'onnx' ? openOnnx(bytes) : Promise.resolve(openMcu(bytes));
+  return runtime === 'onnx' ? openOnnxEngine(bytes) : Promise.resolve(openMcu(bytes));
 }

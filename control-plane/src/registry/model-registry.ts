@@ -1,8 +1,9 @@
 /**
  * The model registry: registers uploaded ONNX files as new versions of a model line and answers what is
  * registered. Versions are monotonic per line (DESIGN.md §3: a rollback is a new, higher version), so an
- * explicit version must exceed the latest one and an omitted version becomes latest + 1. The bundle bytes go
- * to the content-addressed BlobStore; the signed manifest is stored byte-exact so it can be re-served as is.
+ * explicit version must exceed the latest one and an omitted version becomes latest + 1. The built bundle
+ * (bundle-builder.ts) goes to the content-addressed BlobStore; the signed manifest is stored byte-exact so
+ * it can be re-served as is.
  */
 import {
   AGENT_RELEASE_LINE,
@@ -115,7 +116,9 @@ export function createModelRegistry(options: {
       });
     }
     const built = await build(next, latest);
-    await options.blobs.put(request.bytes);
+    // The built bundle, not the upload: a model's bundle is the model followed by its self-test set, and
+    // the manifest's digest and chunks cover those bytes.
+    await options.blobs.put(built.bytes);
     // Re-check after the awaits: a concurrent upload may have taken the version meanwhile.
     const raced = await latestVersion(line);
     if (raced !== latest) {

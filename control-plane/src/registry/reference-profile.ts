@@ -2,9 +2,11 @@
  * The reference profile of a model version (issue 5 §1): the uploaded reference rows are run through the
  * model in its engine (model-engines.ts), and protocol `buildReferenceProfile` turns rows and outputs into decile bins,
  * top-K categories and the predicted-class histogram that devices will count their live data against.
- * Rows run in batches when the model's batch dimension is dynamic, one by one when it is fixed.
+ * Drift profiles describe tabular data, so they need a tabular model: one float32 [N, F] input (no state)
+ * and a float32 [N, C] first output with at least two classes. Rows run in batches when the model's batch
+ * dimension is free, one by one when it is fixed at 1.
  */
-import { buildReferenceProfile, type ReferenceProfile } from '@edgefleet/protocol';
+import { buildReferenceProfile, type ReferenceProfile, type TensorSpec } from '@edgefleet/protocol';
 import { z } from 'zod';
 import { ControlPlaneError } from '../errors.js';
 import type { ModelEngine } from './model-engines.js';
@@ -39,14 +41,49 @@ function checkShape(reference: ReferenceInput, width: number): void {
   if (outOfRange !== undefined) throw invalid('reference.categorical', `feature ${outOfRange} does not exist`);
 }
 
-async function runRows(engine: ModelEngine, rows: number[][]) {
-  const batch = engine.input.shape[0] === -1 ? BATCH_ROWS : 1;
+/** The model's input and class output when it is tabular; BODY_INVALID otherwise (the rows are the caller's). */
+function tabularContract(engine: ModelEngine, stateful: boolean): { input: TensorSpec; output: TensorSpec } {
+  const [input, ...moreInputs] = engine.inputs;
+  const [output] = engine.outputs;
+  const batch = input?.shape[0];
+  if (
+    stateful ||
+    input === undefined ||
+    moreInputs.length > 0 ||
+    input.dtype !== 'float32' ||
+    input.shape.length !== 2 ||
+    (typeof batch === 'number' && batch > 1)
+  ) {
+    throw invalid('reference', 'drift reference rows need a model with one float32 [N, F] input and no state');
+  }
+  const classes = output?.shape[1];
+  if (
+    output === undefined ||
+    output.dtype !== 'float32' ||
+    output.shape.length !== 2 ||
+    (typeof classes === 'number' && classes > 0 && classes < 2)
+  ) {
+    throw invalid('reference', 'drift reference rows need a model whose first output is float32 [N, C] with C ≥ 2');
+  }
+  return { input, output };
+}
+
+async function runRows(engine: ModelEngine, contract: { input: TensorSpec; output: TensorSpec }, rows: number[][]) {
+  const { input, output } = contract;
+  const batch = input.shape[0] === 1 ? 1 : BATCH_ROWS;
   const outputs: number[][] = [];
   for (let first = 0; first < rows.length; first += batch) {
     const slice = rows.slice(first, first + batch);
     let data: Float32Array;
     try {
-      data = await engine.run(Float32Array.from(slice.flat()), slice.length);
+      const feeds = {
+        [input.name]: {
+          type: 'float32',
+          data: Float32Array.from(slice.flat()),
+          dims: [slice.length, slice[0]!.length],
+        },
+      } as const;
+      data = (await engine.run(feeds))[output.name]?.data as Float32Array;
     } catch (cause) {
       throw new ControlPlaneError('MODEL_LOAD_FAILED', `model failed on reference rows from ${first}`, {
         cause,
@@ -62,16 +99,19 @@ async function runRows(engine: ModelEngine, rows: number[][]) {
 export async function profileFromReference(options: {
   engine: ModelEngine;
   reference: ReferenceInput;
+  /** Whether the model has recurrent state (state pairs): such a model has no tabular profile. */
+  stateful: boolean;
 }): Promise<ReferenceProfile> {
   const { reference, engine } = options;
-  const { input } = engine;
-  const width = input.shape[1] !== undefined && input.shape[1] > 0 ? input.shape[1] : reference.rows[0]!.length;
+  const contract = tabularContract(engine, options.stateful);
+  const features = contract.input.shape[1];
+  const width = typeof features === 'number' && features > 0 ? features : reference.rows[0]!.length;
   checkShape(reference, width);
   // Float32 round-trip: devices bin the float32 values the model actually sees.
   const rows = reference.rows.map((row) => Array.from(Float32Array.from(row)));
-  const outputs = await runRows(engine, rows);
+  const outputs = await runRows(engine, contract, rows);
   if (outputs.some((o) => o.length < 2)) {
-    throw new ControlPlaneError('MODEL_LOAD_FAILED', 'a reference profile needs a model with at least two outputs');
+    throw invalid('reference', 'drift reference rows need a model whose first output has at least two classes');
   }
   return buildReferenceProfile({
     rows,

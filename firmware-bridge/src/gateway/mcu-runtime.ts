@@ -1,16 +1,19 @@
 /**
  * The `mcu-int8` Runtime (agent seam, DESIGN.md §4 and §6): what a child device's agent loads a model with
- * when the MCU runs its own model. `load` reads the slot file the agent has verified (manifest signature,
- * sha256), checks it is an image the protocol can parse, and delivers it to the MCU's flash unless the MCU
- * already holds it (its hello lists its images by CRC-32) — so a gateway restart re-activates installed
- * models without a transfer. The loaded model's `run` asks the MCU to run that image (by CRC) and returns
- * its outputs: the agent's self-test vectors are checked against what the MCU computes, and readings are
- * answered by the MCU itself. The gateway never runs the image.
+ * when the MCU runs its own model. `load` reads the MCU image from the slot file the agent has verified
+ * (manifest signature, sha256) — the image is the bundle's head, its first `modelBytes` bytes; the
+ * self-test set after it stays on the gateway — checks it is an image the protocol can parse, and delivers
+ * it to the MCU's flash unless the MCU already holds it (its hello lists its images by CRC-32), so a
+ * gateway restart re-activates installed models without a transfer. The loaded model's `run` asks the MCU
+ * to run that image (by CRC) on the contract's one input, float32 [N, F], and returns its one output,
+ * float32 [N, C], under the names the manifest gives them: the agent's self-test vectors are checked
+ * against what the MCU computes, and readings are answered by the MCU itself. The gateway never runs the
+ * image.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import type { LoadedModel, Runtime, TensorData } from '@edgefleet/agent';
-import { type Clock, decodeMcuModel, mcuModelClasses } from '@edgefleet/protocol';
+import type { LoadedModel, LoadOptions, Runtime } from '@edgefleet/agent';
+import { type Clock, decodeMcuModel, mcuModelClasses, type Tensor } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { BridgeError } from '../errors.js';
 import type { McuSession } from './mcu-session.js';
@@ -30,11 +33,19 @@ export function createMcuRuntime(options: {
   const { session, logger } = options;
   return {
     name: 'mcu-int8',
-    async load({ modelPath }) {
-      const bytes = new Uint8Array(await readFile(modelPath));
+    async load(load) {
+      const [input] = load.inputs;
+      const [output] = load.outputs;
+      if (input === undefined || output === undefined || load.inputs.length > 1 || load.outputs.length > 1) {
+        throw new BridgeError('MODEL_LOAD_FAILED', 'an MCU image has exactly one input and one output', {
+          details: { inputs: load.inputs.length, outputs: load.outputs.length },
+        });
+      }
+      let bytes: Uint8Array;
       let features: number;
       let classes: number;
       try {
+        bytes = await readImage(load);
         const model = decodeMcuModel(bytes);
         features = model.features;
         classes = mcuModelClasses(model);
@@ -51,9 +62,23 @@ export function createMcuRuntime(options: {
         logger.info({ img, sizeBytes: bytes.length, resumedAt: result.resumedAt }, 'model delivered to the MCU');
         options.onTransfer?.(result);
       }
-      return createLoadedModel({ session, img, features, classes });
+      return createLoadedModel({ session, img, features, classes, input: input.name, output: output.name });
     },
   };
+}
+
+/** The MCU image: the first `modelBytes` bytes of an installed bundle, or the whole file. */
+async function readImage(load: LoadOptions): Promise<Uint8Array> {
+  if (load.modelBytes === undefined) return new Uint8Array(await readFile(load.modelPath));
+  const handle = await open(load.modelPath, 'r');
+  try {
+    const bytes = new Uint8Array(load.modelBytes);
+    const { bytesRead } = await handle.read(bytes, 0, load.modelBytes, 0);
+    if (bytesRead !== load.modelBytes) throw new Error(`file ends at ${bytesRead} bytes, before the image does`);
+    return bytes;
+  } finally {
+    await handle.close();
+  }
 }
 
 function createLoadedModel(options: {
@@ -61,20 +86,28 @@ function createLoadedModel(options: {
   img: number;
   features: number;
   classes: number;
+  input: string;
+  output: string;
 }): LoadedModel {
   let state: 'open' | 'closed' = 'open';
   return {
-    async run(input: TensorData) {
+    async run(feeds) {
       if (state === 'closed') throw new BridgeError('NO_MODEL', 'model is closed');
-      const rows = input.shape[0] as number;
-      if (input.shape.length !== 2 || input.shape[1] !== options.features) {
-        throw new BridgeError('INPUT_INVALID', `input shape [${input.shape}] is not [N, ${options.features}]`);
+      const input = feeds[options.input];
+      if (input === undefined) throw new BridgeError('INPUT_MISSING', `input ${options.input} is missing`);
+      if (!(input.data instanceof Float32Array) || input.dims.length !== 2 || input.dims[1] !== options.features) {
+        throw new BridgeError(
+          'INPUT_INVALID',
+          `input ${options.input} is ${input.type} [${input.dims}], not float32 [N, ${options.features}]`,
+        );
       }
+      const data = input.data;
+      const rows = input.dims[0] as number;
       const out = new Float32Array(rows * options.classes);
       for (let first = 0; first < rows; first += ROWS_PER_REQUEST) {
         const count = Math.min(ROWS_PER_REQUEST, rows - first);
         const batch = Array.from({ length: count }, (_, r) =>
-          Array.from(input.data.subarray((first + r) * options.features, (first + r + 1) * options.features)),
+          Array.from(data.subarray((first + r) * options.features, (first + r + 1) * options.features)),
         );
         const outputs = await options.session.infer(options.img, batch);
         if (outputs.length !== count || outputs.some((row) => row.length !== options.classes)) {
@@ -82,7 +115,8 @@ function createLoadedModel(options: {
         }
         out.set(outputs.flat(), first * options.classes);
       }
-      return { data: out, shape: [rows, options.classes] };
+      const tensor: Tensor<'float32'> = { type: 'float32', data: out, dims: [rows, options.classes] };
+      return { [options.output]: tensor };
     },
     async close() {
       state = 'closed';

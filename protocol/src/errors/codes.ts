@@ -31,6 +31,26 @@ export const ERROR_CODES = Object.freeze({
   RUNTIME_UNAVAILABLE: { http: 422, summary: 'the model runtime is not available on this device' },
   NO_MODEL: { http: 503, summary: 'no verified model is installed for that line' },
   INPUT_INVALID: { http: 400, summary: 'inference input does not match the model schema' },
+  INPUT_MISSING: { http: 400, summary: 'a named input of the model is missing from the request' },
+  INPUT_UNEXPECTED: { http: 400, summary: 'the request names an input the model does not have' },
+  INPUT_DTYPE: { http: 400, summary: 'an input has the wrong element type' },
+  INPUT_RANK: { http: 400, summary: 'an input has the wrong number of dimensions' },
+  INPUT_DIM: { http: 400, summary: 'an input dimension violates a fixed or symbolic dimension of the model' },
+  INPUT_TOO_LARGE: { http: 400, summary: 'an input has more elements than the configured limit' },
+  OUTPUT_UNKNOWN: { http: 400, summary: 'the request asks for an output the model does not have' },
+  STREAM_LIMIT: { http: 429, summary: 'too many open state streams; reset one or wait for one to expire' },
+  MODEL_DTYPE_UNSUPPORTED: {
+    http: 422,
+    summary: 'a model input or output has an element type (or is not a tensor) the runtime does not support',
+  },
+  MODEL_OPERATOR_UNSUPPORTED: {
+    http: 422,
+    summary: "the model uses an operator or opset the runtime's CPU provider does not implement",
+  },
+  SAMPLE_INPUTS_MISMATCH: {
+    http: 422,
+    summary: 'the uploaded sample inputs do not match the model contract, or the model fails on them',
+  },
   // Serial link to microcontrollers (firmware bridge, DESIGN.md §6)
   FRAME_CORRUPT: { http: 400, summary: 'serial frame fails its COBS structure or CRC-32, or is truncated' },
   FRAME_TYPE_UNKNOWN: { http: 400, summary: 'serial frame carries an unknown message type' },

@@ -11,25 +11,14 @@ import { chunkCount } from '../chunking.js';
 import { referenceProfileSchema } from '../drift/profile.js';
 import { ProtocolError } from '../errors/edgefleet-error.js';
 import { modelLineSchema, sha256HexSchema, timestampMsSchema, versionSchema } from '../messages/primitives.js';
+import type { TensorSpec } from '../tensors/contract.js';
+import { tensorSpecSchema } from '../tensors/contract.js';
+import { type SelfTest, selfTestSchema } from '../tensors/self-test-set.js';
+import { statePairSchema } from '../tensors/state.js';
 import type { TrustedRoot } from './root.js';
 import { assertNotExpired, type SignedDocument, verifyDocument } from './signed-document.js';
 
 export const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
-
-export const tensorSpecSchema = z.object({
-  name: z.string().min(1).max(128),
-  dtype: z.enum(['float32', 'int64', 'int32', 'int8', 'uint8']),
-  /** -1 marks a dynamic dimension (the batch). */
-  shape: z.array(z.int().min(-1)).max(8),
-});
-
-const selfTestVectorSchema = z
-  .object({
-    shape: z.array(z.int().min(1)).min(1).max(8),
-    input: z.array(z.number()).max(65_536),
-    expected: z.array(z.number()).max(65_536),
-  })
-  .refine((v) => v.input.length === v.shape.reduce((a, b) => a * b, 1), 'input length must equal product(shape)');
 
 export const trainingLineageSchema = z.object({
   kind: z.literal('federated'),
@@ -50,14 +39,6 @@ export const trainingLineageSchema = z.object({
   accuracy: z.number(),
   secureAggregation: z.boolean(),
   dp: z.object({ epsilon: z.number(), delta: z.number() }).nullable(),
-});
-
-export const selfTestSchema = z.object({
-  input: z.string().min(1).max(128),
-  output: z.string().min(1).max(128),
-  /** Largest allowed |actual − expected| per output element. */
-  atol: z.number().nonnegative(),
-  vectors: z.array(selfTestVectorSchema).min(1).max(64),
 });
 
 /** What the installed bundle needs on the device beyond its own bytes (issue 11). */
@@ -87,9 +68,19 @@ export const manifestBodySchema = z
     /** `mcu-int8`: a microcontroller image (mcu/mcu-model.ts) a gateway delivers over a serial link; `agent`: an agent release. */
     runtime: z.enum([...MODEL_RUNTIMES, 'agent']),
     quantization: z.enum(['none', 'int8']),
-    /** At least one each for a model (checked below); empty for an agent release. */
-    inputs: z.array(tensorSpecSchema).max(16),
-    outputs: z.array(tensorSpecSchema).max(16),
+    /**
+     * The model contract read from the graph: every input and output (at least one each for a model, checked
+     * below; empty for an agent release).
+     */
+    inputs: z.array(tensorSpecSchema).max(64),
+    outputs: z.array(tensorSpecSchema).max(64),
+    /** Recurrent state: outputs fed back as inputs on the same stream's next call. */
+    state: z.array(statePairSchema).max(16).optional(),
+    /**
+     * A model's bundle is the model file (its first `modelBytes` bytes) followed by its CBOR self-test set
+     * (tensors/self-test-set.ts); absent for an agent release, whose bundle is the build itself.
+     */
+    modelBytes: z.int().min(1).max(MAX_BUNDLE_BYTES).optional(),
     /** Required for a model (checked below); an agent release proves itself by reporting healthy. */
     selfTest: selfTestSchema.optional(),
     resources: resourcesSchema.optional(),
@@ -110,15 +101,53 @@ export const manifestBodySchema = z
     message: 'chunk list length does not match sizeBytes / chunkBytes',
     path: ['chunks'],
   })
-  .refine((m) => m.runtime === 'agent' || (m.selfTest !== undefined && m.inputs.length > 0 && m.outputs.length > 0), {
-    message: 'a model manifest needs inputs, outputs and self-test vectors',
-    path: ['selfTest'],
+  .refine(
+    (m) =>
+      m.runtime === 'agent' ||
+      (m.selfTest !== undefined &&
+        m.modelBytes !== undefined &&
+        m.modelBytes + m.selfTest.bytes === m.sizeBytes &&
+        m.inputs.length > 0 &&
+        m.outputs.length > 0),
+    {
+      message: 'a model manifest needs inputs, outputs, and a self-test set that ends the bundle after modelBytes',
+      path: ['selfTest'],
+    },
+  )
+  .refine((m) => new Set(m.inputs.map((t) => t.name)).size === m.inputs.length, {
+    message: 'input names must be unique',
+    path: ['inputs'],
+  })
+  .refine((m) => new Set(m.outputs.map((t) => t.name)).size === m.outputs.length, {
+    message: 'output names must be unique',
+    path: ['outputs'],
+  })
+  .refine((m) => (m.state ?? []).every((p) => statePairFits(m.inputs, m.outputs, p)), {
+    message: 'each state pair must name an input and an output of the same element type and rank',
+    path: ['state'],
+  })
+  .refine((m) => Object.keys(m.selfTest?.tolerance ?? {}).every((name) => m.outputs.some((o) => o.name === name)), {
+    message: 'self-test tolerances must name outputs of the model',
+    path: ['selfTest', 'tolerance'],
   });
 
+function statePairFits(
+  inputs: readonly TensorSpec[],
+  outputs: readonly TensorSpec[],
+  pair: { input: string; output: string },
+): boolean {
+  const input = inputs.find((t) => t.name === pair.input);
+  const output = outputs.find((t) => t.name === pair.output);
+  return (
+    input !== undefined &&
+    output !== undefined &&
+    input.dtype === output.dtype &&
+    input.shape.length === output.shape.length
+  );
+}
+
 export type ModelRuntime = ManifestBody['runtime'];
-export type TensorSpec = z.infer<typeof tensorSpecSchema>;
 export type TrainingLineage = z.infer<typeof trainingLineageSchema>;
-export type SelfTest = z.infer<typeof selfTestSchema>;
 export type ManifestBody = z.infer<typeof manifestBodySchema>;
 
 /** The self-test of a model manifest; an agent release (which has none) is refused with SCHEMA_INVALID. */

@@ -26,7 +26,7 @@ const deviceId = (cohort: string, n: number) => `${cohort}-${n}`;
 const stateDirOf = (dir: string, id: string) => join(dir, 'devices', id);
 
 export interface FleetFaults {
-  /** sha256 of the model file that fault-injected devices fail to load (the candidate's). */
+  /** sha256 of the bundle (manifest digest) that fault-injected devices fail to load (the candidate's). */
   failingSha: string | null;
 }
 

@@ -5,7 +5,6 @@
  * and following the control plane's rollout and drift events. Returns the report and the run's cost
  * (wall time, peak RSS), which stays out of the report so that a seed reproduces it exactly.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -94,8 +93,10 @@ export async function runScenario(
     const candidateModel = buildIrisModel(scenario.models.candidate);
     // Registered now, rolled out at rollout.atMin: the upload (multipart body, ONNX self-test vectors) is
     // done before virtual time starts.
-    const candidate = (await register(candidateModel)).version;
-    faults.failingSha = createHash('sha256').update(candidateModel.onnx).digest('hex');
+    const registered = await register(candidateModel);
+    const candidate = registered.version;
+    // The sha256 devices verify and load by: the registered bundle's (model file and self-test set).
+    faults.failingSha = registered.digest;
 
     const enrolStarted = performance.now();
     const fleet = await buildFleet({

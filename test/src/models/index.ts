@@ -14,6 +14,14 @@ export { mulberry32, type Rng } from '@edgefleet/protocol';
 export type { IrisDataset, LabelledRows } from './iris-data.js';
 export { irisDataset, splitIris } from './iris-data.js';
 export { buildIrisMcuModel, type McuIrisModel } from './mcu-model.js';
+export {
+  jsonSamples,
+  jsonSampleTensor,
+  REAL_MODELS,
+  type RealModel,
+  seededAudioFrame,
+  seededImage,
+} from './real-models.js';
 
 export interface IrisModelOptions {
   readonly seed?: number;

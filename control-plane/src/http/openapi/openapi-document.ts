@@ -61,6 +61,12 @@ function requestBody(body: RequestBody) {
             model: { type: 'string', contentMediaType: 'application/octet-stream', description: 'the .onnx file' },
             metadata: toJsonSchema(MODEL_UPLOAD_PARTS.metadata),
             reference: toJsonSchema(MODEL_UPLOAD_PARTS.reference),
+            samples: {
+              type: 'string',
+              contentMediaType: 'application/octet-stream',
+              description:
+                'sample inputs as a .npy file (single-input models) or CBOR { samples: [{ name: { dtype, dims, data } }] }; instead of metadata samples or sampleInputs',
+            },
           },
         },
         encoding: { metadata: { contentType: 'application/json' }, reference: { contentType: 'application/json' } },

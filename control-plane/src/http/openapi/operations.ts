@@ -109,7 +109,8 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'post',
     path: '/v1/models/:line/versions',
     tag: 'models',
-    summary: 'Register a model version (multipart: model file, metadata JSON, optional reference JSON)',
+    summary:
+      'Register a model version (multipart: model file, metadata JSON, optional samples file, optional reference JSON)',
     access: 'operator',
     status: 201,
     response: 'application/json',

@@ -1,19 +1,32 @@
 /**
  * Model registry routes. Registration is multipart/form-data: part `model` (the .onnx bytes, or an mcu-int8
- * image with metadata `runtime: 'mcu-int8'`) and part
- * `metadata` (a JSON string with the sample inputs the self-test vectors are computed from), and optionally
- * part `reference` (JSON `{ rows, featureNames?, categorical?, topK? }`: the dataset the drift reference
- * profile is computed from). Agent releases (issue 11) are registered apart: `POST /v1/agent-releases`, part
- * `bundle` (one bundled JS file) and an optional part `metadata`; they become versions of the line `agent`.
- * Uploads over the bundle limit are refused with 413 before being buffered further.
+ * image with metadata `runtime: 'mcu-int8'`), part `metadata` (a JSON string: the sample inputs the
+ * self-test set is computed from, as tabular `sampleInputs` rows or named-tensor `samples`, recurrent
+ * `state` pairs, per-output `tolerance`), optionally a file part `samples` (the sample inputs as a `.npy`
+ * array or CBOR named tensors, instead of the metadata forms) and part `reference` (JSON `{ rows,
+ * featureNames?, categorical?, topK? }`: the dataset the drift reference profile is computed from). Agent
+ * releases (issue 11) are registered apart: `POST /v1/agent-releases`, part `bundle` (one bundled JS file)
+ * and an optional part `metadata`; they become versions of the line `agent`. Uploads over the bundle limit
+ * are refused with 413 before being buffered further.
  */
-import { DEFAULT_CHUNK_BYTES, encodeCbor, modelLineSchema, versionSchema } from '@edgefleet/protocol';
+import {
+  DEFAULT_CHUNK_BYTES,
+  encodeCbor,
+  modelLineSchema,
+  SELF_TEST_LIMITS,
+  statePairSchema,
+  tensorNameSchema,
+  toleranceSchema,
+  versionSchema,
+} from '@edgefleet/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ControlPlaneError } from '../../errors.js';
 import type { RegisteredVersion } from '../../registry/model-registry.js';
 import { type ReferenceInput, referenceInputSchema } from '../../registry/reference-profile.js';
+import { jsonSampleSchema } from '../../registry/samples/json-tensors.js';
+import { sampleSourceOf } from '../../registry/samples/sample-source.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.js';
 
@@ -22,7 +35,15 @@ const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
 
 export const modelMetadataSchema = z.strictObject({
   version: versionSchema.optional(),
-  sampleInputs: z.array(z.array(z.number()).min(1).max(4096)).min(1).max(64),
+  /** Tabular samples: each row is fed as a float32 [1, F] tensor to the model's one input. */
+  sampleInputs: z.array(z.array(z.number()).min(1).max(4096)).min(1).max(SELF_TEST_LIMITS.maxVectors).optional(),
+  /** Samples as named tensors, `{ <input>: { dims, data: numbers or base64 little-endian bytes, dtype? } }`. */
+  samples: z.array(jsonSampleSchema).min(1).max(SELF_TEST_LIMITS.maxVectors).optional(),
+  /** Recurrent state: `output` is fed back as `input` on the next call; the samples then form one stream. */
+  state: z.array(statePairSchema).max(16).optional(),
+  /** Self-test tolerance per output, |actual − expected| ≤ atol + rtol·|expected|. */
+  tolerance: z.record(tensorNameSchema, toleranceSchema).optional(),
+  /** Tolerance of float outputs without one in `tolerance` (integer and bool outputs must match exactly). */
   atol: z.number().nonnegative().max(1).default(1e-4),
   quantization: z.enum(['none', 'int8']).default('none'),
   /** `mcu-int8`: a microcontroller image (protocol mcu-model), delivered through a gateway (DESIGN.md §6). */
@@ -55,7 +76,15 @@ const lineParam = z.object({ line: modelLineSchema });
 const versionParams = z.object({ line: modelLineSchema, version: z.coerce.number().pipe(versionSchema) });
 
 function summary(v: RegisteredVersion) {
-  return { line: v.line, version: v.version, digest: v.digest, sizeBytes: v.sizeBytes, chunkCount: v.chunkCount };
+  return {
+    line: v.line,
+    version: v.version,
+    digest: v.digest,
+    sizeBytes: v.sizeBytes,
+    chunkCount: v.chunkCount,
+    inputs: v.manifest.inputs,
+    outputs: v.manifest.outputs,
+  };
 }
 
 /** The optional `reference` part; errors name the field (`reference.rows.3 ...`). */
@@ -92,6 +121,14 @@ function jsonPart(part: unknown, name: string): unknown {
   }
 }
 
+async function filePart(part: unknown, name: string): Promise<Uint8Array | undefined> {
+  if (part === undefined) return undefined;
+  if (!(part instanceof File)) {
+    throw new ControlPlaneError('BODY_INVALID', `part \`${name}\` must be a file (.npy, or CBOR { samples })`);
+  }
+  return new Uint8Array(await part.arrayBuffer());
+}
+
 export function createModelRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
   const audited = createAuditRecorder(services);
@@ -111,12 +148,17 @@ export function createModelRoutes(services: HttpServices) {
         if (model.size > limit) tooLarge(limit);
         if (form.metadata === undefined) throw new ControlPlaneError('BODY_INVALID', 'part `metadata` is required');
         const metadata = parseWith(modelMetadataSchema, jsonPart(form.metadata, 'metadata'));
+        const samples = sampleSourceOf({
+          sampleInputs: metadata.sampleInputs,
+          samples: metadata.samples,
+          file: await filePart(form.samples, 'samples'),
+        });
         const reference = parseReference(form.reference);
         const registered = await services.registry.register({
           line,
           version: metadata.version,
           bytes: new Uint8Array(await model.arrayBuffer()),
-          metadata,
+          metadata: { ...metadata, samples },
           reference,
           description: metadata.description,
         });
