@@ -80,7 +80,12 @@ export function createStateStreams(options: StateStreamsOptions): StateStreams {
       const now = options.clock.now();
       expire(now);
       const key = keyOf(line, stream);
-      const s = admit(key, now);
+      let s: Stream;
+      try {
+        s = admit(key, now);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       s.lastUsedMs = now;
       s.busy += 1;
       const done = s.tail.then(async () => {

@@ -34,9 +34,9 @@ export interface LoadOptions {
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
   /**
-   * sha256 of the model file, already checked against its signed manifest by the caller (installer, boot
-   * loader): a runtime that shares sessions between identical files may key them by it without reading the
-   * file again.
+   * sha256 of the whole file at `modelPath` (for an installed bundle: the manifest's signed digest), already
+   * checked by the caller (installer, boot loader): a runtime that shares sessions between identical files
+   * may key them by it, with `modelBytes`, without reading the file again.
    */
   readonly sha256?: string | undefined;
 }

@@ -47,7 +47,6 @@ export interface ShadowRunner {
   close(): Promise<void>;
 }
 
-/** What a shadow run needs of the champion's call (not its buffers: those are copied). */
 /** The champion's output the challenger is compared on: copied, with its row count. */
 interface ComparedOutput {
   readonly name: string;
@@ -55,6 +54,7 @@ interface ComparedOutput {
   readonly rows: number;
 }
 
+/** What a shadow run needs of the champion's call (not its buffers: those are copied). */
 interface ChampionCall {
   readonly line: string;
   readonly version: number;
