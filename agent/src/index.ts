@@ -46,6 +46,7 @@ export type { TrainingBackend } from './fl/tfjs-engine.js';
 export { type EvaluateOptions, type Labels, TRAIN_LIMITS, type TrainOptions } from './fl/train-inputs.js';
 export type { Inference, InferOptions, Prediction, TensorPrediction } from './inference/inference-service.js';
 export { createStateStreams, STREAM_DEFAULTS, type StateStreams } from './inference/state-streams.js';
+export { readModelFile } from './runtime/model-file.js';
 export { createOnnxRuntime, type OnnxRuntimeOptions } from './runtime/onnx-runtime.js';
 export {
   float32Tensor,

@@ -5,10 +5,10 @@
  * `InferenceSession.run` as possible (it is benchmarked against it): one Tensor wrapper per input and one
  * feeds object per call; the outputs are onnxruntime's own tensors, handed back without a copy.
  */
-import { open } from 'node:fs/promises';
 import type { Tensor } from '@edgefleet/protocol';
 import * as ort from 'onnxruntime-node';
 import { AgentError } from '../errors.js';
+import { readModelFile } from './model-file.js';
 import type { LoadedModel, LoadOptions, Runtime } from './runtime.js';
 
 const DEFAULTS = Object.freeze({
@@ -27,24 +27,11 @@ export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): Runtime {
   };
 }
 
-/** The model file's bytes when it is the head of a bundle; its path when it is the whole file. */
-async function modelSource(load: LoadOptions): Promise<string | Uint8Array> {
-  if (load.modelBytes === undefined) return load.modelPath;
-  const handle = await open(load.modelPath, 'r');
-  try {
-    const bytes = new Uint8Array(load.modelBytes);
-    const { bytesRead } = await handle.read(bytes, 0, load.modelBytes, 0);
-    if (bytesRead !== load.modelBytes) throw new Error(`file ends at ${bytesRead} bytes, before the model does`);
-    return bytes;
-  } finally {
-    await handle.close();
-  }
-}
-
 async function loadSession(load: LoadOptions, intraOpNumThreads: number): Promise<LoadedModel> {
   let session: ort.InferenceSession;
   try {
-    const source = await modelSource(load);
+    // A plain file is opened by path (onnxruntime reads it itself); a bundle's head is read here.
+    const source = load.modelBytes === undefined ? load.modelPath : await readModelFile(load);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',

@@ -10,9 +10,8 @@
  * against what the MCU computes, and readings are answered by the MCU itself. The gateway never runs the
  * image.
  */
-import { open, readFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import type { LoadedModel, LoadOptions, Runtime } from '@edgefleet/agent';
+import { type LoadedModel, type LoadOptions, type Runtime, readModelFile } from '@edgefleet/agent';
 import { type Clock, decodeMcuModel, mcuModelClasses, type Tensor } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { BridgeError } from '../errors.js';
@@ -45,7 +44,7 @@ export function createMcuRuntime(options: {
       let features: number;
       let classes: number;
       try {
-        bytes = await readImage(load);
+        bytes = await readModelFile(load);
         const model = decodeMcuModel(bytes);
         features = model.features;
         classes = mcuModelClasses(model);
@@ -65,20 +64,6 @@ export function createMcuRuntime(options: {
       return createLoadedModel({ session, img, features, classes, input: input.name, output: output.name });
     },
   };
-}
-
-/** The MCU image: the first `modelBytes` bytes of an installed bundle, or the whole file. */
-async function readImage(load: LoadOptions): Promise<Uint8Array> {
-  if (load.modelBytes === undefined) return new Uint8Array(await readFile(load.modelPath));
-  const handle = await open(load.modelPath, 'r');
-  try {
-    const bytes = new Uint8Array(load.modelBytes);
-    const { bytesRead } = await handle.read(bytes, 0, load.modelBytes, 0);
-    if (bytesRead !== load.modelBytes) throw new Error(`file ends at ${bytesRead} bytes, before the image does`);
-    return bytes;
-  } finally {
-    await handle.close();
-  }
 }
 
 function createLoadedModel(options: {
