@@ -11,7 +11,7 @@
  * image.
  */
 import { crc32 } from 'node:zlib';
-import { type LoadedModel, type LoadOptions, type Runtime, readModelFile } from '@edgefleet/agent';
+import { type LoadedModel, type Runtime, readModelFile } from '@edgefleet/agent';
 import { type Clock, decodeMcuModel, mcuModelClasses, type Tensor } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { BridgeError } from '../errors.js';
