@@ -2,7 +2,8 @@
  * `pnpm demo`: the walking skeleton on one machine, no external services. Starts a control plane
  * (embedded MQTT broker, SQLite under .data/demo), enrols three agents, registers an iris classifier
  * (fp32, then an int8-quantized v2), rolls each out over MQTT, sends the iris test set to every agent's
- * local HTTP API, and prints what happened as the control plane saw it. Then it registers v3 with a reference
+ * local HTTP API, rolls out a real image CNN (any ONNX graph, named tensors) and serves images over the
+ * binary local API, and prints what happened as the control plane saw it. Then it registers v3 with a reference
  * dataset (a drift profile), feeds one site's agent drifted sensor data, and shows which cohort the control
  * plane flags. Finally a federated job trains a new model on the agents' own samples and rolls it out. Exits 0
  * when all went well.
@@ -12,12 +13,13 @@ import { join, resolve } from 'node:path';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 import { federatedStep } from './fl-step.js';
+import { imageModelStep } from './image-model-step.js';
 
 process.env.EDGEFLEET_LOG_LEVEL ??= 'silent';
 const SITES = ['site-a', 'site-b', 'site-c'] as const;
 const AGENTS = SITES.length;
 const DRIFTED_SITE = 'site-c';
-const STEPS = 8;
+const STEPS = 9;
 const dataDir = resolve(process.cwd(), '..', '.data', 'demo');
 let stepNo = 0;
 
@@ -121,6 +123,13 @@ async function main(): Promise<void> {
       (m) => `${[...m.values()].reduce((s, x) => s + x.count, 0)} predictions served`,
     );
 
+    await step(
+      'registering a real image CNN (PaddleOCR text direction) and serving images over the binary local API',
+      () => imageModelStep(fleet),
+      (r) =>
+        `v${r.version} (input ${r.contract}) on every agent; ${r.served} images served as CBOR tensors, ${r.rotated} read as rotated 180°, ${r.meanLatencyMs.toFixed(2)} ms mean model time`,
+    );
+
     console.log('\nWhat the control plane knows (from MQTT reported state and telemetry):\n');
     console.log('device            installed   predictions  accuracy  p95 latency');
     for (const agent of fleet.agents) {
@@ -141,6 +150,7 @@ async function main(): Promise<void> {
       const count = v2Windows.reduce((s, w) => s + w.count, 0);
       const p95 = Math.max(...v2Windows.map((w) => w.latencyMs.p95));
       const installed = (device.reported.installed as Array<{ line: string; version: number }>)
+        .filter((m) => m.line === 'iris')
         .map((m) => `${m.line} v${m.version}`)
         .join(', ');
       const s = served.get(agent.deviceId)!;

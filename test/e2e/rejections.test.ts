@@ -183,9 +183,13 @@ describe('the agent rejects bad updates, stays up and keeps serving its previous
     };
     const setup = await fleetOnV1({ runtime });
     fleet = setup.fleet;
-    const { v2, doc } = await registerV2(setup);
+    const { v2 } = await registerV2(setup);
     skewedDigest = v2.digest;
-    await sendDesired(setup, doc);
+    expectStatus(
+      await fleet.api.post('/v1/rollouts', { line: 'iris', version: v2.version, group: 'lab' }),
+      201,
+      'roll out v2',
+    );
     await expectRejectedAndStillServing(setup.agent, 'SELF_TEST_FAILED', setup.before);
   });
 });
