@@ -3,7 +3,7 @@
  * independent formulations: PSI as the symmetrised Kullback–Leibler divergence, JSD as the entropy of the
  * mixture minus the mean entropy. Then the policy: Bonferroni-corrected KS, levels and the minimum rows.
  */
-import type { DriftSketch, ReferenceProfile } from '@edgefleet/protocol';
+import { buildReferenceProfile, type DriftSketch, type ReferenceProfile, SketchAccumulator } from '@edgefleet/protocol';
 import { describe, expect, it } from 'vitest';
 import { binnedKs, compareToProfile, jsDistance, kolmogorovSurvival, psi, resolveDriftConfig } from '../src/index.js';
 
@@ -151,16 +151,83 @@ describe('drift policy', () => {
       sketch(uniformProfile(4), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1000]),
     );
     expect(alert.level).toBe('alert');
-    // The same one-in-four drift is dataset drift when the share threshold is 25 %.
+    // The same one-in-four drift is dataset drift when the share threshold is 25 %, but one drifted feature
+    // alone stays a warning unless its own PSI is in the alert band; two drifted features alert.
     const strict = resolveDriftConfig({ datasetDriftShare: 0.25 });
+    const moved = [0, 60, 60, 60, 60, 100, 100, 140, 140, 140, 140, 0];
     expect(compareToProfile(uniformProfile(4), sketch(uniformProfile(4), mildShift), strict).level).toBe('ok');
-    expect(
-      compareToProfile(
-        uniformProfile(4),
-        sketch(uniformProfile(4), [0, 60, 60, 60, 60, 100, 100, 140, 140, 140, 140, 0]),
-        strict,
-      ),
-    ).toMatchObject({ level: 'alert', datasetDrift: true });
+    expect(compareToProfile(uniformProfile(4), sketch(uniformProfile(4), moved), strict)).toMatchObject({
+      level: 'warn',
+      datasetDrift: true,
+    });
+    const two = sketch(uniformProfile(4), moved);
+    two.features[1] = { ...two.features[1]!, bins: moved };
+    expect(compareToProfile(uniformProfile(4), two, strict)).toMatchObject({ level: 'alert', datasetDrift: true });
+    expect(compareToProfile(uniformProfile(4), two)).toMatchObject({ level: 'alert', driftedShare: 0.5 });
+  });
+
+  it('lets a one-feature model reach warn: a drifted feature below the PSI alert band is not a dataset drift', () => {
+    // KS-only drift (PSI ≈ 0.02): before, one of one feature was a 100 % "dataset drift" and jumped to alert.
+    const mild = compareToProfile(uniformProfile(1), sketch(uniformProfile(1), mildShift));
+    expect(mild).toMatchObject({ level: 'warn', datasetDrift: true, driftedShare: 1 });
+    const moderate = sketch(uniformProfile(1), [0, 60, 60, 60, 60, 100, 100, 140, 140, 140, 140, 0]);
+    expect(compareToProfile(uniformProfile(1), moderate).level).toBe('warn');
+    const strong = sketch(uniformProfile(1), [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1000]);
+    expect(compareToProfile(uniformProfile(1), strong).level).toBe('alert');
+  });
+
+  it("compares data beyond the reference's range with what the reference size can tell, not with ε", () => {
+    // Reference 0..999: nothing below 0 or above 999, so both tails are empty. Live: half in range, half far
+    // above the maximum. The upper tail counts half a reference row, so PSI is the same for any ε.
+    const values = Array.from({ length: 1000 }, (_, i) => i);
+    const profile = buildReferenceProfile({ rows: values.map((v) => [v]), outputs: values.map(() => [1, 0]) });
+    expect(profile.features[0]!.counts.at(-1)).toBe(0);
+    const sketchOf = (rows: number[]) => {
+      const live = new SketchAccumulator(profile);
+      live.addRows(
+        rows,
+        rows.flatMap(() => [1, 0]),
+        rows.length,
+      );
+      return live.snapshot({ line: 'm', version: 1, windowStartMs: 0, windowEndMs: 1 });
+    };
+    const sketch = sketchOf(Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? i : 5000 + i)));
+    const at = (psiEpsilon: number) =>
+      compareToProfile(profile, sketch, resolveDriftConfig({ psiEpsilon })).features[0]!;
+    // upper tail: r = 0.5 / 1000.5, c = 0.5 → (0.5 − r)·ln(0.5 / r) ≈ 3.45; ten deciles at half their share
+    // add 10 · 0.05 · ln 2 ≈ 0.35. With ε = 1e-4 in the tail it was ≈ 4.3 + 0.35, with ε = 1e-8 ≈ 8.9 + 0.35.
+    const r = 0.5 / 1000.5;
+    const deciles = profile.features[0]!.counts.slice(1, -1).map((c) => c / 1000.5);
+    const expected =
+      (0.5 - r) * Math.log(0.5 / r) +
+      deciles.reduce((sum, p, i) => {
+        const c = sketch.features[0]!.bins[i + 1]! / 1000;
+        return sum + (c - p) * Math.log(c / p);
+      }, 0);
+    expect(at(1e-4).psi).toBeCloseTo(expected, 9);
+    expect(at(1e-4).psi).toBeCloseTo(3.8, 1);
+    expect(at(1e-8).psi).toBe(at(1e-4).psi);
+    // Identical data still compares at exactly 0: the half row applies only where live rows fall.
+    expect(compareToProfile(profile, sketchOf(values)).features[0]!.psi).toBe(0);
+  });
+
+  it('sets the level from input features; output summaries are reported beside them', () => {
+    const profile = {
+      ...uniformProfile(2),
+      driftFeatures: {
+        inputs: [{ input: 'x', summary: 'rms' as const }],
+        output: { name: 'probs', summaries: ['confidence' as const] },
+      },
+    };
+    // Only the output summary (the last feature) moved: reported as drifted, the level stays ok.
+    const outputOnly = sketch(profile, profile.features[0]!.counts);
+    outputOnly.features[1] = { ...outputOnly.features[1]!, bins: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1000] };
+    const drift = compareToProfile(profile, outputOnly);
+    expect(drift.features.map((f) => [f.source, f.drifted])).toEqual([
+      ['input', false],
+      ['output', true],
+    ]);
+    expect(drift).toMatchObject({ level: 'ok', driftedShare: 0 });
   });
 
   it('does not judge a window with fewer rows than minRows', () => {

@@ -31,6 +31,7 @@ export {
   type FeatureProfile,
   featureProfileSchema,
   type NumericFeatureProfile,
+  outputFeatureCount,
   REFERENCE_DEFAULTS,
   type ReferenceProfile,
   referenceProfileSchema,
@@ -44,6 +45,20 @@ export {
   SketchAccumulator,
   validateSketch,
 } from './drift/sketch.js';
+export {
+  type DriftFeatures,
+  type DriftRows,
+  driftFeatureNames,
+  driftFeaturesSchema,
+  type InputSummary,
+  inputSummarySchema,
+  MAX_DRIFT_FEATURES,
+  type NumericArray,
+  numericView,
+  OUTPUT_SUMMARIES,
+  type OutputSummary,
+  summarizeForDrift,
+} from './drift/summary-features.js';
 export { ERROR_CODES, type ErrorCode, httpStatusOf, isErrorCode } from './errors/codes.js';
 export { EdgefleetError, type ErrorDetails, errorCodeOf, ProtocolError } from './errors/edgefleet-error.js';
 export {
@@ -139,6 +154,13 @@ export {
 } from './tensors/dtypes.js';
 export { decodeSelfTestSet, type PackedBundle, packModelBundle } from './tensors/model-bundle.js';
 export {
+  agreeingRows,
+  comparedOutput,
+  DEFAULT_COMPARISON,
+  type OutputComparison,
+  outputComparisonSchema,
+} from './tensors/output-comparison.js';
+export {
   type ElementDifference,
   firstDifference,
   SELF_TEST_LIMITS,
@@ -202,12 +224,12 @@ export {
   MODEL_RUNTIMES,
   type ModelRuntime,
   manifestBodySchema,
-  modelSelfTest,
   resourcesSchema,
   type TrainingLineage,
   trainingLineageSchema,
   verifyManifest,
 } from './trust/manifest.js';
+export { type ModelQuality, modelQualitySchema } from './trust/model-quality.js';
 export {
   buildRootDocument,
   pinnedRootKeys,

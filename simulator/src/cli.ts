@@ -20,8 +20,10 @@ const USAGE = `usage: edgefleet-sim run <scenario.yaml|json>
        edgefleet-sim fl <experiment.yaml|json>
 
   run  Rehearses a rollout on a virtual fleet of real agents against an embedded control plane, on a
-       virtual clock, with the scenario's network, hardware, faults and drift (simulator/scenarios/*.yaml).
-       Writes the report as JSON and HTML (scenario "out", default bench-results/sim-<name>.{json,html}).
+       virtual clock, with the scenario's network, hardware, faults and drift (simulator/scenarios/*.yaml),
+       for the built-in iris models or your own model file fed by an image, audio or tensor generator
+       (docs/simulator.md). Writes the report as JSON and HTML (scenario "out", default
+       bench-results/sim-<name>.{json,html}).
   fl   Runs a federated training job on a simulated fleet (simulator/scenarios/fl-*.yaml). Writes the
        result as JSON (experiment "out", default bench-results/<name>.json).`;
 
@@ -37,6 +39,13 @@ async function run(file: string): Promise<number> {
     `[${scenario.name}] rollout ${report.rollout.state}${report.rollout.reason === null ? '' : ` (${report.rollout.reason})`}; ` +
       `${report.devices} devices, ${(cost.wallMs / 1000).toFixed(1)} s wall, peak RSS ${Math.round(cost.peakRssBytes / 2 ** 20)} MiB → ${written.html}`,
   );
+  // Measured on this host (one shared session per model), so printed here rather than written to the report.
+  for (const [cohort, versions] of Object.entries(cost.latency)) {
+    const parts = Object.entries(versions).map(
+      ([v, l]) => `v${v} p50 ${l.p50Ms ?? '-'} ms, p95 ${l.p95Ms ?? '-'} ms over ${l.calls} calls`,
+    );
+    if (parts.length > 0) console.error(`[${scenario.name}] ${cohort} inference on this host: ${parts.join('; ')}`);
+  }
   return 0;
 }
 

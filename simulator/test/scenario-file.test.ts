@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SimulatorError } from '../src/errors.js';
 import { loadScenario, parseScenario } from '../src/scenario/load-scenario.js';
+import { MODEL_PACKAGES_DIR } from './fixtures/model-packages.js';
 
 const SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));
 
@@ -30,8 +31,18 @@ function problem(value: unknown): string {
 describe('scenario files', () => {
   it('loads every shipped rollout scenario', async () => {
     const files = (await readdir(SCENARIOS)).filter((f) => f.endsWith('.yaml') && !f.startsWith('fl-'));
-    expect(files.sort()).toEqual(['bad-model.yaml', 'drift.yaml', 'flaky-network.yaml', 'fleet-10k.yaml']);
-    for (const file of files) expect((await loadScenario(`${SCENARIOS}${file}`)).name).toBe(file.replace('.yaml', ''));
+    expect(files.sort()).toEqual([
+      'bad-model.yaml',
+      'drift.yaml',
+      'flaky-network.yaml',
+      'fleet-10k.yaml',
+      'image-model.yaml',
+    ]);
+    // image-model names its model file by npm package, installed for the workspace's test package.
+    for (const file of files) {
+      const loaded = await loadScenario(`${SCENARIOS}${file}`, { cwd: MODEL_PACKAGES_DIR });
+      expect(loaded.name).toBe(file.replace('.yaml', ''));
+    }
   });
 
   it('fills in defaults for a minimal scenario', () => {
@@ -39,6 +50,18 @@ describe('scenario files', () => {
     expect(scenario.seed).toBe(1);
     expect(scenario.networkProfiles.lan).toMatchObject({ latencyMs: 30, loss: 0, outages: [] });
     expect(scenario.rollout).toMatchObject({ atMin: 10, onGateFailure: 'rollback' });
+    // A cohort without `data` is fed iris rows, as the built-in iris models need.
+    expect(scenario.fleet.cohorts[0]?.data).toEqual({ generator: 'iris' });
+    expect(scenario.models.champion).toEqual({ kind: 'iris', seed: 1 });
+    expect(scenario.traffic).toEqual({ everyMin: 5, rows: 20, calls: 1 });
+  });
+
+  it('refuses a generator for model files in front of the iris models', () => {
+    const value = minimal();
+    const cohort = { ...value.fleet.cohorts[0], data: { generator: 'tensor', inputs: { x: { dims: [1, 4] } } } };
+    expect(problem({ ...value, fleet: { cohorts: [cohort] } })).toContain(
+      'fleet.cohorts.0.data.generator: the built-in iris models take iris rows: "tensor" feeds a model file',
+    );
   });
 
   it('names the field of a reference to an unknown profile', () => {

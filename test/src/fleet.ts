@@ -110,8 +110,15 @@ export interface RegisterModelOptions {
   readonly runtime?: 'onnx' | 'mcu-int8';
   readonly chunkBytes?: number;
   readonly atol?: number;
-  /** Reference dataset for the drift profile (multipart part `reference`). */
-  readonly reference?: { rows: number[][]; featureNames?: string[]; categorical?: number[] };
+  /**
+   * Reference dataset for the drift profile (multipart part `reference`): tabular rows, or the summary
+   * features of a reference set of named tensors (`driftFeatures`, with `samples` or `referenceSamples`).
+   */
+  readonly reference?:
+    | { rows: number[][]; featureNames?: string[]; categorical?: number[] }
+    | { driftFeatures: Record<string, unknown>; samples?: ReadonlyArray<Record<string, unknown>> };
+  /** The drift reference set as a file (.npy, or CBOR `{ samples }`): multipart part `referenceSamples`. */
+  readonly referenceSamples?: Uint8Array;
 }
 
 export interface RegisteredModel {
@@ -122,11 +129,14 @@ export interface RegisteredModel {
 }
 
 export async function registerModel(api: ApiClient, options: RegisterModelOptions): Promise<RegisteredModel> {
-  const { line, model, reference, ...metadata } = options;
+  const { line, model, reference, referenceSamples, ...metadata } = options;
   const form = new FormData();
   form.set('model', new Blob([model], { type: 'application/octet-stream' }), `${line}.onnx`);
   form.set('metadata', JSON.stringify(metadata));
   if (reference !== undefined) form.set('reference', JSON.stringify(reference));
+  if (referenceSamples !== undefined) {
+    form.set('referenceSamples', new Blob([referenceSamples], { type: 'application/octet-stream' }), 'reference.cbor');
+  }
   return expectStatus(await api.postForm<RegisteredModel>(`/v1/models/${line}/versions`, form), 201, 'register model');
 }
 

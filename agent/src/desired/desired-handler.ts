@@ -3,10 +3,10 @@
  * director signature, addressee, expiry and every manifest against the enrolled root, refuse replays by
  * seq, refuse downgrades per model line, and record the highest accepted version of each line before any
  * byte is fetched (TUF §5.6: the version seen is remembered even if the install later fails). A shadow
- * challenger (issue 4) becomes a `role: 'shadow'` target only if it is newer than the line's live version,
- * and it is never recorded as accepted (see `assertShadowNewer`). Every
- * rejection goes to `onRejected` and the agent keeps serving its current models. Messages are handled one
- * at a time so two documents can never interleave their trust-state updates.
+ * challenger (issue 4) becomes a `role: 'shadow'` target, with the assignment's output comparison, only if
+ * it is newer than the line's live version, and it is never recorded as accepted (see `assertShadowNewer`).
+ * Every rejection goes to `onRejected` and the agent keeps serving its current models. Messages are handled
+ * one at a time so two documents can never interleave their trust-state updates.
  */
 import {
   type Clock,
@@ -106,6 +106,7 @@ export function createDesiredHandler(options: DesiredHandlerOptions): DesiredHan
           manifestDoc: challengerDoc,
           rolloutId: body.rolloutId,
           role: 'shadow',
+          compare: assignment.compare,
         });
       } catch (error) {
         options.onRejected(asEdgefleetError(error), { topic: 'desired', line, version: shadow.manifest.version });

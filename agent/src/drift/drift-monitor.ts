@@ -1,8 +1,11 @@
 /**
  * On-device drift statistics (issue 5, DESIGN.md §4–5): for every active model version whose manifest has
- * a reference profile, each successful prediction's input and output rows are counted into a protocol
- * `SketchAccumulator`; the window closes at the next multiple of `windowMs` on the Clock, or after
- * `windowRows` rows, whichever comes first, and a non-empty window becomes a `drift` telemetry record.
+ * a reference profile, each successful prediction becomes drift rows — the raw columns of a tabular model's
+ * one [N, F] input, or the summary features the profile's `driftFeatures` names (protocol
+ * `summarizeForDrift`, the function the registry built the profile with), plus the class vector of the
+ * profiled output — counted into a protocol `SketchAccumulator`; the window closes at the next multiple of
+ * `windowMs` on the Clock, or after `windowRows` rows, whichever comes first, and a non-empty window becomes
+ * a `drift` telemetry record.
  * Aligned windows let the control plane merge the same period across the fleet. Alongside, the configured
  * signal (max class probability per row, or label feedback errors) feeds ADWIN and Page-Hinkley; an alarm
  * is handed over at once. All of it is local: the outbox carries the results whenever the device is online.
@@ -11,8 +14,11 @@ import {
   type Clock,
   type DriftAlarm,
   type DriftSketch,
+  type NumericArray,
+  numericView,
   type ReferenceProfile,
   SketchAccumulator,
+  summarizeForDrift,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { DriftOptions } from '../config.js';
@@ -52,6 +58,36 @@ export interface DriftMonitor {
   close(): void;
 }
 
+/** One call as drift sees it: `width` features and `classCount` class values per row, row-major. */
+interface DriftRows {
+  readonly rows: number;
+  readonly width: number;
+  readonly features: Float32Array | Float64Array;
+  readonly classCount: number;
+  readonly classes: NumericArray;
+}
+
+/** The drift rows of a call, or why its tensors do not fit the profile. */
+function driftRowsOf(result: InferenceResult, profile: ReferenceProfile): DriftRows | string {
+  if (profile.driftFeatures !== undefined)
+    return summarizeForDrift(profile.driftFeatures, result.feeds, result.outputs);
+  // A profile without driftFeatures is tabular: the raw columns of the one float32 [N, F] input.
+  const { inputs, outputs } = result.manifest;
+  const input = inputs.length === 1 ? result.feeds[inputs[0]!.name] : undefined;
+  if (input?.type !== 'float32' || input.dims.length !== 2) return 'a tabular profile needs one float32 [N, F] input';
+  const output = outputs[0] === undefined ? undefined : result.outputs[outputs[0].name];
+  if (output === undefined) return `output ${outputs[0]?.name} was not fetched`;
+  const rows = input.dims[0] as number;
+  const classes = numericView(output);
+  return {
+    rows,
+    width: input.dims[1] as number,
+    features: input.data as Float32Array,
+    classCount: rows === 0 ? 0 : classes.length / rows,
+    classes,
+  };
+}
+
 /** Sketch and confidence detectors of the version answering for one line. */
 interface LineState {
   readonly line: string;
@@ -70,7 +106,7 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
   const { windowMs, windowRows } = settings;
   const lines = new Map<string, LineState>();
   const errorDetectors = new Map<string, { version: number; detectors: SignalDetectors }>();
-  /** line@version pairs whose profile does not fit the model's tensors, logged once. */
+  /** line@version pairs whose calls did not fit their profile, logged once. */
   const unfit = new Set<string>();
   const windows = createAlignedWindows<LineState>({
     clock,
@@ -89,22 +125,30 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     }
   };
 
-  function openLine(result: InferenceResult, profile: ReferenceProfile): LineState | undefined {
-    const { line, version, input, output } = result;
-    const rows = input.shape[0] as number;
+  /** Logs, once per model version, why its calls have no drift statistics. */
+  function unfitCall(result: InferenceResult, reason: string): void {
+    const key = `${result.line}@${result.version}`;
+    if (unfit.has(key)) return;
+    unfit.add(key);
+    logger.error(
+      { line: result.line, version: result.version, reason },
+      'drift profile does not fit the model tensors; no drift statistics for such calls of this version',
+    );
+  }
+
+  /** Why `rows` cannot be counted against `profile`, or undefined. */
+  function misfit(rows: DriftRows, profile: ReferenceProfile): string | undefined {
     const features = profile.features.length;
     const classes = profile.output.counts.length;
-    if (input.shape[1] !== features || output.data.length !== rows * classes) {
-      const key = `${line}@${version}`;
-      if (!unfit.has(key)) {
-        unfit.add(key);
-        logger.error(
-          { line, version, inputShape: input.shape, outputValues: output.data.length, features, classes },
-          'drift profile does not fit the model tensors; no drift statistics for this version',
-        );
-      }
-      return undefined;
-    }
+    if (rows.width !== features) return `${rows.width} features per row, the profile has ${features}`;
+    if (rows.rows > 0 && rows.classCount !== classes) return `${rows.classCount} classes, the profile has ${classes}`;
+    return undefined;
+  }
+
+  function openLine(result: InferenceResult, profile: ReferenceProfile): LineState {
+    const { line, version } = result;
+    const features = profile.features.length;
+    const classes = profile.output.counts.length;
     const state: LineState = {
       line,
       version,
@@ -139,23 +183,22 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     }
   }
 
-  /** Counts rows [from, to) of the result into the line's window, starting the window if it is empty. */
-  function count(s: LineState, result: InferenceResult, from: number, to: number, nowMs: number): void {
+  /** Counts rows [from, to) of the call into the line's window, starting the window if it is empty. */
+  function count(s: LineState, rows: DriftRows, from: number, to: number, nowMs: number): void {
     if (s.accumulator.count === 0) s.startMs = windows.startAt(nowMs, s.lastEndMs);
-    const { input, output } = result;
-    if (from === 0 && to === (input.shape[0] as number)) {
-      s.accumulator.addRows(input.data, output.data, to);
+    if (from === 0 && to === rows.rows) {
+      s.accumulator.addRows(rows.features, rows.classes, to);
       return;
     }
     // Only when a row limit splits a batch: views, not copies.
     s.accumulator.addRows(
-      input.data.subarray(from * s.features, to * s.features),
-      output.data.subarray(from * s.classes, to * s.classes),
+      rows.features.subarray(from * s.features, to * s.features),
+      rows.classes.subarray(from * s.classes, to * s.classes),
       to - from,
     );
   }
 
-  function feedConfidence(detectors: SignalDetectors, output: Float32Array, classes: number, rows: number): void {
+  function feedConfidence(detectors: SignalDetectors, output: NumericArray, classes: number, rows: number): void {
     for (let r = 0; r < rows; r++) {
       let best = output[r * classes] as number;
       for (let c = 1; c < classes; c++) {
@@ -180,16 +223,21 @@ export function createDriftMonitor(options: DriftMonitorOptions): DriftMonitor {
     if (s !== undefined && s.accumulator.count > 0 && windows.endOf(s) <= nowMs) {
       closeWindow(s, windows.endOf(s)); // the timer is late (busy event loop)
     }
+    const drift = driftRowsOf(result, profile);
+    const problem = typeof drift === 'string' ? drift : misfit(drift, profile);
+    if (typeof drift === 'string' || problem !== undefined) {
+      unfitCall(result, problem ?? 'unfit');
+      return;
+    }
     s ??= openLine(result, profile);
-    if (s === undefined) return;
-    const rows = result.input.shape[0] as number;
-    if (s.confidence !== undefined) feedConfidence(s.confidence, result.output.data, s.classes, rows);
+    const rows = drift.rows;
+    if (s.confidence !== undefined) feedConfidence(s.confidence, drift.classes, s.classes, rows);
     if (windowRows === 0) {
-      count(s, result, 0, rows, nowMs);
+      count(s, drift, 0, rows, nowMs);
     } else {
       for (let from = 0; from < rows; ) {
         const to = Math.min(rows, from + windowRows - s.accumulator.count);
-        count(s, result, from, to, nowMs);
+        count(s, drift, from, to, nowMs);
         if (s.accumulator.count >= windowRows) closeWindow(s, nowMs);
         from = to;
       }

@@ -1,8 +1,8 @@
 /**
  * One line's active model inside the inference service: its entry, its in-flight count and retirement, the
- * feed checker compiled from its contract, the state pairs it feeds back, and its tabular view (the rows
- * API and drift observe models with one float32 [N, F] input). Everything a call needs is computed here
- * once, at activation, so the call itself only compares.
+ * feed checker compiled from its contract, the state pairs it feeds back, its tabular view (the rows API
+ * serves models with one float32 [N, F] input) and whether drift observes its runs (its manifest has a drift
+ * profile). Everything a call needs is computed here once, at activation, so the call itself only compares.
  */
 import {
   bindSymbols,
@@ -29,7 +29,7 @@ export interface ActiveSlot {
   readonly entry: ActiveModel;
   readonly check: FeedChecker;
   readonly tabular: TabularView | undefined;
-  /** Drift observes this slot's runs (tabular, with a drift profile, and someone listens). */
+  /** Drift observes this slot's runs (the manifest has a drift profile, and someone listens). */
   readonly observed: boolean;
   readonly statePairs: readonly StatePair[];
   inFlight: number;
@@ -85,7 +85,7 @@ export function createSlot(options: {
     },
     check: compileFeedChecker(manifest.inputs, options.limits),
     tabular,
-    observed: options.observed && tabular !== undefined && manifest.profile !== undefined,
+    observed: options.observed && manifest.profile !== undefined,
     statePairs,
     inFlight: 0,
     release() {
@@ -94,6 +94,15 @@ export function createSlot(options: {
     },
     fetchesFor(outputs) {
       if (outputs === undefined) return undefined;
+      if (outputs.length === 0) {
+        throw new AgentError(
+          'OUTPUT_UNKNOWN',
+          `name at least one output of model ${line}, or leave outputs out for all`,
+          {
+            details: { line, outputs: [...outputNames] },
+          },
+        );
+      }
       for (const name of outputs) {
         if (!outputNames.has(name)) {
           throw new AgentError('OUTPUT_UNKNOWN', `model ${line} has no output ${name}`, {

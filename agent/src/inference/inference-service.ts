@@ -73,13 +73,16 @@ export interface Inference {
   readonly latencyMs: number;
 }
 
-/** A successful run of a tabular model, handed to `onResult` (the drift monitor). */
+/**
+ * A successful run of a model whose manifest has a drift profile, handed to `onResult` (the drift monitor,
+ * which turns the tensors into drift rows). The tensors are the caller's and the runtime's: not copied.
+ */
 export interface InferenceResult {
   readonly line: string;
   readonly version: number;
   readonly manifest: ManifestBody;
-  readonly input: TensorData;
-  readonly output: TensorData;
+  readonly feeds: TensorMap;
+  readonly outputs: Readonly<Record<string, Tensor>>;
 }
 
 /** A successful run as the caller got it, with its measured latency: what a shadow run is compared with. */
@@ -114,8 +117,8 @@ export interface InferenceServiceOptions {
   readonly clock: Clock;
   readonly onLatency?: (sample: LatencySample) => void;
   /**
-   * Called after each successful run of a tabular model whose manifest carries a drift profile (never for
-   * the others, so models without a profile pay nothing). Must not throw; it runs on the prediction's path.
+   * Called after each successful run of a model whose manifest carries a drift profile (never for the
+   * others, so models without a profile pay nothing). Must not throw; it runs on the prediction's path.
    */
   readonly onResult?: (result: InferenceResult) => void;
   /**
@@ -154,14 +157,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       const latencyMs = performance.now() - started;
       ok = true;
       options.onLatency?.({ line, version, latencyMs, ok });
-      const tabular = slot.tabular;
-      if (slot.observed && tabular !== undefined) {
-        const input = feeds[tabular.input];
-        const output = outputs[tabular.output];
-        if (input !== undefined && output !== undefined) {
-          options.onResult?.({ line, version, manifest, input: tensorData(input), output: tensorData(output) });
-        }
-      }
+      if (slot.observed) options.onResult?.({ line, version, manifest, feeds, outputs });
       options.onServed?.({ line, version, manifest, feeds, outputs, latencyMs });
       return { line, version, outputs, latencyMs };
     } finally {

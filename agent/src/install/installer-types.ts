@@ -2,7 +2,7 @@
  * The installer's contract (DESIGN.md §4 Install): what it is asked to install, what it reports, and what
  * it is built from. Kept apart from installer.ts (the install steps) so the contract reads on one page.
  */
-import type { ManifestBody, SignedDocument } from '@edgefleet/protocol';
+import type { ManifestBody, OutputComparison, SignedDocument } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { AgentError } from '../errors.js';
 import type { Fetcher } from '../fetch/fetcher.js';
@@ -20,6 +20,8 @@ export interface InstallTarget {
   readonly manifestDoc: SignedDocument;
   readonly rolloutId: string | null;
   readonly role: InstallRole;
+  /** A shadow target's comparison with the champion (desired-state `compare`). */
+  readonly compare?: OutputComparison | undefined;
 }
 
 export type InstallEvent =

@@ -229,7 +229,11 @@ export function createInstaller(options: InstallerOptions): Installer {
       for (const target of targets) {
         put(keyOf(target), { line: target.line, target });
         latest.set(keyOf(target), target);
-        if (target.role === 'shadow') wanted.add(target.line);
+        if (target.role === 'shadow') {
+          wanted.add(target.line);
+          // Set at once, installed or not: a re-delivered document after a restart skips the install.
+          options.shadows.compareWith(target.line, target.compare);
+        }
       }
       // Retire after the champion jobs, so a promotion still finds the challenger's slot to reuse.
       const queuedShadows = [...queue.values()].filter((j) => j.target?.role === 'shadow').map((j) => j.line);

@@ -1,14 +1,24 @@
 /**
  * Shadow runs (issue 4, DESIGN.md §5): per model line, at most one challenger model runs beside the
- * champion. After every successful champion call the challenger runs on the same input tensor — scheduled
+ * champion. After every successful champion call the challenger runs on the same input tensors — scheduled
  * with setImmediate, i.e. after the caller's promise has resolved, so the champion's answer is never
- * delayed or altered — and its predicted class per row (argmax) is compared with the champion's. The
- * backlog per line is bounded (`maxQueuedPerLine`): beyond it a call is skipped and counted, so a slow
- * challenger can never grow memory or starve the champion. Challenger failures are counted, never thrown.
- * A challenger is retired like a champion: no new runs, then its model closes once its in-flight runs end.
+ * delayed or altered — and its answer on the compared output is held against the champion's, per sample,
+ * as the desired state's comparison says (protocol `agreeingRows`: argmax agreement, or every element
+ * within a tolerance); without one, the first output by argmax. The backlog per line is bounded
+ * (`maxQueuedPerLine`): beyond it a call is skipped and counted, so a slow challenger can never grow memory
+ * or starve the champion. Challenger failures are counted, never thrown. A challenger is retired like a
+ * champion: no new runs, then its model closes once its in-flight runs end.
  */
 import { performance } from 'node:perf_hooks';
-import { argmax, type Clock, type Tensor, type TensorMap } from '@edgefleet/protocol';
+import {
+  agreeingRows,
+  type Clock,
+  comparedOutput,
+  DEFAULT_COMPARISON,
+  type OutputComparison,
+  type Tensor,
+  type TensorMap,
+} from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { ShadowOptions } from '../config.js';
 import { AgentError } from '../errors.js';
@@ -35,6 +45,11 @@ export interface ShadowStats {
 export interface ShadowRunner {
   /** Makes `entry` the challenger of `line`; returns the one it replaced so the caller can `retire()` it. */
   activate(line: string, entry: ModelEntry): ActiveShadow | undefined;
+  /**
+   * How the challenger of `line` is compared (the desired state's `compare`); undefined restores the default,
+   * the first output by argmax. Kept apart from the challenger, so it holds across a restart's re-activation.
+   */
+  compareWith(line: string, comparison: OutputComparison | undefined): void;
   /** Removes the challenger of `line` (no new runs); the caller retires it. */
   detach(line: string): ActiveShadow | undefined;
   active(): Array<{ line: string; version: number; digest: string }>;
@@ -47,11 +62,11 @@ export interface ShadowRunner {
   close(): Promise<void>;
 }
 
-/** The champion's output the challenger is compared on: copied, with its row count. */
+/** The champion's output the challenger is compared on (a copy), and how. */
 interface ComparedOutput {
   readonly name: string;
-  readonly data: Float32Array;
-  readonly rows: number;
+  readonly tensor: Tensor;
+  readonly comparison: OutputComparison;
 }
 
 /** What a shadow run needs of the champion's call (not its buffers: those are copied). */
@@ -80,6 +95,7 @@ export function createShadowRunner(options: {
 }): ShadowRunner {
   const { logger, settings } = options;
   const lines = new Map<string, LineShadow>();
+  const comparisons = new Map<string, OutputComparison>();
   const windows = createShadowWindows({
     clock: options.clock,
     windowMs: settings.windowMs,
@@ -119,7 +135,6 @@ export function createShadowRunner(options: {
   }
 
   async function runShadow(s: LineShadow, champion: ChampionCall, feeds: TensorMap, compared: ComparedOutput) {
-    const championOut = compared.data;
     const { line } = champion;
     const pair = { line, championVersion: champion.version, challengerVersion: s.entry.version };
     let outcome: ShadowOutcome;
@@ -127,20 +142,10 @@ export function createShadowRunner(options: {
     try {
       const output = (await s.entry.model.run(feeds, [compared.name]))[compared.name];
       const challengerLatencyMs = performance.now() - started;
-      const rows = compared.rows;
-      const classes = championOut.length / rows;
-      if (output?.type !== 'float32' || output.data.length !== championOut.length) {
-        throw new AgentError(
-          'INTERNAL',
-          `challenger returned ${output?.data.length} ${output?.type} values for ${compared.name}, expected ${championOut.length}`,
-        );
-      }
-      let agreements = 0;
-      for (let r = 0; r < rows; r++) {
-        if (argmax(output.data as Float32Array, r * classes, classes) === argmax(championOut, r * classes, classes))
-          agreements++;
-      }
-      outcome = { kind: 'compared', rows, agreements, championLatencyMs: champion.latencyMs, challengerLatencyMs };
+      if (output === undefined) throw new AgentError('INTERNAL', `challenger returned no output ${compared.name}`);
+      const counted = agreeingRows(compared.comparison, compared.tensor, output);
+      if (typeof counted === 'string') throw new AgentError('INTERNAL', `${compared.name}: ${counted}`);
+      outcome = { kind: 'compared', ...counted, championLatencyMs: champion.latencyMs, challengerLatencyMs };
     } catch (error) {
       errors++;
       const context = { line, version: s.entry.version, err: error };
@@ -161,6 +166,10 @@ export function createShadowRunner(options: {
       lines.set(line, makeShadow(line, entry));
       return previous?.handle;
     },
+    compareWith(line, comparison) {
+      if (comparison === undefined) comparisons.delete(line);
+      else comparisons.set(line, comparison);
+    },
     detach(line) {
       const s = lines.get(line);
       lines.delete(line);
@@ -174,21 +183,19 @@ export function createShadowRunner(options: {
         skipped++;
         return;
       }
-      // Compared on the champion's first output, argmax per row; a model with recurrent state keeps its
-      // state per caller stream, which a challenger does not share, so it has no shadow runs.
-      const name = result.manifest.outputs[0]?.name;
+      // A model with recurrent state keeps its state per caller stream, which a challenger does not share,
+      // so it has no shadow runs; a call that did not fetch the compared output has nothing to compare.
+      const comparison = comparisons.get(result.line) ?? DEFAULT_COMPARISON;
+      const name = comparedOutput(comparison, result.manifest.outputs);
       const championOutput = name === undefined ? undefined : result.outputs[name];
-      if (name === undefined || championOutput?.type !== 'float32' || (result.manifest.state?.length ?? 0) > 0) return;
+      if (name === undefined || championOutput === undefined || (result.manifest.state?.length ?? 0) > 0) return;
       try {
         // Copies: the caller owns its input buffers and the returned outputs and may reuse them at once.
         const feeds: Record<string, Tensor> = {};
         for (const [key, t] of Object.entries(result.feeds))
           feeds[key] = { type: t.type, data: t.data.slice(), dims: [...t.dims] } as Tensor;
-        const compared: ComparedOutput = {
-          name,
-          data: (championOutput.data as Float32Array).slice(),
-          rows: championOutput.dims[0] ?? 1,
-        };
+        const tensor = { type: championOutput.type, data: championOutput.data.slice(), dims: [...championOutput.dims] };
+        const compared: ComparedOutput = { name, tensor: tensor as Tensor, comparison };
         const champion = { line: result.line, version: result.version, latencyMs: result.latencyMs };
         s.pending += 1;
         setImmediate(() => {

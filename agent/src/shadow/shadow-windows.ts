@@ -1,6 +1,6 @@
 /**
  * Shadow-run statistics per window (issue 4, DESIGN.md §5): for each line with a challenger, the rows both
- * models answered, how many of them got the same predicted class, the challenger's failed runs, and the
+ * models answered, how many of them agreed on the compared output, the challenger's failed runs, and the
  * per-call latency of champion and challenger. Windows are aligned to multiples of `windowMs` on the Clock
  * exactly like the drift monitor's, so the control plane can line them up with the same period of the
  * champion-only fleet; a champion or challenger swap closes the window at once (one record = one pair of

@@ -12,6 +12,7 @@ import {
   generateSigningKey,
   type ManifestBody,
   manifestBodySchema,
+  type OutputComparison,
   type PackedBundle,
   pinnedRootKeys,
   type RootKeys,
@@ -100,7 +101,12 @@ export function makeDesiredMessage(
   options: {
     deviceId: string;
     seq: number;
-    assignments: Array<{ line: string; manifest: SignedDocument; shadow?: SignedDocument }>;
+    assignments: Array<{
+      line: string;
+      manifest: SignedDocument;
+      shadow?: SignedDocument;
+      compare?: OutputComparison;
+    }>;
     signers?: RootKeys['director'];
     expiresAt?: number;
   },

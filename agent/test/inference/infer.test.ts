@@ -105,6 +105,13 @@ describe('inference with named tensors', () => {
       outputs: ['shifted', 'logits'],
       details: { output: 'logits' },
     },
+    {
+      name: 'an empty list of outputs',
+      code: 'OUTPUT_UNKNOWN',
+      feeds: pairFeeds(),
+      outputs: [],
+      details: {},
+    },
   ];
 
   it.each(cases)('refuses $name with $code, without running the model, and keeps it active', async (c) => {

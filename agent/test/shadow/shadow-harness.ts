@@ -17,6 +17,7 @@ import {
   eventsMessageSchema,
   fetchRequestSchema,
   type ManifestBody,
+  type OutputComparison,
   parseTopic,
   type ReportedMessage,
   reportedMessageSchema,
@@ -69,7 +70,7 @@ export interface Harness {
    */
   desired(
     seq: number,
-    assignments: Array<{ manifest: SignedModel; shadow?: SignedModel }>,
+    assignments: Array<{ manifest: SignedModel; shadow?: SignedModel; compare?: OutputComparison }>,
     deviceId?: string,
     topicOf?: string,
   ): void;
@@ -154,10 +155,11 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
       const message = makeDesiredMessage(keys, {
         deviceId,
         seq,
-        assignments: assignments.map(({ manifest, shadow }) => ({
+        assignments: assignments.map(({ manifest, shadow, compare }) => ({
           line: 'iris',
           manifest: manifest.doc,
           ...(shadow === undefined ? {} : { shadow: shadow.doc }),
+          ...(compare === undefined ? {} : { compare }),
         })),
       });
       broker.publish(deviceTopic(topicOf, 'desired'), message, { retain: true });

@@ -132,4 +132,29 @@ describe('shadow runs', () => {
     expect(last?.shadows).toEqual([{ line: 'iris', version: 2, digest: v2.body.digest }]);
     expect(last?.installed.map((i) => i.version)).toEqual([1]);
   });
+
+  it("compares on the desired state's output comparison, and applies a new one without reinstalling", async () => {
+    const h = await startHarness();
+    harness = h;
+    const v1 = await h.model(1, champion.fp32);
+    const v2 = await h.model(2, challenger.fp32);
+    // Probabilities lie in [0, 1]: within atol 1 every row agrees, whatever the argmax says.
+    h.desired(1, [
+      { manifest: v1, shadow: v2, compare: { output: 'probabilities', mode: 'tolerance', atol: 1, rtol: 0 } },
+    ]);
+    await waitFor(() => h.reported.at(-1)?.shadows?.length === 1 && h.agent.installed().length === 1, 'shadow');
+    await h.agent.predict('iris', boxRows.slice(0, 50));
+    await waitFor(() => h.agent.stats().shadow.runs === 1, 'first shadow run');
+    const [loose] = await shadowWindows(h);
+    expect(loose).toMatchObject({ rows: 50, agreements: 50 });
+    // Exact equality: two differently trained models never give bit-identical probabilities.
+    const fetches = h.fetchRequests.get(v2.body.digest);
+    h.desired(2, [{ manifest: v1, shadow: v2, compare: { mode: 'tolerance', atol: 0, rtol: 0 } }]);
+    await waitFor(() => h.reported.some((r) => r.desiredSeq === 2), 'second desired document');
+    await h.agent.predict('iris', boxRows.slice(50, 100));
+    await waitFor(() => h.agent.stats().shadow.runs === 2, 'second shadow run');
+    const windows = await shadowWindows(h);
+    expect(windows.at(-1)).toMatchObject({ rows: 50, agreements: 0 });
+    expect(h.fetchRequests.get(v2.body.digest)).toBe(fetches); // not fetched again
+  });
 });

@@ -4,6 +4,7 @@
  * latest state each device reported. A child device behind a gateway (DESIGN.md §6, id `{gateway}--{child}`)
  * is a row like any other, with `parentId` naming its gateway; it has no usable broker credentials.
  */
+import type { OutputComparison } from '@edgefleet/protocol';
 import { blob, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 export const devices = sqliteTable(
@@ -45,7 +46,7 @@ export const deviceDesired = sqliteTable('device_desired', {
   seq: integer('seq').notNull(),
   rolloutId: text('rollout_id'),
   assignments: text('assignments', { mode: 'json' })
-    .$type<{ line: string; version: number; shadow?: number }[]>()
+    .$type<{ line: string; version: number; shadow?: number; compare?: OutputComparison }[]>()
     .notNull(),
   /** encodeCbor(SignedDocument) of the desired body, exactly as published. */
   signedDoc: blob('signed_doc', { mode: 'buffer' }).notNull(),

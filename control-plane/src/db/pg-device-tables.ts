@@ -2,7 +2,7 @@
  * PostgreSQL twins of device-tables.ts and device-record-tables.ts (part of pg-schema.ts): devices, enrolment
  * tokens, desired and reported state, events, the three device window tables and the fleet drift alerts.
  */
-import type { DriftAlarm, DriftSketch } from '@edgefleet/protocol';
+import type { DriftAlarm, DriftSketch, OutputComparison } from '@edgefleet/protocol';
 import { bigserial, index, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { bytes, integer } from './pg-columns.js';
 
@@ -41,7 +41,9 @@ export const deviceDesired = pgTable('device_desired', {
     .references(() => devices.id),
   seq: integer('seq').notNull(),
   rolloutId: text('rollout_id'),
-  assignments: jsonb('assignments').$type<{ line: string; version: number; shadow?: number }[]>().notNull(),
+  assignments: jsonb('assignments')
+    .$type<{ line: string; version: number; shadow?: number; compare?: OutputComparison }[]>()
+    .notNull(),
   signedDoc: bytes('signed_doc').notNull(),
   issuedAt: integer('issued_at').notNull(),
   expiresAt: integer('expires_at').notNull(),

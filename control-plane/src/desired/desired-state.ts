@@ -11,6 +11,7 @@ import {
   deviceTopic,
   encodeCbor,
   type ManifestBody,
+  type OutputComparison,
   type SigningKey,
   signDocument,
   signedDocumentSchema,
@@ -27,6 +28,8 @@ export interface Assignment {
   readonly version: number;
   /** A challenger run in shadow beside `version` (issue 4): same inputs, only the champion answers. */
   readonly shadow?: number;
+  /** How the shadow's answers are compared with the champion's (the plan's `compare`; with `shadow` only). */
+  readonly compare?: OutputComparison;
 }
 
 export type DesiredRow = Tables['deviceDesired']['$inferSelect'];
@@ -108,6 +111,7 @@ export function createDesiredState(options: {
           line: a.line,
           manifest: (await registry.get(a.line, a.version)).signedManifest,
           ...(a.shadow === undefined ? {} : { shadow: (await registry.get(a.line, a.shadow)).signedManifest }),
+          ...(a.shadow === undefined || a.compare === undefined ? {} : { compare: a.compare }),
         })),
       ),
     };
@@ -120,6 +124,7 @@ export function createDesiredState(options: {
         line: a.line,
         version: a.version,
         ...(a.shadow === undefined ? {} : { shadow: a.shadow }),
+        ...(a.shadow === undefined || a.compare === undefined ? {} : { compare: a.compare }),
       })),
       signedDoc,
       issuedAt,

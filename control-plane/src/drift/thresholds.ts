@@ -67,11 +67,22 @@ export function featureDrifted(config: DriftConfig, stats: FeatureVerdictInput, 
   return stats.psi >= config.psiWarn || stats.js >= config.jsDrift || ksRejects;
 }
 
+/** Drifted features a dataset drift needs before it alone makes a window 'alert'. */
+export const DATASET_DRIFT_MIN_FEATURES = 2;
+
+/**
+ * 'alert' when a feature's PSI reaches psiAlert, or when dataset drift spans at least two features; 'warn'
+ * when any feature drifted. The share rule alone would make one drifted feature of a one-feature model
+ * (share 1) — or of a two-feature model (share ½) — a dataset drift, so such models could never be at
+ * 'warn': a single drifted feature is a warning unless its own PSI is in the alert band
+ * (docs/adr/0003-drift-for-any-tensor.md).
+ */
 export function windowLevel(
   config: DriftConfig,
-  window: { rows: number; datasetDrift: boolean; maxPsi: number; anyDrifted: boolean },
+  window: { rows: number; datasetDrift: boolean; drifted: number; maxPsi: number },
 ): DriftLevel {
   if (window.rows < config.minRows) return 'insufficient';
-  if (window.datasetDrift || window.maxPsi >= config.psiAlert) return 'alert';
-  return window.anyDrifted ? 'warn' : 'ok';
+  if (window.maxPsi >= config.psiAlert) return 'alert';
+  if (window.datasetDrift && window.drifted >= DATASET_DRIFT_MIN_FEATURES) return 'alert';
+  return window.drifted > 0 ? 'warn' : 'ok';
 }

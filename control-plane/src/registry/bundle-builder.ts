@@ -14,6 +14,7 @@ import {
   encodeTensorMap,
   MAX_BUNDLE_BYTES,
   type ManifestBody,
+  type ModelQuality,
   manifestBodySchema,
   type PackedBundle,
   packModelBundle,
@@ -66,6 +67,8 @@ export interface BundleMetadata {
   readonly runtime: EngineRuntime;
   /** Declared memory need; estimated from the model file's size when absent. */
   readonly memoryBytes?: number | undefined;
+  /** A derived version's measured agreement with its parent (int8-variant/). */
+  readonly quality?: ModelQuality | undefined;
 }
 
 export interface BuiltBundle {
@@ -120,7 +123,7 @@ export async function buildBundle(options: {
     const profile =
       options.reference === undefined
         ? undefined
-        : await profileFromReference({ engine, reference: options.reference, stateful: state.length > 0 });
+        : await profileFromReference({ engine, reference: options.reference, stateful: state.length > 0, state });
     const packed = pack(options.bytes, runs);
     if (packed.bytes.byteLength > MAX_BUNDLE_BYTES) {
       throw new ControlPlaneError(
@@ -153,6 +156,7 @@ export async function buildBundle(options: {
         ...(metadata.training === undefined ? {} : { training: metadata.training }),
       },
       ...(profile === undefined ? {} : { profile }),
+      ...(metadata.quality === undefined ? {} : { quality: metadata.quality }),
       createdAt: options.nowMs,
       expiresAt: options.nowMs + Math.round(metadata.ttlDays * DAY_MS),
     } satisfies ManifestBody);

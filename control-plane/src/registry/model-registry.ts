@@ -3,13 +3,16 @@
  * registered. Versions are monotonic per line (DESIGN.md §3: a rollback is a new, higher version), so an
  * explicit version must exceed the latest one and an omitted version becomes latest + 1. The built bundle
  * (bundle-builder.ts) goes to the content-addressed BlobStore; the signed manifest is stored byte-exact so
- * it can be re-served as is.
+ * it can be re-served as is. An upload may ask for its int8 variant too (int8-variant/): the variant is
+ * derived, measured against the upload and, when it holds up, registered as the next version in the same
+ * transaction — so the two numbers are consecutive and either both exist or neither does.
  */
 import {
   AGENT_RELEASE_LINE,
   decodeCbor,
   encodeCbor,
   type ManifestBody,
+  type ModelQuality,
   manifestBodySchema,
   type SignedDocument,
   type SigningKey,
@@ -22,7 +25,12 @@ import { ControlPlaneError } from '../errors.js';
 import { type AgentReleaseMetadata, buildAgentRelease } from './agent-release.js';
 import type { BlobStore } from './blob-store.js';
 import { type BuiltBundle, type BundleMetadata, buildBundle } from './bundle-builder.js';
+import type { Int8Verdict } from './int8-variant/derive-variant.js';
+import { buildWithInt8Variant, type Int8VariantRequest } from './int8-variant/variant-bundles.js';
+import type { QuantizedNode, SkippedNode } from './quantize/index.js';
 import type { ReferenceInput } from './reference-profile.js';
+
+export type { Int8VariantRequest } from './int8-variant/variant-bundles.js';
 
 export interface RegisteredVersion {
   readonly line: string;
@@ -35,16 +43,44 @@ export interface RegisteredVersion {
   readonly createdAt: number;
 }
 
+export interface RegisterRequest {
+  line: string;
+  version: number | undefined;
+  bytes: Uint8Array;
+  metadata: BundleMetadata;
+  /** Reference rows for the drift profile (optional). */
+  reference?: ReferenceInput | undefined;
+  description: string | undefined;
+}
+
+interface QuantizedNodes {
+  readonly quantized: readonly QuantizedNode[];
+  readonly skipped: readonly SkippedNode[];
+}
+
+export type Int8Outcome =
+  | (QuantizedNodes & {
+      readonly refused: false;
+      readonly registered: RegisteredVersion;
+      readonly quality: ModelQuality;
+    })
+  | (QuantizedNodes & {
+      readonly refused: true;
+      readonly message: string;
+      readonly quality?: ModelQuality | undefined;
+    });
+
 export interface ModelRegistry {
-  register(options: {
-    line: string;
-    version: number | undefined;
-    bytes: Uint8Array;
-    metadata: BundleMetadata;
-    /** Reference rows for the drift profile (optional). */
-    reference?: ReferenceInput | undefined;
-    description: string | undefined;
-  }): Promise<RegisteredVersion>;
+  register(options: RegisterRequest): Promise<RegisteredVersion>;
+  /**
+   * Registers the upload as vN and derives its int8 variant; the variant becomes vN+1 (manifest
+   * `quantization: 'int8'`, `lineage.parents: [N]`, `quality`) unless it is refused, in which case vN stands
+   * alone and the outcome says why, with the numbers. Mistakes in the request register nothing.
+   */
+  registerWithInt8Variant(options: RegisterRequest & { int8: Int8VariantRequest }): Promise<{
+    registered: RegisteredVersion;
+    int8: Int8Outcome;
+  }>;
   /** Registers an agent build as the next version of the `agent` line (issue 11: agent self-update). */
   registerAgentRelease(options: {
     version: number | undefined;
@@ -102,11 +138,14 @@ export function createModelRegistry(options: {
         .where(eq(modelVersions.line, line))
     )[0]?.v ?? null;
 
-  /** Picks the next version, builds and signs the bundle, stores its bytes and its manifest. */
+  /**
+   * Picks the next version, builds and signs the bundles (the first one numbered `version`, any others the
+   * numbers after it), stores their bytes and inserts their manifests in one transaction.
+   */
   async function store(
-    request: { line: string; version: number | undefined; bytes: Uint8Array; description: string | undefined },
-    build: (version: number, previousVersion: number | null) => Promise<BuiltBundle>,
-  ): Promise<RegisteredVersion> {
+    request: { line: string; version: number | undefined; description: string | undefined },
+    build: (version: number, previousVersion: number | null) => Promise<readonly BuiltBundle[]>,
+  ): Promise<RegisteredVersion[]> {
     const { line } = request;
     const latest = await latestVersion(line);
     const next = request.version ?? (latest ?? 0) + 1;
@@ -115,26 +154,30 @@ export function createModelRegistry(options: {
         details: { line, version: next, latest },
       });
     }
-    const built = await build(next, latest);
-    // The built bundle, not the upload: a model's bundle is the model followed by its self-test set, and
+    const bundles = await build(next, latest);
+    // The built bundles, not the upload: a model's bundle is the model followed by its self-test set, and
     // the manifest's digest and chunks cover those bytes.
-    await options.blobs.put(built.bytes);
+    for (const built of bundles) await options.blobs.put(built.bytes);
     // Re-check after the awaits: a concurrent upload may have taken the version meanwhile.
     const raced = await latestVersion(line);
     if (raced !== latest) {
       throw new ControlPlaneError('CONFLICT', `${line} gained v${raced} during this upload`, { details: { line } });
     }
-    await db.insert(modelVersions).values({
-      line,
-      version: next,
-      digest: built.chunked.digest,
-      sizeBytes: built.chunked.sizeBytes,
-      chunkCount: built.chunked.chunks.length,
-      signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
-      description: request.description ?? null,
-      createdAt: built.manifest.createdAt,
+    await options.database.transaction(async (tx) => {
+      for (const built of bundles) {
+        await tx.insert(modelVersions).values({
+          line,
+          version: built.manifest.version,
+          digest: built.chunked.digest,
+          sizeBytes: built.chunked.sizeBytes,
+          chunkCount: built.chunked.chunks.length,
+          signedManifest: Buffer.from(encodeCbor(built.signedManifest)),
+          description: request.description ?? null,
+          createdAt: built.manifest.createdAt,
+        });
+      }
     });
-    return registry.get(line, next);
+    return Promise.all(bundles.map((built) => registry.get(line, built.manifest.version)));
   }
 
   const registry: ModelRegistry = {
@@ -142,8 +185,8 @@ export function createModelRegistry(options: {
       if (line === AGENT_RELEASE_LINE) {
         throw new ControlPlaneError('CONFLICT', `line ${line} is reserved for agent releases`, { details: { line } });
       }
-      return store({ line, version, bytes, description }, (next, previousVersion) =>
-        buildBundle({
+      const [registered] = await store({ line, version, description }, async (next, previousVersion) => [
+        await buildBundle({
           bytes,
           line,
           version: next,
@@ -153,19 +196,46 @@ export function createModelRegistry(options: {
           targetsKeys: options.targetsKeys,
           nowMs: options.now(),
         }),
-      );
+      ]);
+      return registered as RegisteredVersion;
+    },
+    async registerWithInt8Variant(request) {
+      const { line } = request;
+      if (line === AGENT_RELEASE_LINE) {
+        throw new ControlPlaneError('CONFLICT', `line ${line} is reserved for agent releases`, { details: { line } });
+      }
+      // Set by the build, which store() awaits before it resolves.
+      let verdict!: Int8Verdict;
+      const [registered, variant] = await store(request, async (next, previousVersion) => {
+        const built = await buildWithInt8Variant({
+          upload: request,
+          int8: request.int8,
+          version: next,
+          previousVersion,
+          targetsKeys: options.targetsKeys,
+          nowMs: options.now(),
+        });
+        verdict = built.verdict;
+        return built.bundles;
+      });
+      const { quantized, skipped } = verdict;
+      const int8: Int8Outcome = verdict.refused
+        ? { refused: true, message: verdict.message, quality: verdict.quality, quantized, skipped }
+        : { refused: false, registered: variant as RegisteredVersion, quality: verdict.quality, quantized, skipped };
+      return { registered: registered as RegisteredVersion, int8 };
     },
     async registerAgentRelease({ version, bytes, metadata, description }) {
-      return store({ line: AGENT_RELEASE_LINE, version, bytes, description }, async (next, previousVersion) =>
+      const [registered] = await store({ line: AGENT_RELEASE_LINE, version, description }, async (next, previous) => [
         buildAgentRelease({
           bytes,
           version: next,
-          previousVersion,
+          previousVersion: previous,
           metadata,
           targetsKeys: options.targetsKeys,
           nowMs: options.now(),
         }),
-      );
+      ]);
+      return registered as RegisteredVersion;
     },
     async registerRollback({ line, contentOf, rolledBack }) {
       const source = await registry.get(line, contentOf);

@@ -1,19 +1,21 @@
 /**
- * The reference profile of a model version (issue 5 §1): the uploaded reference rows are run through the
- * model in its engine (model-engines.ts), and protocol `buildReferenceProfile` turns rows and outputs into decile bins,
- * top-K categories and the predicted-class histogram that devices will count their live data against.
- * Drift profiles describe tabular data, so they need a tabular model: one float32 [N, F] input (no state)
- * and a float32 [N, C] first output with at least two classes. Rows run in batches when the model's batch
- * dimension is free, one by one when it is fixed at 1.
+ * The reference profile of a model version (issue 5 §1): the uploaded reference data is run through the
+ * model in its engine (model-engines.ts), and protocol `buildReferenceProfile` turns features and outputs
+ * into bins, top-K categories and the predicted-class histogram that devices will count their live data
+ * against. Two forms: reference `rows` for a tabular model — one float32 [N, F] input (no state) and a
+ * float32 [N, C] first output with at least two classes; rows run in batches when the model's batch
+ * dimension is free, one by one when it is fixed at 1 — and a reference set of named tensors with the
+ * summary features to profile, for any model (reference-set.ts).
  */
-import { buildReferenceProfile, type ReferenceProfile, type TensorSpec } from '@edgefleet/protocol';
+import { buildReferenceProfile, type ReferenceProfile, type StatePair, type TensorSpec } from '@edgefleet/protocol';
 import { z } from 'zod';
 import { ControlPlaneError } from '../errors.js';
 import type { ModelEngine } from './model-engines.js';
+import { profileFromTensors, type TensorReference } from './reference-set.js';
 
 const BATCH_ROWS = 1024;
 
-/** The `reference` part of a model upload. */
+/** The `reference` part of a model upload, tabular form. */
 export const referenceInputSchema = z.strictObject({
   // The profile schema allows at most 256 features.
   rows: z.array(z.array(z.number()).min(1).max(256)).min(1).max(10_000),
@@ -23,13 +25,14 @@ export const referenceInputSchema = z.strictObject({
   topK: z.int().min(1).max(64).optional(),
 });
 
-export type ReferenceInput = z.infer<typeof referenceInputSchema>;
+export type TabularReference = z.infer<typeof referenceInputSchema>;
+export type ReferenceInput = TabularReference | TensorReference;
 
 function invalid(field: string, message: string): ControlPlaneError {
   return new ControlPlaneError('BODY_INVALID', `${field}: ${message}`, { details: { field } });
 }
 
-function checkShape(reference: ReferenceInput, width: number): void {
+function checkShape(reference: TabularReference, width: number): void {
   reference.rows.forEach((row, i) => {
     if (row.length !== width)
       throw invalid(`reference.rows.${i}`, `has ${row.length} values, the model takes ${width}`);
@@ -101,8 +104,11 @@ export async function profileFromReference(options: {
   reference: ReferenceInput;
   /** Whether the model has recurrent state (state pairs): such a model has no tabular profile. */
   stateful: boolean;
+  /** The state pairs, for a reference set of a stateful model (run as one stream). */
+  state?: readonly StatePair[] | undefined;
 }): Promise<ReferenceProfile> {
   const { reference, engine } = options;
+  if (!('rows' in reference)) return profileFromTensors({ engine, reference, state: options.state ?? [] });
   const contract = tabularContract(engine, options.stateful);
   const features = contract.input.shape[1];
   const width = typeof features === 'number' && features > 0 ? features : reference.rows[0]!.length;

@@ -10,8 +10,13 @@
  *    shadow wave both sides come from the same devices' shadow windows.
  *  - predictionShiftPsi = PSI (drift/stats.ts, Evidently's ε smoothing) of the merged output-class
  *    histogram of the wave's drift windows on the new version against the champion devices' histogram.
- *  - shadowAgreement = Σ agreements / Σ rows of the wave's shadow windows (min threshold).
+ *    The histogram is of the output the plan's `compare` names (default: the first output): a version
+ *    whose drift profile counts the classes of another output has no data for it (skipped, with the
+ *    reason), and so has a `tolerance` comparison — regression and embedding outputs have no classes.
+ *  - shadowAgreement = Σ agreements / Σ rows of the wave's shadow windows (min threshold); the device
+ *    counts agreement on the compared output, by argmax or within the tolerance.
  */
+import type { OutputComparison } from '@edgefleet/protocol';
 import { psi } from '../drift/stats.js';
 import { type GateData, medianDeviceP95 } from './gate-data.js';
 import type { GateName, Gates } from './plan.js';
@@ -39,6 +44,12 @@ export interface GateInput {
    * device on the champion.
    */
   readonly championReferenceClasses: readonly number[] | null;
+  /** The plan's comparison (undefined: the first output, by argmax). */
+  readonly compare?: OutputComparison | undefined;
+  /** The output each side compares: `compare.output` or that version's first output. */
+  readonly comparedOutput: { readonly version: string | null; readonly champion: string | null };
+  /** The output whose classes each version's drift profile counts (null: no profile). */
+  readonly profileOutput: { readonly version: string | null; readonly champion: string | null };
   readonly installed: number;
   readonly failed: number;
   readonly offline: number;
@@ -106,6 +117,18 @@ async function measure(gate: GateName, input: GateInput, data: GateData): Promis
       return { value, detail: { newP95Ms: mine, championP95Ms: theirs } };
     }
     case 'predictionShiftPsi': {
+      if (input.compare?.mode === 'tolerance') {
+        return { value: null, detail: { reason: 'compare.mode is tolerance: the compared output has no classes' } };
+      }
+      const { comparedOutput: compared, profileOutput: profiled } = input;
+      if (profiled.version !== compared.version) {
+        const reason =
+          profiled.version === null
+            ? `v${input.version} has no drift profile`
+            : `v${input.version}'s drift profile counts the classes of ${profiled.version}, not of ${compared.version}`;
+        return { value: null, detail: { output: compared.version, reason } };
+      }
+      const championComparable = profiled.champion !== null && profiled.champion === compared.champion;
       const merge = (rows: { sketch: { output: { bins: number[] } } }[]) =>
         rows.reduce<number[] | null>((acc, w) => {
           const bins = w.sketch.output.bins;
@@ -114,15 +137,16 @@ async function measure(gate: GateName, input: GateInput, data: GateData): Promis
         }, null);
       const total = (b: readonly number[] | null) => (b === null ? 0 : b.reduce((a, v) => a + v, 0));
       const current = merge(await data.drift(wave));
-      const live = champion === null ? null : merge(await data.drift(champion));
-      const fallback = input.championReferenceClasses === null ? null : [...input.championReferenceClasses];
+      const live = champion === null || !championComparable ? null : merge(await data.drift(champion));
+      const fallback =
+        input.championReferenceClasses === null || !championComparable ? null : [...input.championReferenceClasses];
       const [reference, baseline] =
         total(live) > 0 ? [live, 'champion devices'] : [fallback, 'champion reference profile'];
       const comparable = current !== null && reference !== null && current.length === reference.length;
       const usable = comparable && total(current) > 0 && total(reference) > 0;
       return {
         value: usable ? psi(reference, current) : null,
-        detail: { newHistogram: current, championHistogram: reference, baseline },
+        detail: { output: compared.version, newHistogram: current, championHistogram: reference, baseline },
       };
     }
     case 'shadowAgreement': {

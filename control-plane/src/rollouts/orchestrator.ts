@@ -6,6 +6,7 @@
  * advance, wait for approval, finish, or act on a failed gate (pause or roll back). It is driven by device
  * events and by the clock's tick, and is safe to re-run at any time (a restart simply runs it again).
  */
+import { comparedOutput, DEFAULT_COMPARISON, type ManifestBody } from '@edgefleet/protocol';
 import { transitionDeviceStatus } from './device-status.js';
 import { evaluateGates, type GateResult, INSTALL_GATES } from './gates.js';
 import { type RolloutPlan, waveModeOf } from './plan.js';
@@ -15,6 +16,11 @@ import { type RolloutRow, stateOf, type WaveRow } from './rollout-store.js';
 import { assignTarget, waveTarget } from './targets.js';
 
 const MAX_MOVES_PER_STEP = 16;
+
+/** The output whose predicted classes a manifest's drift profile counts. */
+function profileOutputOf(manifest: ManifestBody): string | null {
+  return manifest.profile?.driftFeatures?.output.name ?? manifest.outputs[0]?.name ?? null;
+}
 
 export function createOrchestrator(ctx: RolloutContext) {
   const { store } = ctx;
@@ -37,7 +43,17 @@ export function createOrchestrator(ctx: RolloutContext) {
     return move(ctx, row, 'awaiting-approval', { reason: 'wave passed; autoAdvance is off' });
   };
 
+  /** The output a version's answers are compared on, and the one its drift profile counts classes of. */
+  const outputsOf = async (row: RolloutRow, version: number | null) => {
+    if (version === null) return { compared: null, profiled: null };
+    const { manifest } = await ctx.registry.get(row.line, version);
+    const profiled = manifest.profile === undefined ? null : profileOutputOf(manifest);
+    return { compared: comparedOutput(planOf(row).compare ?? DEFAULT_COMPARISON, manifest.outputs) ?? null, profiled };
+  };
+
   const gateInput = async (row: RolloutRow, wave: WaveRow) => {
+    const mine = await outputsOf(row, row.version);
+    const theirs = await outputsOf(row, row.championVersion);
     const members = await store.members(row.id);
     const waveMembers = members.filter((m) => m.wave === wave.index);
     const count = (s: string) => waveMembers.filter((m) => m.status === s).length;
@@ -53,6 +69,9 @@ export function createOrchestrator(ctx: RolloutContext) {
         row.championVersion === null
           ? null
           : ((await ctx.registry.get(row.line, row.championVersion)).manifest.profile?.output.counts ?? null),
+      compare: planOf(row).compare,
+      comparedOutput: { version: mine.compared, champion: theirs.compared },
+      profileOutput: { version: mine.profiled, champion: theirs.profiled },
       installed: count('installed'),
       failed: count('failed'),
       offline: count('offline'),

@@ -1,11 +1,13 @@
 /**
  * The rollout plan (issue 4, DESIGN.md §5): which devices (a selector), in which waves (cumulative
  * percentages or explicit selectors), how fast (concurrency budget, install timeout), how long each wave is
- * watched (observation window) and which health gates it must pass. This is the HTTP body of
+ * watched (observation window), which health gates it must pass and which output the prediction-shift and
+ * shadow gates compare, and how (`compare`: argmax agreement for classifiers, a tolerance for regression
+ * and embedding outputs; the model's first output by argmax when absent). This is the HTTP body of
  * `POST /v1/rollouts`; the legacy body `{ line, version, group }` becomes a plan with one 100 % wave, no
  * gates and no observation window, so it behaves exactly as the single-wave rollouts before it.
  */
-import { modelLineSchema, versionSchema } from '@edgefleet/protocol';
+import { modelLineSchema, type OutputComparison, tensorNameSchema, versionSchema } from '@edgefleet/protocol';
 import { z } from 'zod';
 
 const MINUTE_MS = 60_000;
@@ -47,6 +49,18 @@ export const gatesSchema = z.strictObject({
 });
 
 export type Gates = z.infer<typeof gatesSchema>;
+
+/** The HTTP form of protocol's OutputComparison (strict: a misspelt field is refused, not dropped). */
+export const compareSchema = z.union([
+  z.strictObject({ output: tensorNameSchema.optional(), mode: z.literal('argmax') }),
+  z.strictObject({
+    output: tensorNameSchema.optional(),
+    mode: z.literal('tolerance'),
+    /** |challenger − champion| ≤ atol + rtol·|champion| for every element of a sample. */
+    atol: z.number().nonnegative().max(1e6).default(0),
+    rtol: z.number().nonnegative().max(1).default(0),
+  }),
+]) satisfies z.ZodType<OutputComparison>;
 export type GateName = keyof Gates;
 
 export const planSchema = z
@@ -62,6 +76,7 @@ export const planSchema = z
     installTimeoutMs: z.int().min(0).default(PLAN_DEFAULTS.installTimeoutMs),
     observationMs: z.int().min(0).default(PLAN_DEFAULTS.observationMs),
     gates: gatesSchema.default({}),
+    compare: compareSchema.optional(),
     onGateFailure: z.enum(['pause', 'rollback']).default(PLAN_DEFAULTS.onGateFailure),
     autoAdvance: z.boolean().default(PLAN_DEFAULTS.autoAdvance),
   })

@@ -2,7 +2,8 @@
  * Creating a rollout from a plan (issue 4, DESIGN.md §5): the plan's targets are validated before anything
  * is recorded — the model version exists, the selector matches at least one enrolled device (unless the
  * legacy group body allows an empty group), no targeted device is already in an active rollout of the line,
- * the version is above every targeted device's champion, and a shadow wave has a champion to run beside —
+ * the version is above every targeted device's champion, a shadow wave has a champion to run beside, and
+ * the output `compare` names exists in the new version and in every champion version —
  * then the rollout, its waves and its members (ranked into waves) are stored as `pending`.
  */
 import { randomBytes } from 'node:crypto';
@@ -52,7 +53,23 @@ async function validateTargets(ctx: RolloutContext, plan: RolloutPlan, allowEmpt
       details: { line: plan.line },
     });
   }
+  await checkComparedOutput(ctx, plan, [plan.version, ...champions.map((c) => c.version)]);
   return { targeted, profiles, champions: new Map(champions.map((c) => [c.deviceId, c.version])) };
+}
+
+/** `compare.output` must be an output of every version whose answers are compared. */
+async function checkComparedOutput(ctx: RolloutContext, plan: RolloutPlan, versions: readonly (number | null)[]) {
+  const output = plan.compare?.output;
+  if (output === undefined) return;
+  for (const version of new Set(versions)) {
+    if (version === null) continue;
+    const { manifest } = await ctx.registry.get(plan.line, version);
+    if (!manifest.outputs.some((o) => o.name === output)) {
+      throw new ControlPlaneError('BODY_INVALID', `compare.output: ${plan.line} v${version} has no output ${output}`, {
+        details: { issues: [{ path: 'compare.output', message: `v${version} has no output ${output}` }] },
+      });
+    }
+  }
 }
 
 /** The most common champion version (ties: the newest); null when no targeted device runs the line. */

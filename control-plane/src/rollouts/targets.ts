@@ -1,17 +1,23 @@
 /**
  * What a rollout wants each of its devices to run right now, and the idempotent assignment of it. A device
  * in a finished wave runs the new version; in the current wave (once assigned) the new version, or in a
- * shadow wave its champion with the new version as shadow; in a later wave its champion. After completion
+ * shadow wave its champion with the new version as shadow (compared as the plan's `compare` says); in a
+ * later wave its champion. After completion
  * everyone gets the new version, after a rollback the rollback version, after an abort the champion.
  * Assigning is idempotent (a device whose desired document already says so is not re-signed), which is
  * what makes a restart mid-wave safe: re-running a step never assigns a device twice.
  */
+import type { OutputComparison } from '@edgefleet/protocol';
 import type { Assignment } from '../desired/desired-state.js';
-import type { RolloutContext } from './rollout-context.js';
+import { planOf, type RolloutContext } from './rollout-context.js';
 import type { MemberRow, RolloutRow, WaveRow } from './rollout-store.js';
 import { stateOf } from './rollout-store.js';
 
-export type Target = { readonly version: number; readonly shadow?: number } | null;
+export type Target = {
+  readonly version: number;
+  readonly shadow?: number;
+  readonly compare?: OutputComparison;
+} | null;
 
 export function rollbackVersionOf(row: RolloutRow): number | null {
   const rollback = (row.outcome as { rollback?: { version?: unknown } } | null)?.rollback;
@@ -27,8 +33,13 @@ function championOf(row: RolloutRow, member: MemberRow): Target {
 export function waveTarget(row: RolloutRow, member: MemberRow, mode: 'live' | 'shadow'): Target {
   if (mode === 'live') return { version: row.version };
   const champion = championOf(row, member);
-  return champion === null ? { version: row.version } : { version: champion.version, shadow: row.version };
+  if (champion === null) return { version: row.version };
+  const compare = planOf(row).compare;
+  return { version: champion.version, shadow: row.version, ...(compare === undefined ? {} : { compare }) };
 }
+
+const sameComparison = (a: OutputComparison | undefined, b: OutputComparison | undefined) =>
+  JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /** 'queued': the member waits for the orchestrator to assign it within the concurrency budget. */
 export function targetOf(row: RolloutRow, member: MemberRow, waves: readonly WaveRow[]): Target | 'queued' {
@@ -58,11 +69,19 @@ export async function assignTarget(
   if (target === null) return false;
   const assignments = (await ctx.desired.current(deviceId))?.assignments ?? [];
   const existing = assignments.find((a) => a.line === row.line);
-  if (existing !== undefined && existing.version === target.version && existing.shadow === target.shadow) return false;
+  if (
+    existing !== undefined &&
+    existing.version === target.version &&
+    existing.shadow === target.shadow &&
+    sameComparison(existing.compare, target.compare)
+  ) {
+    return false;
+  }
   const next: Assignment = {
     line: row.line,
     version: target.version,
     ...(target.shadow === undefined ? {} : { shadow: target.shadow }),
+    ...(target.shadow === undefined || target.compare === undefined ? {} : { compare: target.compare }),
   };
   const updated =
     existing === undefined ? [...assignments, next] : assignments.map((a) => (a.line === row.line ? next : a));

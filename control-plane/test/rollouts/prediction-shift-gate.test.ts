@@ -28,6 +28,8 @@ const input = (over: Partial<GateInput>): GateInput => ({
   waveDevices: new Set(['w1']),
   championDevices: new Set(['c1']),
   championReferenceClasses: [100, 100, 100],
+  comparedOutput: { version: 'probabilities', champion: 'probabilities' },
+  profileOutput: { version: 'probabilities', champion: 'probabilities' },
   installed: 1,
   failed: 0,
   offline: 0,
@@ -68,5 +70,35 @@ describe('prediction-shift gate baseline', () => {
       data,
     });
     expect(result).toMatchObject({ outcome: 'skipped', passed: true, value: null });
+  });
+
+  it('is skipped with the reason when the new version profiles another output than the compared one', async () => {
+    const data = driftOnly({ w1: [{ version: 2, bins: [50, 0, 50] }], c1: [{ version: 1, bins: [50, 50, 0] }] });
+    const [result] = await evaluateGates({
+      gates: { predictionShiftPsi: 0.2 },
+      input: input({
+        compare: { output: 'embedding', mode: 'argmax' },
+        comparedOutput: { version: 'embedding', champion: 'embedding' },
+      }),
+      data,
+    });
+    expect(result).toMatchObject({
+      outcome: 'skipped',
+      value: null,
+      detail: {
+        output: 'embedding',
+        reason: "v2's drift profile counts the classes of probabilities, not of embedding",
+      },
+    });
+  });
+
+  it('leaves out a champion whose profile counts another output, and falls back to no baseline', async () => {
+    const data = driftOnly({ w1: [{ version: 2, bins: [50, 0, 50] }], c1: [{ version: 1, bins: [50, 50, 0] }] });
+    const [result] = await evaluateGates({
+      gates: { predictionShiftPsi: 0.2 },
+      input: input({ profileOutput: { version: 'probabilities', champion: 'scores' } }),
+      data,
+    });
+    expect(result).toMatchObject({ outcome: 'skipped', detail: { output: 'probabilities', championHistogram: null } });
   });
 });

@@ -1,13 +1,17 @@
 /**
  * The reference profile a manifest carries (DESIGN.md §4–5): what the model's inputs and outputs looked
- * like on the reference dataset it was registered with. Per numeric feature: decile edges, bin counts,
- * mean and variance; per categorical feature: the top-K codes and their counts plus "other"; for the output:
- * the predicted-class histogram and the mean/variance of the prediction confidence (max probability).
- * Devices count their live data into the same bins; the control plane compares the two.
+ * like on the reference dataset it was registered with. Per numeric feature: decile edges (minimum to
+ * maximum, with an underflow and an overflow bin), bin counts, mean and variance; per categorical feature: the
+ * top-K codes and their counts plus "other"; for the output: the predicted-class histogram and the
+ * mean/variance of the prediction confidence (max value). Features are the raw columns of a tabular model,
+ * or — when `driftFeatures` is present — the summary features it names (summary-features.ts), input
+ * summaries first, then output summaries. Devices count their live data into the same bins; the control
+ * plane compares the two.
  */
 import { z } from 'zod';
 import { categoricalBin, NUMERIC_BIN_COUNT, NUMERIC_EDGE_COUNT, numericBin, quantileSorted } from './binning.js';
 import { type Moments, mergeMoments, momentsSchema } from './moments.js';
+import { type DriftFeatures, driftFeaturesSchema, MAX_DRIFT_FEATURES } from './summary-features.js';
 
 const count = z.int().nonnegative();
 const featureName = z.string().min(1).max(64);
@@ -34,15 +38,22 @@ export const categoricalFeatureProfileSchema = z
 
 export const featureProfileSchema = z.union([numericFeatureProfileSchema, categoricalFeatureProfileSchema]);
 
-export const referenceProfileSchema = z.object({
-  sampleCount: z.int().min(1),
-  features: z.array(featureProfileSchema).min(1).max(256),
-  output: z.object({
-    /** Histogram of argmax classes. */
-    counts: z.array(count).min(2).max(1024),
-    confidence: momentsSchema,
-  }),
-});
+export const referenceProfileSchema = z
+  .object({
+    sampleCount: z.int().min(1),
+    features: z.array(featureProfileSchema).min(1).max(MAX_DRIFT_FEATURES),
+    output: z.object({
+      /** Histogram of argmax classes (one bin for a single-value output such as a sigmoid score). */
+      counts: z.array(count).min(1).max(1024),
+      confidence: momentsSchema,
+    }),
+    /** How features are computed from named tensors; absent: the raw columns of the one [N, F] input. */
+    driftFeatures: driftFeaturesSchema.optional(),
+  })
+  .refine(
+    (p) => (p.driftFeatures?.output.summaries.length ?? 0) <= p.features.length,
+    'the profile has fewer features than its output summaries',
+  );
 
 export type NumericFeatureProfile = z.infer<typeof numericFeatureProfileSchema>;
 export type CategoricalFeatureProfile = z.infer<typeof categoricalFeatureProfileSchema>;
@@ -60,6 +71,8 @@ export interface BuildProfileOptions {
   /** Indices of categorical features (their values are category codes). */
   readonly categorical?: readonly number[];
   readonly topK?: number;
+  /** The summary features the rows hold (recorded in the profile so devices compute the same ones). */
+  readonly driftFeatures?: DriftFeatures;
 }
 
 export function argmax(values: ArrayLike<number>, offset = 0, length = values.length - offset): number {
@@ -116,7 +129,17 @@ export function buildReferenceProfile(options: BuildProfileOptions): ReferencePr
     counts[argmax(out)]! += 1;
     confidences.push(Math.max(...out));
   }
-  return { sampleCount: rows.length, features, output: { counts, confidence: momentsOf(confidences) } };
+  return {
+    sampleCount: rows.length,
+    features,
+    output: { counts, confidence: momentsOf(confidences) },
+    ...(options.driftFeatures === undefined ? {} : { driftFeatures: options.driftFeatures }),
+  };
+}
+
+/** How many of the profile's features are output summaries (they come last). */
+export function outputFeatureCount(profile: ReferenceProfile): number {
+  return profile.driftFeatures?.output.summaries.length ?? 0;
 }
 
 /** Number of bins a feature's sketch must have under this profile. */

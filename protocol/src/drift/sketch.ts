@@ -23,7 +23,7 @@ export const driftSketchBodySchema = z.object({
   /** Rows (samples) counted in this window. */
   count,
   features: z.array(featureSketchSchema).min(1).max(256),
-  output: z.object({ bins: z.array(count).min(2).max(1024), confidence: momentsSchema }),
+  output: z.object({ bins: z.array(count).min(1).max(1024), confidence: momentsSchema }),
 });
 
 export type FeatureSketch = z.infer<typeof featureSketchSchema>;
@@ -113,7 +113,7 @@ export class SketchAccumulator {
     return this.#count;
   }
 
-  /** `inputs` is [rows, features] flat; `outputs` is [rows, classes] flat (probabilities). */
+  /** `inputs` is [rows, features] flat; `outputs` is [rows, classes] flat (probabilities or scores). */
   addRows(inputs: ArrayLike<number>, outputs: ArrayLike<number>, rows: number): void {
     const features = this.#profile.features;
     const width = features.length;

@@ -51,6 +51,11 @@ export const ERROR_CODES = Object.freeze({
     http: 422,
     summary: 'the uploaded sample inputs do not match the model contract, or the model fails on them',
   },
+  QUANTIZATION_REJECTED: {
+    http: 422,
+    summary:
+      'the int8 variant was not registered: it agrees with its fp32 version less than required, or nothing could be quantized',
+  },
   // Serial link to microcontrollers (firmware bridge, DESIGN.md §6)
   FRAME_CORRUPT: { http: 400, summary: 'serial frame fails its COBS structure or CRC-32, or is truncated' },
   FRAME_TYPE_UNKNOWN: { http: 400, summary: 'serial frame carries an unknown message type' },

@@ -159,7 +159,8 @@ export const driftWindowSchema = driftSketchBodySchema.extend({
 
 /**
  * A shadow run's window (issue 4): the challenger ran on the same inputs as the champion; `agreements`
- * counts rows whose predicted class (argmax) matched; latencies are per call, both models measured alike.
+ * counts rows (samples) whose answers on the compared output agreed — same argmax, or every element within
+ * the tolerance (tensors/output-comparison.ts); latencies are per call, both models measured alike.
  */
 export const shadowWindowSchema = z
   .object({

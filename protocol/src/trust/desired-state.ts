@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ProtocolError } from '../errors/edgefleet-error.js';
 import { deviceIdSchema, modelLineSchema, timestampMsSchema } from '../messages/primitives.js';
+import { outputComparisonSchema } from '../tensors/output-comparison.js';
 import { type ManifestBody, verifyManifest } from './manifest.js';
 import type { TrustedRoot } from './root.js';
 import { assertNotExpired, type SignedDocument, signedDocumentSchema, verifyDocument } from './signed-document.js';
@@ -25,6 +26,8 @@ export const desiredBodySchema = z
           manifest: signedDocumentSchema,
           /** A challenger to run in shadow beside `manifest` (issue 4): same inputs, only the champion answers. */
           shadow: signedDocumentSchema.optional(),
+          /** How the shadow's answers are compared with the champion's (the rollout plan's `compare`). */
+          compare: outputComparisonSchema.optional(),
         }),
       )
       .max(16),

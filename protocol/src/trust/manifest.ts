@@ -9,12 +9,11 @@
 import { z } from 'zod';
 import { chunkCount } from '../chunking.js';
 import { referenceProfileSchema } from '../drift/profile.js';
-import { ProtocolError } from '../errors/edgefleet-error.js';
 import { modelLineSchema, sha256HexSchema, timestampMsSchema, versionSchema } from '../messages/primitives.js';
-import type { TensorSpec } from '../tensors/contract.js';
-import { tensorSpecSchema } from '../tensors/contract.js';
-import { type SelfTest, selfTestSchema } from '../tensors/self-test-set.js';
+import { type TensorSpec, tensorSpecSchema } from '../tensors/contract.js';
+import { selfTestSchema } from '../tensors/self-test-set.js';
 import { statePairSchema } from '../tensors/state.js';
+import { modelQualitySchema } from './model-quality.js';
 import type { TrustedRoot } from './root.js';
 import { assertNotExpired, type SignedDocument, verifyDocument } from './signed-document.js';
 
@@ -94,6 +93,8 @@ export const manifestBodySchema = z
     }),
     /** Reference data profile for drift detection; absent when the version was registered without one. */
     profile: referenceProfileSchema.optional(),
+    /** How a derived version (an int8 variant) answers like its parent, measured at registration. */
+    quality: modelQualitySchema.optional(),
     createdAt: timestampMsSchema,
     expiresAt: timestampMsSchema,
   })
@@ -129,7 +130,18 @@ export const manifestBodySchema = z
   .refine((m) => Object.keys(m.selfTest?.tolerance ?? {}).every((name) => m.outputs.some((o) => o.name === name)), {
     message: 'self-test tolerances must name outputs of the model',
     path: ['selfTest', 'tolerance'],
-  });
+  })
+  .refine(
+    (m) => {
+      const spec = m.profile?.driftFeatures;
+      return (
+        spec === undefined ||
+        (spec.inputs.every((s) => m.inputs.some((t) => t.name === s.input)) &&
+          m.outputs.some((t) => t.name === spec.output.name))
+      );
+    },
+    { message: 'drift features must name inputs and an output of the model', path: ['profile', 'driftFeatures'] },
+  );
 
 function statePairFits(
   inputs: readonly TensorSpec[],
@@ -149,16 +161,6 @@ function statePairFits(
 export type ModelRuntime = ManifestBody['runtime'];
 export type TrainingLineage = z.infer<typeof trainingLineageSchema>;
 export type ManifestBody = z.infer<typeof manifestBodySchema>;
-
-/** The self-test of a model manifest; an agent release (which has none) is refused with SCHEMA_INVALID. */
-export function modelSelfTest(manifest: ManifestBody): SelfTest {
-  if (manifest.selfTest === undefined) {
-    throw new ProtocolError('SCHEMA_INVALID', `${manifest.line} v${manifest.version} is not a model manifest`, {
-      details: { line: manifest.line, runtime: manifest.runtime },
-    });
-  }
-  return manifest.selfTest;
-}
 
 export function verifyManifest(doc: SignedDocument, root: TrustedRoot, nowMs: number): ManifestBody {
   const manifest = verifyDocument(doc, root.role('targets'), manifestBodySchema);

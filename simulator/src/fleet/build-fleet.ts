@@ -11,12 +11,14 @@ import type { ControlPlane } from '@edgefleet/control-plane';
 import { type Clock, mulberry32 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { createStagedClock, type StagedClock } from '../clock/staged-clock.js';
-import { createDataGenerator } from '../models/data-generator.js';
+import type { Workload } from '../models/workload.js';
 import { scheduleLink } from '../network/link-schedule.js';
 import { createSimLink } from '../network/sim-link.js';
+import { createTrafficStats, type TrafficStats } from '../report/traffic-stats.js';
 import type { SharedRuntime } from '../runtime/shared-runtime.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ControlPlaneApi } from './control-plane-api.js';
+import { createDeviceTraffic } from './device-traffic.js';
 import { createVirtualDevice, type VirtualDevice } from './virtual-device.js';
 
 export const FLEET_TAG = 'sim';
@@ -32,6 +34,8 @@ export interface FleetFaults {
 
 export async function buildFleet(options: {
   scenario: Scenario;
+  /** The line the devices call, the cohorts' generators and whether they stream. */
+  workload: Workload;
   cp: ControlPlane;
   api: ControlPlaneApi;
   clock: Clock;
@@ -54,12 +58,18 @@ export async function buildFleet(options: {
   await enrolAll(options, total);
   const devices: VirtualDevice[] = [];
   const clocks: StagedClock[] = [];
+  const traffic = new Map<string, TrafficStats>();
+  const { workload } = options;
   let index = 0;
-  for (const cohort of scenario.fleet.cohorts) {
+  for (const [c, cohort] of scenario.fleet.cohorts.entries()) {
     const hardware = scenario.hardwareProfiles[cohort.hardware];
     const network = scenario.networkProfiles[cohort.network];
-    if (hardware === undefined || network === undefined) throw new Error('unreachable: validated by the schema');
-    const data = createDataGenerator({ cohort, startMs: clock.now() });
+    const generator = workload.generators[c];
+    if (hardware === undefined || network === undefined || generator === undefined) {
+      throw new Error('unreachable: validated by the schema');
+    }
+    const stats = createTrafficStats();
+    traffic.set(cohort.name, stats);
     const failsHere = installFailure !== undefined && (installFailure.cohorts ?? [cohort.name]).includes(cohort.name);
     for (let n = 0; n < cohort.devices; n++, index++) {
       // Per-device streams: what one device draws never depends on the order devices run in.
@@ -102,9 +112,16 @@ export async function buildFleet(options: {
         link,
         runtime: options.runtime,
         failsToLoad: (sha) => failing && sha === options.faults.failingSha,
-        data,
+        traffic: createDeviceTraffic({
+          line: workload.line,
+          generator: generator.forDevice(dataRng),
+          stats,
+          clock,
+          calls: scenario.traffic.calls,
+          firstOutput: workload.firstOutput,
+          stream: workload.streamed[c] === true ? id : null,
+        }),
         rng,
-        dataRng,
         logger: options.logger,
         onEvent: options.onEvent,
       });
@@ -113,6 +130,7 @@ export async function buildFleet(options: {
   }
   return {
     devices,
+    traffic,
     async start(onStarted) {
       await inParallel(devices, START_CONCURRENCY, async (device) => {
         await device.start();
@@ -125,6 +143,8 @@ export async function buildFleet(options: {
 
 export interface Fleet {
   readonly devices: VirtualDevice[];
+  /** Per cohort name: what its devices' calls got. */
+  readonly traffic: ReadonlyMap<string, TrafficStats>;
   /** Boots every agent (before virtual time starts); `onStarted` after each. */
   start(onStarted?: () => void): Promise<void>;
 }

@@ -1,17 +1,18 @@
 /**
  * One virtual device: the real agent (`createAgent`) on its own state directory, talking to the control
  * plane through its SimLink, reading time from the virtual clock (shifted by its clock skew), running models
- * on the shared runtime behind its hardware faults, and fed rows by its cohort's data generator. It can be
+ * on the shared runtime behind its hardware faults, and called on every traffic tick with inputs from its
+ * cohort's data generator (./device-traffic.ts). It can be
  * crashed (the agent is stopped mid-install) and restarted from the same state directory, as a power cut
  * followed by a reboot would do.
  */
 import { type Agent, createAgent } from '@edgefleet/agent';
 import type { Clock, Rng } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
-import type { DataGenerator } from '../models/data-generator.js';
 import type { SimLink } from '../network/sim-link.js';
 import type { SharedRuntime } from '../runtime/shared-runtime.js';
 import type { Cohort, HardwareProfile, Scenario } from '../scenario/scenario-schema.js';
+import type { DeviceTraffic } from './device-traffic.js';
 
 const MB = 1024 * 1024;
 const MINUTE_MS = 60_000;
@@ -48,11 +49,10 @@ export interface DeviceSetup {
   readonly link: SimLink;
   readonly runtime: SharedRuntime;
   readonly failsToLoad: (sha256: string) => boolean;
-  readonly data: DataGenerator;
+  /** The calls of one traffic tick. */
+  readonly traffic: DeviceTraffic;
   /** The agent's own randomness (backoff jitter) and the traffic phase. */
   readonly rng: Rng;
-  /** The rows the device is fed. */
-  readonly dataRng: Rng;
   readonly logger: Logger;
   readonly onEvent: (deviceId: string, kind: 'installed' | 'install-failed', version: number) => void;
 }
@@ -110,17 +110,16 @@ export function createVirtualDevice(setup: DeviceSetup): VirtualDevice {
     scheduleTraffic();
   }
 
-  /** Predictions on the cohort's rows every traffic interval, phase spread by the device's own stream. */
+  /** Calls on the cohort's inputs every traffic interval, phase spread by the device's own stream. */
   function scheduleTraffic(): void {
     const everyMs = scenario.traffic.everyMin * MINUTE_MS;
     let cancel = clock.setTimer(Math.floor(setup.rng() * everyMs), function tick() {
-      const current = agent;
-      if (current === null) return;
-      const rows = setup.data.rows(scenario.traffic.rows, clock.now(), setup.dataRng);
-      current.predict('iris', rows).then(
-        () => counters.predictions++,
-        () => undefined, // no model yet (NO_MODEL) or closing: a device without a model serves nothing
-      );
+      if (agent === null) return;
+      void setup
+        .traffic(() => agent)
+        .then((served) => {
+          counters.predictions += served;
+        });
       cancel = clock.setTimer(everyMs, tick);
     });
     stopTraffic = () => cancel();

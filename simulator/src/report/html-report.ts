@@ -1,9 +1,11 @@
 /**
  * The self-contained HTML report (no scripts, no network): summary, the rollout's waves with their gate
- * decisions, and SVG plots of versions over time per cohort, wave progression, install failures, drift
- * scores per cohort and telemetry lag (outbox backlog), with the gate decisions as markers.
+ * decisions, the traffic per cohort and version (served calls, errors, what the model answered), and SVG
+ * plots of versions over time per cohort, wave progression, install failures, drift scores per cohort (the
+ * iris models) or served calls and answers per cohort (a model file), and telemetry lag (outbox backlog),
+ * with the gate decisions as markers.
  */
-import type { SimulationReport } from './report-types.js';
+import type { SimulationReport, TrafficTotals } from './report-types.js';
 import { escapeXml, lineChart, type Marker, type Series } from './svg-plot.js';
 
 function perCohort(report: SimulationReport, value: (cohort: string, i: number) => number | null): Series[] {
@@ -26,6 +28,67 @@ function versionSeries(report: SimulationReport): Series[] {
     }
   }
   return series;
+}
+
+function answers(totals: TrafficTotals): string {
+  if (totals.classShare !== null) {
+    return Object.entries(totals.classShare)
+      .map(([k, share]) => `class ${k}: ${(share * 100).toFixed(1)} %`)
+      .join(', ');
+  }
+  return totals.meanScore === null ? '–' : `mean ${totals.meanScore}`;
+}
+
+function trafficTable(report: SimulationReport): string {
+  const { champion, candidate, rollback } = report.models;
+  const role = (v: string) =>
+    v === String(champion)
+      ? ' (champion)'
+      : v === String(candidate)
+        ? ' (candidate)'
+        : v === String(rollback)
+          ? ' (rollback)'
+          : '';
+  const rows = report.traffic.flatMap((c) => {
+    const versions = Object.entries(c.byVersion).map(([v, t]) => {
+      const errors = Object.entries(t.errors)
+        .map(([code, n]) => `${code} ${n}`)
+        .join(', ');
+      return `<tr><td>${escapeXml(c.cohort)}</td><td>${v === 'none' ? 'no model' : `v${v}${role(v)}`}</td><td>${t.served}</td><td>${escapeXml(errors || '0')}</td><td>${escapeXml(answers(t))}</td></tr>`;
+    });
+    const waiting = `<tr><td>${escapeXml(c.cohort)}</td><td>before any install</td><td>0</td><td>${c.noModel} without a model</td><td>–</td></tr>`;
+    return c.noModel > 0 ? [...versions, waiting] : versions;
+  });
+  return `<table id="traffic-table"><tr><th>cohort</th><th>version</th><th>served calls</th><th>errors</th><th>answers (${escapeXml(report.model.output)})</th></tr>${rows.join('')}</table>`;
+}
+
+/** The class most often answered over the run (all cohorts and versions), whose share the answers plot follows. */
+function topClass(report: SimulationReport): string | null {
+  const rows = new Map<string, number>();
+  for (const c of report.traffic)
+    for (const t of Object.values(c.byVersion))
+      for (const [k, share] of Object.entries(t.classShare ?? {})) rows.set(k, (rows.get(k) ?? 0) + share * t.rows);
+  return [...rows.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? null;
+}
+
+function answersChart(report: SimulationReport, markers: Marker[]): string {
+  const top = topClass(report);
+  if (top !== null) {
+    return lineChart({
+      id: 'answers',
+      title: `Share of class ${top} (the most answered) of ${report.model.output} per cohort`,
+      yLabel: 'share',
+      series: perCohort(report, (c, i) => report.samples[i]?.cohorts[c]?.classShare?.[top] ?? null),
+      markers,
+    });
+  }
+  return lineChart({
+    id: 'answers',
+    title: `Mean of ${report.model.output} per cohort`,
+    yLabel: 'mean',
+    series: perCohort(report, (c, i) => report.samples[i]?.cohorts[c]?.meanScore ?? null),
+    markers,
+  });
 }
 
 export function renderHtmlReport(report: SimulationReport): string {
@@ -66,12 +129,25 @@ export function renderHtmlReport(report: SimulationReport): string {
       series: perCohort(report, (c, i) => report.samples[i]?.cohorts[c]?.installFailures ?? null),
       markers,
     }),
-    lineChart({
-      id: 'drift',
-      title: 'Drift score per cohort (worst feature PSI vs the model reference)',
-      yLabel: 'PSI',
-      series: perCohort(report, (c, i) => report.samples[i]?.cohorts[c]?.driftPsi ?? null),
-    }),
+    ...(report.model.kind === 'iris'
+      ? [
+          lineChart({
+            id: 'drift',
+            title: 'Drift score per cohort (worst feature PSI vs the model reference)',
+            yLabel: 'PSI',
+            series: perCohort(report, (c, i) => report.samples[i]?.cohorts[c]?.driftPsi ?? null),
+          }),
+        ]
+      : [
+          lineChart({
+            id: 'served',
+            title: 'Calls served per cohort per sample interval',
+            yLabel: 'calls',
+            series: perCohort(report, (c, i) => report.samples[i]?.cohorts[c]?.served ?? null),
+            markers,
+          }),
+          answersChart(report, markers),
+        ]),
     lineChart({
       id: 'lag',
       title: 'Telemetry lag: records waiting in device outboxes per cohort',
@@ -102,7 +178,7 @@ export function renderHtmlReport(report: SimulationReport): string {
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:760px;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px;text-align:left}figure{margin:24px 0}figcaption{font-weight:600;margin-bottom:6px}</style>
 </head><body>
 <h1>Simulation report: ${escapeXml(report.scenario)}</h1>
-<p id="summary">${report.devices} virtual devices in ${report.cohorts.length} cohorts, ${report.durationMin} virtual minutes, seed ${report.seed}.
+<p id="summary">${report.devices} virtual devices in ${report.cohorts.length} cohorts, ${report.durationMin} virtual minutes, seed ${report.seed}; line ${escapeXml(report.model.line)} (${report.model.kind === 'iris' ? 'built-in iris models' : `model file; inputs ${escapeXml(report.model.inputs.map((t) => `${t.name} ${t.dtype} [${t.shape.join(', ')}]`).join(', '))}`}).
 Rollout of v${report.models.candidate} (champion v${report.models.champion}): <strong id="rollout-state">${escapeXml(report.rollout.state)}</strong>${report.rollout.reason === null ? '' : ` — ${escapeXml(report.rollout.reason)}`}${report.models.rollback === null ? '' : `; rollback version v${report.models.rollback}`}.</p>
 <table id="waves-table"><tr><th>wave</th><th>devices</th><th>state</th><th>gates</th></tr>${waves}</table>
 <p>Final: ${escapeXml(
@@ -110,6 +186,8 @@ Rollout of v${report.models.candidate} (champion v${report.models.champion}): <s
       .map(([v, n]) => `${n} on ${v === 'none' ? 'no model' : `v${v}`}`)
       .join(', '),
   )}; ${f.notOnRegisteredBundle} not on a registered bundle; ${f.installFailures} install failures; ${f.crashes} crashes; links: ${f.links.cuts} cuts, ${f.links.refused} refused connects, ${f.links.corrupted} corrupted chunks.</p>
+<h2>Traffic</h2>
+${trafficTable(report)}
 <h2>Drift alerts</h2><ul id="drift-alerts">${alerts || '<li>none</li>'}</ul>
 ${charts.join('\n')}
 </body></html>

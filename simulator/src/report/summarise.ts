@@ -1,16 +1,19 @@
 /**
  * The end-of-run part of the report: the rehearsed rollout's outcome (state, waves with their gate
- * decisions, reason), and the fleet's final state — devices per version, devices whose active model is
- * not exactly a registered bundle (a half-installed model would show here), failures, crashes and what the
- * network did to the links.
+ * decisions, reason), the traffic per cohort and version (champion vs candidate), and the fleet's final
+ * state — devices per version, devices whose active model is not exactly a registered bundle (a
+ * half-installed model would show here), failures, crashes and what the network did to the links.
  */
 import type { ControlPlane } from '@edgefleet/control-plane';
 import type { VirtualDevice } from '../fleet/virtual-device.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ReportEvent, Sample, SimulationReport } from './report-types.js';
+import type { TrafficStats } from './traffic-stats.js';
 
 export async function summarise(options: {
   scenario: Scenario;
+  model: SimulationReport['model'];
+  traffic: ReadonlyMap<string, TrafficStats>;
   cp: ControlPlane;
   devices: readonly VirtualDevice[];
   rolloutId: string | null;
@@ -24,7 +27,7 @@ export async function summarise(options: {
   const digests = new Set<string>();
   for (const version of [options.models.champion, options.models.candidate, options.models.rollback]) {
     if (version === null || version <= 0) continue;
-    const response = await cp.app.request(`/v1/models/iris/versions/${version}`, {
+    const response = await cp.app.request(`/v1/models/${options.model.line}/versions/${version}`, {
       headers: { authorization: `Bearer ${cp.adminToken}` },
     });
     const body = (await response.json()) as { manifest?: { digest?: string } };
@@ -40,7 +43,7 @@ export async function summarise(options: {
     const model = device
       .agent()
       ?.installed()
-      .find((m) => m.line === 'iris');
+      .find((m) => m.line === options.model.line);
     const key = model === undefined ? 'none' : String(model.version);
     byVersion[key] = (byVersion[key] ?? 0) + 1;
     if (model !== undefined && !digests.has(model.digest)) notOnRegisteredBundle++;
@@ -64,6 +67,7 @@ export async function summarise(options: {
       network: c.network,
     })),
     durationMin: scenario.durationMin,
+    model: options.model,
     models: options.models,
     rollout: {
       state: view?.state ?? 'not-started',
@@ -76,6 +80,10 @@ export async function summarise(options: {
       reason: view?.reason ?? null,
     },
     driftAlerts: options.driftAlerts,
+    traffic: scenario.fleet.cohorts.map((c) => {
+      const totals = options.traffic.get(c.name)?.totals() ?? { noModel: 0, streams: 0, byVersion: {} };
+      return { cohort: c.name, generator: c.data.generator, ...totals };
+    }),
     events: options.events,
     samples: options.samples,
     final: { byVersion, notOnRegisteredBundle, installFailures, crashes, links, devicesCutRepeatedly },

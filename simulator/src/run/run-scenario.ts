@@ -1,7 +1,7 @@
 /**
- * Runs a scenario: an embedded control plane on the virtual clock, the fleet enrolled through its routes,
- * the champion rolled out to everyone, then — at `rollout.atMin` — the candidate registered and the plan
- * under rehearsal started. The clock then runs to `durationMin`, sampling the fleet every `sampleEveryMin`
+ * Runs a scenario: its models and data generators prepared and checked (../models/workload.ts), an
+ * embedded control plane on the virtual clock, the fleet enrolled through its routes, the champion rolled
+ * out to everyone, then — at `rollout.atMin` — the plan under rehearsal started for the candidate. The clock then runs to `durationMin`, sampling the fleet every `sampleEveryMin`
  * and following the control plane's rollout and drift events. Returns the report and the run's cost
  * (wall time, peak RSS), which stays out of the report so that a seed reproduces it exactly.
  */
@@ -16,11 +16,13 @@ import { createVirtualClock } from '../clock/virtual-clock.js';
 import { buildFleet, FLEET_TAG, type FleetFaults } from '../fleet/build-fleet.js';
 import { controlPlaneApi } from '../fleet/control-plane-api.js';
 import type { VirtualDevice } from '../fleet/virtual-device.js';
-import { buildIrisModel, IRIS_FEATURE_NAMES, irisRows } from '../models/iris-classifier.js';
+import { prepareWorkload } from '../models/workload.js';
 import type { ReportEvent, Sample, SimulationReport } from '../report/report-types.js';
 import { takeSample } from '../report/sampler.js';
 import { summarise } from '../report/summarise.js';
+import type { LatencySummary, TrafficStats } from '../report/traffic-stats.js';
 import { createSharedRuntime } from '../runtime/shared-runtime.js';
+import { resolveModelFiles } from '../scenario/model-files.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 
 const MINUTE_MS = 60_000;
@@ -48,6 +50,11 @@ export interface RunCost {
   /** MQTT packets over the virtual links per direction (the benchmark's baseline sends as many). */
   readonly messagesUp: number;
   readonly messagesDown: number;
+  /**
+   * Inference latency per cohort and version as the agents measured it on the simulator's host (one shared
+   * onnxruntime session per bundle, not the device's hardware): wall time, so not in the report.
+   */
+  readonly latency: Record<string, Record<string, LatencySummary>>;
 }
 
 export async function runScenario(
@@ -55,6 +62,12 @@ export async function runScenario(
   options: { onProgress?: (phase: RunPhase, done: number, total: number) => void } = {},
 ): Promise<{ report: SimulationReport; cost: RunCost }> {
   const started = performance.now();
+  // Model files and generators are checked before anything starts: a scenario that does not fit its model
+  // is refused (SCENARIO_INVALID) without a control plane to tear down. Paths not made absolute by
+  // loadScenario are relative to the working directory.
+  const resolved = resolveModelFiles(scenario, { baseDir: process.cwd() }, `scenario ${scenario.name}`);
+  const workload = await prepareWorkload(resolved, { startMs: START_MS });
+  const { line } = workload;
   let peakRss = process.memoryUsage.rss();
   // tmpfs when there is one: thousands of slot directories and the control plane's SQLite file cost
   // fsyncs on a disk, which only slow the run down (the scenario's time is virtual anyway).
@@ -79,21 +92,12 @@ export async function runScenario(
   const driftAlerts: SimulationReport['driftAlerts'] = [];
   const faults: FleetFaults = { failingSha: null };
   const devices: VirtualDevice[] = [];
+  let traffic: ReadonlyMap<string, TrafficStats> = new Map();
   try {
-    const { features } = irisRows();
-    const register = (model: ReturnType<typeof buildIrisModel>) =>
-      api.registerModel({
-        line: 'iris',
-        onnx: model.onnx,
-        sampleInputs: model.sampleInputs,
-        referenceRows: features,
-        featureNames: IRIS_FEATURE_NAMES,
-      });
-    const champion = await register(buildIrisModel(scenario.models.champion));
-    const candidateModel = buildIrisModel(scenario.models.candidate);
+    const champion = await api.registerModel({ line, upload: workload.champion, field: 'models.champion' });
     // Registered now, rolled out at rollout.atMin: the upload (multipart body, ONNX self-test vectors) is
     // done before virtual time starts.
-    const registered = await register(candidateModel);
+    const registered = await api.registerModel({ line, upload: workload.candidate, field: 'models.candidate' });
     const candidate = registered.version;
     // The sha256 devices verify and load by: the registered bundle's (model file and self-test set).
     faults.failingSha = registered.digest;
@@ -101,6 +105,7 @@ export async function runScenario(
     const enrolStarted = performance.now();
     const fleet = await buildFleet({
       scenario,
+      workload,
       cp,
       api,
       clock,
@@ -118,11 +123,12 @@ export async function runScenario(
       onProgress: (done, total) => options.onProgress?.('enrol', done, total),
     });
     devices.push(...fleet.devices);
+    traffic = fleet.traffic;
     let booted = 0;
     await fleet.start(() => options.onProgress?.('start', ++booted, devices.length));
     const enrolMs = performance.now() - enrolStarted;
     await api.post('/v1/rollouts', {
-      line: 'iris',
+      line,
       version: champion.version,
       selector: { tags: [FLEET_TAG] },
       waves: [{ percent: 100 }],
@@ -154,7 +160,7 @@ export async function runScenario(
         (async () => {
           const { rollout } = scenario;
           const created = await api.post('/v1/rollouts', {
-            line: 'iris',
+            line,
             version: candidate,
             selector: { tags: [FLEET_TAG] },
             waves: rollout.waves,
@@ -185,7 +191,17 @@ export async function runScenario(
             (v): v is number => v !== null && v > 0,
           );
           samples.push(
-            await takeSample({ atMin: atMin(at), devices, cp, rolloutId, versions, driftSinceMs: at - windowMs }),
+            await takeSample({
+              atMin: atMin(at),
+              line,
+              profiled: workload.kind === 'iris',
+              traffic,
+              devices,
+              cp,
+              rolloutId,
+              versions,
+              driftSinceMs: at - windowMs,
+            }),
           );
         })(),
       );
@@ -207,6 +223,8 @@ export async function runScenario(
     options.onProgress?.('simulate', endMs - START_MS, endMs - START_MS);
     const report = await summarise({
       scenario,
+      model: { line, kind: workload.kind, inputs: workload.inputs, output: workload.firstOutput },
+      traffic,
       cp,
       devices,
       rolloutId,
@@ -225,6 +243,7 @@ export async function runScenario(
         peakRssBytes: peakRss,
         messagesUp: devices.reduce((n, d) => n + d.link.stats.messagesUp, 0),
         messagesDown: devices.reduce((n, d) => n + d.link.stats.messagesDown, 0),
+        latency: Object.fromEntries([...traffic].map(([cohort, stats]) => [cohort, stats.latency()])),
       },
     };
   } finally {

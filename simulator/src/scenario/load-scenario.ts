@@ -1,10 +1,13 @@
 /**
  * Reads a scenario file (YAML, or JSON by extension) and validates it; every problem is reported as
- * `field.path: message`, so the user sees which line of the file to fix.
+ * `field.path: message`, so the user sees which line of the file to fix. The model files it names are found
+ * relative to the file (./model-files.ts).
  */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SimulatorError } from '../errors.js';
+import { resolveModelFiles } from './model-files.js';
 import { type Scenario, scenarioSchema } from './scenario-schema.js';
 
 export function parseScenario(value: unknown, source = 'scenario'): Scenario {
@@ -16,7 +19,8 @@ export function parseScenario(value: unknown, source = 'scenario'): Scenario {
   return parsed.data;
 }
 
-export async function loadScenario(path: string): Promise<Scenario> {
+/** `cwd`: where npm packages named by `file: { package, path }` are also looked up (default: the working directory). */
+export async function loadScenario(path: string, options: { cwd?: string } = {}): Promise<Scenario> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -32,5 +36,5 @@ export async function loadScenario(path: string): Promise<Scenario> {
       cause,
     });
   }
-  return parseScenario(value, path);
+  return resolveModelFiles(parseScenario(value, path), { baseDir: dirname(path), ...options }, path);
 }

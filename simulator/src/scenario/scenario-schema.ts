@@ -1,11 +1,14 @@
 /**
  * The fleet scenario (`edgefleet-sim run scenario.yaml`): the fleet as cohorts of devices, each with a
- * hardware profile, a network profile and a data generator (with drift injected at given times); faults;
- * the champion and candidate models; the rollout plan to rehearse (the body of `POST /v1/rollouts`, in
- * virtual minutes); traffic, telemetry windows and how long the run lasts in virtual time. Profiles are
- * named and referenced by name; cross-references are checked with the field path in the message.
+ * hardware profile, a network profile and a data generator (with drift injected at given times; see
+ * ./data-schema.ts); faults; the champion and candidate models (built-in iris classifiers or a model file,
+ * ./model-schema.ts); the rollout plan to rehearse (the body of `POST /v1/rollouts`, in virtual minutes);
+ * traffic, telemetry windows and how long the run lasts in virtual time. Profiles are named and referenced
+ * by name; cross-references are checked with the field path in the message.
  */
 import { z } from 'zod';
+import { dataSchema } from './data-schema.js';
+import { DEFAULT_FILE_LINE, IRIS_LINE, type ModelEntry, modelSchema } from './model-schema.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'must be 1-31 chars of [a-z0-9-]');
 const fraction = z.number().min(0).max(1);
@@ -32,29 +35,12 @@ export const networkProfileSchema = z.strictObject({
   flapping: z.strictObject({ periodMin: z.number().positive(), downMin: z.number().positive() }).optional(),
 });
 
-const driftSchema = z.strictObject({
-  atMin: z.number().min(0),
-  /** Added to each feature (cm) from `atMin` on; one entry per iris feature. */
-  shift: z.array(z.number()).length(4),
-  /** Multiplies each feature's spread around its class mean. */
-  scale: z.number().positive().default(1),
-});
-
 const cohortSchema = z.strictObject({
   name,
   devices: z.int().min(1).max(100_000),
   hardware: name,
   network: name,
-  data: z
-    .strictObject({ dataset: z.literal('iris').default('iris'), drift: driftSchema.optional() })
-    .default({ dataset: 'iris' }),
-});
-
-const modelSchema = z.strictObject({
-  /** Seed of the weight initialisation and shuffle of the softmax classifier trained on iris. */
-  seed: z.int().nonnegative(),
-  /** Added to the output logits: an accurate-looking model whose predictions lean to one class. */
-  outputBias: z.array(z.number()).length(3).optional(),
+  data: dataSchema,
 });
 
 const gatesSchema = z.record(z.string(), z.number());
@@ -81,8 +67,14 @@ export const scenarioSchema = z
       .default({}),
     models: z.strictObject({ champion: modelSchema, candidate: modelSchema }),
     traffic: z
-      .strictObject({ everyMin: z.number().positive().default(5), rows: z.int().min(1).max(1000).default(20) })
-      .default({ everyMin: 5, rows: 20 }),
+      .strictObject({
+        everyMin: z.number().positive().default(5),
+        /** Rows per call of the iris models. */
+        rows: z.int().min(1).max(1000).default(20),
+        /** Calls per device and tick; for the audio generator, consecutive frames of the device's stream. */
+        calls: z.int().min(1).max(1000).default(1),
+      })
+      .default({ everyMin: 5, rows: 20, calls: 1 }),
     telemetry: z.strictObject({ windowMin: z.number().positive().default(10) }).default({ windowMin: 10 }),
     drift: z
       .strictObject({ windowMin: z.number().positive().default(30), minRows: z.int().min(1).default(200) })
@@ -132,11 +124,63 @@ export const scenarioSchema = z
     if (new Set(names).size !== names.length) {
       ctx.addIssue({ code: 'custom', path: ['fleet', 'cohorts'], message: 'cohort names must be unique' });
     }
+    checkModels(scenario, ctx);
     const percents = scenario.rollout.waves.map((w) => w.percent);
     if (percents.at(-1) !== 100) {
       ctx.addIssue({ code: 'custom', path: ['rollout', 'waves'], message: 'the last wave must be 100 %' });
     }
   });
+
+type Models = { champion: ModelEntry; candidate: ModelEntry };
+
+/** Both models of one kind on one line, and every cohort fed by a generator of that kind. */
+function checkModels(
+  scenario: { models: Models; fleet: { cohorts: { data: { generator: string } }[] } },
+  ctx: z.RefinementCtx,
+): void {
+  const { champion, candidate } = scenario.models;
+  if (champion.kind !== candidate.kind) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['models', 'candidate'],
+      message: `the champion is ${champion.kind === 'file' ? 'a model file' : 'an iris model'}: the candidate must be one too (one line, one input contract)`,
+    });
+    return;
+  }
+  if (champion.kind === 'file' && candidate.kind === 'file') {
+    if (champion.line !== undefined && candidate.line !== undefined && champion.line !== candidate.line) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['models', 'candidate', 'line'],
+        message: `"${candidate.line}" differs from the champion's line "${champion.line}": a rollout replaces a model on its own line`,
+      });
+    }
+  }
+  for (const [i, cohort] of scenario.fleet.cohorts.entries()) {
+    const { generator } = cohort.data;
+    if (champion.kind === 'iris' && generator !== 'iris') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'cohorts', i, 'data', 'generator'],
+        message: `the built-in iris models take iris rows: "${generator}" feeds a model file (models.champion.file)`,
+      });
+    }
+    if (champion.kind === 'file' && generator === 'iris') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'cohorts', i, 'data', 'generator'],
+        message: 'a model file is fed by the image, audio or tensor generator (iris feeds the built-in iris models)',
+      });
+    }
+  }
+}
+
+/** The line both models are registered and rolled out on. */
+export function modelLineOf(scenario: { models: Models }): string {
+  const { champion, candidate } = scenario.models;
+  if (champion.kind === 'iris') return IRIS_LINE;
+  return champion.line ?? (candidate.kind === 'file' ? candidate.line : undefined) ?? DEFAULT_FILE_LINE;
+}
 
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Cohort = Scenario['fleet']['cohorts'][number];

@@ -15,6 +15,7 @@ export type { IrisDataset, LabelledRows } from './iris-data.js';
 export { irisDataset, splitIris } from './iris-data.js';
 export { buildIrisMcuModel, type McuIrisModel } from './mcu-model.js';
 export {
+  biasedImageCnn,
   jsonSamples,
   jsonSampleTensor,
   REAL_MODELS,

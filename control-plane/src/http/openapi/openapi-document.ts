@@ -67,6 +67,18 @@ function requestBody(body: RequestBody) {
               description:
                 'sample inputs as a .npy file (single-input models) or CBOR { samples: [{ name: { dtype, dims, data } }] }; instead of metadata samples or sampleInputs',
             },
+            evaluation: {
+              type: 'string',
+              contentMediaType: 'application/octet-stream',
+              description:
+                'with metadata int8Variant: more inputs the int8 variant is measured on, in the forms of part samples (up to 1024); instead of metadata evaluationSamples',
+            },
+            referenceSamples: {
+              type: 'string',
+              contentMediaType: 'application/octet-stream',
+              description:
+                'the drift reference set as a .npy file (samples on the first axis) or CBOR { samples: [...] }; with a reference part that has driftFeatures and no samples',
+            },
           },
         },
         encoding: { metadata: { contentType: 'application/json' }, reference: { contentType: 'application/json' } },

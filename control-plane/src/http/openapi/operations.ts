@@ -4,9 +4,10 @@
  * the route modules, never re-declared), so the document cannot promise a body the route refuses. A test
  * compares this table with the routes registered in the Hono app, both ways.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { jobConfigSchema } from '../../fl/job-config.js';
 import { referenceInputSchema } from '../../registry/reference-profile.js';
+import { tensorReferenceSchema } from '../../registry/reference-set.js';
 import { legacyBodySchema, planSchema } from '../../rollouts/plan.js';
 import { apiTokenBody } from '../routes/admin-routes.js';
 import { limitQuery } from '../routes/device-routes.js';
@@ -50,7 +51,7 @@ const read = (path: string, tag: string, summary: string, extra: Partial<Operati
 
 export const MODEL_UPLOAD_PARTS = Object.freeze({
   metadata: modelMetadataSchema,
-  reference: referenceInputSchema,
+  reference: z.union([referenceInputSchema, tensorReferenceSchema]),
 });
 
 export const OPERATIONS: readonly Operation[] = [

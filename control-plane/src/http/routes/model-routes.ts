@@ -4,10 +4,14 @@
  * self-test set is computed from, as tabular `sampleInputs` rows or named-tensor `samples`, recurrent
  * `state` pairs, per-output `tolerance`), optionally a file part `samples` (the sample inputs as a `.npy`
  * array or CBOR named tensors, instead of the metadata forms) and part `reference` (JSON `{ rows,
- * featureNames?, categorical?, topK? }`: the dataset the drift reference profile is computed from). Agent
+ * featureNames?, categorical?, topK? }` for a tabular model, or `{ driftFeatures, samples? }` — a reference
+ * set of named tensors, or a file part `referenceSamples` — for any model: the dataset the drift reference
+ * profile is computed from). Agent
  * releases (issue 11) are registered apart: `POST /v1/agent-releases`, part `bundle` (one bundled JS file)
  * and an optional part `metadata`; they become versions of the line `agent`. Uploads over the bundle limit
- * are refused with 413 before being buffered further.
+ * are refused with 413 before being buffered further. With metadata `int8Variant` the upload's int8 variant
+ * is derived and measured too, on the samples plus an optional evaluation set (metadata `evaluationSamples`
+ * or a file part `evaluation`), and registered as the next version unless refused (int8-variant-upload.ts).
  */
 import {
   DEFAULT_CHUNK_BYTES,
@@ -23,12 +27,15 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ControlPlaneError } from '../../errors.js';
+import { evaluationLabelsSchema, int8VariantSchema } from '../../registry/int8-variant/variant-options.js';
 import type { RegisteredVersion } from '../../registry/model-registry.js';
 import { type ReferenceInput, referenceInputSchema } from '../../registry/reference-profile.js';
+import { tensorReferenceOf, tensorReferenceSchema } from '../../registry/reference-set.js';
 import { jsonSampleSchema } from '../../registry/samples/json-tensors.js';
-import { sampleSourceOf } from '../../registry/samples/sample-source.js';
+import { EVALUATION_LIMITS, sampleSourceOf } from '../../registry/samples/sample-source.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.js';
+import { int8RequestOf, int8Response } from './int8-variant-upload.js';
 
 /** Room for the multipart envelope and the metadata part around the model bytes. */
 const MULTIPART_OVERHEAD_BYTES = 1024 * 1024;
@@ -58,6 +65,12 @@ export const modelMetadataSchema = z.strictObject({
   /** Declared resident memory of the loaded model (issue 11); estimated from the file size when omitted. */
   memoryBytes: z.int().positive().optional(),
   description: z.string().max(1024).optional(),
+  /** Derive an int8 variant, measure it against this version, register it as the next one (docs/adr/0002). */
+  int8Variant: int8VariantSchema.optional(),
+  /** More inputs the int8 variant is measured on (not shipped); or a file part `evaluation`. */
+  evaluationSamples: z.array(jsonSampleSchema).min(1).max(EVALUATION_LIMITS.maxSamples).optional(),
+  /** The class of each row of the compared output over the evaluation samples. */
+  evaluationLabels: evaluationLabelsSchema.optional(),
 });
 
 /** Part `metadata` of an agent-release upload (optional as a whole). */
@@ -87,9 +100,15 @@ function summary(v: RegisteredVersion) {
   };
 }
 
-/** The optional `reference` part; errors name the field (`reference.rows.3 ...`). */
-function parseReference(part: unknown): ReferenceInput | undefined {
-  if (part === undefined) return undefined;
+/**
+ * The optional `reference` part (with the optional file part `referenceSamples`); errors name the field
+ * (`reference.rows.3 ...`). A part with `driftFeatures` is a reference set of named tensors.
+ */
+function parseReference(part: unknown, file: Uint8Array | undefined): ReferenceInput | undefined {
+  if (part === undefined) {
+    if (file !== undefined) throw new ControlPlaneError('BODY_INVALID', 'part `referenceSamples` needs a `reference`');
+    return undefined;
+  }
   if (typeof part !== 'string') throw new ControlPlaneError('BODY_INVALID', 'part `reference` must be a JSON string');
   let raw: unknown;
   try {
@@ -97,6 +116,14 @@ function parseReference(part: unknown): ReferenceInput | undefined {
   } catch (cause) {
     throw new ControlPlaneError('BODY_INVALID', 'part `reference` is not valid JSON', { cause });
   }
+  if (typeof raw === 'object' && raw !== null && 'driftFeatures' in raw) {
+    return tensorReferenceOf(
+      parseWith(z.object({ reference: tensorReferenceSchema }), { reference: raw }).reference,
+      file,
+    );
+  }
+  if (file !== undefined)
+    throw new ControlPlaneError('BODY_INVALID', 'part `referenceSamples` needs `reference.driftFeatures`');
   return parseWith(z.object({ reference: referenceInputSchema }), { reference: raw }).reference;
 }
 
@@ -153,15 +180,29 @@ export function createModelRoutes(services: HttpServices) {
           samples: metadata.samples,
           file: await filePart(form.samples, 'samples'),
         });
-        const reference = parseReference(form.reference);
-        const registered = await services.registry.register({
+        const reference = parseReference(form.reference, await filePart(form.referenceSamples, 'referenceSamples'));
+        const int8 = int8RequestOf(metadata, await filePart(form.evaluation, 'evaluation'));
+        const request = {
           line,
           version: metadata.version,
           bytes: new Uint8Array(await model.arrayBuffer()),
           metadata: { ...metadata, samples },
           reference,
           description: metadata.description,
-        });
+        };
+        if (int8 !== undefined) {
+          const both = await services.registry.registerWithInt8Variant({ ...request, int8 });
+          const variant = both.int8.refused ? 'refused' : both.int8.registered.version;
+          c.set('auditTarget', `model:${line}@${both.registered.version}`);
+          c.set('auditDetails', {
+            digest: both.registered.digest,
+            sizeBytes: both.registered.sizeBytes,
+            int8: variant,
+          });
+          const answer = int8Response(both.int8, { minAgreement: int8.options.minAgreement, summarize: summary });
+          return c.json({ ...summary(both.registered), manifest: both.registered.manifest, int8: answer }, 201);
+        }
+        const registered = await services.registry.register(request);
         c.set('auditTarget', `model:${line}@${registered.version}`);
         c.set('auditDetails', { digest: registered.digest, sizeBytes: registered.sizeBytes });
         return c.json({ ...summary(registered), manifest: registered.manifest }, 201);
@@ -200,6 +241,7 @@ export function createModelRoutes(services: HttpServices) {
         (await services.registry.listVersions(line)).map((v) => ({
           ...summary(v),
           quantization: v.manifest.quantization,
+          ...(v.manifest.quality === undefined ? {} : { quality: v.manifest.quality }),
           createdAt: v.createdAt,
           expiresAt: v.manifest.expiresAt,
         })),

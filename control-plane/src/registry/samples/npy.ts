@@ -29,8 +29,11 @@ const DESCR: Readonly<Record<string, TensorDType>> = Object.freeze({
   '|b1': 'bool',
 });
 
-function invalid(message: string): ControlPlaneError {
-  return new ControlPlaneError('BODY_INVALID', `part \`samples\` (.npy): ${message}`);
+/** A malformed file; parseNpy names the upload part it came in. */
+class NpyFormatError extends Error {}
+
+function invalid(message: string): NpyFormatError {
+  return new NpyFormatError(message);
 }
 
 export function isNpy(bytes: Uint8Array): boolean {
@@ -74,8 +77,20 @@ function shapeOf(literal: string): number[] {
   return dims;
 }
 
-/** The array in the file as one tensor (its first axis is for the caller to interpret). */
-export function parseNpy(bytes: Uint8Array): Tensor {
+/**
+ * The array in the file as one tensor (its first axis is for the caller to interpret); a malformed file is
+ * BODY_INVALID naming `part` (the multipart part it came in: `samples` or `evaluation`).
+ */
+export function parseNpy(bytes: Uint8Array, part = 'samples'): Tensor {
+  try {
+    return readNpy(bytes);
+  } catch (cause) {
+    if (!(cause instanceof NpyFormatError)) throw cause;
+    throw new ControlPlaneError('BODY_INVALID', `part \`${part}\` (.npy): ${cause.message}`, { cause });
+  }
+}
+
+function readNpy(bytes: Uint8Array): Tensor {
   if (!isNpy(bytes)) throw invalid('not a .npy file (no \\x93NUMPY magic)');
   const { header, dataOffset } = headerOf(bytes);
   const descr = field(header, 'descr').slice(1, -1);

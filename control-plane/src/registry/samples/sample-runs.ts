@@ -17,7 +17,7 @@ import {
 } from '@edgefleet/protocol';
 import { ControlPlaneError } from '../../errors.js';
 import type { ModelEngine } from '../model-engines.js';
-import { sampleMismatch } from './sample-feeds.js';
+import { type SampleSet, sampleMismatch } from './sample-feeds.js';
 
 export interface SampleRun {
   /** The sample as uploaded (state inputs left out). */
@@ -26,27 +26,37 @@ export interface SampleRun {
   readonly outputs: Readonly<Record<string, Tensor>>;
 }
 
-async function runOne(engine: ModelEngine, feeds: TensorMap, sample: number): Promise<Record<string, Tensor>> {
+async function runOne(
+  engine: ModelEngine,
+  feeds: TensorMap,
+  at: { sample: number; set: SampleSet },
+): Promise<Record<string, Tensor>> {
   try {
     return await engine.run(feeds);
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    throw new ControlPlaneError('SAMPLE_INPUTS_MISMATCH', `the model fails on sample ${sample}: ${message}`, {
+    const name = at.set === 'samples' ? `sample ${at.sample}` : `evaluation sample ${at.sample}`;
+    throw new ControlPlaneError('SAMPLE_INPUTS_MISMATCH', `the model fails on ${name}: ${message}`, {
       cause,
-      details: { sample, runtime: message },
+      details: { sample: at.sample, ...(at.set === 'samples' ? {} : { set: at.set }), runtime: message },
     });
   }
 }
 
+/** `set` names the set in errors (the evaluation set of an int8 variant runs here too). */
 export async function runSamples(options: {
   engine: ModelEngine;
   samples: readonly TensorMap[];
   state: readonly StatePair[];
+  set?: SampleSet;
 }): Promise<SampleRun[]> {
   const { engine, samples, state } = options;
+  const set = options.set ?? 'samples';
   const runs: SampleRun[] = [];
   if (state.length === 0) {
-    for (const [i, inputs] of samples.entries()) runs.push({ inputs, outputs: await runOne(engine, inputs, i) });
+    for (const [i, inputs] of samples.entries()) {
+      runs.push({ inputs, outputs: await runOne(engine, inputs, { sample: i, set }) });
+    }
     return runs;
   }
   // With the state filled in, the whole call is held to the contract: a sample whose batch differs from
@@ -61,8 +71,8 @@ export async function runSamples(options: {
       feeds[pair.input] = previous?.[pair.output] ?? initialState(specs.get(pair.input)!, bound);
     }
     const found = check(feeds);
-    if (found !== undefined) throw sampleMismatch(i, found);
-    previous = await runOne(engine, feeds, i);
+    if (found !== undefined) throw sampleMismatch(i, found, set);
+    previous = await runOne(engine, feeds, { sample: i, set });
     runs.push({ inputs, outputs: previous });
   }
   return runs;
