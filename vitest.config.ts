@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     // Logs are JSON lines for journald; in tests they bury the report. EDGEFLEET_LOG_LEVEL=info to see them.
-    env: { EDGEFLEET_LOG_LEVEL: process.env.EDGEFLEET_LOG_LEVEL ?? 'silent' },
+    // Tests also open raw onnxruntime sessions (the baselines); telemetry stays off for those too.
+    env: { EDGEFLEET_LOG_LEVEL: process.env.EDGEFLEET_LOG_LEVEL ?? 'silent', ORT_DISABLE_TELEMETRY: '1' },
   },
 });

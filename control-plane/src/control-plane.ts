@@ -90,6 +90,9 @@ export interface ControlPlane {
 
 export async function createControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const config = resolveOptions(options);
+  // onnxruntime-node collects telemetry unless told not to; it reads this variable when the registry or the
+  // FL evaluator creates its first session. Setting it to 0 opts back in.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const clock = options.clock ?? systemClock;
   const now = () => clock.now();
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });

@@ -20,6 +20,10 @@ export interface OnnxRuntimeOptions {
 }
 
 export function createOnnxRuntime(options: OnnxRuntimeOptions = {}): Runtime {
+  // onnxruntime-node 1.30 collects telemetry unless told not to (a device id under ~/.cache, a
+  // /tmp/mat-debug-<pid>.log per process, uploads when online); it reads this variable when its first
+  // session is created. A device agent never does that unasked; setting the variable to 0 opts back in.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const intraOpNumThreads = options.intraOpNumThreads ?? DEFAULTS.intraOpNumThreads;
   return {
     name: 'onnx',
