@@ -1,7 +1,7 @@
 /**
  * onnxruntime-node 1.30 collects telemetry unless told not to: a `/tmp/mat-debug-<pid>.log` per process and a
  * database under `~/.cache/Microsoft/DeveloperTools/`. The agent's runtime turns it off by default. Each case
- * runs in a child process with a fresh HOME and without ORT_DISABLE_TELEMETRY, the way a device starts; the
+ * runs in a child process with a fresh HOME and without ORT_DISABLE_TELEMETRY or CI, as a device starts; the
  * raw-session case shows the check can fail.
  */
 import { execFile } from 'node:child_process';
@@ -35,6 +35,8 @@ async function traces(body: string): Promise<{ matDebug: boolean; cache: boolean
   await writeFile(script, `${prelude}${body}\nconsole.log(process.pid);\n`);
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, MODEL: model, RUNTIME, ORT_MODULE };
   delete env.ORT_DISABLE_TELEMETRY;
+  // onnxruntime's telemetry also stays quiet when CI is set; a device has no CI variable.
+  delete env.CI;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', script], { env, cwd: process.cwd() });
   const pid = stdout.trim().split('\n').at(-1);
   const log = `/tmp/mat-debug-${pid}.log`;
