@@ -10,7 +10,9 @@ export {
   type DeviceGrants,
   deviceGrants,
 } from './broker/acl.js';
+export { BROKER_LIMIT_DEFAULTS, type BrokerLimits, type BrokerLimitsOption } from './broker/broker-limits.js';
 export { EXTERNAL_DEFAULTS, type ExternalBrokerOptions } from './broker/external-broker.js';
+export { mosquittoBoundsConfig } from './broker/mosquitto-bounds.js';
 export type { BrokerOption } from './broker/start-broker.js';
 export { type ControlPlane, type ControlPlaneOptions, createControlPlane, DEFAULTS } from './control-plane.js';
 export type { CohortDriftResult, CohortWindowDrift } from './drift/cohort-drift.js';

@@ -68,7 +68,7 @@ async function main(): Promise<void> {
       const rawFeeds = toOrt(c.feeds);
       const s = await interleave(
         () => session.run(rawFeeds),
-        () => agent.infer(c.line, rawFeeds),
+        () => agent.infer(c.line, rawFeeds as Record<string, Tensor>),
         OPTIONS,
       );
       results.push(

@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { BROKER_LIMIT_DEFAULTS, mosquittoBoundsConfig } from '@edgefleet/control-plane';
 import mqtt from 'mqtt';
 import { freePort } from './agent-process.js';
 import { waitFor } from './wait-for.js';
@@ -52,6 +53,7 @@ export async function startMosquitto(options: { maxQueuedMessages?: number } = {
       `plugin_opt_config_file ${dynsec}`,
       'persistence false',
       `max_queued_messages ${options.maxQueuedMessages ?? 100_000}`,
+      mosquittoBoundsConfig(BROKER_LIMIT_DEFAULTS),
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -12,7 +12,11 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import { createThrottledLog } from '../observability/throttled-log.js';
 import { authorizeDevicePublish, authorizeDeviceSubscribe } from './acl.js';
+import { type BrokerLimitsOption, resolveBrokerLimits } from './broker-limits.js';
+import { createConnectionGuard, type Refusal } from './connection-guard.js';
+import { createPublishQuotas } from './publish-quota.js';
 import { indexRetainedByTopic, type RetainedPersistence } from './retained-index.js';
 
 export type BrokerState = 'listening' | 'stopped' | 'closed';
@@ -57,6 +61,8 @@ export interface EmbeddedBrokerOptions {
   readonly port: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Bounds before and after authentication (broker-limits.ts has the defaults). */
+  readonly limits?: BrokerLimitsOption | undefined;
   verifyDevice(deviceId: string, password: Uint8Array): Promise<boolean>;
   onDeviceConnected(deviceId: string): void;
   onDeviceDisconnected(deviceId: string): void;
@@ -80,23 +86,39 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { logger, metrics } = options;
-  const aedes = await Aedes.createBroker();
+  const limits = resolveBrokerLimits(options.limits);
+  const aedes = await Aedes.createBroker({ connectTimeout: limits.connectTimeoutMs });
   // aedes keeps its persistence on the instance (not in its typings); see retained-index.ts for why.
   indexRetainedByTopic((aedes as unknown as { persistence: RetainedPersistence }).persistence);
+  const throttled = createThrottledLog(logger);
   const refuse = (client: Client, topic: string, reason: string) => {
     metrics.countRejection('TOPIC_FORBIDDEN');
     logger.warn({ deviceId: client.id, topic, reason }, 'broker ACL refused');
   };
+  const refuseConnection = (refusal: Refusal) => {
+    metrics.countRejection(refusal.code);
+    throttled.warn(
+      refusal.code,
+      { code: refusal.code, remoteAddress: refusal.remoteAddress, ...refusal.details },
+      `broker closed a connection: ${refusal.reason}`,
+    );
+  };
+  const guard = createConnectionGuard(limits, refuseConnection);
+  const quotas = createPublishQuotas(limits.publish);
 
   aedes.authenticate = (client, username, password, done) => {
     const refuse = () => {
       metrics.countRejection('AUTH_REQUIRED');
-      logger.warn({ deviceId: username, clientId: client.id }, 'broker refused credentials');
+      throttled.warn('AUTH_REQUIRED', { deviceId: username, clientId: client.id }, 'broker refused credentials');
       done(authError('bad username or password'), false);
     };
     if (username === undefined || password === undefined || client.id !== username) return refuse();
     options.verifyDevice(username, new Uint8Array(password)).then(
-      (ok) => (ok ? done(null, true) : refuse()),
+      (ok) => {
+        if (!ok) return refuse();
+        guard.authenticated(client.conn);
+        done(null, true);
+      },
       (error: unknown) => {
         logger.error({ deviceId: username, err: error }, 'device credentials could not be checked');
         refuse();
@@ -109,9 +131,23 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       client === null
         ? { allowed: false as const, reason: 'no client' }
         : authorizeDevicePublish(client.id, packet.topic);
-    if (decision.allowed) return done(null);
-    if (client !== null) refuse(client, packet.topic, decision.reason);
-    done(new ControlPlaneError('TOPIC_FORBIDDEN', decision.reason));
+    if (!decision.allowed || client === null) {
+      if (client !== null) refuse(client, packet.topic, decision.allowed ? 'no client' : decision.reason);
+      return done(new ControlPlaneError('TOPIC_FORBIDDEN', decision.allowed ? 'no client' : decision.reason));
+    }
+    // Retained messages belong to the control plane (desired state): a device's publish is delivered, never kept.
+    packet.retain = false;
+    const wait = quotas.admit(client.id, packet.payload.length);
+    if (wait === 0) return done(null);
+    if (wait === Number.POSITIVE_INFINITY) {
+      refuseConnection({
+        code: 'RATE_LIMITED',
+        reason: 'device publishes over its quota',
+        details: { deviceId: client.id },
+      });
+      return done(new ControlPlaneError('RATE_LIMITED', `device ${client.id} publishes over its quota`));
+    }
+    setTimeout(() => done(null), wait);
   };
   aedes.authorizeSubscribe = (client, subscription, done) => {
     const decision = authorizeDeviceSubscribe(client.id, subscription.topic);
@@ -120,16 +156,40 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     done(null, null); // SUBACK return code 0x80 for this filter; the session stays up.
   };
   aedes.on('client', (client) => options.onDeviceConnected(client.id));
-  aedes.on('clientDisconnect', (client) => options.onDeviceDisconnected(client.id));
+  aedes.on('clientDisconnect', (client) => {
+    quotas.forget(client.id);
+    options.onDeviceDisconnected(client.id);
+  });
   aedes.on('clientError', (client, error) => logger.debug({ deviceId: client.id, err: error }, 'mqtt client error'));
+  // Errors of connections that never completed a CONNECT (aedes names them connectionError).
+  aedes.on('connectionError', (_client, error) => {
+    if (error.message === 'connect did not arrive in time') {
+      refuseConnection({
+        code: 'CONNECT_TIMEOUT',
+        reason: 'no CONNECT in time',
+        details: { limitMs: limits.connectTimeoutMs },
+      });
+    }
+  });
 
   const sockets = new Set<Socket>();
   // noDelay: see agent transport — Nagle + delayed ACK stalls every small request/response exchange.
   const server = createServer({ noDelay: true }, (socket) => {
+    if (!guard.admit(socket)) return;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    guard.watch(socket, socket.remoteAddress);
     aedes.handle(socket);
   });
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', (dropped) =>
+    refuseConnection({
+      code: 'CONNECTION_LIMIT',
+      reason: 'connection limit reached',
+      remoteAddress: dropped?.remoteAddress,
+      details: { limit: limits.maxConnections },
+    }),
+  );
   const port = await listen(server, options.port, options.host);
   let state: BrokerState = 'listening';
 
@@ -161,6 +221,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         );
       }),
     handle: (stream) => {
+      guard.watch(stream);
       aedes.handle(stream);
     },
     stop,

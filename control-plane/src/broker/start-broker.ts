@@ -3,11 +3,14 @@
  * listening for devices itself, or an external Mosquitto the control plane joins as a client. Both come back
  * as the same MessageBroker.
  */
+import type { BrokerLimitsOption } from './broker-limits.js';
 import { type EmbeddedBrokerOptions, startEmbeddedBroker } from './embedded-broker.js';
 import { type ExternalBrokerOptions, startExternalBroker } from './external-broker.js';
 import type { MessageBroker } from './message-broker.js';
 
-export type BrokerOption = { readonly kind: 'embedded' } | ({ readonly kind: 'external' } & ExternalBrokerOptions);
+export type BrokerOption =
+  | { readonly kind: 'embedded'; readonly limits?: BrokerLimitsOption | undefined }
+  | ({ readonly kind: 'external' } & ExternalBrokerOptions);
 
 /** What the control plane hands its broker: the embedded broker's options, plus the external one's hook. */
 export interface BrokerHooks extends EmbeddedBrokerOptions {
@@ -24,7 +27,7 @@ export async function startBroker(option: BrokerOption, hooks: BrokerHooks): Pro
       onReconnect: hooks.onReconnect,
     });
   }
-  const embedded = await startEmbeddedBroker(hooks);
+  const embedded = await startEmbeddedBroker({ ...hooks, limits: option.limits });
   return {
     ...embedded,
     kind: 'embedded',

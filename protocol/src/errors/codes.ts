@@ -12,6 +12,13 @@ export const ERROR_CODES = Object.freeze({
   SCHEMA_INVALID: { http: 400, summary: 'payload does not match the message schema' },
   TOPIC_UNKNOWN: { http: 400, summary: 'topic is not an edgefleet topic' },
   TOPIC_FORBIDDEN: { http: 403, summary: 'client may not use this topic' },
+  MQTT_PROTOCOL_INVALID: {
+    http: 400,
+    summary: 'the MQTT client broke the protocol (first packet not CONNECT, bad length)',
+  },
+  CONNECT_TIMEOUT: { http: 408, summary: 'no MQTT CONNECT arrived in time after the connection opened' },
+  CONNECTION_LIMIT: { http: 503, summary: 'the broker holds as many connections as it allows' },
+  RATE_LIMITED: { http: 429, summary: 'too many requests, connections or bytes in too short a time' },
   // Trust
   SIGNATURE_INVALID: { http: 400, summary: 'signature does not verify' },
   KEY_UNKNOWN: { http: 400, summary: 'document is signed by a key the verifier does not trust for that role' },
