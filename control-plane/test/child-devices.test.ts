@@ -122,4 +122,23 @@ describe('child devices behind a gateway (DESIGN.md §6)', () => {
       timeout: 5000,
     });
   });
+
+  it('registers no child for a payload that does not decode', async () => {
+    f = await startFixture();
+    const gw = await gateway(f, 'gw-1');
+    for (let i = 0; i < 20; i++) {
+      await gw.publishAsync(`ef/v1/gw-1/bridge/junk-${i}/telemetry`, Buffer.from([0xff, i, 0x00]), { qos: 1 });
+      await gw.publishAsync(`ef/v1/gw-1/bridge/odd-${i}/reported`, Buffer.from(encodeCbor({ v: 1, no: i })), {
+        qos: 1,
+      });
+    }
+    await f.cp.drain();
+    expect((await listed(f)).map((d) => d.deviceId)).toEqual(['gw-1']);
+    const refused = f.cp.metrics.snapshot().rejectionsByCode;
+    expect((refused.CBOR_MALFORMED ?? 0) + (refused.SCHEMA_INVALID ?? 0)).toBe(40);
+    // The first message that decodes registers the child.
+    await gw.publishAsync('ef/v1/gw-1/bridge/junk-0/reported', Buffer.from(reportedMessage()), { qos: 1 });
+    await f.cp.drain();
+    expect((await listed(f)).map((d) => d.deviceId)).toEqual(['gw-1', 'gw-1--junk-0']);
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * Routes device → cp MQTT messages to their handlers. For every message: count it by kind, take the device
- * id from the topic (the broker ACL already bound it to the publishing client), refuse unknown devices (a
- * gateway's new child is registered here, devices/child-devices.ts),
- * decode the CBOR against the handler's schema (size and depth limits included), then run the handler.
+ * id from the topic (the broker ACL already bound it to the publishing client), decode the CBOR against the
+ * handler's schema (size and depth limits included), refuse unknown devices (a gateway's new child is
+ * registered here, devices/child-devices.ts, only once its first message has decoded), then run the handler.
  * Anything refused is logged and counted by code, and the message dropped — one bad payload never stops
  * ingest. Messages of one device are processed in arrival order; devices proceed in parallel.
  */
@@ -45,6 +45,13 @@ export async function startIngest(
   };
 
   const ingestOne = async (handler: IngestHandler, deviceId: string, payload: Uint8Array) => {
+    // Decoded first: a payload that does not decode never registers a gateway's new child.
+    let message: unknown;
+    try {
+      message = decodeCbor(payload, handler.schema);
+    } catch (error) {
+      return reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
+    }
     let admission: Admission;
     try {
       admission = await context.children.admit(deviceId);
@@ -52,12 +59,6 @@ export async function startIngest(
       return reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
     }
     if (!admission.ok) return reject(admission.code, { deviceId, kind: handler.kind, reason: admission.reason });
-    let message: unknown;
-    try {
-      message = decodeCbor(payload, handler.schema);
-    } catch (error) {
-      return reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
-    }
     try {
       await handler.handle(context, deviceId, message);
     } catch (error) {
