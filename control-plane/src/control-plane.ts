@@ -4,7 +4,7 @@
  * rollout ticks, FL jobs) and the HTTP server, and wires the services together.
  * Defaults live in one frozen DEFAULTS object (control-plane-options.ts). `close()` tears everything down in reverse order of start.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -97,6 +97,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
   const now = () => clock.now();
   const logger = options.logger ?? pino({ level: process.env.EDGEFLEET_LOG_LEVEL ?? 'info' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700); // keys, tokens and the database live here: owner only, even if it existed
 
   const databaseOption = options.database ?? { kind: 'sqlite' };
   const database = await openDatabase(

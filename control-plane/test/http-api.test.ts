@@ -60,9 +60,35 @@ describe('HTTP API body validation', () => {
   });
 
   it('answers 400 BODY_INVALID for a body that is not JSON', async () => {
-    const res = await f.request('POST', '/v1/rollouts', { body: '{nope' });
+    const res = await f.request('POST', '/v1/rollouts', { body: '{nope', contentType: 'application/json' });
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('BODY_INVALID');
+  });
+
+  it('takes JSON bodies only as application/json (415 for text/plain, a form or no type)', async () => {
+    const body = JSON.stringify({ line: 'iris', version: 1, group: 'lab' });
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', undefined]) {
+      const res = await f.request('POST', '/v1/rollouts', { body, ...(contentType ? { contentType } : {}) });
+      expect(res.status).toBe(415);
+      expect(await errorCode(res)).toBe('CONTENT_TYPE_UNSUPPORTED');
+    }
+    const typed = await f.request('POST', '/v1/rollouts', { body, contentType: 'application/json; charset=utf-8' });
+    expect(typed.status).toBe(404); // past the type check: the version does not exist
+  });
+
+  it('serves the dashboard with a CSP that forbids framing', async () => {
+    const res = await f.request('GET', '/ui', { token: null });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+
+  it('says when a path or query parameter is wrong, not that the body is', async () => {
+    const path = await f.request('GET', `/v1/devices/${'x'.repeat(300)}`);
+    expect(path.status).toBe(400);
+    expect(await errorCode(path)).toBe('PATH_INVALID');
+    const query = await f.request('GET', '/v1/audit?limit=-4');
+    expect(query.status).toBe(400);
+    expect(await errorCode(query)).toBe('QUERY_INVALID');
   });
 
   it('answers 404 NOT_FOUND for a rollout of an unknown model version', async () => {
@@ -192,8 +218,20 @@ describe('audit log', () => {
       'alice enrolment-tokens.create 403',
       'admin enrolment-tokens.create 201',
       `${device.deviceId} devices.enrol 201`,
-      'anonymous devices.enrol 401',
     ]);
+  });
+
+  it('counts failed anonymous enrolments instead of writing a row for each', async () => {
+    const before = (await (await f.request('GET', '/v1/audit?limit=500')).json()) as unknown[];
+    for (let i = 0; i < 50; i++) {
+      expect((await f.request('POST', '/v1/enrol', { token: null, json: { token: `eet_bogus${i}` } })).status).toBe(
+        401,
+      );
+    }
+    const after = (await (await f.request('GET', '/v1/audit?limit=500')).json()) as unknown[];
+    expect(after).toHaveLength(before.length);
+    const metrics = await (await f.request('GET', '/metrics')).text();
+    expect(metrics).toMatch(/edgefleet_http_requests_total\{[^}]*route="\/v1\/enrol"[^}]*status="401"[^}]*\} 50/);
   });
 
   it('is readable by admins only', async () => {

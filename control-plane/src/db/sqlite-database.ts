@@ -22,6 +22,7 @@
  * waited for. Statement-level atomicity is SQLite's: a failing write fails alone, unless SQLite rolled the
  * whole transaction back (disk full, I/O error), in which case every write of the batch rejects.
  */
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { drizzle as syncDrizzle } from 'drizzle-orm/better-sqlite3';
@@ -35,6 +36,11 @@ const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url
 const STATEMENT_CACHE_SIZE = 512;
 
 export function openSqliteDatabase(options: { file: string }): Database {
+  // Created 0600 before SQLite opens it (its -wal and -shm files take the same mode); an older file is tightened.
+  if (options.file !== ':memory:') {
+    closeSync(openSync(options.file, 'a', 0o600));
+    chmodSync(options.file, 0o600);
+  }
   const sqlite = new BetterSqlite3(options.file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');

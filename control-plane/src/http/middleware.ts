@@ -32,15 +32,17 @@ export function createRoleGuard(services: HttpServices): RoleGuard {
 
 /**
  * Records one audit row per mutating call once the response is known. Calls refused before anyone was
- * authenticated are not recorded (an unauthenticated client must not be able to grow the log), except on
- * `public` routes such as enrolment, whose credential is in the body.
+ * authenticated are not recorded (an unauthenticated client must not be able to grow the log); on `public`
+ * routes such as enrolment, whose credential is in the body, only the calls that succeed are.
  */
 export function createAuditRecorder(services: HttpServices) {
   return (action: string, options: { public?: boolean } = {}) =>
     createMiddleware<HttpEnv>(async (c, next) => {
       await next();
       const actor = c.var.auditActor ?? c.var.actor?.name ?? (options.public === true ? 'anonymous' : null);
-      if (actor === null) return;
+      // An anonymous failure costs no row: it is counted (edgefleet_http_requests_total by route and status)
+      // and in the request log, so a flood of bad enrolment tokens cannot grow the audit table.
+      if (actor === null || (actor === 'anonymous' && c.res.status >= 400)) return;
       const details = { ...c.var.auditDetails };
       if (c.error !== undefined) details.error = errorCodeOf(c.error);
       await services.audit.append({
@@ -53,17 +55,52 @@ export function createAuditRecorder(services: HttpServices) {
     });
 }
 
-function invalid(error: z.ZodError): ControlPlaneError {
+const WHAT = Object.freeze({
+  BODY_INVALID: 'request body is invalid',
+  PATH_INVALID: 'a path parameter is invalid',
+  QUERY_INVALID: 'a query parameter is invalid',
+});
+
+function invalid(error: z.ZodError, code: keyof typeof WHAT): ControlPlaneError {
   const issues = error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message }));
   const first = issues[0];
   const where = first === undefined ? '' : `: ${first.path || '(root)'} ${first.message}`;
-  return new ControlPlaneError('BODY_INVALID', `request body is invalid${where}`, { details: { issues } });
+  return new ControlPlaneError(code, `${WHAT[code]}${where}`, { details: { issues } });
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalid(parsed.error);
+  if (!parsed.success) throw invalid(parsed.error, 'BODY_INVALID');
   return parsed.data;
+}
+
+/** The route's path parameters checked against `schema` (400 PATH_INVALID naming the parameter). */
+export function parseParams<S extends z.ZodType>(
+  schema: S,
+  c: { req: { param(): Record<string, string> } },
+): z.output<S> {
+  const parsed = schema.safeParse(c.req.param());
+  if (!parsed.success) throw invalid(parsed.error, 'PATH_INVALID');
+  return parsed.data;
+}
+
+/** The query string checked against `schema` (400 QUERY_INVALID naming the parameter). */
+export function parseQuery<S extends z.ZodType>(
+  schema: S,
+  c: { req: { query(): Record<string, string> } },
+): z.output<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw invalid(parsed.error, 'QUERY_INVALID');
+  return parsed.data;
+}
+
+/** JSON bodies only as JSON: a form or text/plain post (what a browser sends cross-origin without a preflight) is refused. */
+function requireJsonContentType(c: Context): void {
+  const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json' || (type?.startsWith('application/') && type.endsWith('+json'))) return;
+  throw new ControlPlaneError('CONTENT_TYPE_UNSUPPORTED', 'this route takes application/json', {
+    details: { contentType: type ?? null },
+  });
 }
 
 // fatal: JSON text must be UTF-8 (RFC 8259 §8.1); c.req.json() would turn invalid bytes into U+FFFD and
@@ -71,6 +108,7 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  requireJsonContentType(c);
   let value: unknown;
   try {
     value = JSON.parse(strictUtf8.decode(await c.req.arrayBuffer()));

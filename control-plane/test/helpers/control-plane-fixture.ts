@@ -17,7 +17,7 @@ export interface Fixture {
   request(
     method: string,
     path: string,
-    options?: { token?: string | null; json?: unknown; body?: FormData | string },
+    options?: { token?: string | null; json?: unknown; body?: FormData | string; contentType?: string },
   ): Promise<Response>;
   enrol(options?: {
     group?: string;
@@ -53,6 +53,7 @@ export async function startFixture(
     const token = opts.token === undefined ? cp.adminToken : opts.token;
     if (token !== null) headers.authorization = `Bearer ${token}`;
     let body = opts.body;
+    if (opts.contentType !== undefined) headers['content-type'] = opts.contentType;
     if (opts.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(opts.json);

@@ -101,6 +101,9 @@ export const ERROR_CODES = Object.freeze({
   SAMPLES_INVALID: { http: 400, summary: 'training samples are malformed or do not match the line feature width' },
   // Registry, devices, API
   BODY_INVALID: { http: 400, summary: 'request body is invalid' },
+  PATH_INVALID: { http: 400, summary: 'a path parameter is invalid' },
+  QUERY_INVALID: { http: 400, summary: 'a query parameter is invalid' },
+  CONTENT_TYPE_UNSUPPORTED: { http: 415, summary: 'the request body has a content type this route does not take' },
   AUTH_REQUIRED: { http: 401, summary: 'missing or unknown credentials' },
   AUTH_FORBIDDEN: { http: 403, summary: 'credentials lack the role for this action' },
   ENROLMENT_TOKEN_INVALID: { http: 401, summary: 'enrolment token is unknown, used or expired' },

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { ROLES } from '../../auth/api-tokens.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
+import { createAuditRecorder, createRoleGuard, parseQuery, readJson } from '../middleware.js';
 import { limitQuery } from './device-routes.js';
 
 export const apiTokenBody = z.strictObject({
@@ -24,7 +24,7 @@ export function createAdminRoutes(services: HttpServices) {
       return c.json({ token: await services.apiTokens.create(body), name: body.name, role: body.role }, 201);
     })
     .get('/v1/audit', requireRole('admin'), async (c) => {
-      const { limit } = parseWith(limitQuery, c.req.query());
+      const { limit } = parseQuery(limitQuery, c);
       return c.json(await services.audit.list({ limit }));
     });
 }

@@ -19,7 +19,8 @@ const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
 };
 /** Same-origin only: the page may not load or send anything anywhere else. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /** Every asset read once at start; the set is fixed, so a request can never name a path outside it. */
 function loadAssets(): Map<string, { body: string; type: string }> {

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { DeviceRow } from '../../devices/device-registry.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createRoleGuard, parseWith } from '../middleware.js';
+import { createRoleGuard, parseParams, parseQuery } from '../middleware.js';
 
 const idParam = z.object({ id: deviceIdSchema });
 const limitQuery = z.object({ limit: z.coerce.number().pipe(z.int().min(1).max(1000)).default(100) });
@@ -24,7 +24,7 @@ export function createDeviceRoutes(services: HttpServices) {
     parentId: d.parentId,
   });
   const deviceOf = (c: { req: { param(): Record<string, string> } }) =>
-    services.devices.get(parseWith(idParam, c.req.param()).id);
+    services.devices.get(parseParams(idParam, c).id);
 
   return new Hono<HttpEnv>()
     .get('/v1/devices', requireRole('viewer'), async (c) => {
@@ -46,12 +46,12 @@ export function createDeviceRoutes(services: HttpServices) {
     })
     .get('/v1/devices/:id/telemetry', requireRole('viewer'), async (c) => {
       const device = await deviceOf(c);
-      const { limit } = parseWith(limitQuery, c.req.query());
+      const { limit } = parseQuery(limitQuery, c);
       return c.json(await services.history.telemetry(device.id, limit));
     })
     .get('/v1/devices/:id/events', requireRole('viewer'), async (c) => {
       const device = await deviceOf(c);
-      const { limit } = parseWith(limitQuery, c.req.query());
+      const { limit } = parseQuery(limitQuery, c);
       return c.json(await services.history.events(device.id, limit));
     });
 }

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { parseCohort } from '../../drift/cohort.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createRoleGuard, parseWith } from '../middleware.js';
+import { createRoleGuard, parseParams, parseQuery } from '../middleware.js';
 
 const versionParams = z.object({ line: modelLineSchema, version: z.coerce.number().pipe(versionSchema) });
 const limit = z.coerce.number().pipe(z.int().min(1).max(1000));
@@ -21,13 +21,13 @@ export function createDriftRoutes(services: HttpServices) {
   const { drift } = services;
   return new Hono<HttpEnv>()
     .get('/v1/drift/alerts', requireRole('viewer'), async (c) => {
-      const query = parseWith(driftAlertsQuery, c.req.query());
+      const query = parseQuery(driftAlertsQuery, c);
       const filter = { limit: query.limit, ...(query.line === undefined ? {} : { line: query.line }) };
       return c.json({ alerts: await drift.store.alerts(filter), deviceAlarms: await drift.store.deviceAlarms(filter) });
     })
     .get('/v1/drift/:line/:version', requireRole('viewer'), async (c) => {
-      const { line, version } = parseWith(versionParams, c.req.param());
-      const query = parseWith(driftHistoryQuery, c.req.query());
+      const { line, version } = parseParams(versionParams, c);
+      const query = parseQuery(driftHistoryQuery, c);
       const cohort = parseCohort(query.cohort);
       // Unknown version (or one without a profile) → 404 MODEL_VERSION_UNKNOWN before anything is read.
       await drift.profileOf(line, version);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { ControlPlaneError } from '../../errors.js';
 import { MAX_EVAL_SET_BYTES } from '../../fl/eval-sets.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
+import { createAuditRecorder, createRoleGuard, parseParams, readJson } from '../middleware.js';
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 
@@ -39,16 +39,16 @@ export function createFlRoutes(services: HttpServices) {
     })
     .get('/v1/fl/jobs', requireRole('viewer'), async (c) => c.json(await services.fl.list()))
     .get('/v1/fl/jobs/:id', requireRole('viewer'), async (c) =>
-      c.json(await services.fl.get(parseWith(idParam, c.req.param()).id)),
+      c.json(await services.fl.get(parseParams(idParam, c).id)),
     )
     .get('/v1/fl/jobs/:id/weights', requireRole('viewer'), async (c) => {
-      const { id } = parseWith(idParam, c.req.param());
+      const { id } = parseParams(idParam, c);
       const which = c.req.query('which') === 'best' ? 'best' : 'current';
       const bytes = await services.fl.weights(id, which);
       return c.body(new Uint8Array(bytes), 200, { 'content-type': 'application/octet-stream' });
     })
     .post('/v1/fl/jobs/:id/cancel', audited('fl.jobs.cancel'), requireRole('operator'), async (c) => {
-      const { id } = parseWith(idParam, c.req.param());
+      const { id } = parseParams(idParam, c);
       c.set('auditTarget', `fl-job:${id}`);
       return c.json(await services.fl.cancel(id));
     });

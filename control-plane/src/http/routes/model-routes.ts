@@ -34,7 +34,7 @@ import { tensorReferenceOf, tensorReferenceSchema } from '../../registry/referen
 import { jsonSampleSchema } from '../../registry/samples/json-tensors.js';
 import { EVALUATION_LIMITS, sampleSourceOf } from '../../registry/samples/sample-source.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, parseWith } from '../middleware.js';
+import { createAuditRecorder, createRoleGuard, parseParams, parseWith } from '../middleware.js';
 import { int8RequestOf, int8Response } from './int8-variant-upload.js';
 
 /** Room for the multipart envelope and the metadata part around the model bytes. */
@@ -167,7 +167,7 @@ export function createModelRoutes(services: HttpServices) {
       requireRole('operator'),
       bodyLimit({ maxSize: limit + MULTIPART_OVERHEAD_BYTES, onError: () => tooLarge(limit) }),
       async (c) => {
-        const { line } = parseWith(lineParam, c.req.param());
+        const { line } = parseParams(lineParam, c);
         c.set('auditTarget', `model:${line}`);
         const form = await multipart(c);
         const model = form.model;
@@ -236,7 +236,7 @@ export function createModelRoutes(services: HttpServices) {
     )
     .get('/v1/models', requireRole('viewer'), async (c) => c.json(await services.registry.listLines()))
     .get('/v1/models/:line/versions', requireRole('viewer'), async (c) => {
-      const { line } = parseWith(lineParam, c.req.param());
+      const { line } = parseParams(lineParam, c);
       return c.json(
         (await services.registry.listVersions(line)).map((v) => ({
           ...summary(v),
@@ -248,7 +248,7 @@ export function createModelRoutes(services: HttpServices) {
       );
     })
     .get('/v1/models/:line/versions/:version', requireRole('viewer'), async (c) => {
-      const { line, version } = parseWith(versionParams, c.req.param());
+      const { line, version } = parseParams(versionParams, c);
       const v = await services.registry.get(line, version);
       return c.json({
         manifest: v.manifest,

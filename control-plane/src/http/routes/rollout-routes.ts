@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { isLegacyBody, legacyBodySchema, planFromLegacy, planSchema } from '../../rollouts/plan.js';
 import type { RolloutAction } from '../../rollouts/rollout-service.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, parseWith, readJson } from '../middleware.js';
+import { createAuditRecorder, createRoleGuard, parseParams, parseWith, readJson } from '../middleware.js';
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 export const rolloutActionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
@@ -30,7 +30,7 @@ export function createRolloutRoutes(services: HttpServices) {
     })
     .get('/v1/rollouts', requireRole('viewer'), async (c) => c.json(await services.rollouts.list()))
     .get('/v1/rollouts/:id', requireRole('viewer'), async (c) => {
-      const { id } = parseWith(idParam, c.req.param());
+      const { id } = parseParams(idParam, c);
       return c.json(await services.rollouts.get(id));
     });
   for (const action of ROLLOUT_ACTIONS) {
@@ -39,7 +39,7 @@ export function createRolloutRoutes(services: HttpServices) {
       audited(`rollouts.${action}`),
       requireRole('operator'),
       async (c) => {
-        const { id } = parseWith(idParam, c.req.param());
+        const { id } = parseParams(idParam, c);
         const text = await c.req.text();
         const { reason } = text.trim() === '' ? { reason: undefined } : parseWith(rolloutActionBody, safeJson(text));
         c.set('auditTarget', `rollout:${id}`);
