@@ -128,6 +128,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       host: options.httpApi.host ?? DEFAULTS.cliHttpApi.host,
       port: options.httpApi.port ?? 0,
       ...(options.httpApi.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.httpApi.maxBodyBytes }),
+      token: options.httpApi.token,
+      allowedHosts: options.httpApi.allowedHosts,
       status: () => ({ deviceId, connection: connectionState(), installed: service.active() }),
       feedback: (line, body) => drift.feedback(line, body),
       samples: (line, body) => addSamples(line, body),

@@ -25,7 +25,13 @@ export const configFileSchema = z.strictObject({
   httpApi: z
     .union([
       z.literal(false),
-      z.strictObject({ host: z.string().min(1).optional(), port: z.int().min(0).max(65_535).optional() }),
+      z.strictObject({
+        host: z.string().min(1).optional(),
+        port: z.int().min(0).max(65_535).optional(),
+        maxBodyBytes: positiveInt.optional(),
+        token: z.string().min(16).optional(),
+        allowedHosts: z.array(z.string().min(1)).max(32).optional(),
+      }),
     ])
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),

@@ -160,6 +160,10 @@ export interface AgentOptions {
         readonly host?: string | undefined;
         readonly port?: number | undefined;
         readonly maxBodyBytes?: number | undefined;
+        /** Bearer token for every call but GET /v1/health; required when `host` is not loopback. */
+        readonly token?: string | undefined;
+        /** Host names callers may use besides loopback names and the bound address. */
+        readonly allowedHosts?: readonly string[] | undefined;
       }
     | false;
   /**

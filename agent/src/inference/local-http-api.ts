@@ -1,7 +1,8 @@
 /**
  * The local inference HTTP API (DESIGN.md §4 Inference) for applications on the same device. Plain
  * node:http, no framework, because it runs on a Raspberry Pi. Binds to 127.0.0.1 by default: the device's
- * models are not offered to the network. Besides predictions it takes label feedback for the drift monitor's
+ * models are not offered to the network; beyond loopback it needs a bearer token, and every call is checked
+ * for its Host and Origin (local-api-guard.ts). Besides predictions it takes label feedback for the drift monitor's
  * 'error' signal (202: the labels are queued for the detectors, not a result). Errors are `{ error: { code, message } }` with the status from
  * protocol's error table; rejections are logged and counted by code.
  */
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { inferCbor, inferJson } from './infer-route.js';
 import type { InferenceService } from './inference-service.js';
+import { createLocalApiGuard } from './local-api-guard.js';
 
 const DEFAULTS = Object.freeze({
   host: '127.0.0.1',
@@ -37,6 +39,10 @@ export interface LocalHttpApiOptions {
   /** 0 picks an ephemeral port (tests). */
   readonly port?: number;
   readonly maxBodyBytes?: number;
+  /** Bearer token for every call but GET /v1/health; required when `host` is not a loopback address. */
+  readonly token?: string | undefined;
+  /** Host names callers may use besides loopback names and the bound address. */
+  readonly allowedHosts?: readonly string[] | undefined;
 }
 
 export interface LocalHttpApi {
@@ -49,9 +55,15 @@ export interface LocalHttpApi {
 export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<LocalHttpApi> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
   const rejections: Partial<Record<ErrorCode, number>> = {};
+  const guard = createLocalApiGuard({
+    bindHost: options.host ?? DEFAULTS.host,
+    token: options.token,
+    allowedHosts: options.allowedHosts,
+  });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    guard(req, path);
     if (req.method === 'GET' && path === '/v1/health') return sendJson(res, 200, options.status());
     if (req.method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: options.service.active() });
     const stream = req.method === 'DELETE' ? STREAM_ROUTE.exec(path) : null;
@@ -64,8 +76,10 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
     const match = req.method === 'POST' ? MODEL_ROUTE.exec(path) : null;
     if (match?.[2] === 'infer') {
       const line = decodeLine(match[1] as string);
+      const cbor = isCbor(req);
+      if (!cbor) requireJson(req);
       const body = await readBody(req, maxBodyBytes);
-      const reply = isCbor(req)
+      const reply = cbor
         ? await inferCbor(
             options.service,
             line,
@@ -80,7 +94,14 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
     const handler = match?.[2] === 'feedback' ? options.feedback : match?.[2] === 'samples' ? options.samples : null;
     if (match === null || handler === undefined) throw new AgentError('NOT_FOUND', `no route ${req.method} ${path}`);
     const line = decodeLine(match[1] as string);
-    if (handler !== null) return sendJson(res, 202, handler(line, parseJson(await readBody(req, maxBodyBytes))));
+    requireJson(req);
+    if (handler !== null) {
+      // Labels and training samples only for a model this device runs.
+      if (!options.service.active().some((m) => m.line === line)) {
+        throw new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } });
+      }
+      return sendJson(res, 202, handler(line, parseJson(await readBody(req, maxBodyBytes))));
+    }
     const body = predictBodySchema.safeParse(parseJson(await readBody(req, maxBodyBytes)));
     if (!body.success) {
       const issue = body.error.issues[0];
@@ -128,8 +149,21 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
   };
 }
 
+function contentType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
+
 function isCbor(req: IncomingMessage): boolean {
-  return (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() === 'application/cbor';
+  return contentType(req) === 'application/cbor';
+}
+
+/** JSON only as application/json: a text/plain or form post is what a browser sends cross-origin unasked. */
+function requireJson(req: IncomingMessage): void {
+  const type = contentType(req);
+  if (type === 'application/json') return;
+  throw new AgentError('CONTENT_TYPE_UNSUPPORTED', 'this route takes application/json', {
+    details: { contentType: type || null },
+  });
 }
 
 function decodeLine(segment: string): string {

@@ -46,7 +46,7 @@ default of the installed version. \`edgefleet-agent doctor --config agent.json\`
 | stateDir | credentials (0600), trust state, model slots, agent releases, downloads, telemetry outbox |
 | rootPublicKeys | pinned root public key(s), hex — the only trust anchor a device needs |
 | controlPlaneUrl, enrolmentToken | first start (enrolment) only; controlPlaneUrl also serves doctor's clock check |
-| httpApi | local inference API { host, port } (127.0.0.1 only by default), or false |
+| httpApi | local inference API { host, port, maxBodyBytes, token, allowedHosts } (127.0.0.1 only by default; a token is required beyond loopback), or false |
 | logLevel | JSON log lines on stdout → journald |
 | backoff | reconnect backoff with full jitter: initialMs, maxMs |
 | fetch | windowChunks per request, chunkTimeoutMs, maxChunkRetries, maxStalledWindows |

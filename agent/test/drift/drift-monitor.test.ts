@@ -132,6 +132,7 @@ describe('on-device drift monitor', () => {
       }
       const unknown = await fetch(`${url}/v1/models/nope/feedback`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ predicted: [0], labels: [0] }),
       });
       expect(unknown.status).toBe(503);

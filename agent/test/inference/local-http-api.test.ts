@@ -118,13 +118,127 @@ describe('local HTTP API', () => {
   });
 });
 
+describe('local HTTP API callers', () => {
+  let service: InferenceService;
+  const apis: LocalHttpApi[] = [];
+  beforeEach(async () => {
+    service = createInferenceService({ clock });
+    service.activate('iris', entry(4, await instantModel(4)));
+  });
+  afterEach(async () => {
+    for (const api of apis.splice(0)) await api.close();
+    await service.close();
+  });
+
+  async function start(options: { host?: string; token?: string; allowedHosts?: string[] } = {}) {
+    const samples: string[] = [];
+    const api = await createLocalHttpApi({
+      service,
+      logger,
+      port: 0,
+      status: () => ({}),
+      samples: (line) => {
+        samples.push(line);
+        return { added: 1, dropped: 0 };
+      },
+      ...options,
+    });
+    apis.push(api);
+    return { api, samples };
+  }
+
+  /** A raw request, so Host and Origin are exactly what a rebinding page or another origin would send. */
+  function send(url: string, path: string, headers: Record<string, string>, body = '{"rows":[]}') {
+    return new Promise<{ status: number; code?: string | undefined }>((resolve, reject) => {
+      const req = request(`${url}${path}`, { method: 'POST', headers }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            code: (JSON.parse(text || '{}') as { error?: { code: string } }).error?.code,
+          }),
+        );
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('refuses a rebound Host, a cross-origin post, text/plain JSON and samples for a line it does not run', async () => {
+    const { api, samples } = await start();
+    const port = new URL(api.url).port;
+    const json = { 'content-type': 'application/json' };
+    expect(await send(api.url, '/v1/models/iris/samples', { ...json, host: `attacker.example:${port}` })).toEqual({
+      status: 403,
+      code: 'AUTH_FORBIDDEN',
+    });
+    expect(
+      await send(api.url, '/v1/models/iris/samples', {
+        ...json,
+        host: `127.0.0.1:${port}`,
+        origin: 'http://localhost:9999.evil.example',
+      }),
+    ).toEqual({ status: 403, code: 'AUTH_FORBIDDEN' });
+    expect(
+      await send(api.url, '/v1/models/iris/samples', { 'content-type': 'text/plain', host: `127.0.0.1:${port}` }),
+    ).toEqual({ status: 415, code: 'CONTENT_TYPE_UNSUPPORTED' });
+    expect(await send(api.url, '/v1/models/nope/samples', { ...json, host: `127.0.0.1:${port}` })).toEqual({
+      status: 503,
+      code: 'NO_MODEL',
+    });
+    expect(samples).toEqual([]);
+    // The same request from a local application goes through, a same-host browser origin too.
+    expect(await send(api.url, '/v1/models/iris/samples', { ...json, host: `localhost:${port}` })).toMatchObject({
+      status: 202,
+    });
+    expect(
+      await send(api.url, '/v1/models/iris/samples', {
+        ...json,
+        host: `127.0.0.1:${port}`,
+        origin: `http://127.0.0.1:${port}`,
+      }),
+    ).toMatchObject({ status: 202 });
+    expect(samples).toEqual(['iris', 'iris']);
+    expect(api.rejections()).toEqual({ AUTH_FORBIDDEN: 2, CONTENT_TYPE_UNSUPPORTED: 1, NO_MODEL: 1 });
+  });
+
+  it('needs a token to bind beyond loopback, and then checks it on every call but health', async () => {
+    await expect(start({ host: '0.0.0.0' })).rejects.toThrow(/httpApi.token/);
+    const token = 'local-secret-0123456789';
+    const { api } = await start({ host: '0.0.0.0', token, allowedHosts: ['gateway-7.local'] });
+    const port = new URL(api.url).port;
+    const base = `http://127.0.0.1:${port}`;
+    const json = { 'content-type': 'application/json' };
+    expect(await send(base, '/v1/models/iris/samples', json)).toEqual({ status: 401, code: 'AUTH_REQUIRED' });
+    expect(await send(base, '/v1/models/iris/samples', { ...json, authorization: 'Bearer wrong' })).toEqual({
+      status: 401,
+      code: 'AUTH_REQUIRED',
+    });
+    const authorized = { ...json, authorization: `Bearer ${token}` };
+    expect(await send(base, '/v1/models/iris/samples', authorized)).toMatchObject({ status: 202 });
+    expect(
+      await send(base, '/v1/models/iris/samples', { ...authorized, host: `gateway-7.local:${port}` }),
+    ).toMatchObject({
+      status: 202,
+    });
+    expect((await fetch(`${base}/v1/health`)).status).toBe(200);
+  });
+});
+
 /** Sends the body with chunked transfer encoding (no content-length), so only the byte count can catch it. */
 function streamedStatus(url: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      url,
+      { method: 'POST', headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', (error: NodeJS.ErrnoException) => {
       // The server may cut the connection while we are still writing; the status already arrived then.
       if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
