@@ -22,6 +22,7 @@ import { createChildDevices } from './devices/child-devices.js';
 import { createDeviceHistory } from './devices/device-history.js';
 import { createDeviceRegistry } from './devices/device-registry.js';
 import { createEnrolment } from './devices/enrolment.js';
+import { createRevocation } from './devices/revocation.js';
 import { createDriftStore } from './drift/drift-store.js';
 import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
 import { resolveDriftConfig } from './drift/thresholds.js';
@@ -268,6 +269,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       events: bus,
       enrolment: createEnrolment({ database, now }),
       devices,
+      revocation: createRevocation({ database, devices, broker, desired, logger }),
       history: createDeviceHistory({ database }),
       registry,
       desired,

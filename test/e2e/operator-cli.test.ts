@@ -223,4 +223,31 @@ describe('edgefleet CLI against a running control plane', () => {
     // v1, and v2: the rollback's re-signed copy of the champion's content.
     expect(JSON.parse(models.stdout)).toEqual([{ line: 'iris', latestVersion: 2, versionCount: 2 }]);
   });
+
+  it('revokes and rotates API tokens, lists and revokes enrolment tokens, and revokes a device', async () => {
+    const created = await cli(['tokens', 'create', 'cli-bot', '--role', 'viewer']);
+    expect(created.code).toBe(0);
+    const secret = created.stdout.trim();
+    expect((await cli(['devices', 'ls'], { EDGEFLEET_TOKEN: secret })).code).toBe(0);
+    const rotated = await cli(['tokens', 'rotate', 'cli-bot', '--json']);
+    const fresh = (JSON.parse(rotated.stdout) as { token: string }).token;
+    expect((await cli(['devices', 'ls'], { EDGEFLEET_TOKEN: secret })).code).not.toBe(0);
+    expect((await cli(['devices', 'ls'], { EDGEFLEET_TOKEN: fresh })).code).toBe(0);
+    expect((await cli(['tokens', 'ls'])).stdout).toMatch(/cli-bot\s+viewer/);
+    expect((await cli(['tokens', 'revoke', 'cli-bot'])).stdout.trim()).toBe('revoked cli-bot');
+    expect((await cli(['devices', 'ls'], { EDGEFLEET_TOKEN: fresh })).code).not.toBe(0);
+
+    await cli(['devices', 'enrol', '--group', 'lab', '--ttl', '600']);
+    const tokens = JSON.parse((await cli(['devices', 'tokens', '--json'])).stdout) as { id: string; state: string }[];
+    const usable = tokens.find((t) => t.state === 'usable');
+    expect(usable).toBeDefined();
+    const revokedToken = await cli(['devices', 'revoke-token', usable!.id]);
+    expect(revokedToken.stdout.trim()).toBe(`enrolment token ${usable!.id} revoked`);
+
+    const victim = (fleet.agents[1] as Fleet['agents'][number]).deviceId;
+    const revoked = await cli(['devices', 'revoke', victim]);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`revoked ${victim}`);
+    expect((await cli(['devices', 'ls'])).stdout).toMatch(new RegExp(`${victim}.*revoked`));
+  });
 });

@@ -19,6 +19,7 @@ export interface ApiClient {
   get<T = Json>(path: string): Promise<ApiResponse<T>>;
   post<T = Json>(path: string, body: unknown): Promise<ApiResponse<T>>;
   postForm<T = Json>(path: string, form: FormData): Promise<ApiResponse<T>>;
+  delete<T = Json>(path: string): Promise<ApiResponse<T>>;
 }
 
 export function apiClient(baseUrl: string, token: string | null): ApiClient {
@@ -37,6 +38,7 @@ export function apiClient(baseUrl: string, token: string | null): ApiClient {
         body: JSON.stringify(body),
       }),
     postForm: (path, form) => send(path, { method: 'POST', headers: headers(), body: form }),
+    delete: (path) => send(path, { method: 'DELETE', headers: headers() }),
   };
 }
 

@@ -24,9 +24,21 @@ export function roleAtLeast(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
+export interface ApiTokenInfo {
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: number;
+}
+
 export interface ApiTokens {
   authenticate(token: string): Promise<Actor | null>;
   create(options: { name: string; role: Role }): Promise<string>;
+  /** Every token by name and role; never the secret or its hash. */
+  list(): Promise<ApiTokenInfo[]>;
+  /** Deletes the token: its next call is 401. NOT_FOUND for an unknown name. */
+  revoke(name: string): Promise<void>;
+  /** A new secret under the same name and role; the old one stops working at once. */
+  rotate(name: string): Promise<{ token: string; name: string; role: Role }>;
 }
 
 const BOOTSTRAP_NAME = 'admin';
@@ -53,6 +65,28 @@ export function createApiTokens(options: { database: Database; now: () => number
       const token = newSecret('eft_');
       await db.insert(apiTokens).values({ tokenHash: hashSecret(token), name, role, createdAt: now() });
       return token;
+    },
+    async list() {
+      return db
+        .select({ name: apiTokens.name, role: apiTokens.role, createdAt: apiTokens.createdAt })
+        .from(apiTokens)
+        .orderBy(apiTokens.name);
+    },
+    async revoke(name) {
+      const deleted = await db.delete(apiTokens).where(eq(apiTokens.name, name)).returning({ name: apiTokens.name });
+      if (deleted.length === 0)
+        throw new ControlPlaneError('NOT_FOUND', `no token named ${name}`, { details: { name } });
+    },
+    async rotate(name) {
+      const token = newSecret('eft_');
+      const updated = await db
+        .update(apiTokens)
+        .set({ tokenHash: hashSecret(token), createdAt: now() })
+        .where(eq(apiTokens.name, name))
+        .returning({ role: apiTokens.role });
+      const role = updated[0]?.role;
+      if (role === undefined) throw new ControlPlaneError('NOT_FOUND', `no token named ${name}`, { details: { name } });
+      return { token, name, role };
     },
   };
 }

@@ -69,6 +69,20 @@ export async function registerDeviceCredentials(
   }
 }
 
+/** Deletes the device's client and role; the plugin disconnects a client it deletes. Idempotent. */
+export async function removeDeviceCredentials(dynsec: DynsecClient, deviceId: string): Promise<void> {
+  for (const command of [
+    { command: 'deleteClient', username: deviceId },
+    { command: 'deleteRole', rolename: roleOf(deviceId) },
+  ] as const) {
+    try {
+      await dynsec.send(command);
+    } catch (error) {
+      if (!(error instanceof ControlPlaneError && /not found/i.test(error.message))) throw error;
+    }
+  }
+}
+
 async function hasRole(dynsec: DynsecClient, username: string, rolename: string): Promise<boolean> {
   const data = (await dynsec.send({ command: 'getClient', username })) as {
     client?: { roles?: { rolename?: string }[] };

@@ -51,6 +51,8 @@ export interface EmbeddedBroker {
    * virtual network). Same authentication and ACL hooks as a socket; unaffected by stop().
    */
   handle(stream: Duplex): void;
+  /** Closes the live session of `clientId`, if there is one. */
+  disconnect(clientId: string): void;
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -223,6 +225,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     handle: (stream) => {
       guard.watch(stream);
       aedes.handle(stream);
+    },
+    disconnect(clientId) {
+      (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[clientId]?.close();
     },
     stop,
     async start() {

@@ -14,7 +14,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../errors.js';
 import { createDynsecClient, DYNSEC_RESPONSE_TOPIC } from './dynsec-client.js';
-import { grantControlPlane, registerDeviceCredentials, SHARE_GROUP } from './dynsec-credentials.js';
+import {
+  grantControlPlane,
+  registerDeviceCredentials,
+  removeDeviceCredentials,
+  SHARE_GROUP,
+} from './dynsec-credentials.js';
 import type { MessageBroker, MessageHandler } from './message-broker.js';
 import { topicMatches } from './topic-filter.js';
 
@@ -158,6 +163,7 @@ export async function startExternalBroker(
       await subscribe(`$share/${SHARE_GROUP}/${pattern}`);
     },
     registerDevice: (deviceId, password) => registerDeviceCredentials(dynsec, { deviceId, password }),
+    revokeDevice: (deviceId) => removeDeviceCredentials(dynsec, deviceId),
     stop: staged,
     start: staged,
     async close() {

@@ -34,6 +34,8 @@ export interface MessageBroker {
   readonly handle?: (stream: Duplex) => void;
   /** Gives the broker a newly enrolled device's credentials and its topic grants (acl.ts). */
   registerDevice(deviceId: string, password: string): Promise<void>;
+  /** Removes a revoked device's credentials from the broker and closes its live session. */
+  revokeDevice(deviceId: string): Promise<void>;
   /** Staged outage (tests, simulator): the embedded broker closes its listener, an external one disconnects. */
   stop(): Promise<void>;
   start(): Promise<void>;

@@ -35,5 +35,10 @@ export async function startBroker(option: BrokerOption, hooks: BrokerHooks): Pro
     deviceUrl: `mqtt://${hooks.host}:${embedded.port}`,
     // The embedded broker checks device passwords against the registry itself (verifyDevice).
     registerDevice: () => Promise.resolve(),
+    // The embedded broker asks the registry at every login, where the device is revoked already.
+    revokeDevice: (deviceId) => {
+      embedded.disconnect(deviceId);
+      return Promise.resolve();
+    },
   };
 }

@@ -16,6 +16,8 @@ export interface HttpClient {
   readonly server: string;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  /** DELETE; the parsed body, or null for 204. */
+  delete<T>(path: string): Promise<T | null>;
   /** Multipart upload; `onProgress(sentBytes, totalBytes)` after each slice. */
   upload<T>(path: string, form: FormData, onProgress: (sent: number, total: number) => void): Promise<T>;
   /** Follows GET /v1/events until `signal` aborts. */
@@ -67,6 +69,10 @@ export function createHttpClient(target: Target): HttpClient {
   return {
     server: target.server,
     get: async (path) => json(await send(path, {})),
+    delete: async (path) => {
+      const res = await send(path, { method: 'DELETE' });
+      return res.status === 204 ? null : json(res);
+    },
     post: async (path, body) =>
       json(
         await send(path, {

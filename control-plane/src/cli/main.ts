@@ -12,6 +12,7 @@ import { registerFlCommands } from './commands/fl.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
+import { registerTokenCommands } from './commands/tokens.js';
 import { createContext, EXIT, exitCodeOf } from './context.js';
 
 function hintFor(error: EdgefleetError): string {
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerDriftCommands(program, ctx);
   registerFlCommands(program, ctx);
   registerAuditCommands(program, ctx);
+  registerTokenCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);

@@ -22,6 +22,8 @@ export const devices = sqliteTable(
     lastSeenAt: integer('last_seen_at'),
     /** The gateway that carries this child device; null for an enrolled device. */
     parentId: text('parent_id'),
+    /** When the device's credentials were revoked (it is decommissioned); null while it is a fleet member. */
+    revokedAt: integer('revoked_at'),
   },
   // A gateway going offline takes its children with it (an update by parent on every disconnect), and the
   // child cap counts by parent: without the index both scanned the whole fleet (quadratic in a 10k rehearsal).
@@ -37,6 +39,8 @@ export const enrolmentTokens = sqliteTable('enrolment_tokens', {
   expiresAt: integer('expires_at').notNull(),
   usedAt: integer('used_at'),
   usedBy: text('used_by'),
+  /** When an operator revoked the token before it was used. */
+  revokedAt: integer('revoked_at'),
 });
 
 export const deviceDesired = sqliteTable('device_desired', {

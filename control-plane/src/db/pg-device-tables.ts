@@ -20,6 +20,8 @@ export const devices = pgTable(
     enrolledAt: integer('enrolled_at').notNull(),
     lastSeenAt: integer('last_seen_at'),
     parentId: text('parent_id'),
+    /** When the device's credentials were revoked (it is decommissioned); null while it is a fleet member. */
+    revokedAt: integer('revoked_at'),
   },
   (t) => [index('devices_parent').on(t.parentId)],
 );
@@ -33,6 +35,8 @@ export const enrolmentTokens = pgTable('enrolment_tokens', {
   expiresAt: integer('expires_at').notNull(),
   usedAt: integer('used_at'),
   usedBy: text('used_by'),
+  /** When an operator revoked the token before it was used. */
+  revokedAt: integer('revoked_at'),
 });
 
 export const deviceDesired = pgTable('device_desired', {

@@ -48,6 +48,8 @@ export interface DesiredState {
   refreshDue(): Promise<number>;
   /** Publishes every stored document again (the embedded broker's retained store is in memory). */
   republishAll(): Promise<void>;
+  /** Deletes the device's document and clears its retained copy on the broker (a revoked device). */
+  withdraw(deviceId: string): Promise<void>;
 }
 
 /** Devices whose fetchable bundles are kept; the map is cleared when it would grow past this. */
@@ -163,6 +165,12 @@ export function createDesiredState(options: {
     },
     async republishAll() {
       for (const row of await db.select().from(deviceDesired)) await publish(row);
+    },
+    async withdraw(deviceId) {
+      await db.delete(deviceDesired).where(eq(deviceDesired.deviceId, deviceId));
+      fetchable.delete(deviceId);
+      // A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3).
+      await broker.publish(deviceTopic(deviceId, 'desired'), new Uint8Array(0), { qos: 1, retain: true });
     },
   };
 }

@@ -48,6 +48,7 @@ export function createChildDevices(options: {
       return { ok: false, code: 'DEVICE_UNKNOWN', reason: `no device ${deviceId}` };
     }
     const gateway = await devices.get(gatewayId);
+    if (gateway.revokedAt !== null) return { ok: false, code: 'DEVICE_REVOKED', reason: `${gatewayId} was revoked` };
     if (gateway.parentId !== null) return { ok: false, code: 'DEVICE_UNKNOWN', reason: 'a child has no children' };
     if ((await devices.childCount(gateway.id)) >= options.maxChildren) {
       return { ok: false, code: 'CONFLICT', reason: `${gateway.id} already carries ${options.maxChildren} children` };
@@ -58,6 +59,8 @@ export function createChildDevices(options: {
   };
   return {
     async admit(deviceId) {
+      if (devices.revokedHere(deviceId))
+        return { ok: false, code: 'DEVICE_REVOKED', reason: `${deviceId} was revoked` };
       const child = parseChildDeviceId(deviceId);
       if (await devices.exists(deviceId)) {
         if (child !== null && (await devices.get(deviceId)).connection === 'offline')

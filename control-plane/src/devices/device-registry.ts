@@ -4,7 +4,7 @@
  * reported state. Read models for the HTTP API are assembled here so routes stay thin. Child devices behind a
  * gateway (DESIGN.md §6) are rows with a `parentId`; they never log in to the broker themselves.
  */
-import { count, eq, sql } from 'drizzle-orm';
+import { and, count, eq, isNull, or, sql } from 'drizzle-orm';
 import { hashSecret, newSecret, secretMatches } from '../auth/secrets.js';
 import type { Database, Tables } from '../db/database.js';
 import { prepareOnce } from '../db/prepared.js';
@@ -26,6 +26,15 @@ export interface DeviceRegistry {
   /** Its group and tags (fixed at enrolment, so kept once read), or a DEVICE_UNKNOWN error. */
   membership(deviceId: string): Promise<DeviceMembership>;
   list(): Promise<DeviceRow[]>;
+  /** Devices that are fleet members: every one but the revoked (what rollouts and FL rounds select from). */
+  members(): Promise<DeviceRow[]>;
+  /**
+   * Revokes the device and the children it carries: a fresh password hash nobody knows and `revokedAt`.
+   * Returns the ids revoked now (empty when it was revoked already); DEVICE_UNKNOWN for an unknown id.
+   */
+  revoke(deviceId: string): Promise<string[]>;
+  /** Revoked by this process since it started (a cheap check on the ingest path; the broker is the gate). */
+  revokedHere(deviceId: string): boolean;
   inGroup(group: string): Promise<DeviceRow[]>;
   verifyPassword(deviceId: string, password: Uint8Array): Promise<boolean>;
   /** Registers child `id` of `parent` with the parent's group and tags (its hardware comes with its reports). */
@@ -56,6 +65,7 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
   const memberships = new Map<string, DeviceMembership>();
   // lastSeenAt is kept to TOUCH_RESOLUTION_MS: one device's burst of messages costs one write, not one each.
   const touched = new Map<string, number>();
+  const revokedIds = new Set<string>();
   const { database } = options;
   const byId = () =>
     prepareOnce<DeviceRow[]>(database, 'devices.byId', (db, t) =>
@@ -98,12 +108,27 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
       return membership;
     },
     list: () => db.select().from(devices).orderBy(devices.id),
+    members: () => db.select().from(devices).where(isNull(devices.revokedAt)).orderBy(devices.id),
+    async revoke(deviceId) {
+      const row = await get(deviceId);
+      if (row.revokedAt !== null) return [];
+      const at = now();
+      const revoked = await db
+        .update(devices)
+        .set({ revokedAt: at, passwordHash: hashSecret(newSecret()), connection: 'offline' })
+        .where(and(isNull(devices.revokedAt), or(eq(devices.id, deviceId), eq(devices.parentId, deviceId))))
+        .returning({ id: devices.id });
+      const ids = revoked.map((r) => r.id).sort();
+      for (const id of ids) revokedIds.add(id);
+      return ids;
+    },
+    revokedHere: (deviceId) => revokedIds.has(deviceId),
     inGroup: (group) => db.select().from(devices).where(eq(devices.group, group)).orderBy(devices.id),
     async verifyPassword(deviceId, password) {
       const row = await find(deviceId);
       // Hashed whatever the row, so an unknown id and a child id take the same time as a wrong password.
       const matches = secretMatches(password, row?.passwordHash ?? null);
-      return matches && row?.parentId === null;
+      return matches && row?.parentId === null && row.revokedAt === null;
     },
     async createChild(id, parent) {
       const row = {
@@ -117,6 +142,7 @@ export function createDeviceRegistry(options: { database: Database; now: () => n
         enrolledAt: now(),
         lastSeenAt: now(),
         parentId: parent.id,
+        revokedAt: null,
       };
       await db.insert(devices).values(row);
       return row;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CHILD_SEPARATOR, isEnrollableDeviceId } from '@edgefleet/protocol';
 import { eq } from 'drizzle-orm';
 import { hashSecret, newSecret } from '../auth/secrets.js';
-import type { Database } from '../db/database.js';
+import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
 
 export interface Hardware {
@@ -19,18 +19,55 @@ export interface Hardware {
   readonly profile?: string | undefined;
 }
 
+/** An enrolment token as operators see it: an id (a prefix of its hash), never the token itself. */
+export interface EnrolmentTokenInfo {
+  readonly id: string;
+  readonly group: string;
+  readonly tags: string[];
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly state: 'usable' | 'used' | 'expired' | 'revoked';
+  /** Tokens are single-use: 1 while usable, else 0. */
+  readonly remainingUses: number;
+  readonly usedBy: string | null;
+}
+
+/** Characters of the token hash that name a token in the API. */
+const TOKEN_ID_LENGTH = 16;
+
 export interface Enrolment {
   createToken(options: { group: string; tags: string[]; ttlSec: number; createdBy: string }): Promise<{
     token: string;
+    id: string;
     group: string;
     expiresAt: number;
   }>;
+  listTokens(): Promise<EnrolmentTokenInfo[]>;
+  /** Makes an unused token unusable; NOT_FOUND for an unknown id, CONFLICT for a used one. */
+  revokeToken(id: string): Promise<EnrolmentTokenInfo>;
   /** Consumes the token and creates the device; returns its id and (only now, in clear) its password. */
   enrol(options: { token: string; deviceId: string | undefined; hardware: Hardware | undefined }): Promise<{
     deviceId: string;
     password: string;
     group: string;
   }>;
+}
+
+function tokenInfo(row: Tables['enrolmentTokens']['$inferSelect'], at: number): EnrolmentTokenInfo {
+  const state =
+    row.revokedAt !== null ? 'revoked' : row.usedAt !== null ? 'used' : row.expiresAt <= at ? 'expired' : 'usable';
+  return {
+    id: row.tokenHash.slice(0, TOKEN_ID_LENGTH),
+    group: row.group,
+    tags: row.tags,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    state,
+    remainingUses: state === 'usable' ? 1 : 0,
+    usedBy: row.usedBy,
+  };
 }
 
 export function createEnrolment(options: { database: Database; now: () => number }): Enrolment {
@@ -41,10 +78,30 @@ export function createEnrolment(options: { database: Database; now: () => number
       const token = newSecret('eet_');
       const createdAt = now();
       const expiresAt = createdAt + ttlSec * 1000;
-      await database.db
-        .insert(enrolmentTokens)
-        .values({ tokenHash: hashSecret(token), group, tags, createdBy, createdAt, expiresAt });
-      return { token, group, expiresAt };
+      const tokenHash = hashSecret(token);
+      await database.db.insert(enrolmentTokens).values({ tokenHash, group, tags, createdBy, createdAt, expiresAt });
+      return { token, id: tokenHash.slice(0, TOKEN_ID_LENGTH), group, expiresAt };
+    },
+    async listTokens() {
+      const rows = await database.db.select().from(enrolmentTokens).orderBy(enrolmentTokens.createdAt);
+      return rows.map((row) => tokenInfo(row, now()));
+    },
+    async revokeToken(id) {
+      const rows = await database.db.select().from(enrolmentTokens);
+      const row = rows.find((r) => r.tokenHash.startsWith(id) && id.length === TOKEN_ID_LENGTH);
+      if (row === undefined) throw new ControlPlaneError('NOT_FOUND', `no enrolment token ${id}`, { details: { id } });
+      if (row.usedAt !== null) {
+        throw new ControlPlaneError(
+          'CONFLICT',
+          `enrolment token ${id} enrolled ${row.usedBy} already; revoke the device`,
+          {
+            details: { id, usedBy: row.usedBy },
+          },
+        );
+      }
+      const revokedAt = row.revokedAt ?? now();
+      await database.db.update(enrolmentTokens).set({ revokedAt }).where(eq(enrolmentTokens.tokenHash, row.tokenHash));
+      return tokenInfo({ ...row, revokedAt }, now());
     },
     async enrol({ token, deviceId, hardware }) {
       const id = deviceId ?? `dev-${randomBytes(6).toString('hex')}`;
@@ -65,7 +122,7 @@ export function createEnrolment(options: { database: Database; now: () => number
           .from(enrolmentTokens)
           .where(eq(enrolmentTokens.tokenHash, hashSecret(token)))
           .limit(1);
-        if (row === undefined || row.usedAt !== null || row.expiresAt <= now()) {
+        if (row === undefined || row.usedAt !== null || row.revokedAt !== null || row.expiresAt <= now()) {
           throw new ControlPlaneError('ENROLMENT_TOKEN_INVALID', 'enrolment token is unknown, used or expired');
         }
         const [taken] = await tx.select({ id: devices.id }).from(devices).where(eq(devices.id, id)).limit(1);

@@ -94,7 +94,7 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
   const attempt = (await store.rounds(job.id)).filter((r) => r.round === round).length + 1;
   const roundId = `${job.id}-r${round}-a${attempt}`;
   const candidates: string[] = [];
-  for (const d of await deps.devices.list()) {
+  for (const d of await deps.devices.members()) {
     if (d.connection !== 'online') continue;
     if (matchesSelector(config.selector, d, hardwareProfileOf(d, await deps.devices.reported(d.id))))
       candidates.push(d.id);

@@ -10,6 +10,7 @@ import type { DesiredState } from '../desired/desired-state.js';
 import type { DeviceHistory } from '../devices/device-history.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
 import type { Enrolment } from '../devices/enrolment.js';
+import type { Revocation } from '../devices/revocation.js';
 import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FlCoordinator } from '../fl/coordinator.js';
@@ -36,6 +37,7 @@ export interface HttpServices {
   readonly events: EventBus;
   readonly enrolment: Enrolment;
   readonly devices: DeviceRegistry;
+  readonly revocation: Revocation;
   readonly history: DeviceHistory;
   readonly registry: ModelRegistry;
   readonly desired: DesiredState;

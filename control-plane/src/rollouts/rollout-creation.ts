@@ -23,8 +23,10 @@ async function validateTargets(ctx: RolloutContext, plan: RolloutPlan, allowEmpt
   const { store, devices } = ctx;
   await ctx.registry.get(plan.line, plan.version); // NOT_FOUND before anything is recorded
   const profiles = new Map<string, string | null>();
-  for (const d of await devices.list()) profiles.set(d.id, await profileOf(ctx, d.id));
-  const targeted = (await devices.list()).filter((d) => matchesSelector(plan.selector, d, profiles.get(d.id) ?? null));
+  for (const d of await devices.members()) profiles.set(d.id, await profileOf(ctx, d.id));
+  const targeted = (await devices.members()).filter((d) =>
+    matchesSelector(plan.selector, d, profiles.get(d.id) ?? null),
+  );
   if (targeted.length === 0 && !allowEmpty) {
     throw new ControlPlaneError('BODY_INVALID', 'request body is invalid: selector matches no enrolled device', {
       details: { issues: [{ path: 'selector', message: 'matches no enrolled device' }] },

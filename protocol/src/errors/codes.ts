@@ -108,6 +108,7 @@ export const ERROR_CODES = Object.freeze({
   AUTH_FORBIDDEN: { http: 403, summary: 'credentials lack the role for this action' },
   ENROLMENT_TOKEN_INVALID: { http: 401, summary: 'enrolment token is unknown, used or expired' },
   DEVICE_UNKNOWN: { http: 404, summary: 'no such device' },
+  DEVICE_REVOKED: { http: 403, summary: 'the device was revoked and is no longer a fleet member' },
   NOT_FOUND: { http: 404, summary: 'no such resource' },
   CONFLICT: { http: 409, summary: 'request conflicts with existing state' },
   INVALID_TRANSITION: { http: 409, summary: 'state machine refuses this transition' },

@@ -1,6 +1,7 @@
 /**
- * `edgefleet devices ls | show <id> | enrol --group <g>`: the fleet list with installed versions, one
- * device's reported and desired state, and a one-time enrolment token for new devices.
+ * `edgefleet devices ls | show <id> | revoke <id> | enrol --group <g> | tokens | revoke-token <id>`: the
+ * fleet list with installed versions, one device's reported and desired state, revoking a device, and the
+ * one-time enrolment tokens for new devices (mint, list, revoke).
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
@@ -13,6 +14,17 @@ interface DeviceItem {
   online: boolean;
   lastSeenAt: number | null;
   installed: { line: string; version: number }[];
+  revokedAt: number | null;
+}
+
+interface EnrolmentTokenItem {
+  id: string;
+  group: string;
+  state: string;
+  remainingUses: number;
+  expiresAt: number;
+  createdBy: string;
+  usedBy: string | null;
 }
 
 export function registerDeviceCommands(program: Command, ctx: CliContext): void {
@@ -28,7 +40,7 @@ export function registerDeviceCommands(program: Command, ctx: CliContext): void 
             id: d.deviceId,
             group: d.group,
             tags: d.tags.join(',') || '-',
-            online: d.online ? 'yes' : 'no',
+            online: d.revokedAt === null ? (d.online ? 'yes' : 'no') : 'revoked',
             models: d.installed.map((m) => `${m.line}@${m.version}`).join(',') || '-',
             'last seen': time(d.lastSeenAt),
           })),
@@ -42,6 +54,47 @@ export function registerDeviceCommands(program: Command, ctx: CliContext): void 
     .action(async (id: string) => {
       const device = await ctx.client().get<Record<string, unknown>>(`/v1/devices/${encodeURIComponent(id)}`);
       ctx.output().result(device, () => JSON.stringify(device, null, 2));
+    });
+  devices
+    .command('revoke <id>')
+    .description('revoke a device and the children it carries: credentials, session, desired state, rollouts')
+    .action(async (id: string) => {
+      const result = await ctx
+        .client()
+        .post<{ revoked: string[]; leftRollouts: number }>(`/v1/devices/${encodeURIComponent(id)}/revoke`, {});
+      ctx
+        .output()
+        .result(result, () =>
+          result.revoked.length === 0
+            ? `${id} was revoked already`
+            : `revoked ${result.revoked.join(', ')}; left ${result.leftRollouts} active rollout(s)`,
+        );
+    });
+  devices
+    .command('tokens')
+    .description('list enrolment tokens with their state, expiry and remaining uses')
+    .action(async () => {
+      const rows = await ctx.client().get<EnrolmentTokenItem[]>('/v1/enrolment-tokens');
+      ctx.output().result(rows, () =>
+        table(
+          rows.map((t) => ({
+            id: t.id,
+            group: t.group,
+            state: t.state,
+            uses: String(t.remainingUses),
+            expires: time(t.expiresAt),
+            'used by': t.usedBy ?? '-',
+          })),
+          ['id', 'group', 'state', 'uses', 'expires', 'used by'],
+        ),
+      );
+    });
+  devices
+    .command('revoke-token <id>')
+    .description('revoke an unused enrolment token')
+    .action(async (id: string) => {
+      const token = await ctx.client().delete<EnrolmentTokenItem>(`/v1/enrolment-tokens/${encodeURIComponent(id)}`);
+      ctx.output().result(token, () => `enrolment token ${id} revoked`);
     });
   devices
     .command('enrol')

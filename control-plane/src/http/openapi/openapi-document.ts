@@ -119,7 +119,10 @@ function operationObject(op: Operation) {
     ...(params.length === 0 ? {} : { parameters: params }),
     ...(op.body === undefined ? {} : { requestBody: requestBody(op.body) }),
     responses: {
-      [String(op.status)]: { description: 'success', content: { [op.response]: {} } },
+      [String(op.status)]:
+        op.status === 204
+          ? { description: 'done, no content' }
+          : { description: 'success', content: { [op.response]: {} } },
       default: {
         description: 'error (status from the error-code table)',
         // Inlined rather than $ref'd: Ajv's $dynamicRef support trips over `$ref` in the 3.1 meta-schema.

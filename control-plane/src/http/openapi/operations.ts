@@ -25,13 +25,13 @@ export type RequestBody =
   | { readonly kind: 'binary'; readonly mediaType: string; readonly description: string };
 
 export interface Operation {
-  readonly method: 'get' | 'post';
+  readonly method: 'get' | 'post' | 'delete';
   /** Hono path syntax (`/v1/rollouts/:id`). */
   readonly path: string;
   readonly tag: string;
   readonly summary: string;
   readonly access: Access;
-  readonly status: 200 | 201;
+  readonly status: 200 | 201 | 204;
   readonly response: 'application/json' | 'text/event-stream' | 'application/octet-stream' | 'text/plain' | 'text/html';
   readonly query?: z.ZodObject;
   readonly body?: RequestBody;
@@ -81,6 +81,25 @@ export const OPERATIONS: readonly Operation[] = [
     response: 'application/json',
     body: json(apiTokenBody),
   },
+  read('/v1/tokens', 'access', 'API tokens by name and role (never the secrets)', { access: 'admin' }),
+  {
+    method: 'delete',
+    path: '/v1/tokens/:name',
+    tag: 'access',
+    summary: 'Revoke an API token: its next call is 401',
+    access: 'admin',
+    status: 204,
+    response: 'application/json',
+  },
+  {
+    method: 'post',
+    path: '/v1/tokens/:name/rotate',
+    tag: 'access',
+    summary: 'A new secret for the token (same name and role); the old one stops working at once',
+    access: 'admin',
+    status: 200,
+    response: 'application/json',
+  },
   read('/v1/audit', 'access', 'Append-only audit log, newest first', { access: 'admin', query: limitQuery }),
   {
     method: 'post',
@@ -91,6 +110,18 @@ export const OPERATIONS: readonly Operation[] = [
     status: 201,
     response: 'application/json',
     body: json(enrolmentTokenBody),
+  },
+  read('/v1/enrolment-tokens', 'devices', 'Enrolment tokens with expiry, state and remaining uses (never the tokens)', {
+    access: 'operator',
+  }),
+  {
+    method: 'delete',
+    path: '/v1/enrolment-tokens/:id',
+    tag: 'devices',
+    summary: 'Revoke an unused enrolment token',
+    access: 'operator',
+    status: 200,
+    response: 'application/json',
   },
   {
     method: 'post',
@@ -108,6 +139,16 @@ export const OPERATIONS: readonly Operation[] = [
   read('/v1/devices/:id/events', 'devices', 'Install events and alarms, newest first', { query: limitQuery }),
   {
     method: 'post',
+    path: '/v1/devices/:id/revoke',
+    tag: 'devices',
+    summary:
+      'Revoke a device (and the children it carries): credentials and live session cut, desired state withdrawn, out of rollouts and federated rounds',
+    access: 'operator',
+    status: 200,
+    response: 'application/json',
+  },
+  {
+    method: 'post',
     path: '/v1/models/:line/versions',
     tag: 'models',
     summary:
@@ -121,7 +162,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'post',
     path: '/v1/agent-releases',
     tag: 'models',
-    summary: 'Register an agent release as the next version of the line `agent` (self-update, issue 11)',
+    summary: 'Register an agent release as the next version of the line `agent` (self-update)',
     access: 'operator',
     status: 201,
     response: 'application/json',

@@ -1,17 +1,19 @@
 /**
- * Admin-only routes: minting API tokens and reading the audit log.
+ * Admin-only routes: API tokens (mint, list, revoke, rotate) and the audit log.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ROLES } from '../../auth/api-tokens.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, parseQuery, readJson } from '../middleware.js';
+import { createAuditRecorder, createRoleGuard, parseParams, parseQuery, readJson } from '../middleware.js';
 import { limitQuery } from './device-routes.js';
 
 export const apiTokenBody = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name must be 1-64 chars of [A-Za-z0-9._-]'),
   role: z.enum(ROLES),
 });
+
+const nameParam = z.object({ name: apiTokenBody.shape.name });
 
 export function createAdminRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
@@ -22,6 +24,18 @@ export function createAdminRoutes(services: HttpServices) {
       c.set('auditTarget', `token:${body.name}`);
       c.set('auditDetails', { role: body.role });
       return c.json({ token: await services.apiTokens.create(body), name: body.name, role: body.role }, 201);
+    })
+    .get('/v1/tokens', requireRole('admin'), async (c) => c.json(await services.apiTokens.list()))
+    .delete('/v1/tokens/:name', audited('tokens.revoke'), requireRole('admin'), async (c) => {
+      const { name } = parseParams(nameParam, c);
+      c.set('auditTarget', `token:${name}`);
+      await services.apiTokens.revoke(name);
+      return c.body(null, 204);
+    })
+    .post('/v1/tokens/:name/rotate', audited('tokens.rotate'), requireRole('admin'), async (c) => {
+      const { name } = parseParams(nameParam, c);
+      c.set('auditTarget', `token:${name}`);
+      return c.json(await services.apiTokens.rotate(name));
     })
     .get('/v1/audit', requireRole('admin'), async (c) => {
       const { limit } = parseQuery(limitQuery, c);

@@ -7,7 +7,7 @@ import { deviceIdSchema, encodeCbor } from '@edgefleet/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, readJson } from '../middleware.js';
+import { createAuditRecorder, createRoleGuard, parseParams, readJson } from '../middleware.js';
 
 const groupSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'group must be 1-63 chars of [a-z0-9-]');
 
@@ -51,6 +51,12 @@ export function createEnrolmentRoutes(services: HttpServices) {
       });
       c.set('auditDetails', { expiresAt: created.expiresAt });
       return c.json(created, 201);
+    })
+    .get('/v1/enrolment-tokens', requireRole('operator'), async (c) => c.json(await services.enrolment.listTokens()))
+    .delete('/v1/enrolment-tokens/:id', audited('enrolment-tokens.revoke'), requireRole('operator'), async (c) => {
+      const { id } = parseParams(z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'id is 16 hex digits') }), c);
+      c.set('auditTarget', `enrolment-token:${id}`);
+      return c.json(await services.enrolment.revokeToken(id));
     })
     .post('/v1/enrol', audited('devices.enrol', { public: true }), async (c) => {
       const body = await readJson(c, enrolBody);
