@@ -12,6 +12,8 @@ import { createControlPlane } from '@edgefleet/control-plane';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  connectAs,
+  enrolmentToken,
   type Fleet,
   freePort,
   type Mosquitto,
@@ -19,6 +21,7 @@ import {
   rolloutAndWait,
   startFleet,
   startMosquitto,
+  waitFor,
 } from '../src/index.js';
 
 const iris = buildIrisModels();
@@ -66,6 +69,29 @@ describe('external broker mode (Mosquitto)', () => {
     });
     await rolloutAndWait(fleet, { line: 'iris', version: v2.version, timeoutMs: 30_000 });
     for (const agent of fleet.agents) expect((await agent.predict('iris', rows)).version).toBe(v2.version);
+  });
+
+  it('an enrolment while Mosquitto is down leaves no device behind, and the same token works once it is back', async () => {
+    mosquitto = await startMosquitto();
+    fleet = await startFleet({
+      controlPlane: { broker: { kind: 'external', url: mosquitto.url, ...mosquitto.admin } },
+    });
+    const token = await enrolmentToken(fleet.api, { group: 'lab' });
+    await mosquitto.down();
+    const refused = await fleet.api.post('/v1/enrol', { token, deviceId: 'during-outage' });
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    expect(['BROKER_UNAVAILABLE', 'BROKER_REFUSED']).toContain(refused.body.error.code);
+    expect((await fleet.api.get('/v1/devices')).body).toEqual([]);
+    await mosquitto.up();
+    const enrolled = await waitFor(
+      async () => {
+        const res = await fleet!.api.post('/v1/enrol', { token, deviceId: 'during-outage' });
+        return res.status === 201 ? res.body : undefined;
+      },
+      { what: 'the enrolment to succeed once Mosquitto is back', timeoutMs: 20_000, intervalMs: 250 },
+    );
+    const client = await connectAs(enrolled);
+    await client.endAsync();
   });
 
   it('refuses to start with BROKER_UNAVAILABLE when nothing listens at the broker URL', async () => {

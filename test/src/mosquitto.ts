@@ -28,6 +28,9 @@ export interface Mosquitto {
   /** Everything the broker wrote to stderr (its log), for failing tests. */
   log(): string;
   restart(): Promise<void>;
+  /** Stops the broker, keeping its state for `up()` (an outage). */
+  down(): Promise<void>;
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,6 +108,8 @@ export async function startMosquitto(options: { maxQueuedMessages?: number } = {
       await halt();
       await start();
     },
+    down: () => halt(),
+    up: () => start(),
     async stop() {
       await halt();
       await rm(dir, { recursive: true, force: true });

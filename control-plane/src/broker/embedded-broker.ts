@@ -18,6 +18,7 @@ import { type BrokerLimitsOption, resolveBrokerLimits } from './broker-limits.js
 import { createConnectionGuard, type Refusal } from './connection-guard.js';
 import { createPublishQuotas } from './publish-quota.js';
 import { indexRetainedByTopic, type RetainedPersistence } from './retained-index.js';
+import { topicMatches } from './topic-filter.js';
 
 export type BrokerState = 'listening' | 'stopped' | 'closed';
 
@@ -46,6 +47,8 @@ export interface EmbeddedBroker {
   publish(topic: string, payload: Uint8Array, options: PublishOptions): Promise<void>;
   /** In-process subscription; the handler must not throw (it is called for every matching message). */
   subscribe(pattern: string, handler: (topic: string, payload: Uint8Array) => void): Promise<void>;
+  /** Device publishes matching `pattern` go to `handler`; the PUBACK waits for its promise (message-broker.ts). */
+  consume(pattern: string, handler: (topic: string, payload: Uint8Array) => Promise<void>): void;
   /**
    * Serves one MQTT connection over an in-memory stream, without the TCP listener (the simulator's
    * virtual network). Same authentication and ACL hooks as a socket; unaffected by stop().
@@ -106,6 +109,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     );
   };
   const guard = createConnectionGuard(limits, refuseConnection);
+  const consumers: Array<{ filter: string; handler: (topic: string, payload: Uint8Array) => Promise<void> }> = [];
+  /** Hands a device's publish to its consumer; the publish is acknowledged when the consumer has stored it. */
+  const consume = (packet: { topic: string; payload: Buffer | string }, done: (error: Error | null) => void) => {
+    const consumer = consumers.find((c) => topicMatches(c.filter, packet.topic));
+    if (consumer === undefined) return done(null);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    consumer.handler(packet.topic, new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)).then(
+      () => done(null),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
+  };
   const quotas = createPublishQuotas(limits.publish);
 
   aedes.authenticate = (client, username, password, done) => {
@@ -140,7 +154,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     // Retained messages belong to the control plane (desired state): a device's publish is delivered, never kept.
     packet.retain = false;
     const wait = quotas.admit(client.id, packet.payload.length);
-    if (wait === 0) return done(null);
+    if (wait === 0) return consume(packet, done);
     if (wait === Number.POSITIVE_INFINITY) {
       refuseConnection({
         code: 'RATE_LIMITED',
@@ -149,7 +163,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       });
       return done(new ControlPlaneError('RATE_LIMITED', `device ${client.id} publishes over its quota`));
     }
-    setTimeout(() => done(null), wait);
+    setTimeout(() => consume(packet, done), wait);
   };
   aedes.authorizeSubscribe = (client, subscription, done) => {
     const decision = authorizeDeviceSubscribe(client.id, subscription.topic);
@@ -222,6 +236,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
           resolve,
         );
       }),
+    consume(pattern, handler) {
+      consumers.push({ filter: pattern, handler });
+    },
     handle: (stream) => {
       guard.watch(stream);
       aedes.handle(stream);

@@ -162,6 +162,16 @@ export async function startExternalBroker(
       routes.push({ filter: pattern, handler });
       await subscribe(`$share/${SHARE_GROUP}/${pattern}`);
     },
+    // Mosquitto acknowledged the device's publish when it took it; the control plane's own acknowledgement
+    // of the delivery is mqtt.js's.
+    async consume(pattern, handler) {
+      // A refusal is logged and counted by the ingest itself; nothing is left to do with it here.
+      routes.push({
+        filter: pattern,
+        handler: (topic, payload) => void handler(topic, payload).catch(() => undefined),
+      });
+      await subscribe(`$share/${SHARE_GROUP}/${pattern}`);
+    },
     registerDevice: (deviceId, password) => registerDeviceCredentials(dynsec, { deviceId, password }),
     revokeDevice: (deviceId) => removeDeviceCredentials(dynsec, deviceId),
     stop: staged,

@@ -28,6 +28,13 @@ export interface MessageBroker {
    */
   subscribe(pattern: string, handler: MessageHandler): Promise<void>;
   /**
+   * Device → cp traffic for ingest: like `subscribe`, but the handler's promise says when the message is
+   * stored. The embedded broker acknowledges a device's QoS 1 publish only after it resolves, and closes the
+   * device's session without an acknowledgement when it rejects (the device sends it again). An external
+   * broker has acknowledged the publish itself; there it is `subscribe`.
+   */
+  consume(pattern: string, handler: (topic: string, payload: Uint8Array) => Promise<void>): Promise<void>;
+  /**
    * Serves one MQTT connection over an in-memory duplex stream (the simulator's virtual network). Only the
    * embedded broker can; an external broker's devices connect to it themselves.
    */

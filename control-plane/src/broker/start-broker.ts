@@ -34,6 +34,10 @@ export async function startBroker(option: BrokerOption, hooks: BrokerHooks): Pro
     port: embedded.port,
     deviceUrl: `mqtt://${hooks.host}:${embedded.port}`,
     // The embedded broker checks device passwords against the registry itself (verifyDevice).
+    consume: (pattern, handler) => {
+      embedded.consume(pattern, handler);
+      return Promise.resolve();
+    },
     registerDevice: () => Promise.resolve(),
     // The embedded broker asks the registry at every login, where the device is revoked already.
     revokeDevice: (deviceId) => {

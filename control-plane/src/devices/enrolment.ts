@@ -43,6 +43,11 @@ export interface Enrolment {
     group: string;
     expiresAt: number;
   }>;
+  /**
+   * Undoes an enrolment whose broker-side credential could not be created: deletes the device row and makes
+   * its token usable again, in one transaction, so the device can simply retry.
+   */
+  undo(deviceId: string): Promise<void>;
   listTokens(): Promise<EnrolmentTokenInfo[]>;
   /** Makes an unused token unusable; NOT_FOUND for an unknown id, CONFLICT for a used one. */
   revokeToken(id: string): Promise<EnrolmentTokenInfo>;
@@ -81,6 +86,15 @@ export function createEnrolment(options: { database: Database; now: () => number
       const tokenHash = hashSecret(token);
       await database.db.insert(enrolmentTokens).values({ tokenHash, group, tags, createdBy, createdAt, expiresAt });
       return { token, id: tokenHash.slice(0, TOKEN_ID_LENGTH), group, expiresAt };
+    },
+    async undo(deviceId) {
+      await database.transaction(async (tx) => {
+        await tx
+          .update(enrolmentTokens)
+          .set({ usedAt: null, usedBy: null })
+          .where(eq(enrolmentTokens.usedBy, deviceId));
+        await tx.delete(devices).where(eq(devices.id, deviceId));
+      });
     },
     async listTokens() {
       const rows = await database.db.select().from(enrolmentTokens).orderBy(enrolmentTokens.createdAt);

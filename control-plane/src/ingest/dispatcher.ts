@@ -62,29 +62,41 @@ export async function startIngest(
     try {
       await handler.handle(context, deviceId, message);
     } catch (error) {
-      reject(errorCodeOf(error), { deviceId, kind: handler.kind }, error);
+      const code = errorCodeOf(error);
+      reject(code, { deviceId, kind: handler.kind }, error);
+      // Not stored for a reason of ours (the database): no acknowledgement, so the device sends it again.
+      if (code === 'INTERNAL') throw error;
     }
   };
 
-  const route = (handler: IngestHandler) => (topic: string, payload: Uint8Array) => {
-    metrics.countMessage(handler.kind);
-    const parsed = parseTopic(topic);
-    if (parsed === null || parsed.kind !== handler.kind) return reject('TOPIC_UNKNOWN', { topic });
-    const previous = queues.get(parsed.deviceId) ?? Promise.resolve();
-    const next = previous.then(() => ingestOne(handler, parsed.deviceId, payload));
-    queues.set(parsed.deviceId, next);
-    void next.finally(() => {
-      if (queues.get(parsed.deviceId) === next) queues.delete(parsed.deviceId);
-    });
-  };
+  /** Resolves when the message is stored or refused for good; rejects when it could not be stored. */
+  const route =
+    (handler: IngestHandler) =>
+    (topic: string, payload: Uint8Array): Promise<void> => {
+      metrics.countMessage(handler.kind);
+      const parsed = parseTopic(topic);
+      if (parsed === null || parsed.kind !== handler.kind) {
+        reject('TOPIC_UNKNOWN', { topic });
+        return Promise.resolve();
+      }
+      const previous = queues.get(parsed.deviceId) ?? Promise.resolve();
+      // The queue keeps one device's messages in order; a failed one does not hold up the next.
+      const next = previous.catch(() => undefined).then(() => ingestOne(handler, parsed.deviceId, payload));
+      queues.set(parsed.deviceId, next);
+      const forget = () => {
+        if (queues.get(parsed.deviceId) === next) queues.delete(parsed.deviceId);
+      };
+      next.then(forget, forget);
+      return next;
+    };
   for (const handler of HANDLERS) {
-    await context.broker.subscribe(fleetPattern(handler.kind), route(handler));
-    await context.broker.subscribe(bridgePattern(handler.kind), route(handler));
+    await context.broker.consume(fleetPattern(handler.kind), route(handler));
+    await context.broker.consume(bridgePattern(handler.kind), route(handler));
   }
 
   return {
     async drain() {
-      while (queues.size > 0) await Promise.all(queues.values());
+      while (queues.size > 0) await Promise.allSettled(queues.values());
       await telemetry.flush();
     },
   };

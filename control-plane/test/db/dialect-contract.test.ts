@@ -69,7 +69,7 @@ describe.each(dialects)('the $name dialect', ({ open }) => {
     try {
       await db.insert(s.devices).values(device);
       const [row] = await db.select().from(s.devices).where(eq(s.devices.id, 'd-1'));
-      expect(row).toEqual({ ...device, connection: 'offline', lastSeenAt: null, parentId: null });
+      expect(row).toEqual({ ...device, connection: 'offline', lastSeenAt: null, parentId: null, revokedAt: null });
       const manifest = Buffer.from([0, 1, 2, 255, 254]);
       await db.insert(s.modelVersions).values({
         line: 'iris',

@@ -69,7 +69,13 @@ export function createEnrolmentRoutes(services: HttpServices) {
       c.set('auditActor', enrolled.deviceId);
       c.set('auditTarget', `device:${enrolled.deviceId}`);
       c.set('auditDetails', { group: enrolled.group });
-      await services.registerBrokerCredentials(enrolled.deviceId, enrolled.password);
+      try {
+        await services.registerBrokerCredentials(enrolled.deviceId, enrolled.password);
+      } catch (error) {
+        // No device without a broker credential: the row goes and the token can be used again.
+        await services.enrolment.undo(enrolled.deviceId);
+        throw error;
+      }
       await services.rollouts.onDeviceEnrolled(enrolled.deviceId);
       return c.json(
         {

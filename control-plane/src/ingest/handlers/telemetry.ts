@@ -13,6 +13,7 @@ export const telemetryHandler = defineHandler({
   schema: telemetryMessageSchema,
   async handle(context, deviceId, message) {
     const drift: DriftWindow[] = [];
+    const stored: Promise<void>[] = [];
     for (const w of message.records) {
       if (w.kind === 'drift') {
         drift.push(w);
@@ -22,20 +23,24 @@ export const telemetryHandler = defineHandler({
         await storeShadowWindow(context, deviceId, w);
         continue;
       }
-      context.telemetry.add({
-        deviceId,
-        seq: w.seq,
-        line: w.line,
-        version: w.version,
-        windowStartMs: w.windowStartMs,
-        windowEndMs: w.windowEndMs,
-        count: w.count,
-        errors: w.errors,
-        latencyMs: { ...w.latencyMs },
-        receivedAt: context.now(),
-      });
+      stored.push(
+        context.telemetry.add({
+          deviceId,
+          seq: w.seq,
+          line: w.line,
+          version: w.version,
+          windowStartMs: w.windowStartMs,
+          windowEndMs: w.windowEndMs,
+          count: w.count,
+          errors: w.errors,
+          latencyMs: { ...w.latencyMs },
+          receivedAt: context.now(),
+        }),
+      );
     }
     await storeDriftWindows(context, deviceId, drift);
     await context.devices.touch(deviceId);
+    // The message is handled once its inference windows are committed (the publish is acknowledged then).
+    await Promise.all(stored);
   },
 });
