@@ -63,6 +63,8 @@ export const DEFAULTS = Object.freeze({
   /** Fetch progress is reported (retained) at most this often. */
   reportIntervalMs: 1000,
   keepaliveSec: 30,
+  /** A `status: online` heartbeat this often (the control plane's silence timeout is three of them). */
+  statusHeartbeatMs: 60_000,
   connectTimeoutMs: 10_000,
   cliHttpApi: Object.freeze({ host: '127.0.0.1', port: 8711 }),
   /** Federated training (issue 10): eligibility policy, local sample bound, training backend. */
@@ -137,6 +139,11 @@ export interface AgentOptions {
    * whose network runs on virtual time, turns it off.
    */
   readonly keepaliveSec?: number | undefined;
+  /**
+   * How often the agent publishes a `status: online` heartbeat (default 60 000 ms; 0 = none). With an
+   * external broker the control plane marks a device offline after three missed heartbeats.
+   */
+  readonly statusHeartbeatMs?: number | undefined;
   /** How long one MQTT connection attempt may take (default 10 000 ms, wall clock inside MQTT.js). */
   readonly connectTimeoutMs?: number | undefined;
   /**

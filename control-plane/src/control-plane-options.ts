@@ -24,6 +24,8 @@ export const DEFAULTS = Object.freeze({
   rolloutTickMs: 1_000,
   /** Child devices (MCUs) one gateway may carry (DESIGN.md §6). */
   maxChildrenPerGateway: 256,
+  /** External broker: a device silent this long is marked offline (three missed one-minute heartbeats). */
+  offlineAfterMs: 3 * 60 * 1000,
 });
 
 export interface ControlPlaneOptions {
@@ -57,6 +59,11 @@ export interface ControlPlaneOptions {
   readonly drift?: Partial<DriftConfig>;
   /** Child devices one gateway may carry; one more is refused (CONFLICT). */
   readonly maxChildrenPerGateway?: number;
+  /**
+   * External broker only: a device from which nothing (no heartbeat, no message) arrived for this long is
+   * marked offline; its last will marks it offline at once.
+   */
+  readonly offlineAfterMs?: number;
   /**
    * The MQTT broker: the embedded aedes broker on `host`:`mqttPort` (default), or an external Mosquitto with
    * the dynamic-security plugin that the control plane joins as a client (README "External broker mode").

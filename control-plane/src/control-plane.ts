@@ -22,6 +22,7 @@ import { createChildDevices } from './devices/child-devices.js';
 import { createDeviceHistory } from './devices/device-history.js';
 import { createDeviceRegistry } from './devices/device-registry.js';
 import { createEnrolment } from './devices/enrolment.js';
+import { createPresence } from './devices/presence.js';
 import { createRevocation } from './devices/revocation.js';
 import { createDriftStore } from './drift/drift-store.js';
 import { createFleetDrift, type DriftApi } from './drift/fleet-drift.js';
@@ -139,7 +140,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     metrics,
     verifyDevice: (id, password) => devices.verifyPassword(id, password),
     // With an external broker only a device recorded offline is set online (another replica may own it).
-    onDeviceConnected: (id) => connection(id, 'online', { onlyIfOffline: brokerOption.kind !== 'embedded' }),
+    onDeviceConnected: (id) => (brokerOption.kind === 'embedded' ? connection(id, 'online') : presence.seen(id)),
     onDeviceDisconnected: (id) => connection(id, 'offline'),
     onReconnect: () => onBrokerReconnect(),
   }).catch(async (error: unknown) => {
@@ -163,6 +164,19 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       }
     });
   }
+
+  const presence = createPresence({ devices, connection, offlineAfterMs: config.offlineAfterMs, now, logger });
+  // The embedded broker reports every disconnect itself; an external one says nothing, so silence decides.
+  const presenceSweep =
+    brokerOption.kind === 'external'
+      ? setInterval(
+          () => {
+            presence.sweep().catch((error: unknown) => logger.error({ err: error }, 'presence sweep failed'));
+          },
+          Math.max(250, Math.min(30_000, config.offlineAfterMs / 4)),
+        )
+      : undefined;
+  presenceSweep?.unref();
 
   const registry = createModelRegistry({ database, blobs, targetsKeys: keys.targets, now });
   const desired = createDesiredState({
@@ -222,6 +236,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     rollouts,
     drift,
     fl,
+    presence,
     metrics,
     logger,
     now,
@@ -327,6 +342,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     drain: () => ingest.drain(),
     close() {
       closing ??= (async () => {
+        clearInterval(presenceSweep);
         await scheduler.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -19,7 +19,7 @@ export const CHILD_SEPARATOR = '--';
 export const CHILD_NAME_PATTERN = /^[a-z0-9](?:-?[a-z0-9])*$/;
 
 /** Topics a device publishes (device → control plane). */
-export const DEVICE_TO_CP = ['reported', 'fetch/req', 'events', 'telemetry', 'fl/update'] as const;
+export const DEVICE_TO_CP = ['reported', 'fetch/req', 'events', 'telemetry', 'fl/update', 'status'] as const;
 /** Topics a device subscribes to (control plane → device). */
 export const CP_TO_DEVICE = ['desired', 'fetch/res', 'fl/task'] as const;
 

@@ -52,6 +52,7 @@ export async function openUplink(
     backoff: createBackoff({ ...context.backoff, ...(options.random ? { random: options.random } : {}) }),
     logger: logger.child({ deviceId }),
     ...(options.keepaliveSec === undefined ? {} : { keepaliveSec: options.keepaliveSec }),
+    ...(options.statusHeartbeatMs === undefined ? {} : { heartbeatMs: options.statusHeartbeatMs }),
     ...(options.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: options.connectTimeoutMs }),
   });
   return {

@@ -16,6 +16,7 @@ import {
   type CpToDeviceKind,
   type DeviceToCpKind,
   deviceTopic,
+  encodeCbor,
   parseChildDeviceId,
   parseTopic,
 } from '@edgefleet/protocol';
@@ -55,6 +56,16 @@ export interface SessionOptions {
   readonly logger: Logger;
   readonly keepaliveSec?: number;
   readonly connectTimeoutMs?: number;
+  /**
+   * A `status: online` heartbeat this often while online (0: none). The session's last will is `status:
+   * offline`, and a clean close says so first: brokers that do not report connections (an external
+   * Mosquitto) let the control plane see a device go from these.
+   */
+  readonly heartbeatMs?: number;
+}
+
+function statusPayload(state: 'online' | 'offline', ts: number): Buffer {
+  return Buffer.from(encodeCbor({ v: 1, type: 'status', ts, state }));
 }
 
 /** MQTT 3.1.1 §3.2.2.3: 4 = bad user name or password, 5 = not authorized. */
@@ -69,6 +80,9 @@ export function createSession(options: SessionOptions): Session {
   let attempt = 0;
   let authFailures = 0;
   let cancelRetry: (() => void) | null = null;
+  let cancelHeartbeat: (() => void) | null = null;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULTS.statusHeartbeatMs;
+  const statusTopic = deviceTopic(deviceId, 'status');
   let stopping = false;
   const pending = new Set<(error: Error) => void>();
   const children = new Set<string>();
@@ -97,6 +111,7 @@ export function createSession(options: SessionOptions): Session {
       reconnectPeriod: 0,
       keepalive: options.keepaliveSec ?? DEFAULTS.keepaliveSec,
       connectTimeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      will: { topic: statusTopic, payload: statusPayload('offline', clock.now()), qos: 1, retain: false },
     });
     client = attemptClient;
     let closed = false;
@@ -113,6 +128,7 @@ export function createSession(options: SessionOptions): Session {
         }
         attempt = 0;
         setState('online');
+        heartbeat(attemptClient);
       });
     });
     attemptClient.on('message', (topic, payload) => {
@@ -144,6 +160,17 @@ export function createSession(options: SessionOptions): Session {
       client = null;
       if (stopping) return;
       scheduleRetry();
+    });
+  }
+
+  function heartbeat(of: MqttClient): void {
+    if (heartbeatMs <= 0) return;
+    cancelHeartbeat?.();
+    cancelHeartbeat = clock.setTimer(heartbeatMs, () => {
+      cancelHeartbeat = null;
+      if (client !== of || state !== 'online') return;
+      of.publish(statusTopic, statusPayload('online', clock.now()), { qos: 0 });
+      heartbeat(of);
     });
   }
 
@@ -235,9 +262,14 @@ export function createSession(options: SessionOptions): Session {
       stopping = true;
       cancelRetry?.();
       cancelRetry = null;
+      cancelHeartbeat?.();
+      cancelHeartbeat = null;
       const current = client;
       client = null;
       failPending('session closed');
+      // A clean DISCONNECT discards the will: say goodbye first (best effort, not waited for).
+      if (current !== null && state === 'online')
+        current.publish(statusTopic, statusPayload('offline', clock.now()), { qos: 0 });
       if (current !== null) {
         // A graceful end waits for in-flight packets; a dead link would make it wait forever, so cap it.
         await new Promise<void>((resolve) => {

@@ -218,12 +218,16 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   return {
     port,
-    publish: (topic, payload, { qos, retain }) =>
-      new Promise((resolve, reject) => {
+    publish(topic, payload, { qos, retain }) {
+      // An in-process publish on a device → cp topic is ingested as if the device had sent it (tests, tools).
+      const consumer = consumers.find((c) => topicMatches(c.filter, topic));
+      if (consumer !== undefined) return consumer.handler(topic, payload).catch(() => undefined);
+      return new Promise((resolve, reject) => {
         aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain, dup: false }, (error) =>
           error ? reject(error) : resolve(),
         );
-      }),
+      });
+    },
     subscribe: (pattern, handler) =>
       new Promise((resolve) => {
         aedes.subscribe(

@@ -3,8 +3,9 @@
  * Mosquitto that devices connect to directly. Device → cp topics are shared subscriptions
  * (`$share/edgefleet-cp/…`, MQTT 5 §4.8.2), so with several replicas each device message reaches exactly
  * one of them. Device credentials and ACLs live in Mosquitto's dynamic-security plugin
- * (dynsec-credentials.ts). Mosquitto does not tell its clients who connects, so a device is marked online
- * by its first message (`onDeviceSeen`); MQTT.js reconnects with its own backoff and re-subscribes, and
+ * (dynsec-credentials.ts). Mosquitto does not tell its clients who connects, so every device message is a
+ * sign of life (`onDeviceSeen`), and the devices' heartbeats and last wills say the rest (devices/presence.ts);
+ * MQTT.js reconnects with its own backoff and re-subscribes, and
  * `onReconnect` lets the control plane republish its retained documents (a restarted Mosquitto without
  * persistence has lost them).
  */
@@ -108,15 +109,12 @@ export async function startExternalBroker(
 
   const dynsec = createDynsecClient({ client, timeoutMs: config.commandTimeoutMs });
   const routes: { filter: string; handler: MessageHandler }[] = [];
-  const seen = new Set<string>();
   client.on('message', (topic, payload) => {
     const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
     if (topic === DYNSEC_RESPONSE_TOPIC) return dynsec.onResponse(bytes);
-    const owner = parseTopic(topic)?.ownerId;
-    if (owner !== undefined && !seen.has(owner)) {
-      seen.add(owner);
-      hooks.onDeviceSeen(owner);
-    }
+    const parsed = parseTopic(topic);
+    // A status message says online or offline itself (a last will must not count as a sign of life).
+    if (parsed !== null && parsed.kind !== 'status') hooks.onDeviceSeen(parsed.ownerId);
     for (const route of routes) if (topicMatches(route.filter, topic)) route.handler(topic, bytes);
   });
   client.on('connect', () => {

@@ -13,6 +13,7 @@ import { eventsHandler } from './handlers/events.js';
 import { fetchRequestHandler } from './handlers/fetch-request.js';
 import { flUpdateHandler } from './handlers/fl-update.js';
 import { reportedHandler } from './handlers/reported.js';
+import { statusHandler } from './handlers/status.js';
 import { telemetryHandler } from './handlers/telemetry.js';
 import type { IngestContext, IngestHandler } from './ingest-context.js';
 import { createTelemetryWriter } from './telemetry-writer.js';
@@ -23,6 +24,7 @@ const HANDLERS: readonly IngestHandler[] = [
   eventsHandler,
   telemetryHandler,
   flUpdateHandler,
+  statusHandler,
 ];
 
 export interface IngestDispatcher {

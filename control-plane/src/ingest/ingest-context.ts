@@ -11,6 +11,7 @@ import type { Database } from '../db/database.js';
 import type { DesiredState } from '../desired/desired-state.js';
 import type { ChildDevices } from '../devices/child-devices.js';
 import type { DeviceRegistry } from '../devices/device-registry.js';
+import type { Presence } from '../devices/presence.js';
 import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { FlCoordinator } from '../fl/coordinator.js';
 import type { Metrics } from '../metrics.js';
@@ -30,6 +31,8 @@ export interface IngestContext {
   readonly fl: Pick<FlCoordinator, 'handleUpdate' | 'servesBlob'>;
   /** Batched, de-duplicated inserts of inference windows (telemetry-writer.ts). */
   readonly telemetry: TelemetryWriter;
+  /** Online / offline from heartbeats and last wills (devices/presence.ts). */
+  readonly presence: Presence;
   readonly metrics: Metrics;
   readonly logger: Logger;
   now(): number;

@@ -192,6 +192,18 @@ export const telemetryMessageSchema = z.object({
   records: z.array(telemetryRecordSchema).min(1).max(256),
 });
 
+/**
+ * `status` (device → cp): `online` as a heartbeat, `offline` as the device's last will (sent by the broker
+ * when the connection drops without a DISCONNECT) or before a clean disconnect. Brokers that do not tell
+ * the control plane who is connected (an external Mosquitto) learn it from these.
+ */
+export const statusMessageSchema = z.object({
+  ...messageBase,
+  type: z.literal('status'),
+  state: z.enum(['online', 'offline']),
+});
+
+export type StatusMessage = z.infer<typeof statusMessageSchema>;
 export type DesiredMessage = z.infer<typeof desiredMessageSchema>;
 export type ReportedMessage = z.infer<typeof reportedMessageSchema>;
 export type InstallPhase = z.infer<typeof installPhaseSchema>;

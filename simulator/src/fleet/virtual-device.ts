@@ -78,6 +78,7 @@ export function createVirtualDevice(setup: DeviceSetup): VirtualDevice {
       runtime,
       random: setup.rng,
       keepaliveSec: 0,
+      statusHeartbeatMs: 0, // the embedded broker reports disconnects itself
       // MQTT.js times the CONNACK on the wall clock; on the virtual network the link decides, so no limit.
       connectTimeoutMs: 3_600_000,
       queueStorage: 'memory',

@@ -14,6 +14,7 @@ import {
   flTaskMessageSchema,
   flUpdateMessageSchema,
   reportedMessageSchema,
+  statusMessageSchema,
   type TopicKind,
   telemetryMessageSchema,
 } from '@edgefleet/protocol';
@@ -118,6 +119,13 @@ export const TOPIC_SEEDS: Record<TopicKind, { schema: z.ZodType; seeds: unknown[
         digest: DIGEST,
         metrics: { loss: 0.3, steps: 10, trainMs: 12.5 },
       },
+    ],
+  },
+  status: {
+    schema: statusMessageSchema,
+    seeds: [
+      { ...base, type: 'status', state: 'online' },
+      { ...base, type: 'status', state: 'offline' },
     ],
   },
   desired: {
