@@ -3,8 +3,11 @@
  * device id and the password issued at enrolment; every publish and subscribe goes through the pure ACL
  * (./acl.ts). Refusals are logged and counted: a refused SUBSCRIBE is answered with SUBACK 0x80 (MQTT 3.1.1
  * §3.9.3), a refused PUBLISH closes the connection (§3.3.5: the protocol has no negative PUBACK). The
- * control plane itself talks to aedes in-process. stop()/start() close and reopen the listener on the same
- * port, so tests and the simulator can stage a broker outage.
+ * control plane itself talks to aedes in-process. Before authentication the connection guard bounds what a
+ * client may send (connection-guard.ts, ADR 0005); after it each device has a publish quota. Device
+ * publishes go to ingest (`consume`) before their PUBACK, so a publish is acknowledged once it is stored
+ * (ADR 0006). stop()/start() close and reopen the listener on the same port, so tests and the simulator can
+ * stage a broker outage.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -172,10 +175,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     done(null, null); // SUBACK return code 0x80 for this filter; the session stays up.
   };
   aedes.on('client', (client) => options.onDeviceConnected(client.id));
-  aedes.on('clientDisconnect', (client) => {
-    quotas.forget(client.id);
-    options.onDeviceDisconnected(client.id);
-  });
+  aedes.on('clientDisconnect', (client) => options.onDeviceDisconnected(client.id));
   aedes.on('clientError', (client, error) => logger.debug({ deviceId: client.id, err: error }, 'mqtt client error'));
   // Errors of connections that never completed a CONNECT (aedes names them connectionError).
   aedes.on('connectionError', (_client, error) => {

@@ -9,8 +9,10 @@ import { createTokenBucket, type TokenBucket } from './token-bucket.js';
 export interface PublishQuotas {
   /** Milliseconds the publish must wait (0: now), or Infinity: refuse it. Spends the tokens when it passes. */
   admit(deviceId: string, payloadBytes: number): number;
-  forget(deviceId: string): void;
 }
+
+/** Devices whose buckets are kept (a reconnect does not refill them); the oldest is dropped beyond it. */
+const MAX_TRACKED_DEVICES = 200_000;
 
 export function createPublishQuotas(quota: PublishQuota, now: () => number = Date.now): PublishQuotas {
   const devices = new Map<string, { messages: TokenBucket; bytes: TokenBucket }>();
@@ -23,6 +25,7 @@ export function createPublishQuotas(quota: PublishQuota, now: () => number = Dat
           messages: createTokenBucket(quota.messageBurst, quota.messagesPerSecond, t),
           bytes: createTokenBucket(quota.byteBurst, quota.bytesPerSecond, t),
         };
+        if (devices.size >= MAX_TRACKED_DEVICES) devices.delete(devices.keys().next().value as string);
         devices.set(deviceId, d);
       }
       const wait = Math.max(d.messages.borrow(1, t), d.bytes.borrow(payloadBytes, t));
@@ -32,9 +35,6 @@ export function createPublishQuotas(quota: PublishQuota, now: () => number = Dat
         return Number.POSITIVE_INFINITY;
       }
       return wait;
-    },
-    forget(deviceId) {
-      devices.delete(deviceId);
     },
   };
 }
