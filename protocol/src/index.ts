@@ -152,6 +152,14 @@ export {
   type TensorDType,
   type TypedArrayOf,
 } from './tensors/dtypes.js';
+export {
+  float16Bits,
+  type JsonTensor,
+  jsonTensorSchema,
+  MAX_JSON_ELEMENTS,
+  tensorFromJson,
+  tensorToJson,
+} from './tensors/json-tensor.js';
 export { decodeSelfTestSet, type PackedBundle, packModelBundle } from './tensors/model-bundle.js';
 export {
   agreeingRows,

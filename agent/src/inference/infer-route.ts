@@ -10,13 +10,15 @@ import {
   encodeCbor,
   encodedTensorMapSchema,
   encodeTensorMap,
+  jsonTensorSchema,
   type Tensor,
+  tensorFromJson,
   tensorNameSchema,
+  tensorToJson,
 } from '@edgefleet/protocol';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
 import type { Inference, InferenceService } from './inference-service.js';
-import { tensorFromJson, tensorToJson } from './json-tensors.js';
 
 const callOptionsSchema = {
   outputs: z.array(tensorNameSchema).max(64).optional(),
@@ -34,6 +36,10 @@ function summary(result: Inference) {
   return { line: result.line, version: result.version, latencyMs: result.latencyMs };
 }
 
+function invalidInput(input: string, message: string): AgentError {
+  return new AgentError('INPUT_INVALID', `input ${input}: ${message}`, { details: { input } });
+}
+
 export async function inferJson(service: InferenceService, line: string, raw: unknown): Promise<InferReply> {
   const body = jsonBodySchema.safeParse(raw);
   if (!body.success) {
@@ -46,11 +52,16 @@ export async function inferJson(service: InferenceService, line: string, raw: un
   const { inputs } = service.contractOf(line);
   const feeds: Record<string, Tensor> = {};
   for (const [name, value] of Object.entries(body.data.inputs)) {
-    feeds[name] = tensorFromJson(
-      name,
-      value,
-      inputs.find((t) => t.name === name),
-    );
+    const json = jsonTensorSchema.safeParse(value);
+    if (!json.success) {
+      const issue = json.error.issues[0];
+      throw invalidInput(name, `must be { dims, data, dtype? }: ${issue?.path.join('.')} ${issue?.message ?? ''}`);
+    }
+    // An input the model does not have keeps its own dtype: the contract check names it (INPUT_UNEXPECTED).
+    const type = json.data.dtype ?? inputs.find((t) => t.name === name)?.dtype ?? 'float32';
+    const tensor = tensorFromJson(json.data, type);
+    if (typeof tensor === 'string') throw invalidInput(name, tensor);
+    feeds[name] = tensor;
   }
   const result = await service.infer(line, feeds, { outputs: body.data.outputs, stream: body.data.stream });
   const outputs: Record<string, ReturnType<typeof tensorToJson>> = {};

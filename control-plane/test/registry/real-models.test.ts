@@ -391,7 +391,7 @@ describe('element types', () => {
     );
     expect(error).toMatchObject({
       code: 'BODY_INVALID',
-      message: "samples.0.x: data.1 is 300, not an integer in int8's range",
+      message: "samples.0.x: data.1 (300) is outside int8's range",
     });
   });
 });

@@ -1,9 +1,8 @@
 /**
  * Builds a tensor of any served element type from generated numbers: integers are rounded and clamped to
- * their type's range, bool is value ≥ 0.5, float16 is written as its binary16 bits (truncated: the values
- * are synthetic, only their reproducibility matters) and int64 as bigint.
+ * their type's range, bool is value ≥ 0.5, float16 is written as its nearest binary16 bits and int64 as bigint.
  */
-import { ARRAY_OF, elementCount, type Tensor, type TensorDType } from '@edgefleet/protocol';
+import { ARRAY_OF, elementCount, float16Bits, type Tensor, type TensorDType } from '@edgefleet/protocol';
 
 const RANGE: Partial<Record<TensorDType, readonly [number, number]>> = {
   int8: [-128, 127],
@@ -11,20 +10,6 @@ const RANGE: Partial<Record<TensorDType, readonly [number, number]>> = {
   int32: [-(2 ** 31), 2 ** 31 - 1],
   int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function float16Bits(value: number): number {
-  f32[0] = value;
-  const x = u32[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = ((x >>> 23) & 0xff) - 127 + 15;
-  const mantissa = x & 0x7fffff;
-  if (exponent >= 31) return sign | 0x7c00;
-  if (exponent <= 0) return exponent < -10 ? sign : sign | ((mantissa | 0x800000) >> (14 - exponent));
-  return sign | (exponent << 10) | (mantissa >> 13);
-}
 
 export function fillTensor(dtype: TensorDType, dims: readonly number[], valueAt: (i: number) => number): Tensor {
   const count = elementCount(dims);
