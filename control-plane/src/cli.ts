@@ -11,18 +11,49 @@ import type { BrokerOption } from './broker/start-broker.js';
 import { createControlPlane } from './control-plane.js';
 import { ControlPlaneError } from './errors.js';
 
-const { values } = parseArgs({
-  options: {
-    'data-dir': { type: 'string', default: '.data/control-plane' },
-    'http-port': { type: 'string', default: '8080' },
-    'mqtt-port': { type: 'string', default: '1883' },
-    host: { type: 'string', default: '127.0.0.1' },
-    'broker-url': { type: 'string' },
-    'broker-username': { type: 'string' },
-    'broker-device-url': { type: 'string' },
-    'database-url': { type: 'string' },
-  },
-});
+const USAGE = `usage: edgefleet-control-plane [options]
+
+Starts a control plane: HTTP API, dashboard (/ui), MQTT broker (embedded, or an external Mosquitto) and
+the database (SQLite under --data-dir, or PostgreSQL).
+
+  --data-dir <dir>            state: SQLite file, keys, admin token, bundles (default .data/control-plane)
+  --host <address>            address to listen on (default 127.0.0.1)
+  --http-port <port>          HTTP API port (default 8080; 0 picks a free one)
+  --mqtt-port <port>          embedded broker port (default 1883; 0 picks a free one)
+  --broker-url <url>          join this Mosquitto instead of embedding a broker (mqtt://host:port)
+  --broker-username <name>    its dynamic-security admin; the password in EDGEFLEET_BROKER_PASSWORD
+  --broker-device-url <url>   the broker URL handed to devices, when it differs from --broker-url
+  --database-url <url>        PostgreSQL (postgres://...); prefer EDGEFLEET_DATABASE_URL, argv is visible
+  -h, --help                  this text
+
+Environment: EDGEFLEET_BROKER_PASSWORD, EDGEFLEET_DATABASE_URL, EDGEFLEET_LOG_LEVEL (default info).`;
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        'data-dir': { type: 'string', default: '.data/control-plane' },
+        'http-port': { type: 'string', default: '8080' },
+        'mqtt-port': { type: 'string', default: '1883' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'broker-url': { type: 'string' },
+        'broker-username': { type: 'string' },
+        'broker-device-url': { type: 'string' },
+        'database-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = parseFlags();
+if (values.help === true) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 function port(flag: string, value: string): number {
   const n = Number(value);

@@ -78,6 +78,10 @@ async function fl(file: string): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, file] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
   if (file === undefined || (command !== 'fl' && command !== 'run')) {
     console.error(USAGE);
     return 2;
