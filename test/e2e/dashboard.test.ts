@@ -137,6 +137,22 @@ describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
     await wrong.close();
   });
 
+  it('lets an operator revoke a device from its page, after a confirmation', async () => {
+    const page = await loggedIn(fleet.cp.adminToken);
+    const victim = fleet.agents[1]?.deviceId ?? '';
+    await page.waitForSelector('#nav:not([hidden])');
+    await navigate(page, `#/devices/${victim}`);
+    await page.waitForSelector('#revoke-device');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#revoke-device');
+    await waitFor(async () => (await page.textContent('#device-state'))?.startsWith('revoked'), {
+      what: 'the device page to show the revocation',
+    });
+    expect(await page.$('#revoke-device')).toBeNull();
+    expect((await fleet.api.get(`/v1/devices/${victim}`)).body.revokedAt).toEqual(expect.any(Number));
+    await page.close();
+  });
+
   it('loads nothing from anywhere but the control plane', () => {
     expect(requests.length).toBeGreaterThan(10);
     expect(requests.filter((url) => !url.startsWith(fleet.cp.httpUrl))).toEqual([]);

@@ -95,7 +95,7 @@ export function parseQuery<S extends z.ZodType>(
 }
 
 /** JSON bodies only as JSON: a form or text/plain post (what a browser sends cross-origin without a preflight) is refused. */
-function requireJsonContentType(c: Context): void {
+export function requireJsonContentType(c: Context): void {
   const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
   if (type === 'application/json' || (type?.startsWith('application/') && type.endsWith('+json'))) return;
   throw new ControlPlaneError('CONTENT_TYPE_UNSUPPORTED', 'this route takes application/json', {

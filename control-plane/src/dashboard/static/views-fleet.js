@@ -1,8 +1,9 @@
 /**
  * Fleet overview (devices online, by installed version and by group, the device list) and device detail
- * (reported and desired state, recent events). Re-rendered when a rollout moves, since that changes versions.
+ * (reported and desired state, recent events; operators can revoke the device). Re-rendered when a rollout
+ * moves, since that changes versions.
  */
-import { api, onEvent } from './app.js';
+import { api, canMutate, onEvent } from './app.js';
 import { h, table, time } from './dom.js';
 
 function countBy(items, key) {
@@ -72,13 +73,20 @@ export async function deviceView(container, id) {
     api(`/v1/devices/${encodeURIComponent(id)}`),
     api(`/v1/devices/${encodeURIComponent(id)}/events?limit=20`),
   ]);
+  const state =
+    device.revokedAt === null ? (device.online ? 'online' : 'offline') : `revoked ${time(device.revokedAt)}`;
+  const revoke = () => {
+    if (!confirm(`Revoke ${device.deviceId}? Its credentials stop working and it leaves every rollout.`)) return;
+    api(`/v1/devices/${encodeURIComponent(id)}/revoke`, { method: 'POST', body: {} })
+      .then(() => deviceView(container, id))
+      .catch(alert);
+  };
   container.replaceChildren(
     h('h1', {}, `Device ${device.deviceId}`),
-    h(
-      'p',
-      {},
-      `${device.online ? 'online' : 'offline'} · group ${device.group} · last seen ${time(device.lastSeenAt)}`,
-    ),
+    h('p', { id: 'device-state' }, `${state} · group ${device.group} · last seen ${time(device.lastSeenAt)}`),
+    ...(canMutate() && device.revokedAt === null
+      ? [h('button', { id: 'revoke-device', onclick: revoke }, 'Revoke device')]
+      : []),
     h('h2', {}, 'Reported'),
     h('pre', {}, JSON.stringify(device.reported, null, 2)),
     h('h2', {}, 'Desired'),

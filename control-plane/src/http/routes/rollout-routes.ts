@@ -8,7 +8,14 @@ import { z } from 'zod';
 import { isLegacyBody, legacyBodySchema, planFromLegacy, planSchema } from '../../rollouts/plan.js';
 import type { RolloutAction } from '../../rollouts/rollout-service.js';
 import type { HttpEnv, HttpServices } from '../http-env.js';
-import { createAuditRecorder, createRoleGuard, parseParams, parseWith, readJson } from '../middleware.js';
+import {
+  createAuditRecorder,
+  createRoleGuard,
+  parseParams,
+  parseWith,
+  readJson,
+  requireJsonContentType,
+} from '../middleware.js';
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 export const rolloutActionBody = z.strictObject({ reason: z.string().min(1).max(500).optional() });
@@ -41,6 +48,8 @@ export function createRolloutRoutes(services: HttpServices) {
       async (c) => {
         const { id } = parseParams(idParam, c);
         const text = await c.req.text();
+        // The body is optional; when there is one, it is JSON like every other route's.
+        if (text.trim() !== '') requireJsonContentType(c);
         const { reason } = text.trim() === '' ? { reason: undefined } : parseWith(rolloutActionBody, safeJson(text));
         c.set('auditTarget', `rollout:${id}`);
         const view = await services.rollouts.act(id, action, {
