@@ -4,7 +4,7 @@ import { buildIrisModels } from '@edgefleet/test/models';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, SKIP_BROWSER } from '../src/browser.js';
-import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import { apiClient, type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 
 /** The dashboard in a real browser (../src/browser.ts: Debian's Chromium, headless, playwright-core). */
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
@@ -151,6 +151,35 @@ describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
     expect(await page.$('#revoke-device')).toBeNull();
     expect((await fleet.api.get(`/v1/devices/${victim}`)).body.revokedAt).toEqual(expect.any(Number));
     await page.close();
+  });
+
+  it('lets an admin rotate and revoke API tokens and revoke an enrolment token; a viewer sees no Access page', async () => {
+    const spare = (await fleet.api.post<{ id: string }>('/v1/enrolment-tokens', { group: 'lab' })).body.id;
+    const bot = (await fleet.api.post<{ token: string }>('/v1/tokens', { name: 'ui-bot', role: 'viewer' })).body.token;
+    const page = await loggedIn(fleet.cp.adminToken);
+    await page.waitForSelector('#nav:not([hidden])');
+    await navigate(page, '#/access');
+    await page.waitForSelector('.revoke-token[data-name="ui-bot"]');
+    page.on('dialog', (dialog) => void dialog.accept());
+    await page.click('.rotate-token[data-name="ui-bot"]');
+    await waitFor(async () => (await apiClient(fleet.cp.httpUrl, bot).get('/v1/whoami')).status === 401, {
+      what: 'the old secret refused after the rotation',
+    });
+    await page.waitForSelector('.revoke-token[data-name="ui-bot"]');
+    await page.click('.revoke-token[data-name="ui-bot"]');
+    await page.waitForSelector('.revoke-token[data-name="ui-bot"]', { state: 'detached' });
+    await page.click(`.revoke-enrolment[data-id="${spare}"]`);
+    await page.waitForSelector(`.revoke-enrolment[data-id="${spare}"]`, { state: 'detached' });
+    const listed = (await fleet.api.get<{ id: string; state: string }[]>('/v1/enrolment-tokens')).body;
+    expect(listed.find((t) => t.id === spare)?.state).toBe('revoked');
+    expect((await fleet.api.get<{ name: string }[]>('/v1/tokens')).body.map((t) => t.name)).not.toContain('ui-bot');
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-access.png`, fullPage: true });
+    await page.close();
+
+    const viewer = await loggedIn(viewerToken);
+    await viewer.waitForSelector('#nav:not([hidden])');
+    expect(await viewer.isVisible('#nav-access')).toBe(false);
+    await viewer.close();
   });
 
   it('loads nothing from anywhere but the control plane', () => {

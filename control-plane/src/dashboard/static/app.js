@@ -5,6 +5,7 @@
  * WHATWG HTML §9.2); it reconnects with a growing delay. Views re-render when an event concerns them.
  */
 import { h } from './dom.js';
+import { accessView } from './views-access.js';
 import { deviceView, fleetView } from './views-fleet.js';
 import { driftView, flJobView, flView } from './views-insight.js';
 import { rolloutsView, rolloutView } from './views-rollouts.js';
@@ -83,6 +84,7 @@ const ROUTES = [
   [/^#\/drift(?:\?.*)?$/, driftView],
   [/^#\/fl$/, flView],
   [/^#\/fl\/(.+)$/, flJobView],
+  [/^#\/access$/, accessView],
 ];
 
 async function route() {
@@ -131,6 +133,7 @@ async function start() {
   }
   document.getElementById('whoami').textContent = `${session.name} · ${session.role}`;
   document.getElementById('nav').hidden = false;
+  document.getElementById('nav-access').hidden = !canMutate(); // tokens are for operators and admins
   window.addEventListener('hashchange', route);
   followEvents();
   await route();
