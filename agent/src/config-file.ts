@@ -92,6 +92,7 @@ export const configFileSchema = z.strictObject({
     .optional(),
   reportIntervalMs: positiveInt.optional(),
   heartbeatMs: positiveInt.optional(),
+  statusHeartbeatMs: z.int().min(0).optional(),
   launcher: z
     .strictObject({
       healthTimeoutMs: positiveInt.optional(),

@@ -22,10 +22,12 @@ Config file (JSON; every field is in the README's configuration table and in the
   enrolmentToken    one-time enrolment token, needed for the first start
   deviceId          requested device id at enrolment (optional)
   mqttUrl           broker URL override (optional)
-  httpApi           { host, port } for the local inference API, or false (default 127.0.0.1:8711)
+  httpApi           { host, port, maxBodyBytes, token, allowedHosts } for the local inference API, or false
+                    (default 127.0.0.1:8711; a token is required when host is not loopback)
   logLevel          fatal|error|warn|info|debug|trace|silent
   hardwareProfile   operator-assigned hardware profile, e.g. "pi4-2gb" (reported; rollouts select by it)
   fl                federated training policy { enabled, minSamples, idleMs, requirePower, maxTemperatureC, maxSamples, backend }
+  statusHeartbeatMs how often the agent tells the control plane it is online (default 60000; 0 = never)
   backoff, fetch, telemetry, drift, shadow, resources, launcher, heartbeatMs, reportIntervalMs   tuning
 `;
 

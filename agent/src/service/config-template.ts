@@ -31,6 +31,7 @@ export function defaultConfig(options: {
     resources: { ...DEFAULTS.resources },
     launcher: { ...DEFAULTS.launcher, nodeArgs: [...DEFAULTS.launcher.nodeArgs] },
     heartbeatMs: DEFAULTS.heartbeatMs,
+    statusHeartbeatMs: DEFAULTS.statusHeartbeatMs,
     reportIntervalMs: DEFAULTS.reportIntervalMs,
   };
   return parseConfig(config, '/');
@@ -55,5 +56,6 @@ default of the installed version. \`edgefleet-agent doctor --config agent.json\`
 | resources | diskReserveBytes and memoryReserveBytes kept free by installs; retryAfterMs before a refused install is retried |
 | launcher | healthTimeoutMs for a new agent release to report online; watchdogMs without heartbeat before a restart; maxTrialAttempts; restartDelayMs..maxRestartDelayMs crash back-off; stopTimeoutMs |
 | heartbeatMs | how often the agent reports health to the launcher |
+| statusHeartbeatMs | how often the agent tells the control plane it is online (MQTT \`status\`; 0 = never); with an external broker, three missed ones mark it offline |
 | reportIntervalMs | throttle of the retained reported state during downloads |
 `;
