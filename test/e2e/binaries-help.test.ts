@@ -2,9 +2,9 @@
  * Every binary answers `--help` with its usage and exit code 0, and an unknown flag with a message, its
  * usage and a non-zero exit code: never a stack trace.
  */
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runBinary } from '../src/index.js';
 
 const BINARIES = [
   ['control-plane', 'edgefleet-control-plane'],
@@ -17,11 +17,7 @@ const BINARIES = [
 
 function run(pkg: string, bin: string, args: string[]): Promise<{ code: number; out: string }> {
   const path = fileURLToPath(new URL(`../../${pkg}/bin/${bin}.js`, import.meta.url));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, out: stdout + stderr });
-    });
-  });
+  return runBinary(path, args).then(({ code, stdout, stderr }) => ({ code, out: stdout + stderr }));
 }
 
 describe.each(BINARIES)('%s/%s', (pkg, bin) => {

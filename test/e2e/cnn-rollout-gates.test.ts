@@ -11,7 +11,15 @@ import type { Agent } from '@edgefleet/agent';
 import { encodeCbor, encodeTensorMap } from '@edgefleet/protocol';
 import { biasedImageCnn, REAL_MODELS, seededImage } from '@edgefleet/test/models';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectStatus, type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import {
+  expectStatus,
+  type Fleet,
+  registerModel,
+  rolloutAndWait,
+  startFleet,
+  waitFor,
+  waitForRolloutEnd,
+} from '../src/index.js';
 
 const OUTPUT = 'softmax_0.tmp_0';
 const TIMING = { installTimeoutMs: 15_000, observationMs: 2000 };
@@ -67,14 +75,26 @@ function traffic(agents: readonly Agent[]): () => Promise<void> {
   };
 }
 
-async function waitForEnd(fleet: Fleet, id: string) {
-  return waitFor(
-    async () => {
-      const r = await fleet.api.get(`/v1/rollouts/${id}`);
-      return ['rolled-back', 'completed', 'paused'].includes(r.body.state) && r.body;
-    },
-    { what: `rollout ${id} to end`, timeoutMs: 30_000, intervalMs: 100 },
+/**
+ * Starts a 3-wave rollout of `version` that compares the named output and rolls back on a failed gate, waits
+ * for its end and returns the rollout as the API shows it.
+ */
+async function rolloutToEnd(fleet: Fleet, version: number, plan: { waves: unknown[]; gates: Record<string, number> }) {
+  const created = expectStatus(
+    await fleet.api.post<{ id: string }>('/v1/rollouts', {
+      line: 'cnn',
+      version,
+      selector: { group: 'lab' },
+      ...plan,
+      compare: COMPARE,
+      onGateFailure: 'rollback',
+      ...TIMING,
+    }),
+    201,
+    'create rollout',
   );
+  await waitForRolloutEnd(fleet.api, created.id, { timeoutMs: 30_000 });
+  return (await fleet.api.get(`/v1/rollouts/${created.id}`)).body;
 }
 
 /** Every agent ends on the rollback version, which answers exactly like the champion. */
@@ -118,21 +138,10 @@ describe('staged rollouts of an image CNN gated on its named output', () => {
   it('stops a biased challenger in wave 1 of 3 on prediction shift of the named output and rolls the fleet back', async () => {
     const { fleet, champion, challenger } = await fleetOnChampion();
     stopTraffic = traffic(fleet.agents);
-    const created = expectStatus(
-      await fleet.api.post<{ id: string }>('/v1/rollouts', {
-        line: 'cnn',
-        version: challenger.version,
-        selector: { group: 'lab' },
-        waves: [{ percent: 33 }, { percent: 67 }, { percent: 100 }],
-        gates: { installFailureRate: 0.1, predictionShiftPsi: 0.25 },
-        compare: COMPARE,
-        onGateFailure: 'rollback',
-        ...TIMING,
-      }),
-      201,
-      'create rollout',
-    );
-    const done = await waitForEnd(fleet, created.id);
+    const done = await rolloutToEnd(fleet, challenger.version, {
+      waves: [{ percent: 33 }, { percent: 67 }, { percent: 100 }],
+      gates: { installFailureRate: 0.1, predictionShiftPsi: 0.25 },
+    });
     expect(done.state).toBe('rolled-back');
     expect(done.waves[1].state).toBe('pending');
     const gates = done.waves[0].gates as GateResult[];
@@ -167,21 +176,10 @@ describe('staged rollouts of an image CNN gated on its named output', () => {
       clearInterval(watch);
       await stop();
     };
-    const created = expectStatus(
-      await fleet.api.post<{ id: string }>('/v1/rollouts', {
-        line: 'cnn',
-        version: challenger.version,
-        selector: { group: 'lab' },
-        waves: [{ percent: 33, mode: 'shadow' }, { percent: 67 }, { percent: 100 }],
-        gates: { shadowAgreement: 0.9 },
-        compare: COMPARE,
-        onGateFailure: 'rollback',
-        ...TIMING,
-      }),
-      201,
-      'create rollout',
-    );
-    const done = await waitForEnd(fleet, created.id);
+    const done = await rolloutToEnd(fleet, challenger.version, {
+      waves: [{ percent: 33, mode: 'shadow' }, { percent: 67 }, { percent: 100 }],
+      gates: { shadowAgreement: 0.9 },
+    });
     expect(done.state).toBe('rolled-back');
     const gate = (done.waves[0].gates as GateResult[]).find((g) => g.gate === 'shadowAgreement') as GateResult;
     console.info('cnn rollout: shadow wave gate', JSON.stringify(gate));

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fleet, freePort, startFleet, waitFor } from '../src/index.js';
+import { type BinaryRun, type Fleet, freePort, runBinary, startFleet, waitFor } from '../src/index.js';
 
 /** The real `edgefleet` binary, run the way an operator runs it: a child process talking HTTP. */
 const BIN = fileURLToPath(new URL('../../control-plane/bin/edgefleet.js', import.meta.url));
@@ -13,32 +12,15 @@ const BIN = fileURLToPath(new URL('../../control-plane/bin/edgefleet.js', import
 let fleet: Fleet;
 let dir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          EDGEFLEET_CONFIG: join(dir, 'config.json'),
-          EDGEFLEET_SERVER: fleet.cp.httpUrl,
-          EDGEFLEET_TOKEN: fleet.cp.adminToken,
-          ...env,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
+function cli(args: string[], env: Record<string, string> = {}): Promise<BinaryRun> {
+  return runBinary(BIN, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      EDGEFLEET_CONFIG: join(dir, 'config.json'),
+      EDGEFLEET_SERVER: fleet.cp.httpUrl,
+      EDGEFLEET_TOKEN: fleet.cp.adminToken,
+      ...env,
+    },
   });
 }
 

@@ -42,5 +42,6 @@ export { type Mosquitto, startMosquitto } from './mosquitto.js';
 export { connectPacket, type FloodResult, flood, packetHeader } from './mqtt-flood.js';
 export { POSTGRES_BIN_DIR, type PostgresServer, postgresAvailable, startPostgres } from './postgres.js';
 export { connectAs, type DeviceCredentials, enrolRawDevice, publishOnce, subscribeCode } from './raw-device.js';
+export { type BinaryRun, runBinary } from './run-binary.js';
 export { publishTelemetry, telemetryMessage } from './telemetry-load.js';
 export { type WaitOptions, waitFor } from './wait-for.js';

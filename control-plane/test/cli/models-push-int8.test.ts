@@ -3,11 +3,11 @@
  * to a running control plane): the variant's registration is printed with its measured agreement; a refused
  * variant is printed with the reason and exits 1, the fp32 version staying registered.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BinaryRun, runBinary } from '@edgefleet/test';
 import { buildIrisModels } from '@edgefleet/test/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixture, startFixture } from '../helpers/control-plane-fixture.js';
@@ -18,25 +18,14 @@ const BIN = fileURLToPath(new URL('../../bin/edgefleet.js', import.meta.url));
 let f: Fixture;
 let dir: string;
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          EDGEFLEET_CONFIG: join(dir, 'config.json'),
-          EDGEFLEET_SERVER: f.cp.httpUrl,
-          EDGEFLEET_TOKEN: f.cp.adminToken,
-        },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
+function cli(args: string[]): Promise<BinaryRun> {
+  return runBinary(BIN, args, {
+    env: {
+      PATH: process.env.PATH ?? '',
+      EDGEFLEET_CONFIG: join(dir, 'config.json'),
+      EDGEFLEET_SERVER: f.cp.httpUrl,
+      EDGEFLEET_TOKEN: f.cp.adminToken,
+    },
   });
 }
 
