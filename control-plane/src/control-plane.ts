@@ -284,7 +284,7 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       events: bus,
       enrolment: createEnrolment({ database, now }),
       devices,
-      revocation: createRevocation({ database, devices, broker, desired, logger }),
+      revocation: createRevocation({ rollouts: rolloutStore, devices, broker, desired, logger }),
       history: createDeviceHistory({ database }),
       registry,
       desired,

@@ -96,10 +96,7 @@ export async function createLocalHttpApi(options: LocalHttpApiOptions): Promise<
     const line = decodeLine(match[1] as string);
     requireJson(req);
     if (handler !== null) {
-      // Labels and training samples only for a model this device runs.
-      if (!options.service.active().some((m) => m.line === line)) {
-        throw new AgentError('NO_MODEL', `no model is active for line ${line}`, { details: { line } });
-      }
+      options.service.contractOf(line); // labels and training samples only for a model this device runs (NO_MODEL)
       return sendJson(res, 202, handler(line, parseJson(await readBody(req, maxBodyBytes))));
     }
     const body = predictBodySchema.safeParse(parseJson(await readBody(req, maxBodyBytes)));

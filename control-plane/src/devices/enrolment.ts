@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CHILD_SEPARATOR, isEnrollableDeviceId } from '@edgefleet/protocol';
-import { eq } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import { hashSecret, newSecret } from '../auth/secrets.js';
 import type { Database, Tables } from '../db/database.js';
 import { ControlPlaneError } from '../errors.js';
@@ -101,8 +101,14 @@ export function createEnrolment(options: { database: Database; now: () => number
       return rows.map((row) => tokenInfo(row, now()));
     },
     async revokeToken(id) {
-      const rows = await database.db.select().from(enrolmentTokens);
-      const row = rows.find((r) => r.tokenHash.startsWith(id) && id.length === TOKEN_ID_LENGTH);
+      const [row] =
+        id.length === TOKEN_ID_LENGTH && /^[0-9a-f]+$/.test(id)
+          ? await database.db
+              .select()
+              .from(enrolmentTokens)
+              .where(like(enrolmentTokens.tokenHash, `${id}%`))
+              .limit(1)
+          : [];
       if (row === undefined) throw new ControlPlaneError('NOT_FOUND', `no enrolment token ${id}`, { details: { id } });
       if (row.usedAt !== null) {
         throw new ControlPlaneError(

@@ -101,6 +101,16 @@ export function createRolloutStore(options: { database: Database; now: () => num
         .select()
         .from(rolloutDevices)
         .where(and(eq(rolloutDevices.rolloutId, id), eq(rolloutDevices.wave, wave))),
+    /** Takes the devices out of every active rollout (revoked devices); how many rollouts lost a member. */
+    async removeFromActive(deviceIds: readonly string[]): Promise<number> {
+      const active = (await store.active()).map((r) => r.id);
+      if (active.length === 0 || deviceIds.length === 0) return 0;
+      const removed = await db
+        .delete(rolloutDevices)
+        .where(and(inArray(rolloutDevices.deviceId, [...deviceIds]), inArray(rolloutDevices.rolloutId, active)))
+        .returning({ rolloutId: rolloutDevices.rolloutId });
+      return new Set(removed.map((r) => r.rolloutId)).size;
+    },
     member: async (id: string, deviceId: string): Promise<MemberRow | undefined> =>
       (
         await db
