@@ -39,7 +39,7 @@ export {
 } from './fleet.js';
 export { irisStream } from './iris-stream.js';
 export { type Mosquitto, startMosquitto } from './mosquitto.js';
-export { connectPacket, type FloodResult, flood, packetHeader } from './mqtt-flood.js';
+export { connectPacket, type FloodResult, flood, packetHeader, remainingLength } from './mqtt-flood.js';
 export { POSTGRES_BIN_DIR, type PostgresServer, postgresAvailable, startPostgres } from './postgres.js';
 export { connectAs, type DeviceCredentials, enrolRawDevice, publishOnce, subscribeCode } from './raw-device.js';
 export { type BinaryRun, runBinary } from './run-binary.js';

@@ -5,8 +5,8 @@
  */
 import { connect, type Socket } from 'node:net';
 
-/** MQTT 3.1.1 §2.2.3 Remaining Length. */
-function remainingLength(n: number): number[] {
+/** MQTT 3.1.1 §2.2.3 Remaining Length: seven bits per byte, least significant first. */
+export function remainingLength(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n % 128;

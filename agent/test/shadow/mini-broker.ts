@@ -7,23 +7,13 @@
  * §3.8 (SUBSCRIBE), §3.9 (SUBACK), §3.10-3.11 (UNSUBSCRIBE, UNSUBACK).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { remainingLength } from '@edgefleet/test';
 
 export interface MiniBroker {
   readonly url: string;
   /** Publishes to the connected client (QoS 0); a retained message is also kept for later subscribers. */
   publish(topic: string, payload: Uint8Array, options?: { retain?: boolean }): void;
   close(): Promise<void>;
-}
-
-function remainingLength(length: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = length % 128;
-    length = Math.floor(length / 128);
-    if (length > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (length > 0);
-  return bytes;
 }
 
 function packet(first: number, body: Uint8Array): Buffer {
