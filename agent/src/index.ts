@@ -67,3 +67,4 @@ export { RESTART_EXIT_CODE } from './self-update/supervisor-link.js';
 export { buildBundle, linkNativeModules } from './service/agent-build.js';
 export type { ShadowStats } from './shadow/shadow-runner.js';
 export { createSystemStats, type SystemStats } from './system/system-stats.js';
+export type { RootOfTrust } from './trust/root-of-trust.js';

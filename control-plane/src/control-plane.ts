@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { buildRootDocument, systemClock } from '@edgefleet/protocol';
+import { systemClock } from '@edgefleet/protocol';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino from 'pino';
@@ -35,7 +35,8 @@ import { createFlStore } from './fl/fl-store.js';
 import { createApp } from './http/create-app.js';
 import type { HttpEnv } from './http/http-env.js';
 import { startIngest } from './ingest/dispatcher.js';
-import { loadOrCreateKeys } from './keys/key-store.js';
+import { createKeyRotation } from './keys/key-rotation.js';
+import { createTrustStore } from './keys/trust-store.js';
 import { createMetrics, type MetricsSnapshot } from './metrics.js';
 import { createPrometheus } from './observability/prometheus.js';
 import { createFileBlobStore } from './registry/blob-store.js';
@@ -107,14 +108,13 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       ? { kind: 'postgres', url: databaseOption.url }
       : { kind: 'sqlite', file: join(config.dataDir, 'edgefleet.db') },
   );
-  const keys = options.keys ?? loadOrCreateKeys({ dataDir: config.dataDir });
-  const rootDocument = buildRootDocument({
-    keys,
-    version: 1,
-    issuedAt: now(),
-    expiresAt: now() + config.rootTtlMs,
+  const trust = createTrustStore({
+    ...(options.keys === undefined ? { file: join(config.dataDir, 'keys.json') } : { keys: options.keys }),
     ...maybe('thresholds', options.thresholds),
+    ttlMs: config.rootTtlMs,
+    now,
   });
+  if (trust.reissueIfDue()) logger.info({ version: trust.summary().version }, 'root document re-issued before expiry');
   const adminToken = await installAdminToken({
     database,
     dataDir: config.dataDir,
@@ -178,12 +178,14 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
       : undefined;
   presenceSweep?.unref();
 
-  const registry = createModelRegistry({ database, blobs, targetsKeys: keys.targets, now });
+  const registry = createModelRegistry({ database, blobs, targetsKeys: () => trust.signers('targets'), now });
   const desired = createDesiredState({
     database,
     broker,
     registry,
-    directorKeys: keys.director,
+    directorKeys: () => trust.signers('director'),
+    targetsKeys: () => trust.signers('targets'),
+    rootChain: trust.chain,
     ttlMs: config.desiredTtlMs,
     now,
     logger,
@@ -301,7 +303,8 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
           schedulerState: scheduler.state,
         },
       }),
-      rootDocument,
+      trust,
+      keyRotation: createKeyRotation({ trust, registry, desired, logger }),
       maxBundleBytes: config.maxBundleBytes,
       enrolmentTokenTtlSec: config.enrolmentTokenTtlSec,
       now,
@@ -322,8 +325,12 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
     httpUrl: `http://${config.host}:${httpPort}`,
     mqttUrl,
     mqttPort: broker.port,
-    rootPublicKeys: keys.root.map((k) => k.publicKey),
-    rootPublicKeysHex: keys.root.map((k) => Buffer.from(k.publicKey).toString('hex')),
+    get rootPublicKeys() {
+      return trust.signers('root').map((k) => k.publicKey);
+    },
+    get rootPublicKeysHex() {
+      return trust.signers('root').map((k) => Buffer.from(k.publicKey).toString('hex'));
+    },
     adminToken,
     broker: { publish: broker.publish, stop: broker.stop, start: broker.start, handle: handleStream },
     metrics: { snapshot: () => metrics.snapshot() },

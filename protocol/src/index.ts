@@ -251,8 +251,17 @@ export {
   verifyRootDocument,
 } from './trust/root.js';
 export {
+  claimedRootVersion,
+  type FollowedChain,
+  followRootChain,
+  nextTrustedRoot,
+  trustFromPinned,
+} from './trust/root-chain.js';
+export {
   assertNotExpired,
+  isSignedBy,
   type RoleKeys,
+  resignDocument,
   type SignedDocument,
   signDocument,
   signedDocumentSchema,

@@ -1,13 +1,15 @@
 /**
  * Who the agent is and how it reaches the control plane, decided once at start: an enrolled device loads
  * (or obtains, on first start) its credentials and root of trust and opens its own MQTT session; a child
- * device behind a gateway (DESIGN.md §6) takes its id, the gateway's verified root and its uplink from the
- * gateway agent (`openChild`). Only a device with its own session can carry children.
+ * device behind a gateway (DESIGN.md §6) takes its id, the gateway's root of trust (the same holder, so a
+ * rotation either one follows holds for both) and its uplink from the gateway agent (`openChild`). Only a
+ * device with its own session can carry children.
  */
-import type { Clock, ReportedMessage, TrustedRoot } from '@edgefleet/protocol';
+import type { Clock, ReportedMessage } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import type { AgentOptions, BackoffOptions } from '../config.js';
 import { hardwareProfile, loadOrEnrol } from '../enrol/enrol.js';
+import { createRootOfTrust, type RootOfTrust } from '../trust/root-of-trust.js';
 import { createBackoff } from './backoff.js';
 import { createSession, type Session } from './session.js';
 import { tcpTransport } from './transport.js';
@@ -15,7 +17,7 @@ import type { Uplink } from './uplink.js';
 
 export interface OpenedUplink {
   readonly deviceId: string;
-  readonly root: TrustedRoot;
+  readonly root: RootOfTrust;
   readonly uplink: Uplink;
   /** The device's own MQTT session; null for a child device. */
   readonly session: Session | null;
@@ -43,6 +45,12 @@ export async function openUplink(
     logger,
   });
   const { deviceId } = credentials;
+  const rootOfTrust = createRootOfTrust({
+    root,
+    stateDir: options.stateDir,
+    clock,
+    logger: logger.child({ deviceId }),
+  });
   const session = createSession({
     transport: options.transport ?? tcpTransport(options.mqttUrl ?? credentials.mqtt.url),
     deviceId,
@@ -57,7 +65,7 @@ export async function openUplink(
   });
   return {
     deviceId,
-    root,
+    root: rootOfTrust,
     uplink: session,
     session,
     hardware: reportedHardware(hardwareProfile(options.hardwareProfile)),

@@ -6,7 +6,8 @@
  * verification, fetch, install, telemetry, drift — runs unchanged on either.
  */
 import type { EventEmitter } from 'node:events';
-import type { CpToDeviceKind, DeviceToCpKind, TrustedRoot } from '@edgefleet/protocol';
+import type { CpToDeviceKind, DeviceToCpKind } from '@edgefleet/protocol';
+import type { RootOfTrust } from '../trust/root-of-trust.js';
 import type { ConnectionState } from './state.js';
 
 export interface UplinkEvents {
@@ -24,9 +25,9 @@ export interface Uplink extends EventEmitter<UplinkEvents> {
   close(): Promise<void>;
 }
 
-/** What a gateway hands a child device: its id, the gateway's verified root of trust, and its uplink. */
+/** What a gateway hands a child device: its id, the gateway's root of trust (shared), and its uplink. */
 export interface ChildUplink {
   readonly deviceId: string;
-  readonly root: TrustedRoot;
+  readonly root: RootOfTrust;
   readonly link: Uplink;
 }

@@ -1,6 +1,7 @@
 /**
- * Handles `desired` messages (Uptane director metadata): decode within the codec limits, verify the
- * director signature, addressee, expiry and every manifest against the enrolled root, refuse replays by
+ * Handles `desired` messages (Uptane director metadata): decode within the codec limits, follow the root
+ * documents the message carries (key rotation, TUF §5.3), verify the director signature, addressee, expiry
+ * and every manifest against the current root — a retired key signs nothing here — refuse replays by
  * seq, refuse downgrades per model line, and record the highest accepted version of each line before any
  * byte is fetched (TUF §5.6: the version seen is remembered even if the install later fails). A shadow
  * challenger (issue 4) becomes a `role: 'shadow'` target, with the assignment's output comparison, only if
@@ -8,17 +9,11 @@
  * Every rejection goes to `onRejected` and the agent keeps serving its current models. Messages are handled
  * one at a time so two documents can never interleave their trust-state updates.
  */
-import {
-  type Clock,
-  decodeCbor,
-  desiredMessageSchema,
-  EdgefleetError,
-  type TrustedRoot,
-  verifyDesired,
-} from '@edgefleet/protocol';
+import { type Clock, decodeCbor, desiredMessageSchema, EdgefleetError, verifyDesired } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import type { InstallTarget } from '../install/installer.js';
+import type { RootOfTrust } from '../trust/root-of-trust.js';
 import type { TrustState } from '../trust/trust-state.js';
 
 export interface RejectionContext {
@@ -29,7 +24,7 @@ export interface RejectionContext {
 
 export interface DesiredHandlerOptions {
   readonly deviceId: string;
-  readonly root: TrustedRoot;
+  readonly root: RootOfTrust;
   readonly trust: TrustState;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -76,6 +71,8 @@ export function createDesiredHandler(options: DesiredHandlerOptions): DesiredHan
     let verdict: 'new' | 'same';
     try {
       const message = decodeCbor(payload, desiredMessageSchema);
+      // Before `doc`: it may be signed by a key only the new root names.
+      if (message.roots !== undefined && message.roots.length > 0) await options.root.follow(message.roots);
       verified = verifyDesired(message.doc, options.root, { deviceId, nowMs: options.clock.now() });
       signedBody = message.doc.body;
       verdict = trust.checkDesired(verified.body.seq, signedBody);

@@ -1,19 +1,22 @@
 /**
  * First-start enrolment and the credentials file. The one-time enrolment token buys a device id, MQTT
- * credentials and the root document; the root document is verified against the pinned root keys before
- * anything is persisted (TUF §5.2: the root of trust comes from provisioning, never from the network).
- * `${stateDir}/credentials.json` is written atomically with mode 0600; later starts load it, re-verify the
- * root, and never enrol again.
+ * credentials, the first root document and the later ones (`rootChain`, after key rotations); trust is
+ * built from the pinned root keys before anything is persisted (TUF §5.2: the root of trust comes from
+ * provisioning, never from the network). `${stateDir}/credentials.json` is written atomically with mode
+ * 0600; later starts load it, rebuild trust up to the newest persisted root, and never enrol again. Root
+ * documents followed later are appended to `rootChain` (`appendRootChain`).
  */
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
   decodeCbor,
   deviceIdSchema,
+  encodeCbor,
   pinnedRootKeys,
+  type SignedDocument,
   signedDocumentSchema,
   type TrustedRoot,
-  verifyRootDocument,
+  trustFromPinned,
 } from '@edgefleet/protocol';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -25,6 +28,8 @@ const credentialsSchema = z.object({
   mqtt: z.object({ url: z.string().min(1), username: z.string().min(1), password: z.string().min(1) }),
   /** base64 of encodeCbor(root SignedDocument) */
   root: z.string().min(1),
+  /** The root documents after `root` (v2, v3, …), same encoding; empty until the keys rotate. */
+  rootChain: z.array(z.string().min(1)).default([]),
 });
 
 export type Credentials = z.infer<typeof credentialsSchema>;
@@ -70,31 +75,53 @@ function detectedHardware() {
   return detected;
 }
 
-function verifyRoot(rootBase64: string, rootPublicKeys: readonly string[], nowMs: number): TrustedRoot {
+const CREDENTIALS_FILE = 'credentials.json';
+
+const decodeRoot = (base64: string) => decodeCbor(new Uint8Array(Buffer.from(base64, 'base64')), signedDocumentSchema);
+
+/** The newest root that follows from the pinned keys through `root` and `rootChain`. */
+function verifyRoot(credentials: Credentials, rootPublicKeys: readonly string[], nowMs: number): TrustedRoot {
   const pinned = pinnedRootKeys(rootPublicKeys.map((hex) => new Uint8Array(Buffer.from(hex, 'hex'))));
-  const doc = decodeCbor(new Uint8Array(Buffer.from(rootBase64, 'base64')), signedDocumentSchema);
-  return verifyRootDocument(doc, pinned, nowMs);
+  const docs = [credentials.root, ...credentials.rootChain].map(decodeRoot);
+  return trustFromPinned(docs, pinned, nowMs).root;
 }
 
-/** The persisted identity with its root re-verified, or undefined when the device is not enrolled yet. */
-export async function loadCredentials(
-  options: Pick<EnrolOptions, 'stateDir' | 'rootPublicKeys' | 'nowMs'>,
-): Promise<EnrolledIdentity | undefined> {
-  const path = join(options.stateDir, 'credentials.json');
+async function readCredentials(path: string): Promise<Credentials | undefined> {
   const stored = await readJsonFile(path);
   if (stored === undefined) return undefined;
   const parsed = credentialsSchema.safeParse(stored);
   if (!parsed.success) {
     throw new AgentError('SCHEMA_INVALID', `${path} is corrupt: ${parsed.error.issues[0]?.message ?? ''}`);
   }
+  return parsed.data;
+}
+
+const writeCredentials = (path: string, credentials: Credentials) =>
+  writeFileAtomic(path, JSON.stringify(credentials, null, 2), { modeOctal: 0o600 });
+
+/** Appends followed root documents to the persisted `rootChain`, so the next start trusts the newest root. */
+export async function appendRootChain(options: { stateDir: string; docs: readonly SignedDocument[] }): Promise<void> {
+  const path = join(options.stateDir, CREDENTIALS_FILE);
+  const stored = await readCredentials(path);
+  if (stored === undefined) throw new AgentError('INTERNAL', `${path} is missing: cannot persist the root chain`);
+  const added = options.docs.map((doc) => Buffer.from(encodeCbor(doc)).toString('base64'));
+  await writeCredentials(path, { ...stored, rootChain: [...stored.rootChain, ...added] });
+}
+
+/** The persisted identity with its root re-verified, or undefined when the device is not enrolled yet. */
+export async function loadCredentials(
+  options: Pick<EnrolOptions, 'stateDir' | 'rootPublicKeys' | 'nowMs'>,
+): Promise<EnrolledIdentity | undefined> {
+  const credentials = await readCredentials(join(options.stateDir, CREDENTIALS_FILE));
+  if (credentials === undefined) return undefined;
   // Re-verify on every start: the pinned keys in the config may have changed since enrolment.
-  const root = verifyRoot(parsed.data.root, options.rootPublicKeys, options.nowMs);
-  return { credentials: parsed.data, root };
+  const root = verifyRoot(credentials, options.rootPublicKeys, options.nowMs);
+  return { credentials, root };
 }
 
 /** Loads persisted credentials, or enrols with the control plane when there are none. */
 export async function loadOrEnrol(options: EnrolOptions): Promise<EnrolledIdentity> {
-  const path = join(options.stateDir, 'credentials.json');
+  const path = join(options.stateDir, CREDENTIALS_FILE);
   const stored = await loadCredentials(options);
   if (stored !== undefined) return stored;
   if (options.controlPlaneUrl === undefined || options.enrolmentToken === undefined) {
@@ -125,8 +152,8 @@ export async function loadOrEnrol(options: EnrolOptions): Promise<EnrolledIdenti
   }
   const parsed = credentialsSchema.safeParse(json);
   if (!parsed.success) throw new AgentError('SCHEMA_INVALID', 'enrolment response does not match the contract');
-  const root = verifyRoot(parsed.data.root, options.rootPublicKeys, options.nowMs);
-  await writeFileAtomic(path, JSON.stringify(parsed.data, null, 2), { modeOctal: 0o600 });
+  const root = verifyRoot(parsed.data, options.rootPublicKeys, options.nowMs);
+  await writeCredentials(path, parsed.data);
   options.logger.info({ deviceId: parsed.data.deviceId }, 'enrolled');
   return { credentials: parsed.data, root };
 }

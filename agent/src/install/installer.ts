@@ -17,6 +17,7 @@ import { loadOptionsOf, readSelfTestSet } from './bundle-parts.js';
 import { cleanUpFailedInstall } from './failure-cleanup.js';
 import { type InstallPhase, isWorkingPhase, transitionInstall } from './install-state.js';
 import type { Installer, InstallerOptions, InstallProgress, InstallTarget } from './installer-types.js';
+import { reattestInstalled } from './reattest.js';
 import { createShadowLifecycle } from './shadow-lifecycle.js';
 import { MODEL_FILE, type SlotRef } from './slot-store.js';
 
@@ -103,6 +104,8 @@ export function createInstaller(options: InstallerOptions): Installer {
       slot = target.role === 'champion' ? await shadowLife.promotable(target) : null;
       if (slot !== null) {
         setPhase('installing', target);
+        // The challenger's manifest may carry a signature from before a key rotation.
+        await options.slots.refreshManifest(line, slot, encodeCbor(target.manifestDoc));
       } else {
         const partPath = await fetchVerified(target);
         setPhase('installing', target);
@@ -202,7 +205,11 @@ export function createInstaller(options: InstallerOptions): Installer {
         await shadowLife.drop(line);
         continue;
       }
-      if (alreadyInstalled(target) || options.trust.hasFailed(line, target.manifest, target.role)) continue;
+      if (alreadyInstalled(target)) {
+        await reattestInstalled(options, target);
+        continue;
+      }
+      if (options.trust.hasFailed(line, target.manifest, target.role)) continue;
       if (options.resources.isDeferred(target.manifest)) continue;
       await install(target);
     }

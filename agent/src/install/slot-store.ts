@@ -5,10 +5,11 @@
  * only ever switched to a complete, fsynced slot, so after a kill -9 at any moment it names a verified slot
  * (or does not exist). A shadow challenger's slot (issue 4) is named by `shadow.json` `{ version, digest,
  * dir }`, written the same way, so a restart brings the shadow back. Leftover temp dirs from a crash are
- * never read and are removed by `gc`.
+ * never read and are removed by `gc`. A slot's `manifest.cbor` is replaced (atomically) only by the same
+ * manifest re-signed after a targets-key rotation, so the boot loader keeps verifying it with the new root.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -42,6 +43,11 @@ export interface SlotStore {
     bundlePath: string;
     manifestCbor: Uint8Array;
   }): Promise<SlotRef>;
+  /**
+   * Replaces the slot's manifest with `manifestCbor` when the bytes differ (the caller verified it and
+   * checked it names the slot's version and digest); resolves to whether it wrote.
+   */
+  refreshManifest(line: string, slot: SlotRef, manifestCbor: Uint8Array): Promise<boolean>;
   current(line: string): Promise<SlotPointer | undefined>;
   /** Atomically points `line` at `slot`; the old current becomes `previous`. */
   switchTo(line: string, slot: SlotRef): Promise<SlotPointer>;
@@ -80,6 +86,14 @@ export function createSlotStore(options: { root: string; durability?: Durability
     return raw === undefined ? undefined : slotRefSchema.parse(raw);
   }
 
+  async function refreshManifest(line: string, slot: SlotRef, manifestCbor: Uint8Array): Promise<boolean> {
+    const path = join(lineDir(line), slot.dir, MANIFEST_FILE);
+    const stored = await readFile(path).catch(() => undefined);
+    if (stored?.equals(manifestCbor) === true) return false;
+    await writeFileAtomic(path, manifestCbor, { durability });
+    return true;
+  }
+
   return {
     async writeSlot({ line, version, digest, bundlePath, manifestCbor }) {
       const base = lineDir(line);
@@ -87,8 +101,12 @@ export function createSlotStore(options: { root: string; durability?: Durability
       const ref: SlotRef = { version, digest, dir: `v${version}-${digest.slice(0, 12)}` };
       const finalDir = join(base, ref.dir);
       const pointer = await current(line);
-      // Same version and digest = same verified bytes: an existing slot that is in use stays as it is.
-      if (pointer?.dir === ref.dir || pointer?.previous?.dir === ref.dir) return ref;
+      // Same version and digest = same verified bytes: a slot in use keeps its model and takes the manifest
+      // as signed now (it may have been re-signed after a key rotation).
+      if (pointer?.dir === ref.dir || pointer?.previous?.dir === ref.dir) {
+        await refreshManifest(line, ref, manifestCbor);
+        return ref;
+      }
       const tmp = join(base, `.tmp-${randomBytes(6).toString('hex')}`);
       await mkdir(tmp);
       await copyFile(bundlePath, join(tmp, MODEL_FILE));
@@ -102,6 +120,7 @@ export function createSlotStore(options: { root: string; durability?: Durability
       await fsyncDir(base, durability);
       return ref;
     },
+    refreshManifest,
     current,
     async switchTo(line, slot) {
       const old = await current(line);

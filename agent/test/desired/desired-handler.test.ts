@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type EdgefleetError, encodeCbor, generateSigningKey, systemClock } from '@edgefleet/protocol';
+import { type EdgefleetError, encodeCbor, generateSigningKey, type RootKeys, systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDesiredHandler } from '../../src/desired/desired-handler.js';
 import type { InstallTarget } from '../../src/install/installer.js';
+import { createRootOfTrust } from '../../src/trust/root-of-trust.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
 import { memoryBundle } from '../helpers/bundles.js';
-import { makeDesiredMessage, makeKeys, makeManifest, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
+import { persistedChainVersions, writeCredentials } from '../helpers/credentials.js';
+import { makeDesiredMessage, makeKeys, makeManifest, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
@@ -15,27 +17,31 @@ afterEach(() => temp.cleanup());
 
 const DEVICE = 'dev-test-1';
 const keys = makeKeys();
-const { trusted } = makeRoot(keys);
+const { trusted, doc: rootDoc } = makeRoot(keys);
 const bundle = await memoryBundle(new Uint8Array(randomBytes(3000)), () => ({
   data: new Float32Array([1, 0, 0]),
   shape: [1, 3],
 }));
 
 async function setup(statePath?: string) {
-  const path = statePath ?? join(await temp.make(), 'trust.json');
+  const stateDir = await temp.make();
+  const path = statePath ?? join(stateDir, 'trust.json');
   const trust = await openTrustState({ path });
+  const clock = { ...systemClock, now: () => NOW_MS };
+  await writeCredentials(stateDir, { deviceId: DEVICE, root: rootDoc });
+  const root = createRootOfTrust({ root: trusted, stateDir, clock, logger: pino({ level: 'silent' }) });
   const rejected: Array<{ code: string; line?: string | undefined }> = [];
   const accepted: InstallTarget[][] = [];
   const handler = createDesiredHandler({
     deviceId: DEVICE,
-    root: trusted,
+    root,
     trust,
-    clock: { ...systemClock, now: () => NOW_MS },
+    clock,
     logger: pino({ level: 'silent' }),
     onRejected: (error: EdgefleetError, context) => rejected.push({ code: error.code, line: context.line }),
     onAccepted: (targets) => accepted.push(targets),
   });
-  return { handler, trust, rejected, accepted, path };
+  return { handler, trust, rejected, accepted, path, root, stateDir };
 }
 
 const desired = (seq: number, version: number, extra: Partial<Parameters<typeof makeDesiredMessage>[1]> = {}) =>
@@ -126,5 +132,59 @@ describe('desired-state handling', () => {
     await handler.handle(desired(1, 3));
     expect(rejected.map((r) => r.code)).toEqual(['CBOR_MALFORMED', 'MESSAGE_TOO_LARGE']);
     expect(accepted).toHaveLength(1);
+  });
+});
+
+describe('desired state after a key rotation', () => {
+  /** v2 rotates the targets and director keys (the root key stays). */
+  const keys2: RootKeys = { ...makeKeys(2), root: keys.root };
+  const v2 = makeNextRoot(keys2, { version: 2, previous: keys });
+  const rotated = (seq: number, signing: { director: RootKeys; targets: RootKeys; version: number }) =>
+    makeDesiredMessage(signing.director, {
+      deviceId: DEVICE,
+      seq,
+      assignments: [
+        { line: 'iris', manifest: makeManifest(signing.targets, { version: signing.version, bundle }).doc },
+      ],
+      roots: [v2],
+    });
+
+  it('follows the roots a message carries, then accepts its document signed by the new director key', async () => {
+    const { handler, root, stateDir, rejected, accepted } = await setup();
+    await handler.handle(rotated(1, { director: keys2, targets: keys2, version: 3 }));
+    expect(rejected).toEqual([]);
+    expect(accepted[0]?.map((t) => t.manifest.version)).toEqual([3]);
+    expect(root.body.version).toBe(2);
+    expect(await persistedChainVersions(stateDir)).toEqual([2]);
+  });
+
+  it('then refuses the retired director key and a manifest signed by the retired targets key', async () => {
+    const { handler, trust, rejected, accepted } = await setup();
+    await handler.handle(rotated(1, { director: keys2, targets: keys2, version: 3 }));
+    await handler.handle(rotated(2, { director: keys, targets: keys2, version: 4 }));
+    await handler.handle(rotated(3, { director: keys2, targets: keys, version: 4 }));
+    expect(rejected.map((r) => r.code)).toEqual(['KEY_UNKNOWN', 'KEY_UNKNOWN']);
+    expect(accepted).toHaveLength(1);
+    expect(trust.appliedSeq()).toBe(1);
+    expect(trust.highest('iris')?.version).toBe(3);
+  });
+
+  it('does not process a document whose roots do not follow from the trusted one', async () => {
+    const { handler, trust, root, rejected, accepted } = await setup();
+    const v3 = makeNextRoot(makeKeys(3), { version: 3, previous: keys2 });
+    // The document itself is valid under the current root: the broken chain alone refuses it.
+    const message = makeDesiredMessage(keys, {
+      deviceId: DEVICE,
+      seq: 1,
+      assignments: [{ line: 'iris', manifest: makeManifest(keys, { version: 3, bundle }).doc }],
+      roots: [v3],
+    });
+    await handler.handle(message);
+    const expired = makeNextRoot(keys2, { version: 2, previous: keys, expiresAt: NOW_MS - 1 });
+    await handler.handle(makeDesiredMessage(keys2, { deviceId: DEVICE, seq: 2, assignments: [], roots: [expired] }));
+    expect(rejected.map((r) => r.code)).toEqual(['ROOT_CHAIN_INVALID', 'DOCUMENT_EXPIRED']);
+    expect(accepted).toEqual([]);
+    expect(trust.appliedSeq()).toBeNull();
+    expect(root.body.version).toBe(1);
   });
 });

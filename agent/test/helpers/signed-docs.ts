@@ -46,6 +46,23 @@ export function makeRoot(keys: RootKeys): { doc: SignedDocument; trusted: Truste
   return { doc, trusted: trustedRootFrom(trusted.body), pinnedHex };
 }
 
+/**
+ * Root v`version` naming `keys`, signed by them and by the previous root's keys (TUF §5.3): what the control
+ * plane publishes when it rotates keys. Expires a year after NOW_MS unless told otherwise.
+ */
+export function makeNextRoot(
+  keys: RootKeys,
+  options: { version: number; previous: RootKeys; expiresAt?: number },
+): SignedDocument {
+  return buildRootDocument({
+    keys,
+    version: options.version,
+    issuedAt: NOW_MS,
+    expiresAt: options.expiresAt ?? NOW_MS + 365 * DAY_MS,
+    previousRootKeys: options.previous.root,
+  });
+}
+
 export interface ManifestOptions {
   line?: string;
   version: number;
@@ -109,6 +126,8 @@ export function makeDesiredMessage(
     }>;
     signers?: RootKeys['director'];
     expiresAt?: number;
+    /** Root documents after the first, attached once keys have rotated. */
+    roots?: SignedDocument[];
   },
 ): Uint8Array {
   const body: DesiredBody = {
@@ -121,5 +140,6 @@ export function makeDesiredMessage(
     assignments: options.assignments,
   };
   const doc = signDocument(body, options.signers ?? keys.director);
-  return encodeCbor({ v: 1, type: 'desired', ts: NOW_MS, doc });
+  const roots = options.roots === undefined ? {} : { roots: options.roots };
+  return encodeCbor({ v: 1, type: 'desired', ts: NOW_MS, doc, ...roots });
 }

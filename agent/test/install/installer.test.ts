@@ -1,15 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chunkRange, systemClock } from '@edgefleet/protocol';
+import {
+  chunkRange,
+  encodeCbor,
+  followRootChain,
+  type RootKeys,
+  resignDocument,
+  type SignedDocument,
+  systemClock,
+} from '@edgefleet/protocol';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { createFetcher, type Fetcher } from '../../src/fetch/fetcher.js';
 import { createInferenceService } from '../../src/inference/inference-service.js';
+import { loadSlot } from '../../src/install/boot-loader.js';
 import { createInstaller, type InstallEvent } from '../../src/install/installer.js';
 import { createResourceGate } from '../../src/install/resource-gate.js';
-import { createSlotStore } from '../../src/install/slot-store.js';
+import { createSlotStore, MANIFEST_FILE, type SlotRef } from '../../src/install/slot-store.js';
 import { createMemoryRuntime, type MemoryModelFn } from '../../src/runtime/memory-runtime.js';
 import { createSelfUpdate } from '../../src/self-update/self-update.js';
 import { createShadowRunner } from '../../src/shadow/shadow-runner.js';
@@ -17,7 +26,7 @@ import type { SystemStats } from '../../src/system/system-stats.js';
 import { openTrustState } from '../../src/trust/trust-state.js';
 import { memoryBundle } from '../helpers/bundles.js';
 import { manualClock } from '../helpers/manual-clock.js';
-import { makeKeys, makeManifest } from '../helpers/signed-docs.js';
+import { makeKeys, makeManifest, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
@@ -92,10 +101,11 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
   const slots = createSlotStore({ root: join(dir, 'slots') });
   const trust = await openTrustState({ path: join(dir, 'trust.json') });
   const events: InstallEvent[] = [];
+  const runtime = createMemoryRuntime(models);
   const installer = createInstaller({
     fetcher,
     slots,
-    runtime: createMemoryRuntime(models),
+    runtime,
     service,
     shadows: createShadowRunner({
       clock: systemClock,
@@ -136,7 +146,7 @@ async function setup(behaviour: Record<number, MemoryModelFn>) {
     if (m === undefined) throw new Error(`no manifest v${v}`);
     return { line: 'iris', manifest: m.body, manifestDoc: m.doc, rolloutId: null, role: 'champion' as const };
   };
-  return { dir, installer, service, slots, trust, events, target, stats, clock };
+  return { dir, installer, service, slots, runtime, trust, events, target, stats, clock };
 }
 
 const summary = (events: InstallEvent[]) => events.map((e) => `${e.kind}:${e.version}`);
@@ -248,5 +258,70 @@ describe('resource-aware installs', () => {
     await installer.idle();
     expect(summary(events).slice(2)).toEqual(['install-started:1', 'install-verified:1', 'install-completed:1']);
     expect(service.active().map((a) => a.version)).toEqual([1]);
+  });
+});
+
+describe('re-attestation after a targets-key rotation', () => {
+  /** v2 rotates the targets key: manifests signed by the v1 targets key no longer verify. */
+  const keys2: RootKeys = { ...makeKeys(2), root: keys.root };
+  const rootV2 = followRootChain(
+    makeRoot(keys).trusted,
+    [makeNextRoot(keys2, { version: 2, previous: keys })],
+    NOW_MS,
+  ).root;
+  const resigned = (doc: SignedDocument) => resignDocument(doc, keys2.targets);
+
+  it('rewrites the installed slot manifest when the same version arrives re-signed, so it boots under the new root', async () => {
+    const { installer, slots, runtime, events, target } = await setup({ 1: setosa });
+    installer.enqueue([target(1)]);
+    await installer.idle();
+    const slot = (await slots.current('iris')) as SlotRef;
+    const boot = () => loadSlot({ slots, runtime, root: rootV2 }, 'iris', slot);
+    await expect(boot()).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
+
+    const doc = resigned(target(1).manifestDoc);
+    installer.enqueue([{ ...target(1), manifestDoc: doc }]);
+    await installer.idle();
+    // Nothing re-installed: same model, new signature on disk.
+    expect(summary(events)).toEqual(['install-started:1', 'install-verified:1', 'install-completed:1']);
+    expect(await readFile(slots.pathOf('iris', slot.dir, MANIFEST_FILE))).toEqual(Buffer.from(encodeCbor(doc)));
+    const entry = await boot();
+    expect(entry.version).toBe(1);
+    await entry.model.close();
+  });
+
+  it('does the same for the slot of a challenger running in shadow', async () => {
+    const { installer, slots, runtime, target } = await setup({ 1: setosa, 2: setosa });
+    const shadowOf = (doc: SignedDocument) => ({ ...target(2), manifestDoc: doc, role: 'shadow' as const });
+    installer.enqueue([target(1), shadowOf(target(2).manifestDoc)]);
+    await installer.idle();
+    const slot = (await slots.shadow('iris')) as SlotRef;
+    const boot = () => loadSlot({ slots, runtime, root: rootV2 }, 'iris', slot);
+    await expect(boot()).rejects.toMatchObject({ code: 'KEY_UNKNOWN' });
+
+    const champion = target(1);
+    installer.enqueue([
+      { ...champion, manifestDoc: resigned(champion.manifestDoc) },
+      shadowOf(resigned(target(2).manifestDoc)),
+    ]);
+    await installer.idle();
+    const entry = await boot();
+    expect(entry.version).toBe(2);
+    await entry.model.close();
+  });
+
+  it("gives a promoted challenger's slot the re-signed champion manifest", async () => {
+    const { installer, slots, runtime, events, target } = await setup({ 1: setosa, 2: setosa });
+    installer.enqueue([target(1), { ...target(2), role: 'shadow' as const }]);
+    await installer.idle();
+    const promoted = target(2);
+    installer.enqueue([{ ...promoted, manifestDoc: resigned(promoted.manifestDoc) }]);
+    await installer.idle();
+    const current = (await slots.current('iris')) as SlotRef;
+    expect(current.version).toBe(2);
+    expect(events.filter((e) => e.kind === 'install-completed').map((e) => e.version)).toEqual([1, 2]);
+    const entry = await loadSlot({ slots, runtime, root: rootV2 }, 'iris', current);
+    expect(entry.version).toBe(2);
+    await entry.model.close();
   });
 });

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSlotStore, MODEL_FILE } from '../../src/install/slot-store.js';
+import { createSlotStore, MANIFEST_FILE, MODEL_FILE } from '../../src/install/slot-store.js';
 import type { Durability } from '../../src/storage/atomic-file.js';
 import { tempDirs } from '../helpers/temp-dirs.js';
 
@@ -25,7 +25,7 @@ async function setup(durability: Durability) {
     });
     return ref;
   };
-  return { dir, store, install };
+  return { dir, store, install, bundlePath };
 }
 
 // Every behaviour holds whether the flushes run or not (durability 'none': a state directory in RAM).
@@ -108,5 +108,31 @@ describe.each(['fsync', 'none'] as const)('slot store (durability: %s)', (durabi
       'current.json',
       `v1-${digestOf(1).slice(0, 12)}`,
     ]);
+  });
+
+  it('takes a re-signed manifest for a slot in use (current or previous) and leaves equal bytes alone', async () => {
+    const { dir, store, install, bundlePath } = await setup(durability);
+    const v1 = await install(1);
+    await store.switchTo('iris', v1);
+    await store.switchTo('iris', await install(2));
+    const manifestOf = async (ref: { dir: string }) => [
+      ...(await readFile(store.pathOf('iris', ref.dir, MANIFEST_FILE))),
+    ];
+    // v1 is `previous` now: writing it again keeps its model and takes the manifest as signed now.
+    await writeFile(bundlePath, 'other bytes');
+    const again = await store.writeSlot({
+      line: 'iris',
+      version: 1,
+      digest: digestOf(1),
+      bundlePath,
+      manifestCbor: new Uint8Array([1, 42]),
+    });
+    expect(again).toEqual(v1);
+    expect(await manifestOf(v1)).toEqual([1, 42]);
+    expect(await readFile(store.pathOf('iris', v1.dir, MODEL_FILE), 'utf8')).toBe('model v1');
+    expect(await store.refreshManifest('iris', v1, new Uint8Array([1, 42]))).toBe(false);
+    expect(await store.refreshManifest('iris', v1, new Uint8Array([7]))).toBe(true);
+    expect(await manifestOf(v1)).toEqual([7]);
+    expect((await readdir(join(dir, 'slots', 'iris', v1.dir))).sort()).toEqual([MANIFEST_FILE, MODEL_FILE]);
   });
 });

@@ -34,7 +34,9 @@ import { makeDesiredMessage, makeKeys, makeManifest, makeRoot } from '../helpers
 import { startMiniBroker } from './mini-broker.js';
 
 export const DEVICE_ID = 'dev-00000000005a';
-const keys = makeKeys(5);
+/** The keys of the harness's root v1 (manifests from `model` and documents from `desired` are signed by them). */
+export const HARNESS_KEYS = makeKeys(5);
+const keys = HARNESS_KEYS;
 const root = makeRoot(keys);
 
 /** Runs `bundle` (ONNX bytes) on `rows` in a plain onnxruntime session: the baseline. */
@@ -74,6 +76,8 @@ export interface Harness {
     deviceId?: string,
     topicOf?: string,
   ): void;
+  /** Publishes a desired message the test signed itself, retained, on the topic of `deviceId`. */
+  publishDesired(message: Uint8Array, deviceId?: string): void;
   /** Every message the agent published, in order (children's included). */
   readonly published: Array<{ topic: string; payload: Uint8Array }>;
   /** Fetch requests received per bundle digest. */
@@ -163,6 +167,9 @@ export async function startHarness(tuning: Tuning = {}): Promise<Harness> {
         })),
       });
       broker.publish(deviceTopic(topicOf, 'desired'), message, { retain: true });
+    },
+    publishDesired(message, deviceId = DEVICE_ID) {
+      broker.publish(deviceTopic(deviceId, 'desired'), message, { retain: true });
     },
     published,
     fetchRequests,

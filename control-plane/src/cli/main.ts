@@ -9,6 +9,7 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDriftCommands } from './commands/drift.js';
 import { registerFlCommands } from './commands/fl.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerLoginCommand } from './commands/login.js';
 import { registerModelCommands } from './commands/models.js';
 import { registerRolloutCommands } from './commands/rollouts.js';
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   registerFlCommands(program, ctx);
   registerAuditCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerKeyCommands(program, ctx);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);

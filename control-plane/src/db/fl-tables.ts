@@ -43,6 +43,8 @@ export const flRounds = sqliteTable(
     deadline: integer('deadline').notNull(),
     inputDigest: text('input_digest').notNull(),
     resultDigest: text('result_digest'),
+    /** Secure aggregation: when the peer set went out (a restarted round must not send it again). */
+    peersSentAt: integer('peers_sent_at'),
     metrics: text('metrics', { mode: 'json' }).$type<Record<string, unknown>>().notNull().default({}),
     error: text('error'),
   },
@@ -60,6 +62,10 @@ export const flRoundClients = sqliteTable(
     status: text('status').notNull(),
     sampleCount: integer('sample_count'),
     detail: text('detail'),
+    /** Secure aggregation: the client's public key from its accept. */
+    publicKey: blob('public_key', { mode: 'buffer' }),
+    /** The submitted update (f32 delta or masked u32 words) while its round is open; cleared when it ends. */
+    updateBytes: blob('update_bytes', { mode: 'buffer' }),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.roundId, t.deviceId] })],

@@ -8,10 +8,13 @@
 import {
   type DesiredBody,
   decodeCbor,
+  desiredBodySchema,
   deviceTopic,
   encodeCbor,
+  isSignedBy,
   type ManifestBody,
   type OutputComparison,
+  type SignedDocument,
   type SigningKey,
   signDocument,
   signedDocumentSchema,
@@ -44,8 +47,13 @@ export interface DesiredState {
   current(deviceId: string): Promise<DesiredRow | null>;
   /** The manifest of bundle `digest` if it is assigned to the device now (what it may fetch), else undefined. */
   assignedManifest(deviceId: string, digest: string): Promise<ManifestBody | undefined>;
-  /** Re-signs (seq + 1) every document past half its TTL; returns how many. */
+  /** Re-signs (seq + 1) every document past half its TTL or signed by a retired director key; returns how many. */
   refreshDue(): Promise<number>;
+  /**
+   * After a key rotation: re-signs (seq + 1) every document the rotation made stale and publishes every
+   * other one again, so each device receives the new root documents.
+   */
+  reissueAll(): Promise<{ reissued: number; republished: number }>;
   /** Publishes every stored document again (the embedded broker's retained store is in memory). */
   republishAll(): Promise<void>;
   /** Deletes the device's document and clears its retained copy on the broker (a revoked device). */
@@ -59,7 +67,12 @@ export function createDesiredState(options: {
   database: Database;
   broker: MessageBroker;
   registry: ModelRegistry;
-  directorKeys: readonly SigningKey[];
+  /** The current director keys (they change when the director role rotates). */
+  directorKeys: () => readonly SigningKey[];
+  /** The current targets keys: a document embedding a manifest signed by others is re-issued. */
+  targetsKeys: () => readonly SigningKey[];
+  /** Root documents v1..vN: every message carries v2..vN so a device follows a rotation before it verifies. */
+  rootChain: () => readonly SignedDocument[];
   ttlMs: number;
   now: () => number;
   logger: Logger;
@@ -80,7 +93,8 @@ export function createDesiredState(options: {
 
   const publish = async (row: DesiredRow) => {
     const doc = decodeCbor(new Uint8Array(row.signedDoc), signedDocumentSchema);
-    const message = { v: 1, type: 'desired', ts: now(), doc };
+    const roots = options.rootChain().slice(1);
+    const message = { v: 1, type: 'desired', ts: now(), doc, ...(roots.length > 0 ? { roots } : {}) };
     await broker.publish(deviceTopic(row.deviceId, 'desired'), encodeCbor(message), { qos: 1, retain: true });
   };
 
@@ -117,7 +131,7 @@ export function createDesiredState(options: {
         })),
       ),
     };
-    const signedDoc = Buffer.from(encodeCbor(signDocument(body, options.directorKeys)));
+    const signedDoc = Buffer.from(encodeCbor(signDocument(body, options.directorKeys())));
     const values = {
       deviceId,
       seq,
@@ -139,6 +153,22 @@ export function createDesiredState(options: {
     return values;
   };
 
+  const reassign = (row: DesiredRow) =>
+    assign({ deviceId: row.deviceId, assignments: row.assignments, rolloutId: row.rolloutId });
+  /** A test for documents signed by a director key, or embedding a manifest signed by targets keys, that rotated. */
+  const signedByRetiredKeys = () => {
+    const director = options.directorKeys();
+    const targets = options.targetsKeys();
+    return (row: DesiredRow) => {
+      const doc = decodeCbor(new Uint8Array(row.signedDoc), signedDocumentSchema);
+      if (!isSignedBy(doc, director)) return true;
+      const body = decodeCbor(doc.body, desiredBodySchema);
+      return body.assignments.some(
+        (a) => !isSignedBy(a.manifest, targets) || (a.shadow !== undefined && !isSignedBy(a.shadow, targets)),
+      );
+    };
+  };
+
   return {
     assign,
     current,
@@ -155,13 +185,28 @@ export function createDesiredState(options: {
       return find(manifests);
     },
     async refreshDue() {
+      const stale = signedByRetiredKeys();
+      // Past half its TTL, or signed by keys that have since rotated (also when another replica rotated, or
+      // this one stopped half-way through re-issuing).
       const due = (await db.select().from(deviceDesired)).filter(
-        (row) => now() >= row.issuedAt + (row.expiresAt - row.issuedAt) / 2,
+        (row) => now() >= row.issuedAt + (row.expiresAt - row.issuedAt) / 2 || stale(row),
       );
-      for (const row of due) {
-        await assign({ deviceId: row.deviceId, assignments: row.assignments, rolloutId: row.rolloutId });
-      }
+      for (const row of due) await reassign(row);
       return due.length;
+    },
+    async reissueAll() {
+      const stale = signedByRetiredKeys();
+      let reissued = 0;
+      const rows = await db.select().from(deviceDesired);
+      for (const row of rows) {
+        if (stale(row)) {
+          await reassign(row);
+          reissued++;
+        } else {
+          await publish(row);
+        }
+      }
+      return { reissued, republished: rows.length - reissued };
     },
     async republishAll() {
       for (const row of await db.select().from(deviceDesired)) await publish(row);

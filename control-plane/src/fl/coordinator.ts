@@ -3,8 +3,9 @@
  * blob store), runs each job's round loop (job-runner.ts), routes `fl/update` messages to the running round
  * and tells the fetch handler which weights blobs a device may download. Jobs with `trigger: 'drift'` wait
  * until the fleet drift detector raises an alert on their line. On start it resumes every running job: a
- * round that was open when the control plane stopped is failed as interrupted (its updates lived in
- * memory) and the job goes on with a fresh attempt of that round.
+ * round that was still collecting when the control plane stopped goes on with the answers, public keys
+ * and updates it had stored; one that was revealing seeds or aggregating is failed as interrupted and the
+ * job goes on with a fresh attempt of that round.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -46,8 +47,11 @@ export interface FlCoordinator {
   cancel(jobId: string): Promise<JobView>;
   /** The job's current (or best) global weights, little-endian float32 in the MlpSpec layout. */
   weights(jobId: string, which: 'current' | 'best'): Promise<Uint8Array>;
-  /** Ingest: a decoded `fl/update` message from `deviceId`. Throws a ControlPlaneError on refusal. */
-  handleUpdate(deviceId: string, message: FlUpdateMessage): void;
+  /**
+   * Ingest: a decoded `fl/update` message from `deviceId`. Throws a ControlPlaneError on refusal; resolves
+   * once the round has stored what the message changed.
+   */
+  handleUpdate(deviceId: string, message: FlUpdateMessage): Promise<void>;
   /** Fetch handler: the weights blob `digest` if `deviceId` was offered it in the running round. */
   servesBlob(deviceId: string, digest: string): BlobRef | null;
   /** Resolves when a job is no longer running (tests, scripts). */
@@ -155,7 +159,7 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
       return bytes;
     },
     handleUpdate(deviceId, message) {
-      roundFor(deviceId, message.roundId).handle(deviceId, message);
+      return roundFor(deviceId, message.roundId).handle(deviceId, message);
     },
     servesBlob(deviceId, digest) {
       for (const runner of rounds.values()) {
@@ -170,7 +174,10 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
     },
     async resume() {
       for (const row of await store.jobsIn('running')) {
+        // A round still collecting goes on with the answers and updates it stored (job-runner.ts); one that
+        // was revealing seeds or aggregating is tried again.
         for (const open of await store.openRounds(row.id)) {
+          if (open.round === row.roundsDone + 1 && (open.state === 'offering' || open.state === 'training')) continue;
           await store.updateRound(open.id, { state: 'failed', error: 'interrupted by a control-plane restart' });
         }
         logger.info({ jobId: row.id, roundsDone: row.roundsDone }, 'resuming federated job');
@@ -195,7 +202,7 @@ export function createFlCoordinator(deps: Omit<JobDeps, 'onRound'>): FlCoordinat
     },
     close() {
       for (const run of running.values()) run.signal.cancelled = true;
-      for (const runner of rounds.values()) runner.cancel('control plane shutting down');
+      for (const runner of rounds.values()) runner.suspend();
     },
   };
 

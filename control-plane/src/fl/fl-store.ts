@@ -56,12 +56,29 @@ export function createFlStore(options: { database: Database; now: () => number }
     async setClient(
       roundId: string,
       deviceId: string,
-      fields: { status: ClientStatus; sampleCount?: number; detail?: string },
+      fields: {
+        status: ClientStatus;
+        sampleCount?: number;
+        detail?: string;
+        publicKey?: Uint8Array;
+        updateBytes?: Uint8Array;
+      },
     ) {
       await db
         .update(flRoundClients)
-        .set({ ...fields, updatedAt: now() })
+        .set({
+          status: fields.status,
+          ...(fields.sampleCount === undefined ? {} : { sampleCount: fields.sampleCount }),
+          ...(fields.detail === undefined ? {} : { detail: fields.detail }),
+          ...(fields.publicKey === undefined ? {} : { publicKey: Buffer.from(fields.publicKey) }),
+          ...(fields.updateBytes === undefined ? {} : { updateBytes: Buffer.from(fields.updateBytes) }),
+          updatedAt: now(),
+        })
         .where(and(eq(flRoundClients.roundId, roundId), eq(flRoundClients.deviceId, deviceId)));
+    },
+    /** Drops a round's stored updates once it has ended (they can be large: one model delta per client). */
+    async clearUpdates(roundId: string) {
+      await db.update(flRoundClients).set({ updateBytes: null }).where(eq(flRoundClients.roundId, roundId));
     },
     async insertEvalSet(row: Insert<'flEvalSets'>) {
       await db.insert(flEvalSets).values(row).onConflictDoNothing();

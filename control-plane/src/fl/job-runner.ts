@@ -31,6 +31,7 @@ import { type JobState, transitionJob } from './fl-state.js';
 import type { FlStore, JobRow } from './fl-store.js';
 import type { JobConfig } from './job-config.js';
 import { finishJob } from './job-result.js';
+import { restoreClients } from './round-restore.js';
 import { startRound } from './round-runner.js';
 import type { RoundOutcome, RoundRunner } from './round-types.js';
 import { createStrategy } from './strategies/create-strategy.js';
@@ -73,7 +74,9 @@ export async function runJob(jobId: string, deps: JobDeps, signal: { cancelled: 
     if (current.failedRounds >= config.maxFailedRounds) {
       return setJobState('failed', { error: `${current.failedRounds} rounds in a row failed` });
     }
-    const outcome = await runOneRound(current, config, parameterCount, deps, log);
+    const outcome =
+      (await continueOpenRound(current, config, parameterCount, deps, log)) ??
+      (await runOneRound(current, config, parameterCount, deps, log));
     if (signal.cancelled) return;
     if (outcome === null) {
       await store.updateJob(jobId, { failedRounds: (await job()).failedRounds + 1 });
@@ -108,32 +111,8 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
     0,
     wanted,
   );
-  const weightsBytes = await deps.blobs.get(job.globalDigest);
-  if (weightsBytes === null) throw new Error(`global weights ${job.globalDigest} missing from the blob store`);
-  const chunked = chunkBundle(weightsBytes, FL_CHUNK_BYTES);
   const now = clock.now();
-  const task: FlTask = {
-    jobId: job.id,
-    roundId,
-    round,
-    line: config.line,
-    spec: config.spec,
-    weights: {
-      digest: chunked.digest,
-      sizeBytes: chunked.sizeBytes,
-      chunkBytes: chunked.chunkBytes,
-      chunks: [...chunked.chunks],
-    },
-    epochs: config.epochs,
-    batchSize: config.batchSize,
-    lr: config.lr,
-    mu: config.strategy.name === 'fedprox' ? (config.strategy.mu ?? 0.01) : 0,
-    minSamples: config.minSamples,
-    deadline: now + config.deadlineMs,
-    secureAggregation: config.secureAggregation ? { scaleBits: config.scaleBits, clipAbs: config.secAggClipAbs } : null,
-    dp: config.dp === undefined ? null : { clipNorm: config.dp.clipNorm, noiseMultiplier: config.dp.noiseMultiplier },
-    seed: config.seed * 1_000 + round,
-  };
+  const task = await taskOf(job, config, { roundId, round, deadline: now + config.deadlineMs }, deps);
   await store.insertRound(
     {
       id: roundId,
@@ -163,11 +142,81 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
     parameterCount,
     deps: { store, clock, logger: deps.logger, publish: deps.publish },
   });
+  return awaitRound(runner, job, deps, log);
+}
+
+/** The task a round offers: the job's current global weights and its training settings. */
+async function taskOf(
+  job: JobRow,
+  config: JobConfig,
+  at: { roundId: string; round: number; deadline: number },
+  deps: JobDeps,
+): Promise<FlTask> {
+  const weightsBytes = await deps.blobs.get(job.globalDigest);
+  if (weightsBytes === null) throw new Error(`global weights ${job.globalDigest} missing from the blob store`);
+  const chunked = chunkBundle(weightsBytes, FL_CHUNK_BYTES);
+  return {
+    jobId: job.id,
+    roundId: at.roundId,
+    round: at.round,
+    line: config.line,
+    spec: config.spec,
+    weights: {
+      digest: chunked.digest,
+      sizeBytes: chunked.sizeBytes,
+      chunkBytes: chunked.chunkBytes,
+      chunks: [...chunked.chunks],
+    },
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    lr: config.lr,
+    mu: config.strategy.name === 'fedprox' ? (config.strategy.mu ?? 0.01) : 0,
+    minSamples: config.minSamples,
+    deadline: at.deadline,
+    secureAggregation: config.secureAggregation ? { scaleBits: config.scaleBits, clipAbs: config.secAggClipAbs } : null,
+    dp: config.dp === undefined ? null : { clipNorm: config.dp.clipNorm, noiseMultiplier: config.dp.noiseMultiplier },
+    seed: config.seed * 1_000 + at.round,
+  };
+}
+
+/**
+ * Continues the job's open round after a control-plane restart: the same task (same weights, deadline and
+ * seed), the clients' answers, public keys and submitted updates as stored. Null when there is none.
+ */
+async function continueOpenRound(job: JobRow, config: JobConfig, parameterCount: number, deps: JobDeps, log: Logger) {
+  const open = (await deps.store.openRounds(job.id)).find(
+    (r) => r.round === job.roundsDone + 1 && (r.state === 'offering' || r.state === 'training'),
+  );
+  if (open === undefined) return null;
+  const rows = await deps.store.clients(open.id);
+  const task = await taskOf(job, config, { roundId: open.id, round: open.round, deadline: open.deadline }, deps);
+  const runner = startRound({
+    task,
+    selected: rows.map((r) => r.deviceId),
+    quorum: config.quorum ?? config.minClients,
+    acceptWindowMs: config.acceptWindowMs,
+    revealWindowMs: config.revealWindowMs,
+    parameterCount,
+    deps: { store: deps.store, clock: deps.clock, logger: deps.logger, publish: deps.publish },
+    restored: {
+      state: open.state as 'offering' | 'training',
+      startedAt: open.startedAt,
+      peersSent: open.peersSentAt !== null,
+      clients: restoreClients(rows, task.secureAggregation !== null),
+    },
+  });
+  return awaitRound(runner, job, deps, log);
+}
+
+async function awaitRound(runner: RoundRunner, job: JobRow, deps: JobDeps, log: Logger) {
+  const { clock } = deps;
+  const { id: roundId, task } = runner;
+  const { round } = task;
   deps.onRound(runner);
   const outcome = await runner.outcome;
   deps.onRound(null);
   if (outcome.state === 'failed') {
-    log.warn({ round, attempt, error: outcome.error }, 'federated round failed');
+    log.warn({ round, roundId, error: outcome.error }, 'federated round failed');
     deps.bus.emit({
       type: 'fl.round',
       at: clock.now(),

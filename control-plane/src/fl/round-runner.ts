@@ -23,6 +23,17 @@ import { type ClientStatus, type RoundState, transitionClient, transitionRound }
 import type { Client, RoundDeps, RoundOutcome, RoundRunner, SubmittedUpdate } from './round-types.js';
 import { createUpdateAssembler, decodeUpdate } from './update-assembler.js';
 
+const bytesOf = (values: Float32Array | Uint32Array) =>
+  Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+
+/** What a restarted control plane reads back of a round it had open (restoreClients in round-restore.ts). */
+export interface RestoredRound {
+  readonly state: 'offering' | 'training';
+  readonly startedAt: number;
+  readonly peersSent: boolean;
+  readonly clients: ReadonlyMap<string, Client>;
+}
+
 export function startRound(options: {
   task: FlTask;
   selected: readonly string[];
@@ -31,19 +42,23 @@ export function startRound(options: {
   revealWindowMs: number;
   parameterCount: number;
   deps: RoundDeps;
+  /** Continue a round the control plane had open before it restarted, with the updates it had stored. */
+  restored?: RestoredRound;
 }): RoundRunner {
-  const { task, deps, quorum } = options;
+  const { task, deps, quorum, restored } = options;
   const { roundId } = task;
   const secure = task.secureAggregation !== null;
   const log = deps.logger.child({ jobId: task.jobId, round: task.round, roundId });
   const clients = new Map<string, Client>(
-    options.selected.map((id) => [
-      id,
-      { status: 'offered', sampleCount: 0, publicKey: null, assembler: null, values: null },
-    ]),
+    restored?.clients ??
+      options.selected.map((id) => [
+        id,
+        { status: 'offered', sampleCount: 0, publicKey: null, assembler: null, values: null },
+      ]),
   );
-  let state: RoundState = 'offering';
-  let peersSent = false;
+  let state: RoundState = restored?.state ?? 'offering';
+  let peersSent = restored?.peersSent ?? false;
+  let suspended = false;
   let dropped: string[] = [];
   const revealed = new Map<string, { peer: string; seed: Uint8Array }[]>();
   const timers: (() => void)[] = [];
@@ -68,10 +83,14 @@ export function startRound(options: {
   };
   const setClient = (deviceId: string, client: Client, status: ClientStatus, detail?: string) => {
     client.status = transitionClient(client.status, status);
+    // An accept's public key and a submitted update are stored with the status: a restarted control plane
+    // continues the round with them (and the device's PUBACK waits for this write).
     const fields = {
       status,
       ...(client.sampleCount > 0 ? { sampleCount: client.sampleCount } : {}),
       ...(detail === undefined ? {} : { detail }),
+      ...(status === 'accepted' && client.publicKey !== null ? { publicKey: client.publicKey } : {}),
+      ...(status === 'submitted' && client.values !== null ? { updateBytes: bytesOf(client.values) } : {}),
     };
     write('a client status', () => deps.store.setClient(roundId, deviceId, fields));
   };
@@ -102,6 +121,8 @@ export function startRound(options: {
     write('the round metrics', () => deps.store.updateRound(roundId, { error, metrics }));
     const peers = new Map<string, Uint8Array>();
     for (const [id, c] of clients) if (c.publicKey !== null && peersSent) peers.set(id, c.publicKey);
+    // The updates now live in the outcome; a round that ended is never continued after a restart.
+    write('clearing the stored updates', () => deps.store.clearUpdates(roundId));
     const settled: RoundOutcome = { state: result, error, updates, peers, dropped, revealed, counts: counts() };
     void writes.then(() => finish(settled));
   }
@@ -109,6 +130,7 @@ export function startRound(options: {
   function sendPeers(): void {
     if (peersSent || !secure || state !== 'training') return;
     peersSent = true;
+    write('the peer set', () => deps.store.updateRound(roundId, { peersSentAt: deps.clock.now() }));
     const peers = [...clients]
       .filter(([, c]) => c.status === 'accepted')
       .map(([deviceId, c]) => ({ deviceId, publicKey: c.publicKey as Uint8Array }));
@@ -171,6 +193,7 @@ export function startRound(options: {
   }
 
   function handle(deviceId: string, message: FlUpdateMessage): void {
+    if (suspended) throw closed(`round ${roundId} is suspended: the control plane is stopping`);
     const client = clients.get(deviceId);
     if (client === undefined) {
       throw new ControlPlaneError('FL_NOT_SELECTED', `device ${deviceId} was not selected for round ${roundId}`, {
@@ -245,19 +268,38 @@ export function startRound(options: {
     maybeEarly();
   }
 
-  setState('training');
-  for (const deviceId of clients.keys()) void send(deviceId, { type: 'fl-task', task });
-  if (secure) timers.push(deps.clock.setTimer(options.acceptWindowMs, sendPeers));
-  timers.push(deps.clock.setTimer(Math.max(0, task.deadline - deps.clock.now()), closeCollection));
+  const now = deps.clock.now();
+  if (restored === undefined) {
+    setState('training');
+    for (const deviceId of clients.keys()) void send(deviceId, { type: 'fl-task', task });
+  } else if (state === 'offering') {
+    setState('training');
+  }
+  const acceptEndsAt = (restored?.startedAt ?? now) + options.acceptWindowMs;
+  if (secure && !peersSent) timers.push(deps.clock.setTimer(Math.max(0, acceptEndsAt - now), sendPeers));
+  timers.push(deps.clock.setTimer(Math.max(0, task.deadline - now), closeCollection));
+  if (restored !== undefined) {
+    log.info({ ...counts() }, 'federated round continued after a restart');
+    maybeEarly();
+  }
 
   return {
     id: roundId,
     task,
-    handle,
+    handle(deviceId, message) {
+      handle(deviceId, message);
+      return writes;
+    },
     servesBlob: (deviceId, digest) =>
       clients.has(deviceId) && digest === task.weights.digest && (state === 'training' || state === 'offering')
         ? task.weights
         : null,
+    suspend() {
+      // The control plane is stopping: the round stays open in the database, with what it stored, for the
+      // next start to continue (no fl-cancel: devices keep training and submit to the restarted one).
+      for (const cancel of timers.splice(0)) cancel();
+      suspended = true;
+    },
     cancel(reason) {
       if (state === 'completed' || state === 'failed' || state === 'aggregating') return;
       for (const id of clients.keys()) void send(id, { type: 'fl-cancel', roundId, reason });

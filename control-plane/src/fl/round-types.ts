@@ -36,10 +36,15 @@ export interface RoundDeps {
 export interface RoundRunner {
   readonly id: string;
   readonly task: FlTask;
-  /** Throws a ControlPlaneError (FL_NOT_SELECTED, FL_ROUND_CLOSED, FL_UPDATE_INVALID) on a refused message. */
-  handle(deviceId: string, message: FlUpdateMessage): void;
+  /**
+   * Throws a ControlPlaneError (FL_NOT_SELECTED, FL_ROUND_CLOSED, FL_UPDATE_INVALID) on a refused message;
+   * otherwise resolves once what the message changed is stored (an accept's key, a submitted update).
+   */
+  handle(deviceId: string, message: FlUpdateMessage): Promise<void>;
   servesBlob(deviceId: string, digest: string): BlobRef | null;
   cancel(reason: string): void;
+  /** Stops the round's timers and refuses messages, leaving it open in the database (shutdown). */
+  suspend(): void;
   readonly outcome: Promise<RoundOutcome>;
 }
 

@@ -3,7 +3,6 @@
  * and the services the routes call. Routes receive services through `createXRoutes(services)` factories,
  * never through globals, so each test can build an app over its own temp database.
  */
-import type { SignedDocument } from '@edgefleet/protocol';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Actor, ApiTokens } from '../auth/api-tokens.js';
 import type { DesiredState } from '../desired/desired-state.js';
@@ -15,6 +14,8 @@ import type { FleetDrift } from '../drift/fleet-drift.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FlCoordinator } from '../fl/coordinator.js';
 import type { EvalSets } from '../fl/eval-sets.js';
+import type { KeyRotation } from '../keys/key-rotation.js';
+import type { TrustStore } from '../keys/trust-store.js';
 import type { Prometheus } from '../observability/prometheus.js';
 import type { ModelRegistry } from '../registry/model-registry.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
@@ -47,7 +48,9 @@ export interface HttpServices {
   readonly evalSets: EvalSets;
   /** The Prometheus registry behind GET /metrics and the HTTP request counter. */
   readonly prometheus: Prometheus;
-  readonly rootDocument: SignedDocument;
+  /** Root documents and current keys (enrolment hands out the chain; GET /v1/trust shows it). */
+  readonly trust: TrustStore;
+  readonly keyRotation: KeyRotation;
   readonly maxBundleBytes: number;
   readonly enrolmentTokenTtlSec: number;
   /** The control plane's clock (GET /v1/health reports it for devices' clock-skew checks). */

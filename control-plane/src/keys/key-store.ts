@@ -1,12 +1,20 @@
 /**
- * The control plane's signing keys (root, targets, director). Given explicitly they are used as-is (tests,
- * demos with fixed seeds); otherwise they are loaded from `${dataDir}/keys.json`, or generated there on first
- * start. The file holds only 32-byte seeds in hex and is created with mode 0600: whoever reads it can sign
- * manifests and desired state for the whole fleet.
+ * The control plane's key file, `${dataDir}/keys.json`: the 32-byte seeds of the current root, targets and
+ * director keys in hex, and the chain of root documents once a rotation happened (base64 CBOR, v1 first).
+ * Written atomically with mode 0600: whoever reads it can sign manifests and desired state for the fleet.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { generateSigningKey, ROLE_NAMES, type RootKeys, type SigningKey, seedOf } from '@edgefleet/protocol';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  decodeCbor,
+  encodeCbor,
+  generateSigningKey,
+  ROLE_NAMES,
+  type RootKeys,
+  type SignedDocument,
+  type SigningKey,
+  seedOf,
+  signedDocumentSchema,
+} from '@edgefleet/protocol';
 import { z } from 'zod';
 import { ControlPlaneError } from '../errors.js';
 
@@ -15,7 +23,14 @@ const keyFileSchema = z.object({
   root: z.array(seedHex).min(1),
   targets: z.array(seedHex).min(1),
   director: z.array(seedHex).min(1),
+  chain: z.array(z.string().min(1)).optional(),
 });
+
+export interface KeyFile {
+  readonly keys: RootKeys;
+  /** Root documents v1..vN; absent until the first rotation (v1 is then signed at every start). */
+  readonly chain?: readonly SignedDocument[];
+}
 
 function fromSeeds(seeds: string[]): SigningKey[] {
   return seeds.map((hex) => generateSigningKey(Buffer.from(hex, 'hex')));
@@ -25,25 +40,50 @@ function toSeeds(keys: readonly SigningKey[]): string[] {
   return keys.map((k) => Buffer.from(seedOf(k)).toString('hex'));
 }
 
-export function loadOrCreateKeys(options: { dataDir: string }): RootKeys {
-  const file = join(options.dataDir, 'keys.json');
-  if (existsSync(file)) {
-    const parsed = keyFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) {
-      throw new ControlPlaneError('SCHEMA_INVALID', `${file} is not a valid key file`, { details: { file } });
-    }
-    return {
-      root: fromSeeds(parsed.data.root),
-      targets: fromSeeds(parsed.data.targets),
-      director: fromSeeds(parsed.data.director),
-    };
+export function readKeyFile(file: string): KeyFile | undefined {
+  if (!existsSync(file)) return undefined;
+  const parsed = keyFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    throw new ControlPlaneError('SCHEMA_INVALID', `${file} is not a valid key file`, { details: { file } });
   }
-  const keys: RootKeys = {
-    root: [generateSigningKey()],
-    targets: [generateSigningKey()],
-    director: [generateSigningKey()],
+  const { root, targets, director, chain } = parsed.data;
+  const keys = { root: fromSeeds(root), targets: fromSeeds(targets), director: fromSeeds(director) };
+  if (chain === undefined) return { keys };
+  return {
+    keys,
+    chain: chain.map((b64) => decodeCbor(new Uint8Array(Buffer.from(b64, 'base64')), signedDocumentSchema)),
   };
-  const content = Object.fromEntries(ROLE_NAMES.map((role) => [role, toSeeds(keys[role])]));
-  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  return keys;
+}
+
+/** Replaces the file in one rename, so a crash leaves the old keys or the new ones, never half of each. */
+export function writeKeyFile(file: string, content: KeyFile, options: { create?: boolean } = {}): void {
+  const json: Record<string, unknown> = Object.fromEntries(
+    ROLE_NAMES.map((role) => [role, toSeeds(content.keys[role])]),
+  );
+  if (content.chain !== undefined) json.chain = content.chain.map((d) => Buffer.from(encodeCbor(d)).toString('base64'));
+  const text = `${JSON.stringify(json, null, 2)}\n`;
+  if (options.create === true) {
+    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    return;
+  }
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function generateKeys(like?: RootKeys): RootKeys {
+  const fresh = (n: number) => Array.from({ length: n }, () => generateSigningKey());
+  return {
+    root: fresh(like?.root.length ?? 1),
+    targets: fresh(like?.targets.length ?? 1),
+    director: fresh(like?.director.length ?? 1),
+  };
+}
+
+export function loadOrCreateKeys(file: string): KeyFile {
+  const existing = readKeyFile(file);
+  if (existing !== undefined) return existing;
+  const keys = generateKeys();
+  writeKeyFile(file, { keys }, { create: true });
+  return { keys };
 }

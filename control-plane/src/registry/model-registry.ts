@@ -11,9 +11,11 @@ import {
   AGENT_RELEASE_LINE,
   decodeCbor,
   encodeCbor,
+  isSignedBy,
   type ManifestBody,
   type ModelQuality,
   manifestBodySchema,
+  resignDocument,
   type SignedDocument,
   type SigningKey,
   signDocument,
@@ -97,6 +99,8 @@ export interface ModelRegistry {
   listVersions(line: string): Promise<RegisteredVersion[]>;
   /** The version, or a NOT_FOUND error. */
   get(line: string, version: number): Promise<RegisteredVersion>;
+  /** Re-signs every manifest not signed by the current targets keys (after a rotation); returns how many. */
+  resignAll(): Promise<number>;
 }
 
 type Row = Tables['modelVersions']['$inferSelect'];
@@ -121,7 +125,8 @@ function toRegistered(row: Row): RegisteredVersion {
 export function createModelRegistry(options: {
   database: Database;
   blobs: BlobStore;
-  targetsKeys: readonly SigningKey[];
+  /** The current targets keys: a manifest signed by others (before a rotation) is re-signed when read. */
+  targetsKeys: () => readonly SigningKey[];
   now: () => number;
 }): ModelRegistry {
   const { db, tables } = options.database;
@@ -193,7 +198,7 @@ export function createModelRegistry(options: {
           previousVersion,
           metadata,
           reference,
-          targetsKeys: options.targetsKeys,
+          targetsKeys: options.targetsKeys(),
           nowMs: options.now(),
         }),
       ]);
@@ -212,7 +217,7 @@ export function createModelRegistry(options: {
           int8: request.int8,
           version: next,
           previousVersion,
-          targetsKeys: options.targetsKeys,
+          targetsKeys: options.targetsKeys(),
           nowMs: options.now(),
         });
         verdict = built.verdict;
@@ -231,7 +236,7 @@ export function createModelRegistry(options: {
           version: next,
           previousVersion: previous,
           metadata,
-          targetsKeys: options.targetsKeys,
+          targetsKeys: options.targetsKeys(),
           nowMs: options.now(),
         }),
       ]);
@@ -259,7 +264,7 @@ export function createModelRegistry(options: {
         digest: source.digest,
         sizeBytes: source.sizeBytes,
         chunkCount: source.chunkCount,
-        signedManifest: Buffer.from(encodeCbor(signDocument(manifest, options.targetsKeys))),
+        signedManifest: Buffer.from(encodeCbor(signDocument(manifest, options.targetsKeys()))),
         description: `rollback of v${rolledBack} to the content of v${contentOf}${row?.description ? ` (${row.description})` : ''}`,
         createdAt,
       });
@@ -287,8 +292,9 @@ export function createModelRegistry(options: {
     },
     async get(line, version) {
       const key = `${line}\u0000${version}`;
+      const signers = options.targetsKeys();
       const cached = versions.get(key);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined && isSignedBy(cached.signedManifest, signers)) return cached;
       const [row] = await db
         .select()
         .from(modelVersions)
@@ -297,10 +303,32 @@ export function createModelRegistry(options: {
       if (row === undefined) {
         throw new ControlPlaneError('NOT_FOUND', `no model ${line} v${version}`, { details: { line, version } });
       }
-      const registered = Object.freeze(toRegistered(row));
+      let registered = toRegistered(row);
+      if (!isSignedBy(registered.signedManifest, signers)) {
+        // Signed before the targets keys rotated: the same manifest bytes under the current keys. Whichever
+        // replica reads it first stores the new signature; the body and its digest never change.
+        const signedManifest = resignDocument(registered.signedManifest, signers);
+        await db
+          .update(modelVersions)
+          .set({ signedManifest: Buffer.from(encodeCbor(signedManifest)) })
+          .where(and(eq(modelVersions.line, line), eq(modelVersions.version, version)));
+        registered = { ...registered, signedManifest };
+      }
+      Object.freeze(registered);
       if (versions.size >= VERSION_CACHE_SIZE) versions.clear();
       versions.set(key, registered);
       return registered;
+    },
+    async resignAll() {
+      const signers = options.targetsKeys();
+      const rows = await db
+        .select({ line: modelVersions.line, version: modelVersions.version, signed: modelVersions.signedManifest })
+        .from(modelVersions);
+      const stale = rows.filter(
+        (r) => !isSignedBy(decodeCbor(new Uint8Array(r.signed), signedDocumentSchema), signers),
+      );
+      for (const r of stale) await registry.get(r.line, r.version);
+      return stale.length;
     },
   };
   return registry;

@@ -5,8 +5,11 @@
  * aggregation with a dropout, bad updates refused with codes while the round goes on, quorum failures and
  * resumption after a restart.
  */
+
+import { join } from 'node:path';
 import { float32FromBytes, initialMlpWeights, type MlpSpec } from '@edgefleet/protocol';
 import { irisDataset } from '@edgefleet/test/models';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEvalSet } from '../../src/index.js';
 import { type Fixture, startFixture } from '../helpers/control-plane-fixture.js';
@@ -186,33 +189,66 @@ describe('federated rounds', () => {
     expect(job.registeredVersion).toBeNull();
   });
 
-  it('resumes a running job after a control-plane restart, failing the interrupted round attempt', async () => {
+  it('continues the open round after a control-plane restart with the updates it had acknowledged', async () => {
     fixture = await startFixture();
     const evalSet = await uploadIrisEvalSet(fixture);
-    await fleetOf(fixture, [{ mode: 'dropout' }, { mode: 'dropout' }]);
-    const body = jobBody(evalSet, { minClients: 2, deadlineMs: 60_000, retryDelayMs: 60_000 });
+    const devices = await fleetOf(fixture, [
+      { mode: 'accept', sampleCount: 10, delta: (g) => new Float32Array(g.length).fill(1) },
+      { mode: 'accept', sampleCount: 30, delta: (g) => new Float32Array(g.length).fill(-1) },
+      { mode: 'dropout' },
+    ]);
+    const body = jobBody(evalSet, { minClients: 3, quorum: 2, deadlineMs: 6_000, retryDelayMs: 60_000 });
     const { id } = (await (await fixture.request('POST', '/v1/fl/jobs', { json: body })).json()) as { id: string };
-    await expect.poll(async () => (await fixture?.cp.fl.get(id))?.rounds[0]?.state).toBe('training');
+    // Acknowledged means stored: once both PUBACKs are in, the control plane stops with the round open.
+    await expect.poll(() => devices.map((d) => d.device.submitted), { timeout: 10_000 }).toEqual([1, 1, 0]);
     await clients.closeAll();
     await fixture.close({ keepDir: true });
     fixture = await startFixture({ dataDir: fixture.dataDir });
-    const resumed = await fixture.cp.fl.get(id);
-    expect(resumed.state).toBe('running');
-    // A graceful stop cancels the open round (devices get fl-cancel); after a crash resume() fails it the same way.
-    expect(resumed.rounds[0]).toMatchObject({
-      attempt: 1,
-      state: 'failed',
-      error: 'cancelled: control plane shutting down',
-    });
-    // The fresh attempt finds no device online yet (they reconnect later) and waits for the retry delay.
-    await expect
-      .poll(async () => (await fixture?.cp.fl.get(id))?.rounds.map((r) => [r.round, r.attempt]))
-      .toEqual([
-        [1, 1],
-        [1, 2],
-      ]);
-    await fixture.cp.fl.cancel(id);
+    // No device reconnects: the round completes at its deadline from the two stored updates alone.
+    const job = await fixture.cp.fl.settled(id);
+    expect(job.state).toBe('completed');
+    expect(job.rounds.map((r) => [r.round, r.attempt, r.state])).toEqual([[1, 1, 'completed']]);
+    expect(job.rounds[0]?.metrics).toMatchObject({ participants: 2, samples: 40 });
+    const expected = (10 * 1 + 30 * -1) / 40;
+    const initial = initialMlpWeights(SPEC, 7);
+    const weights = await weightsOf(fixture, id);
+    for (let i = 0; i < weights.length; i += 7) expect(weights[i]).toBeCloseTo((initial[i] as number) + expected, 5);
   });
+
+  // Edits the SQLite file directly to stage the crash.
+  it.skipIf(process.env.EDGEFLEET_TEST_DATABASE === 'postgres')(
+    'tries a round again when the control plane stopped while it was revealing or aggregating',
+    async () => {
+      fixture = await startFixture();
+      const evalSet = await uploadIrisEvalSet(fixture);
+      await fleetOf(fixture, [{ mode: 'dropout' }, { mode: 'dropout' }]);
+      const body = jobBody(evalSet, { minClients: 2, deadlineMs: 60_000, retryDelayMs: 60_000 });
+      const { id } = (await (await fixture.request('POST', '/v1/fl/jobs', { json: body })).json()) as { id: string };
+      await expect.poll(async () => (await fixture?.cp.fl.get(id))?.rounds[0]?.state).toBe('training');
+      await clients.closeAll();
+      await fixture.close({ keepDir: true });
+      // As if the process had died between collecting and storing the aggregate.
+      const db = new Database(join(fixture.dataDir, 'edgefleet.db'));
+      db.prepare("UPDATE fl_rounds SET state = 'aggregating'").run();
+      db.close();
+      fixture = await startFixture({ dataDir: fixture.dataDir });
+      const resumed = await fixture.cp.fl.get(id);
+      expect(resumed.state).toBe('running');
+      expect(resumed.rounds[0]).toMatchObject({
+        attempt: 1,
+        state: 'failed',
+        error: 'interrupted by a control-plane restart',
+      });
+      // The fresh attempt finds no device online yet (they reconnect later) and waits for the retry delay.
+      await expect
+        .poll(async () => (await fixture?.cp.fl.get(id))?.rounds.map((r) => [r.round, r.attempt]))
+        .toEqual([
+          [1, 1],
+          [1, 2],
+        ]);
+      await fixture.cp.fl.cancel(id);
+    },
+  );
 
   it('rejects an invalid job with the field at fault', async () => {
     fixture = await startFixture();

@@ -36,6 +36,8 @@ export interface ScriptedFlDevice {
   readonly globals: Float32Array[];
   /** Publishes an arbitrary fl/update message as this device. */
   send(message: Record<string, unknown>): Promise<void>;
+  /** Updates this device completed (the broker acknowledged the done message). */
+  readonly submitted: number;
   /** Sends a complete update for a round (parts + done), whatever the device's script says. */
   sendUpdate(roundId: string, bytes: Uint8Array, sampleCount: number, encoding?: string): Promise<void>;
 }
@@ -53,6 +55,7 @@ export async function scriptedFlDevice(
   const peersOf = new Map<string, { deviceId: string; publicKey: Uint8Array }[]>();
   const peerWaiters = new Map<string, () => void>();
   const sampleCount = behaviour.sampleCount ?? 10;
+  let submitted = 0;
   const send = async (message: Record<string, unknown>) => {
     await client.publishAsync(
       deviceTopic(deviceId, 'fl/update'),
@@ -74,6 +77,7 @@ export async function scriptedFlDevice(
       digest: sha256Hex(bytes),
       metrics: { loss: 0, steps: 1, trainMs: 1 },
     });
+    submitted++;
   };
 
   async function fetchWeights(task: FlTask): Promise<Float32Array> {
@@ -151,5 +155,13 @@ export async function scriptedFlDevice(
     }
   });
   await client.subscribeAsync([deviceTopic(deviceId, 'fl/task'), deviceTopic(deviceId, 'fetch/res')], { qos: 1 });
-  return { tasks, globals, send, sendUpdate };
+  return {
+    tasks,
+    globals,
+    send,
+    sendUpdate,
+    get submitted() {
+      return submitted;
+    },
+  };
 }

@@ -27,6 +27,10 @@ export const ERROR_CODES = Object.freeze({
   DOCUMENT_REPLAYED: { http: 409, summary: 'document sequence is not newer than the one already applied' },
   DOWNGRADE: { http: 409, summary: 'version is lower than the highest accepted for that model line' },
   WRONG_DEVICE: { http: 400, summary: 'document is addressed to another device' },
+  ROOT_CHAIN_INVALID: {
+    http: 400,
+    summary: 'a root document does not follow from the trusted root (version gap or missing signatures)',
+  },
   // Bundles and installs
   CHUNK_HASH_MISMATCH: { http: 400, summary: 'chunk bytes do not match the manifest hash' },
   BUNDLE_HASH_MISMATCH: { http: 400, summary: 'bundle bytes do not match the manifest digest' },

@@ -18,7 +18,16 @@ import {
 /** Largest fetch window a device may ask for in one request. */
 export const MAX_FETCH_WINDOW = 64;
 
-export const desiredMessageSchema = z.object({ ...messageBase, type: z.literal('desired'), doc: signedDocumentSchema });
+export const desiredMessageSchema = z.object({
+  ...messageBase,
+  type: z.literal('desired'),
+  doc: signedDocumentSchema,
+  /**
+   * Root documents after the first (v2, v3, …) when the keys have rotated: a device follows them before it
+   * verifies `doc`, so one that was offline through several rotations catches up from this one message.
+   */
+  roots: z.array(signedDocumentSchema).max(256).optional(),
+});
 
 export const installPhaseSchema = z.enum(['fetching', 'verifying', 'installing', 'self-testing']);
 

@@ -67,6 +67,8 @@ export function buildRootDocument(options: {
   issuedAt: number;
   expiresAt: number;
   thresholds?: Partial<Record<RoleName, number>>;
+  /** The previous root's keys, when this document rotates them: both sets sign (TUF §5.3). */
+  previousRootKeys?: readonly SigningKey[];
 }): SignedDocument {
   const keys: Record<string, Uint8Array> = {};
   const roles = {} as Record<RoleName, { keyIds: string[]; threshold: number }>;
@@ -82,7 +84,9 @@ export function buildRootDocument(options: {
     keys,
     roles,
   };
-  return signDocument(body, options.keys.root);
+  const signers = new Map(options.keys.root.map((k) => [k.keyId, k]));
+  for (const k of options.previousRootKeys ?? []) if (!signers.has(k.keyId)) signers.set(k.keyId, k);
+  return signDocument(body, [...signers.values()]);
 }
 
 export function trustedRootFrom(body: RootBody): TrustedRoot {

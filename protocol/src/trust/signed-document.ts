@@ -27,9 +27,18 @@ export interface RoleKeys {
 }
 
 export function signDocument(body: unknown, signers: readonly SigningKey[]): SignedDocument {
-  if (signers.length === 0) throw new RangeError('signDocument needs at least one key');
-  const bytes = encodeCbor(body);
-  return { body: bytes, sigs: signers.map((k) => ({ keyId: k.keyId, sig: signEd25519(bytes, k.secretKey) })) };
+  return resignDocument({ body: encodeCbor(body) }, signers);
+}
+
+/** The same signed bytes under new signers (a manifest after the targets key rotated): the body is untouched. */
+export function resignDocument(doc: Pick<SignedDocument, 'body'>, signers: readonly SigningKey[]): SignedDocument {
+  if (signers.length === 0) throw new RangeError('signing needs at least one key');
+  return { body: doc.body, sigs: signers.map((k) => ({ keyId: k.keyId, sig: signEd25519(doc.body, k.secretKey) })) };
+}
+
+/** True when exactly these keys signed the document (no verification: for deciding what to re-sign). */
+export function isSignedBy(doc: SignedDocument, signers: readonly { readonly keyId: string }[]): boolean {
+  return doc.sigs.length === signers.length && signers.every((k) => doc.sigs.some((s) => s.keyId === k.keyId));
 }
 
 /** Checks the signatures against a role, then decodes and validates the body. */

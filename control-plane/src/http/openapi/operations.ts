@@ -9,7 +9,7 @@ import { jobConfigSchema } from '../../fl/job-config.js';
 import { referenceInputSchema } from '../../registry/reference-profile.js';
 import { tensorReferenceSchema } from '../../registry/reference-set.js';
 import { legacyBodySchema, planSchema } from '../../rollouts/plan.js';
-import { apiTokenBody } from '../routes/admin-routes.js';
+import { apiTokenBody, rotateKeysBody } from '../routes/admin-routes.js';
 import { limitQuery } from '../routes/device-routes.js';
 import { driftAlertsQuery, driftHistoryQuery } from '../routes/drift-routes.js';
 import { enrolBody, enrolmentTokenBody } from '../routes/enrolment-routes.js';
@@ -101,6 +101,18 @@ export const OPERATIONS: readonly Operation[] = [
     response: 'application/json',
   },
   read('/v1/audit', 'access', 'Append-only audit log, newest first', { access: 'admin', query: limitQuery }),
+  read('/v1/trust', 'access', 'The current root document: version, expiry, key ids and thresholds per role'),
+  {
+    method: 'post',
+    path: '/v1/trust/rotate',
+    tag: 'access',
+    summary:
+      'Rotate keys: fresh keys for the named roles, root N+1 signed by the old and new root keys, every manifest re-signed and every desired state re-issued; devices then refuse the retired keys',
+    access: 'admin',
+    status: 200,
+    response: 'application/json',
+    body: json(rotateKeysBody),
+  },
   {
     method: 'post',
     path: '/v1/enrolment-tokens',

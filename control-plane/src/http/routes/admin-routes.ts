@@ -1,6 +1,8 @@
 /**
- * Admin-only routes: API tokens (mint, list, revoke, rotate) and the audit log.
+ * Admin routes: API tokens (mint, list, revoke, rotate), the audit log, and the root of trust (the current
+ * root document's keys, and rotating them).
  */
+import { ROLE_NAMES } from '@edgefleet/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ROLES } from '../../auth/api-tokens.js';
@@ -14,6 +16,14 @@ export const apiTokenBody = z.strictObject({
 });
 
 const nameParam = z.object({ name: apiTokenBody.shape.name });
+
+export const rotateKeysBody = z.strictObject({
+  /** The roles whose keys are replaced; empty re-issues the root with the same keys (a new expiry). */
+  roles: z
+    .array(z.enum(ROLE_NAMES))
+    .max(ROLE_NAMES.length)
+    .refine((roles) => new Set(roles).size === roles.length, 'a role is named twice'),
+});
 
 export function createAdminRoutes(services: HttpServices) {
   const requireRole = createRoleGuard(services);
@@ -36,6 +46,16 @@ export function createAdminRoutes(services: HttpServices) {
       const { name } = parseParams(nameParam, c);
       c.set('auditTarget', `token:${name}`);
       return c.json(await services.apiTokens.rotate(name));
+    })
+    .get('/v1/trust', requireRole('viewer'), (c) =>
+      c.json({ ...services.trust.summary(), chainLength: services.trust.chain().length }),
+    )
+    .post('/v1/trust/rotate', audited('trust.rotate'), requireRole('admin'), async (c) => {
+      const { roles } = await readJson(c, rotateKeysBody);
+      const result = await services.keyRotation.rotate(roles);
+      c.set('auditTarget', `root:v${result.version}`);
+      c.set('auditDetails', { rotated: result.rotated, retiredKeyIds: result.retiredKeyIds });
+      return c.json(result);
     })
     .get('/v1/audit', requireRole('admin'), async (c) => {
       const { limit } = parseQuery(limitQuery, c);

@@ -3,11 +3,13 @@
  * trades one for its id, broker credentials and the signed root document it will verify against its pinned
  * root keys. `POST /v1/enrol` carries no Authorization header — the token in the body is the credential.
  */
-import { deviceIdSchema, encodeCbor } from '@edgefleet/protocol';
+import { deviceIdSchema, encodeCbor, type SignedDocument } from '@edgefleet/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createAuditRecorder, createRoleGuard, parseParams, readJson } from '../middleware.js';
+
+const base64Cbor = (doc: SignedDocument | undefined) => Buffer.from(encodeCbor(doc)).toString('base64');
 
 const groupSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'group must be 1-63 chars of [a-z0-9-]');
 
@@ -77,11 +79,13 @@ export function createEnrolmentRoutes(services: HttpServices) {
         throw error;
       }
       await services.rollouts.onDeviceEnrolled(enrolled.deviceId);
+      const chain = services.trust.chain();
       return c.json(
         {
           deviceId: enrolled.deviceId,
           mqtt: { url: services.mqttUrl(), username: enrolled.deviceId, password: enrolled.password },
-          root: Buffer.from(encodeCbor(services.rootDocument)).toString('base64'),
+          root: base64Cbor(chain[0]),
+          rootChain: chain.slice(1).map(base64Cbor),
         },
         201,
       );

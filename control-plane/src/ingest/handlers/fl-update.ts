@@ -11,6 +11,7 @@ export const flUpdateHandler = defineHandler({
   kind: 'fl/update',
   schema: flUpdateMessageSchema,
   async handle(context, deviceId, message) {
-    context.fl.handleUpdate(deviceId, message);
+    // Awaited: the device's PUBACK waits until its accept or update is stored (ADR 0006).
+    await context.fl.handleUpdate(deviceId, message);
   },
 });
