@@ -23,6 +23,9 @@ the database (SQLite under --data-dir, or PostgreSQL).
   --broker-url <url>          join this Mosquitto instead of embedding a broker (mqtt://host:port)
   --broker-username <name>    its dynamic-security admin; the password in EDGEFLEET_BROKER_PASSWORD
   --broker-device-url <url>   the broker URL handed to devices, when it differs from --broker-url
+  --broker-client-id <id>     this replica's MQTT session (default edgefleet-cp-<hostname>-<http port>)
+  --single-replica            plain instead of shared subscriptions: Mosquitto keeps them across its own
+                              restart; only for a control plane that runs without replicas
   --database-url <url>        PostgreSQL (postgres://...); prefer EDGEFLEET_DATABASE_URL, argv is visible
   -h, --help                  this text
 
@@ -39,6 +42,8 @@ function parseFlags() {
         'broker-url': { type: 'string' },
         'broker-username': { type: 'string' },
         'broker-device-url': { type: 'string' },
+        'broker-client-id': { type: 'string' },
+        'single-replica': { type: 'boolean' },
         'database-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -74,7 +79,16 @@ function brokerOption(): BrokerOption {
     process.exit(2);
   }
   const deviceUrl = values['broker-device-url'];
-  return { kind: 'external', url, username, password, ...(deviceUrl === undefined ? {} : { deviceUrl }) };
+  const clientId = values['broker-client-id'];
+  return {
+    kind: 'external',
+    url,
+    username,
+    password,
+    ...(deviceUrl === undefined ? {} : { deviceUrl }),
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(values['single-replica'] === true ? { sharedSubscriptions: false } : {}),
+  };
 }
 
 const dataDir = values['data-dir'];

@@ -14,6 +14,7 @@ import type { Hono } from 'hono';
 import pino from 'pino';
 import { createAuditLog } from './audit/audit-log.js';
 import { createApiTokens, installAdminToken } from './auth/api-tokens.js';
+import { defaultClientId } from './broker/external-broker.js';
 import { startBroker } from './broker/start-broker.js';
 import { type ControlPlaneOptions, maybe, resolveOptions } from './control-plane-options.js';
 import { openDatabase } from './db/open-database.js';
@@ -133,17 +134,22 @@ export async function createControlPlane(options: ControlPlaneOptions): Promise<
 
   let onBrokerReconnect = () => {};
   // An unreachable or refusing external broker fails start-up (BROKER_UNAVAILABLE / BROKER_REFUSED).
-  const broker = await startBroker(brokerOption, {
-    host: config.host,
-    port: config.mqttPort,
-    logger,
-    metrics,
-    verifyDevice: (id, password) => devices.verifyPassword(id, password),
-    // With an external broker only a device recorded offline is set online (another replica may own it).
-    onDeviceConnected: (id) => (brokerOption.kind === 'embedded' ? connection(id, 'online') : presence.seen(id)),
-    onDeviceDisconnected: (id) => connection(id, 'offline'),
-    onReconnect: () => onBrokerReconnect(),
-  }).catch(async (error: unknown) => {
+  const broker = await startBroker(
+    brokerOption.kind === 'external'
+      ? { ...brokerOption, clientId: brokerOption.clientId ?? defaultClientId(config.httpPort) }
+      : brokerOption,
+    {
+      host: config.host,
+      port: config.mqttPort,
+      logger,
+      metrics,
+      verifyDevice: (id, password) => devices.verifyPassword(id, password),
+      // With an external broker only a device recorded offline is set online (another replica may own it).
+      onDeviceConnected: (id) => (brokerOption.kind === 'embedded' ? connection(id, 'online') : presence.seen(id)),
+      onDeviceDisconnected: (id) => connection(id, 'offline'),
+      onReconnect: () => onBrokerReconnect(),
+    },
+  ).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });

@@ -4,7 +4,7 @@
  * dynamic-security plugin, whose JSON is initialised with `mosquitto_ctrl dynsec init` (one admin client).
  * The control plane logs in as that admin and grants itself the fleet's topics (dynsec-credentials.ts).
  * `restart()` stops and starts the same broker on the same port: dynamic-security state survives (the plugin
- * saves its JSON on every change), retained messages and sessions do not (persistence off).
+ * saves its JSON on every change), retained messages and sessions do not unless `persistence` is on.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,7 +34,13 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-export async function startMosquitto(options: { maxQueuedMessages?: number } = {}): Promise<Mosquitto> {
+export async function startMosquitto(
+  options: {
+    maxQueuedMessages?: number;
+    /** Save sessions, subscriptions, queued and retained messages across `restart()` (Mosquitto's own file). */
+    persistence?: boolean;
+  } = {},
+): Promise<Mosquitto> {
   if (!existsSync(DYNSEC_PLUGIN)) {
     throw new Error(`Mosquitto's dynamic-security plugin is missing at ${DYNSEC_PLUGIN} (apt install mosquitto)`);
   }
@@ -54,7 +60,7 @@ export async function startMosquitto(options: { maxQueuedMessages?: number } = {
       'allow_anonymous false',
       `plugin ${DYNSEC_PLUGIN}`,
       `plugin_opt_config_file ${dynsec}`,
-      'persistence false',
+      ...(options.persistence === true ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false']),
       `max_queued_messages ${options.maxQueuedMessages ?? 100_000}`,
       mosquittoBoundsConfig(BROKER_LIMIT_DEFAULTS),
       'log_dest stderr',

@@ -7,9 +7,12 @@
  * sign of life (`onDeviceSeen`), and the devices' heartbeats and last wills say the rest (devices/presence.ts);
  * MQTT.js reconnects with its own backoff and re-subscribes, and
  * `onReconnect` lets the control plane republish its retained documents (a restarted Mosquitto without
- * persistence has lost them).
+ * persistence has lost them). A single control plane (`sharedSubscriptions: false`) keeps a persistent
+ * session under a client id that stays the same across restarts: device messages published while it or
+ * Mosquitto restarts are queued for it instead of dropped (ADR 0008).
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { parseTopic } from '@edgefleet/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -35,13 +38,40 @@ export interface ExternalBrokerOptions {
   readonly reconnectPeriodMs?: number;
   /** Dynamic-security commands not answered within this time fail with BROKER_UNAVAILABLE. */
   readonly commandTimeoutMs?: number;
+  /**
+   * The MQTT client id: stable across restarts and different for each replica (default:
+   * `edgefleet-cp-<hostname>-<http port>`, random when the HTTP port is ephemeral).
+   */
+  readonly clientId?: string;
+  /** Single control plane: how long Mosquitto keeps its session (subscriptions, queued messages) while away. */
+  readonly sessionExpirySec?: number;
+  /**
+   * Device traffic through shared subscriptions, split between replicas, with clean sessions (default).
+   * Off for a single control plane: plain subscriptions in a persistent session, which Mosquitto keeps
+   * across the control plane's restart and (Mosquitto 2.0 persists plain subscriptions, not shared ones)
+   * across its own. Never off with several replicas: each would ingest every message.
+   */
+  readonly sharedSubscriptions?: boolean;
 }
 
 export const EXTERNAL_DEFAULTS = Object.freeze({
   connectTimeoutMs: 5_000,
   reconnectPeriodMs: 1_000,
   commandTimeoutMs: 5_000,
+  sessionExpirySec: 600,
+  sharedSubscriptions: true,
 });
+
+/** Messages a resumed session delivers before ingest has subscribed, held until it has. */
+const MAX_EARLY_MESSAGES = 100_000;
+
+/** A replica's client id: the same after a restart on the same host and port, so it finds its session again. */
+export function defaultClientId(httpPort: number): string {
+  if (httpPort === 0) return `edgefleet-cp-${randomBytes(6).toString('hex')}`;
+  return `edgefleet-cp-${hostname()
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .slice(0, 48)}-${httpPort}`;
+}
 
 export interface ExternalBrokerHooks {
   readonly logger: Logger;
@@ -98,25 +128,49 @@ export async function startExternalBroker(
   const config = { ...EXTERNAL_DEFAULTS, ...options };
   const client = mqtt.connect(options.url, {
     protocolVersion: 5,
-    clientId: `edgefleet-cp-${randomBytes(6).toString('hex')}`,
+    clientId: options.clientId ?? defaultClientId(0),
     username: options.username,
     password: options.password,
-    clean: true,
+    // A single control plane keeps a persistent session: while it restarts, or Mosquitto does (with
+    // persistence on), Mosquitto keeps its subscriptions and queues what devices publish. Replicas do not:
+    // Mosquitto hands shared messages round-robin to offline sessions too, so a replica that died for good
+    // would hold its share until the session expired; the other replicas take the traffic instead.
+    ...(config.sharedSubscriptions
+      ? { clean: true }
+      : { clean: false, properties: { sessionExpiryInterval: config.sessionExpirySec } }),
     connectTimeout: config.connectTimeoutMs,
     reconnectPeriod: config.reconnectPeriodMs,
   });
-  await firstConnect(client, options.url, config.connectTimeoutMs);
-
   const dynsec = createDynsecClient({ client, timeoutMs: config.commandTimeoutMs });
+  const deviceFilter = (pattern: string) => (config.sharedSubscriptions ? `$share/${SHARE_GROUP}/${pattern}` : pattern);
   const routes: { filter: string; handler: MessageHandler }[] = [];
-  client.on('message', (topic, payload) => {
-    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
-    if (topic === DYNSEC_RESPONSE_TOPIC) return dynsec.onResponse(bytes);
+  // A resumed session delivers what Mosquitto queued right after the CONNACK, before ingest has registered
+  // its handlers: kept here until a handler for the topic arrives (bounded; the oldest go first).
+  let early: { topic: string; bytes: Uint8Array }[] = [];
+  const route = (topic: string, bytes: Uint8Array) => {
+    const matching = routes.filter((r) => topicMatches(r.filter, topic));
+    if (matching.length === 0) return false;
     const parsed = parseTopic(topic);
     // A status message says online or offline itself (a last will must not count as a sign of life).
     if (parsed !== null && parsed.kind !== 'status') hooks.onDeviceSeen(parsed.ownerId);
-    for (const route of routes) if (topicMatches(route.filter, topic)) route.handler(topic, bytes);
+    for (const r of matching) r.handler(topic, bytes);
+    return true;
+  };
+  const addRoute = (filter: string, handler: MessageHandler) => {
+    routes.push({ filter, handler });
+    const waiting = early;
+    early = [];
+    for (const m of waiting) if (!route(m.topic, m.bytes)) early.push(m);
+  };
+  client.on('message', (topic, payload) => {
+    const bytes = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (topic === DYNSEC_RESPONSE_TOPIC) return dynsec.onResponse(bytes);
+    if (route(topic, bytes)) return;
+    if (early.length >= MAX_EARLY_MESSAGES) early.shift();
+    early.push({ topic, bytes });
   });
+  // Listening before the CONNACK: a resumed session's queued messages follow it at once.
+  await firstConnect(client, options.url, config.connectTimeoutMs);
   client.on('connect', () => {
     logger.info({ url: options.url }, 'reconnected to the external broker');
     hooks.onReconnect();
@@ -157,18 +211,15 @@ export async function startExternalBroker(
       await client.publishAsync(topic, Buffer.from(payload), { qos, retain });
     },
     async subscribe(pattern, handler) {
-      routes.push({ filter: pattern, handler });
-      await subscribe(`$share/${SHARE_GROUP}/${pattern}`);
+      addRoute(pattern, handler);
+      await subscribe(deviceFilter(pattern));
     },
     // Mosquitto acknowledged the device's publish when it took it; the control plane's own acknowledgement
     // of the delivery is mqtt.js's.
     async consume(pattern, handler) {
       // A refusal is logged and counted by the ingest itself; nothing is left to do with it here.
-      routes.push({
-        filter: pattern,
-        handler: (topic, payload) => void handler(topic, payload).catch(() => undefined),
-      });
-      await subscribe(`$share/${SHARE_GROUP}/${pattern}`);
+      addRoute(pattern, (topic, payload) => void handler(topic, payload).catch(() => undefined));
+      await subscribe(deviceFilter(pattern));
     },
     registerDevice: (deviceId, password) => registerDeviceCredentials(dynsec, { deviceId, password }),
     revokeDevice: (deviceId) => removeDeviceCredentials(dynsec, deviceId),
