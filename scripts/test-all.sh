@@ -18,7 +18,7 @@ command -v socat >/dev/null || MISSING="$MISSING socat"
 [ -x /usr/bin/chromium ] || MISSING="$MISSING chromium"
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || MISSING="$MISSING mosquitto"
 # PostgreSQL 15 (Debian 12): the scheduler leader-election and dialect tests start throw-away servers from its
-# binaries (test/src/postgres.ts); the apt package's own cluster is not used.
+# binaries (test-kit/src/postgres.ts); the apt package's own cluster is not used.
 [ -x /usr/lib/postgresql/15/bin/postgres ] || MISSING="$MISSING postgresql"
 if [ -n "$MISSING" ]; then
   SUDO=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)

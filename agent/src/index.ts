@@ -20,6 +20,7 @@ export { type Backoff, createBackoff } from './connection/backoff.js';
 export type { ConnectionState } from './connection/state.js';
 export { type Transport, tcpTransport } from './connection/transport.js';
 export type { ChildUplink, Uplink, UplinkEvents } from './connection/uplink.js';
+export { runDoctor } from './doctor/doctor.js';
 export {
   ADWIN_DEFAULTS,
   type Adwin,

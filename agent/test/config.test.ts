@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveSettings } from '../src/config.js';
 import { DEFAULTS, loadConfigFile, parseConfig } from '../src/index.js';
-import { tempDirs } from './helpers/temp-dirs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());

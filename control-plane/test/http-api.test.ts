@@ -1,5 +1,5 @@
 import type { ManifestBody } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Fixture, irisForm, startFixture } from './helpers/control-plane-fixture.js';
 

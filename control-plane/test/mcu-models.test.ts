@@ -5,7 +5,7 @@ import {
   type ManifestBody,
   runMcuModel,
 } from '@edgefleet/protocol';
-import { buildIrisMcuModel } from '@edgefleet/test/models';
+import { buildIrisMcuModel } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBlobStore } from '../src/index.js';
 import { type Fixture, irisForm, startFixture } from './helpers/control-plane-fixture.js';

@@ -11,7 +11,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { encodeMcuModel, type McuModel, systemClock } from '@edgefleet/protocol';
-import { mulberry32 } from '@edgefleet/test/models';
+import { mulberry32 } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import {
   createMcuEmulator,

@@ -8,7 +8,7 @@
  */
 import { createAdwin, createPageHinkley } from '@edgefleet/agent';
 import { buildReferenceProfile, SketchAccumulator } from '@edgefleet/protocol';
-import { buildIrisModels, irisDataset } from '@edgefleet/test/models';
+import { buildIrisModels, irisDataset } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { compare, interleave } from './stats.js';
 

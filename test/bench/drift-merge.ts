@@ -9,7 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { mergeAndCompare } from '@edgefleet/control-plane';
 import { buildReferenceProfile, type DriftSketch, type ReferenceProfile, SketchAccumulator } from '@edgefleet/protocol';
-import { irisDataset, mulberry32 } from '@edgefleet/test/models';
+import { irisDataset, mulberry32 } from '@edgefleet/test-kit/models';
 import { summarize } from './stats.js';
 
 const SIZES = [1_000, 10_000] as const;

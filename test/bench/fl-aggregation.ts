@@ -13,7 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ClientUpdate, createStrategy, type StrategyConfig, weightedMeanDelta } from '@edgefleet/control-plane';
 import { maskedUpdate, maxSafeScaleBits, unmaskAggregate } from '@edgefleet/protocol';
-import { randomUpdates, secAggRound } from '@edgefleet/test/fl-updates';
+import { randomUpdates, secAggRound } from '@edgefleet/test-kit/fl-updates';
 
 const UPDATES = Number(process.env.BENCH_FL_UPDATES ?? 1000);
 const PARAMS = Number(process.env.BENCH_FL_PARAMS ?? 100_000);

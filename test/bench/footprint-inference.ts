@@ -3,7 +3,7 @@
  * full GC before and after, for raw onnxruntime `session.run` (the baseline) and for the agent's
  * `predict` (rows) and `predictTensor` paths on the same iris model. Prints one JSON object on stdout.
  */
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { registerModel, rolloutAndWait, startFleet } from '../src/index.js';
 

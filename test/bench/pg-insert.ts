@@ -1,13 +1,13 @@
 /**
  * `pnpm bench:pg-insert`: the raw PostgreSQL baseline of issue 9's ingest benchmark — how many
  * telemetry-shaped rows per second plain node-postgres inserts reach with 1, 100 and 500 rows per statement,
- * on 1 and on 4 connections (bench/pg/raw-insert.ts). Throw-away server from test/src/postgres.ts (fsync and
+ * on 1 and on 4 connections (bench/pg/raw-insert.ts). Throw-away server from test-kit/src/postgres.ts (fsync and
  * synchronous_commit off, as in the tests: the rates bound what the database costs per row, not the disk).
  * Median of `TRIALS` runs per case; writes bench-results/pg-insert.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startPostgres } from '../src/postgres.js';
+import { startPostgres } from '@edgefleet/test-kit';
 import { rawInsert } from './pg/raw-insert.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 20_000);

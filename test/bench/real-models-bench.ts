@@ -13,7 +13,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeCbor, encodeTensorMap, type Tensor } from '@edgefleet/protocol';
-import { buildIrisModels, jsonSamples, REAL_MODELS } from '@edgefleet/test/models';
+import { buildIrisModels, jsonSamples, REAL_MODELS } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { registerModel, rolloutAndWait, startFleet } from '../src/index.js';
 import { type Comparison, compare, interleave } from './stats.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createControlPlane } from '@edgefleet/control-plane';
 import { decodeCbor, deviceTopic, encodeCbor, eventsMessageSchema } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 
 // The baseline needs raw better-sqlite3, a dependency of the control plane (not of this package).
 const requireFromCp = createRequire(new URL('../../control-plane/package.json', import.meta.url));

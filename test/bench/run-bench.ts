@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { registerModel, rolloutAndWait, startFleet } from '../src/index.js';
 import { type Comparison, compare, interleave } from './stats.js';

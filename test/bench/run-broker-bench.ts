@@ -16,7 +16,7 @@ const load: Load = {
   messages: Number(process.env.BENCH_MESSAGES ?? 1000),
   trials: Number(process.env.BENCH_TRIALS ?? 3),
 };
-// BENCH_DATABASES=sqlite,postgres (default both): PostgreSQL runs on a throw-away server (test/src/postgres.ts).
+// BENCH_DATABASES=sqlite,postgres (default both): PostgreSQL runs on a throw-away server (test-kit/src/postgres.ts).
 const wanted = (process.env.BENCH_DATABASES ?? 'sqlite,postgres').split(',');
 const databases: DatabaseUnderTest[] = [
   ...(wanted.includes('sqlite') ? [sqliteFile] : []),

@@ -4,7 +4,7 @@
  * device admission, the batching telemetry writer — from the first publish until `drain()` has stored every
  * window. Raw baselines in the same run, same rows: multi-row inserts of 500 telemetry rows per statement on
  * plain better-sqlite3 and plain node-postgres into the same table shape. Throw-away PostgreSQL from
- * test/src/postgres.ts (fsync off, as in the tests). Median of `TRIALS` runs; bench-results/ingest-db.json.
+ * test-kit/src/postgres.ts (fsync off, as in the tests). Median of `TRIALS` runs; bench-results/ingest-db.json.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createControlPlane } from '@edgefleet/control-plane';
 import { deviceTopic, encodeCbor } from '@edgefleet/protocol';
+import { startPostgres } from '@edgefleet/test-kit';
 import pg from 'pg';
-import { startPostgres } from '../src/postgres.js';
 
 // The control plane logs through pino at EDGEFLEET_LOG_LEVEL; a benchmark measures, it does not log.
 process.env.EDGEFLEET_LOG_LEVEL ??= 'silent';

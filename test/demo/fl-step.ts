@@ -5,7 +5,7 @@
  * model as a new line version and rolls it out to the same agents.
  */
 import { encodeEvalSet } from '@edgefleet/control-plane';
-import { irisDataset, splitIris } from '@edgefleet/test/models';
+import { irisDataset, splitIris } from '@edgefleet/test-kit/models';
 import { type Fleet, waitFor } from '../src/index.js';
 
 const LINE = 'iris-fl';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { decodeCbor, encodeCbor, encodeTensorMap } from '@edgefleet/protocol';
-import { jsonSamples, REAL_MODELS } from '@edgefleet/test/models';
+import { jsonSamples, REAL_MODELS } from '@edgefleet/test-kit/models';
 import { z } from 'zod';
 import { type Fleet, registerModel, rolloutAndWait } from '../src/index.js';
 

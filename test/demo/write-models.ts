@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { buildIrisMcuModel, writeIrisModels } from '@edgefleet/test/models';
+import { buildIrisMcuModel, writeIrisModels } from '@edgefleet/test-kit/models';
 
 const dir = resolve(process.cwd(), '..', process.argv[2] ?? '.data/models');
 const written = await writeIrisModels(dir);

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Agent } from '@edgefleet/agent';
 import { encodeCbor, encodeTensorMap } from '@edgefleet/protocol';
-import { biasedImageCnn, REAL_MODELS, seededImage } from '@edgefleet/test/models';
+import { biasedImageCnn, REAL_MODELS, seededImage } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   expectStatus,

@@ -7,7 +7,7 @@ import {
   openNullModem,
   type SerialTransport,
 } from '@edgefleet/firmware-bridge';
-import { buildIrisMcuModel, buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisMcuModel, buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   enrolmentToken,

@@ -9,7 +9,7 @@
 import { encodeEvalSet } from '@edgefleet/control-plane';
 import { initialMlpWeights } from '@edgefleet/protocol';
 import { type Fleet, startFleet, waitFor } from '@edgefleet/test';
-import { irisDataset, splitIris } from '@edgefleet/test/models';
+import { irisDataset, splitIris } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const SPEC = { kind: 'mlp', layers: [4, 16, 3], activation: 'relu' } as const;

@@ -1,5 +1,5 @@
 import type { Agent } from '@edgefleet/agent';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 

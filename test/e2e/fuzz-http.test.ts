@@ -1,4 +1,4 @@
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneRoutes } from '../src/fuzz/control-plane-routes.js';
 import { runFuzzTarget } from '../src/fuzz/fuzz-target.js';

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Agent } from '@edgefleet/agent';
 import { encodeCbor, encodeTensorMap, type Tensor } from '@edgefleet/protocol';
-import { REAL_MODELS, seededImage } from '@edgefleet/test/models';
+import { REAL_MODELS, seededImage } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 

@@ -7,10 +7,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildIrisModels, type IrisModels, writeIrisModels } from '@edgefleet/test-kit/models';
 import onnxProto from 'onnx-proto';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildIrisModels, type IrisModels, writeIrisModels } from '../src/models/index.js';
 
 const SEED = 42;
 const FEATURE_COUNT = 4;
@@ -106,7 +106,7 @@ describe('iris ONNX models', () => {
 
   it('is byte-identical for a seed and differs across seeds', async () => {
     vi.resetModules();
-    const fresh = await import('../src/models/index.js');
+    const fresh = await import('@edgefleet/test-kit/models');
     expect(fresh.buildIrisModels).not.toBe(buildIrisModels);
     const rebuilt = fresh.buildIrisModels({ seed: SEED });
     expect(Buffer.from(rebuilt.fp32).equals(Buffer.from(models.fp32))).toBe(true);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Agent, createAgent } from '@edgefleet/agent';
 import { decodeCbor, signDocument, signedDocumentSchema } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 import { craftDesired, currentDesiredSeq, fetchManifest, fleetKeys, publishDesired } from './attack-kit.js';

@@ -1,4 +1,4 @@
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BinaryRun, type Fleet, freePort, runBinary, startFleet, waitFor } from '../src/index.js';
 

@@ -9,11 +9,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Agent } from '@edgefleet/agent';
 import { decodeCbor, encodeCbor, encodeTensorMap, type Tensor } from '@edgefleet/protocol';
+import { jsonSamples, REAL_MODELS, type RealModel } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Fleet, registerModel, rolloutAndWait, startFleet } from '../src/index.js';
-import { jsonSamples, REAL_MODELS, type RealModel } from '../src/models/index.js';
 
 const SEED = 7;
 const INPUTS = 100;

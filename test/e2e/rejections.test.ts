@@ -8,7 +8,7 @@ import {
   signDocument,
   type Tensor,
 } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   expectStatus,

@@ -4,7 +4,7 @@
  * INSUFFICIENT_STORAGE and the numbers — while the device keeps serving its current model.
  */
 import type { SystemStats } from '@edgefleet/agent';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectStatus, type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 

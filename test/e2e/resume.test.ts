@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkRange, sha256Hex } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { freePort } from '@edgefleet/test-kit';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AgentProcess, freePort, startAgentProcess, writeAgentConfig } from '../src/agent-process.js';
+import { type AgentProcess, startAgentProcess, writeAgentConfig } from '../src/agent-process.js';
 import { expectStatus, type Fleet, registerModel, startFleet, waitFor } from '../src/index.js';
 import { fetchManifest } from './attack-kit.js';
 

@@ -3,7 +3,7 @@
  * session is cut within 2 s, it cannot log in again, its desired state is withdrawn and new rollouts leave it
  * out. API tokens are revoked and rotated; enrolment tokens are listed with their state and revoked.
  */
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   apiClient,

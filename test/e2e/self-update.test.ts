@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createReleaseStore } from '@edgefleet/agent';
 import { isActive, isRolloutState } from '@edgefleet/control-plane';
-import { buildIrisModels, mulberry32 } from '@edgefleet/test/models';
+import { freePort } from '@edgefleet/test-kit';
+import { buildIrisModels, mulberry32 } from '@edgefleet/test-kit/models';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, writeAgentConfig } from '../src/agent-process.js';
+import { writeAgentConfig } from '../src/agent-process.js';
 import {
   buildService,
   expectStatus,

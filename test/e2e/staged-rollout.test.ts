@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Agent, createOnnxRuntime, type Runtime } from '@edgefleet/agent';
 import type { Tensor } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   expectStatus,

@@ -5,7 +5,7 @@
  * one-minute windows closed explicitly (`flushTelemetry`), so a day of them takes seconds, not a day.
  */
 import type { Agent } from '@edgefleet/agent';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 import { randomInt, seededRandom } from '../src/seeded-random.js';

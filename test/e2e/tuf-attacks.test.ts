@@ -16,7 +16,7 @@ import {
   type SignedDocument,
   signDocument,
 } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   expectStatus,

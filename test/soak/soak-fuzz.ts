@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CP_TO_DEVICE, DEVICE_TO_CP } from '@edgefleet/protocol';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { controlPlaneRoutes } from '../src/fuzz/control-plane-routes.js';
 import { DOCUMENT_TARGETS } from '../src/fuzz/document-targets.js';
 import { type FuzzResult, type FuzzTarget, runFuzzTarget } from '../src/fuzz/fuzz-target.js';

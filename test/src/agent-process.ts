@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 // The installed package's bin, as `pnpm exec edgefleet-agent` would find it.
@@ -41,13 +40,4 @@ export function startAgentProcess(configPath: string): AgentProcess {
       return exited;
     },
   };
-}
-
-/** A TCP port that was free a moment ago (for a child's local HTTP API). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

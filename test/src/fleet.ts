@@ -14,8 +14,8 @@ import {
   isRolloutState,
   type RolloutState,
 } from '@edgefleet/control-plane';
+import { waitFor } from '@edgefleet/test-kit';
 import { type ApiClient, apiClient, expectStatus } from './api-client.js';
-import { waitFor } from './wait-for.js';
 
 type AgentOptions = Parameters<typeof createAgent>[0];
 

@@ -4,7 +4,7 @@
  * stream come from one distribution. A drifted stream sees longer, wider petals (+1.2 cm, +0.5 cm): the
  * kind of sensor drift a field fleet actually has.
  */
-import { irisDataset, mulberry32 } from './models/index.js';
+import { irisDataset, mulberry32 } from '@edgefleet/test-kit/models';
 
 export function irisStream(options: { rows: number; seed: number; drifted?: boolean }): number[][] {
   const random = mulberry32(options.seed);

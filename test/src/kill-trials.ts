@@ -19,14 +19,14 @@ import {
   signedDocumentSchema,
   verifyDocument,
 } from '@edgefleet/protocol';
+import { freePort, waitFor } from '@edgefleet/test-kit';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
-import { type AgentProcess, freePort, startAgentProcess, writeAgentConfig } from './agent-process.js';
+import { type AgentProcess, startAgentProcess, writeAgentConfig } from './agent-process.js';
 import { expectStatus } from './api-client.js';
 import type { Fleet } from './fleet.js';
 import { registerModel, waitForRolloutEnd } from './fleet.js';
-import { buildIrisModels } from './models/index.js';
 import { seededRandom } from './seeded-random.js';
-import { waitFor } from './wait-for.js';
 
 /** Where the update was when the kill landed (from the chunks served and the pointer). */
 export type KillPhase = 'before-fetch' | 'mid-fetch' | 'verify-install' | 'after-install';

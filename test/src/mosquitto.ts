@@ -13,9 +13,8 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BROKER_LIMIT_DEFAULTS, mosquittoBoundsConfig } from '@edgefleet/control-plane';
+import { freePort, waitFor } from '@edgefleet/test-kit';
 import mqtt from 'mqtt';
-import { freePort } from './agent-process.js';
-import { waitFor } from './wait-for.js';
 
 // /usr/sbin is not on every user's PATH.
 const MOSQUITTO_BIN = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeCbor, reportedMessageSchema, telemetryMessageSchema } from '@edgefleet/protocol';
-import { buildIrisModels, irisDataset } from '@edgefleet/test/models';
+import { buildIrisModels, irisDataset } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from '../../src/index.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type EdgefleetError, encodeCbor, generateSigningKey, type RootKeys, systemClock } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDesiredHandler } from '../../src/desired/desired-handler.js';
@@ -10,7 +11,6 @@ import { openTrustState } from '../../src/trust/trust-state.js';
 import { memoryBundle } from '../helpers/bundles.js';
 import { persistedChainVersions, writeCredentials } from '../helpers/credentials.js';
 import { makeDesiredMessage, makeKeys, makeManifest, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());

@@ -1,5 +1,5 @@
 import { driftWindowSchema, eventRecordSchema, SketchAccumulator } from '@edgefleet/protocol';
-import { irisDataset } from '@edgefleet/test/models';
+import { irisDataset } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DriftAlarmNotice } from '../../src/drift/drift-monitor.js';
 import { type OfflineAgent, startOfflineAgent } from './offline-agent.js';

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReferenceProfile, encodeCbor, type ReferenceProfile, signDocument } from '@edgefleet/protocol';
-import { irisDataset } from '@edgefleet/test/models';
+import { irisDataset } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import { type Agent, type AgentOptions, createAgent } from '../../src/index.js';
 import { createSlotStore } from '../../src/install/slot-store.js';

@@ -1,5 +1,5 @@
 /** Seeded sample streams for the detector tests: mulberry32 (the fixtures' PRNG) and Box–Muller. */
-import { mulberry32 } from '@edgefleet/test/models';
+import { mulberry32 } from '@edgefleet/test-kit/models';
 
 export const seededRandom = mulberry32;
 

@@ -13,7 +13,7 @@ import {
   summarizeForDrift,
   type Tensor,
 } from '@edgefleet/protocol';
-import { REAL_MODELS, seededImage } from '@edgefleet/test/models';
+import { REAL_MODELS, seededImage } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';

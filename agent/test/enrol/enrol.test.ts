@@ -2,13 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { encodeCbor, type RootKeys, type SignedDocument } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCredentials, loadOrEnrol } from '../../src/enrol/enrol.js';
 import { readJsonFile } from '../../src/storage/atomic-file.js';
 import { persistedChainVersions } from '../helpers/credentials.js';
 import { makeKeys, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 const servers: Server[] = [];

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkBundle, chunkRange } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openChunkWriter, partPathOf } from '../../src/fetch/chunk-writer.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());

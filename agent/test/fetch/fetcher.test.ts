@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { chunkRange, type FetchResponse, systemClock } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { createFetcher, type Fetcher } from '../../src/fetch/fetcher.js';
 import { memoryBundle } from '../helpers/bundles.js';
 import { makeKeys, makeManifest } from '../helpers/signed-docs.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirs } from '@edgefleet/test-kit';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSampleStore, lazySampleStore, type SampleStore } from '../../src/fl/sample-store.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 describe('FL sample store', () => {
   const dirs = tempDirs();

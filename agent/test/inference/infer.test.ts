@@ -1,7 +1,7 @@
 import type { Tensor, TensorMap } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InferenceService } from '../../src/inference/inference-service.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 import { f32, i64, pairFeeds, tinyService, values } from './tiny-models.js';
 
 const temp = tempDirs();

@@ -1,9 +1,9 @@
 import type { Tensor } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InferenceService } from '../../src/inference/inference-service.js';
 import { createStateStreams, type StateStreams } from '../../src/inference/state-streams.js';
 import { manualClock } from '../helpers/manual-clock.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 import { f32, tinyService, values } from './tiny-models.js';
 
 type State = Record<string, Tensor> | undefined;

@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from '@edgefleet/protocol';
+import type { tempDirs } from '@edgefleet/test-kit';
 import {
   createInferenceService,
   type InferenceServiceOptions,
@@ -12,7 +13,6 @@ import {
 } from '../../src/inference/inference-service.js';
 import { createOnnxRuntime } from '../../src/runtime/onnx-runtime.js';
 import type { LoadedModel } from '../../src/runtime/runtime.js';
-import type { tempDirs } from '../helpers/temp-dirs.js';
 import { ACCUMULATOR, ACCUMULATOR_STATE, buildTinyOnnx, type TinyGraph, TWO_BY_TWO } from '../helpers/tiny-onnx.js';
 import { clock, entry } from './fixtures.js';
 

@@ -10,6 +10,7 @@ import {
   type SignedDocument,
   systemClock,
 } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
@@ -27,7 +28,6 @@ import { openTrustState } from '../../src/trust/trust-state.js';
 import { memoryBundle } from '../helpers/bundles.js';
 import { manualClock } from '../helpers/manual-clock.js';
 import { makeKeys, makeManifest, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 const closers: Array<() => Promise<void>> = [];

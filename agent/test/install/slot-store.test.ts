@@ -1,9 +1,9 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSlotStore, MANIFEST_FILE, MODEL_FILE } from '../../src/install/slot-store.js';
 import type { Durability } from '../../src/storage/atomic-file.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());

@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildIrisModels, type IrisModels } from '@edgefleet/test/models';
+import { buildIrisModels, type IrisModels } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import type { LoadOptions, TensorData } from '../../src/runtime/runtime.js';
 import { IRIS_INPUTS, IRIS_OUTPUTS } from '../helpers/bundles.js';

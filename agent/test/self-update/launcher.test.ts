@@ -5,12 +5,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { waitFor } from '@edgefleet/test';
+import { tempDirs, waitFor } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLauncher, type Launcher } from '../../src/self-update/launcher.js';
 import { createReleaseStore } from '../../src/self-update/release-store.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 import {
   FAST_LAUNCHER,
   type FakeBehaviour,

@@ -8,11 +8,11 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config.js';
 import { parseConfig } from '../../src/config-file.js';
 import { installService } from '../../src/service/install-service.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const run = promisify(execFile);
 const temp = tempDirs();

@@ -7,7 +7,7 @@
  * §3.8 (SUBSCRIBE), §3.9 (SUBACK), §3.10-3.11 (UNSUBSCRIBE, UNSUBACK).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { remainingLength } from '@edgefleet/test';
+import { remainingLength } from '@edgefleet/test-kit';
 
 export interface MiniBroker {
   readonly url: string;

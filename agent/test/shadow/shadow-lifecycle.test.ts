@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildIrisModels, irisDataset } from '@edgefleet/test/models';
+import { buildIrisModels, irisDataset } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/index.js';
 import { perturbsOutputs, wrapOnnx } from './runtimes.js';

@@ -1,5 +1,5 @@
 import { argmax, type ShadowWindow, shadowWindowSchema } from '@edgefleet/protocol';
-import { buildIrisModels, irisDataset, mulberry32 } from '@edgefleet/test/models';
+import { buildIrisModels, irisDataset, mulberry32 } from '@edgefleet/test-kit/models';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stallsOnBatches, throwsOnBatches, wrapOnnx } from './runtimes.js';
 import { type Harness, rawRun, type SignedModel, startHarness, type Tuning, waitFor } from './shadow-harness.js';

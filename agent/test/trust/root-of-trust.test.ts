@@ -1,6 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RootKeys } from '@edgefleet/protocol';
+import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCredentials } from '../../src/enrol/enrol.js';
@@ -8,7 +9,6 @@ import { createRootOfTrust } from '../../src/trust/root-of-trust.js';
 import { persistedChainVersions, writeCredentials } from '../helpers/credentials.js';
 import { manualClock } from '../helpers/manual-clock.js';
 import { makeKeys, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
-import { tempDirs } from '../helpers/temp-dirs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());

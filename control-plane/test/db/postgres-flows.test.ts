@@ -1,5 +1,5 @@
 import { deviceTopic, encodeCbor } from '@edgefleet/protocol';
-import { type PostgresServer, startPostgres } from '@edgefleet/test';
+import { type PostgresServer, startPostgres } from '@edgefleet/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeEvalSet } from '../../src/index.js';
 import { deviceClients } from '../helpers/mqtt.js';

@@ -8,7 +8,7 @@
 
 import { join } from 'node:path';
 import { float32FromBytes, initialMlpWeights, type MlpSpec } from '@edgefleet/protocol';
-import { irisDataset } from '@edgefleet/test/models';
+import { irisDataset } from '@edgefleet/test-kit/models';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeEvalSet } from '../../src/index.js';

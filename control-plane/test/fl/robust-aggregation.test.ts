@@ -1,4 +1,4 @@
-import { poisonUpdates, randomUpdates } from '@edgefleet/test/fl-updates';
+import { poisonUpdates, randomUpdates } from '@edgefleet/test-kit/fl-updates';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ClientUpdate, createStrategy, weightedMeanDelta } from '../../src/index.js';

@@ -1,5 +1,5 @@
 import { maxSafeScaleBits, unmaskAggregate } from '@edgefleet/protocol';
-import { randomUpdates, secAggRound } from '@edgefleet/test/fl-updates';
+import { randomUpdates, secAggRound } from '@edgefleet/test-kit/fl-updates';
 import { describe, expect, it } from 'vitest';
 import { createStrategy, weightedMeanDelta } from '../../src/index.js';
 

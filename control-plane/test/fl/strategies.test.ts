@@ -1,4 +1,4 @@
-import { randomUpdates } from '@edgefleet/test/fl-updates';
+import { randomUpdates } from '@edgefleet/test-kit/fl-updates';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

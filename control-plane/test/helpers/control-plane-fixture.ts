@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import pino from 'pino';
 import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from '../../src/index.js';
 import { testDatabase } from './test-database.js';

@@ -10,7 +10,7 @@ import {
   type ReferenceProfile,
   SketchAccumulator,
 } from '@edgefleet/protocol';
-import { buildIrisModels, irisDataset } from '@edgefleet/test/models';
+import { buildIrisModels, irisDataset } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { type Fixture, irisForm } from './control-plane-fixture.js';
 

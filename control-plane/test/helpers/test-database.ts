@@ -3,7 +3,7 @@
  * EDGEFLEET_TEST_DATABASE=postgres (`pnpm test:pg`) — a fresh database on one throw-away PostgreSQL server
  * per test file, the same database again when a test restarts a control plane on the same data directory.
  */
-import { type PostgresServer, startPostgres } from '@edgefleet/test';
+import { type PostgresServer, startPostgres } from '@edgefleet/test-kit';
 import { afterAll } from 'vitest';
 import type { ControlPlaneOptions } from '../../src/index.js';
 

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildIrisModels, mulberry32 } from '@edgefleet/test/models';
+import { buildIrisModels, mulberry32 } from '@edgefleet/test-kit/models';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { startPostgres } from '@edgefleet/test';
+import { startPostgres } from '@edgefleet/test-kit';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {

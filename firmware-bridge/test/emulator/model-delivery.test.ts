@@ -1,5 +1,5 @@
 import { decodeMcuModel, encodeCbor, runMcuModel, systemClock } from '@edgefleet/protocol';
-import { buildIrisMcuModel, mulberry32 } from '@edgefleet/test/models';
+import { buildIrisMcuModel, mulberry32 } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {

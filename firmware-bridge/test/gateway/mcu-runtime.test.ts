@@ -12,7 +12,7 @@ import {
   type Tensor,
   type TensorSpec,
 } from '@edgefleet/protocol';
-import { buildIrisMcuModel } from '@edgefleet/test/models';
+import { buildIrisMcuModel } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {

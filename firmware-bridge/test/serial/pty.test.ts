@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMcuModel, runMcuModel, systemClock } from '@edgefleet/protocol';
-import { buildIrisMcuModel } from '@edgefleet/test/models';
+import { buildIrisMcuModel } from '@edgefleet/test-kit/models';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMcuEmulator, createMcuSession, deliverImage, openSerialPort } from '../../src/index.js';

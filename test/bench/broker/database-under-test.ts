@@ -3,7 +3,7 @@
  * shared data directory (one writer at a time, which is what limits two replicas).
  */
 import type { ControlPlaneOptions } from '@edgefleet/control-plane';
-import { startPostgres } from '../../src/postgres.js';
+import { startPostgres } from '@edgefleet/test-kit';
 import { rawInsert } from '../pg/raw-insert.js';
 
 export interface DatabaseUnderTest {

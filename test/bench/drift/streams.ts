@@ -10,7 +10,7 @@
  * rain indicator) min–max scaled to [0, 1] on the reference — the same range as the agent's confidence and
  * error signals.
  */
-import { mulberry32 } from '@edgefleet/test/models';
+import { mulberry32 } from '@edgefleet/test-kit/models';
 import { seattleWeather, type WeatherDay } from './seattle-weather.js';
 
 export type StreamKind = 'none' | 'abrupt' | 'gradual' | 'variance' | 'categorical';

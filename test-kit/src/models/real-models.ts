@@ -26,7 +26,7 @@ function packageFile(pkg: string, file: string): string {
     const path = join(base, pkg, file);
     if (existsSync(path)) return path;
   }
-  throw new Error(`${pkg}/${file} is not installed (a devDependency of @edgefleet/test)`);
+  throw new Error(`${pkg}/${file} is not installed (a dependency of @edgefleet/test-kit)`);
 }
 
 export interface RealModel {

@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './agent-process.js';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
 
 export const POSTGRES_BIN_DIR = process.env.EDGEFLEET_PG_BIN ?? '/usr/lib/postgresql/15/bin';

@@ -7,12 +7,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expectStatus, type Fleet, startFleet } from '@edgefleet/test';
+import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDirs } from './helpers/temp-dirs.js';
+import { expectStatus, type Fleet, startFleet } from '../src/index.js';
 
-const BIN = fileURLToPath(new URL('../bin/edgefleet-agent.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../node_modules/@edgefleet/agent/bin/edgefleet-agent.js', import.meta.url));
 const temp = tempDirs();
 let fleet: Fleet | undefined;
 let child: ChildProcess | undefined;

@@ -5,7 +5,6 @@
  * API, ready for `unmaskAggregate`. Deltas are Gaussian from the protocol's seeded noise generator, sample
  * counts from the fixtures' mulberry32, so a seed fixes every byte.
  */
-import type { ClientUpdate } from '@edgefleet/control-plane';
 import {
   addGaussianNoise,
   maskedUpdate,
@@ -16,6 +15,13 @@ import {
   secAggKeyPair,
   type UnmaskInput,
 } from '@edgefleet/protocol';
+
+/** One client's update as the control plane's aggregation strategies take it. */
+export interface ClientUpdate {
+  readonly deviceId: string;
+  readonly delta: Float32Array;
+  readonly sampleCount: number;
+}
 
 export interface RandomUpdatesOptions {
   readonly count: number;

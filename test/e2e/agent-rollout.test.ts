@@ -4,11 +4,12 @@
  * restart on the same state directory that serves at once with no broker reachable.
  */
 import { type Agent, createAgent } from '@edgefleet/agent';
-import { type Fleet, freePort, registerModel, rolloutAndWait, startFleet, waitFor } from '@edgefleet/test';
-import { buildIrisModels } from '@edgefleet/test/models';
+import { freePort, waitFor } from '@edgefleet/test-kit';
+import { buildIrisModels } from '@edgefleet/test-kit/models';
 import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Fleet, registerModel, rolloutAndWait, startFleet } from '../src/index.js';
 
 const logger = pino({ level: 'silent' });
 const iris = buildIrisModels();
