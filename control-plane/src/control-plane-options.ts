@@ -66,7 +66,7 @@ export interface ControlPlaneOptions {
   readonly offlineAfterMs?: number;
   /**
    * The MQTT broker: the embedded aedes broker on `host`:`mqttPort` (default), or an external Mosquitto with
-   * the dynamic-security plugin that the control plane joins as a client (README "External broker mode").
+   * the dynamic-security plugin that the control plane joins as a client (docs/scale-out.md).
    */
   readonly broker?: BrokerOption;
   /**

@@ -1,12 +1,13 @@
 /**
- * The demo's federated step: each agent receives its third of the iris training rows through its local HTTP
- * API (the data stays on the device), the operator uploads a held-out set and starts a federated job over
- * HTTP, the agents train with tfjs and send only weight deltas, and the control plane registers the best
- * model as a new line version and rolls it out to the same agents.
+ * The demo's federated step: the line's starting model is rolled out (a device keeps training samples only
+ * for a line it runs), each agent receives its third of the iris training rows through its local HTTP API
+ * (the data stays on the device), the operator uploads a held-out set and starts a federated job over HTTP,
+ * the agents train with tfjs and send only weight deltas, and the control plane registers the best model as
+ * the line's next version and rolls it out to the same agents.
  */
 import { encodeEvalSet } from '@edgefleet/control-plane';
-import { irisDataset, splitIris } from '@edgefleet/test-kit/models';
-import { type Fleet, waitFor } from '../src/index.js';
+import { buildIrisModels, irisDataset, splitIris } from '@edgefleet/test-kit/models';
+import { type Fleet, registerModel, rolloutAndWait, waitFor } from '../src/index.js';
 
 const LINE = 'iris-fl';
 
@@ -17,6 +18,13 @@ interface JobView {
 }
 
 export async function federatedStep(fleet: Fleet): Promise<JobView> {
+  const start = buildIrisModels({ hidden: 16 });
+  const first = await registerModel(fleet.api, {
+    line: LINE,
+    model: start.fp32,
+    sampleInputs: start.meta.sampleInputs,
+  });
+  await rolloutAndWait(fleet, { line: LINE, version: first.version });
   const split = splitIris(irisDataset(), { seed: 3 });
   for (const [k, agent] of fleet.agents.entries()) {
     const rows = split.train.features

@@ -15,7 +15,7 @@ import { type CommandIo, readConfigOption } from './command-io.js';
 
 export const RUN_USAGE = `usage: edgefleet-agent [run] --config <agent.json>
 
-Config file (JSON; every field is in the README's configuration table and in the file install-service writes):
+Config file (JSON; every field is in docs/configuration.md and in the file install-service writes):
   stateDir          directory for credentials, models, releases, telemetry queue (required)
   rootPublicKeys    pinned root public keys, hex (required)
   controlPlaneUrl   control plane URL, needed for the first start (enrolment) and doctor's clock check

@@ -3,7 +3,7 @@
  * (`src/cli.ts` → `agent.mjs`, what a release bundle and the service's base agent are) and the launcher
  * (`src/cli/launcher-entry.ts` → `launcher.mjs`). Native modules stay outside (see native-modules.ts) and
  * are linked beside the bundle. Why a bundle at all: the service should not transpile TypeScript at every
- * start (tsx), and a release must be one verifiable file (issue 11; footprint numbers in the README).
+ * start (tsx), and a release must be one verifiable file (footprint numbers in docs/benchmarks.md).
  */
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

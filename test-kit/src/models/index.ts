@@ -18,6 +18,7 @@ export {
   biasedImageCnn,
   jsonSamples,
   jsonSampleTensor,
+  packageFile,
   REAL_MODELS,
   type RealModel,
   seededAudioFrame,

@@ -21,7 +21,7 @@ const { onnx } = onnxProto;
 const require = createRequire(import.meta.url);
 
 /** A file of an installed package, found on Node's resolution paths (some packages export no package.json). */
-function packageFile(pkg: string, file: string): string {
+export function packageFile(pkg: string, file: string): string {
   for (const base of require.resolve.paths(pkg) ?? []) {
     const path = join(base, pkg, file);
     if (existsSync(path)) return path;

@@ -1,4 +1,4 @@
-/** Prints the MNIST reproduction's results as the Markdown tables the README carries. */
+/** Prints the MNIST reproduction's results as the Markdown tables docs/federated-learning.md carries. */
 import type { RobustResult } from './robust.js';
 import type { RunSummary } from './runs.js';
 
