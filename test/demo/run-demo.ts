@@ -5,21 +5,23 @@
  * local HTTP API, rolls out a real image CNN (any ONNX graph, named tensors) and serves images over the
  * binary local API, and prints what happened as the control plane saw it. Then it registers v3 with a reference
  * dataset (a drift profile), feeds one site's agent drifted sensor data, and shows which cohort the control
- * plane flags. Finally a federated job trains a new model on the agents' own samples and rolls it out. Exits 0
- * when all went well.
+ * plane flags. A biased challenger is stopped by a prediction-shift gate in its first wave and the fleet rolls
+ * back automatically. Finally a federated job trains a new model on the agents' own samples and rolls it
+ * out. Exits 0 when all went well.
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { buildIrisModels } from '@edgefleet/test-kit/models';
 import { type Fleet, irisStream, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 import { federatedStep } from './fl-step.js';
+import { gateStep } from './gate-step.js';
 import { imageModelStep } from './image-model-step.js';
 
 process.env.EDGEFLEET_LOG_LEVEL ??= 'silent';
 const SITES = ['site-a', 'site-b', 'site-c'] as const;
 const AGENTS = SITES.length;
 const DRIFTED_SITE = 'site-c';
-const STEPS = 9;
+const STEPS = 10;
 const dataDir = resolve(process.cwd(), '..', '.data', 'demo');
 let stepNo = 0;
 
@@ -159,6 +161,12 @@ async function main(): Promise<void> {
       );
     }
     await driftStep(fleet, iris);
+    await step(
+      'rolling out a challenger skewed towards one class in 3 waves behind a prediction-shift gate',
+      () => gateStep(fleet, { rows: irisStream({ rows: 1500, seed: 1 }), featureNames: iris.meta.featureNames }),
+      (g) =>
+        `stopped v${g.bad}: ${g.reason}; the fleet rolled back to v${g.rollbackVersion} (the content of v${g.contentOf}, re-signed)`,
+    );
     const job = await step(
       'federated retraining: samples stay on the agents, tfjs trains there, only deltas reach the control plane',
       () => federatedStep(fleet),
