@@ -22,7 +22,8 @@ const SITES = ['site-a', 'site-b', 'site-c'] as const;
 const AGENTS = SITES.length;
 const DRIFTED_SITE = 'site-c';
 const STEPS = 10;
-const dataDir = resolve(process.cwd(), '..', '.data', 'demo');
+// EDGEFLEET_DEMO_DIR: where the demo keeps its state (the suite runs it in a temporary directory).
+const dataDir = process.env.EDGEFLEET_DEMO_DIR ?? resolve(process.cwd(), '..', '.data', 'demo');
 let stepNo = 0;
 
 async function step<T>(title: string, fn: () => Promise<T>, done: (value: T) => string): Promise<T> {
