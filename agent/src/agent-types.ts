@@ -16,7 +16,7 @@ import type { ShadowStats } from './shadow/shadow-runner.js';
 export interface AgentEvents extends OutcomeEvents {
   state: [ConnectionState];
   'drift-alarm': [DriftAlarmNotice];
-  /** An agent release is staged: stop, so the launcher restarts the process into it (issue 11). */
+  /** An agent release is staged: stop, so the launcher restarts the process into it. */
   'restart-requested': [];
 }
 
@@ -28,9 +28,9 @@ export interface AgentStats {
   readonly rejectedChunks: number;
   /** Drift alarms raised by the change detectors since start. */
   readonly driftAlarms: number;
-  /** Shadow runs of challengers since start (issue 4). */
+  /** Shadow runs of challengers since start. */
   readonly shadow: ShadowStats;
-  /** Federated tasks offered, accepted, declined by reason, submitted, failed (issue 10). */
+  /** Federated tasks offered, accepted, declined by reason, submitted, failed. */
   readonly fl: FlClientStats;
 }
 

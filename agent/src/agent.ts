@@ -209,7 +209,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
   });
 
-  // Federated training (issue 10): local samples, the weights fetcher (its own downloads dir, so a round
+  // Federated training: local samples, the weights fetcher (its own downloads dir, so a round
   // never disturbs a model install), trainers per model spec, and the round client.
   const samples = lazySampleStore(() =>
     createSampleStore({

@@ -1,6 +1,6 @@
 /**
  * The `edgefleet-agent` command: dispatches to its subcommands. `run` (the default) is the agent itself;
- * `launch` the stable launcher systemd starts (issue 11); `doctor` checks what the agent sees;
+ * `launch` the stable launcher systemd starts; `doctor` checks what the agent sees;
  * `install-service` writes the systemd unit, the bundled launcher and agent, and a default config; `bundle`
  * builds an agent release for `POST /v1/agent-releases`. Exit codes per subcommand (see each module);
  * 2 is always bad usage or config.

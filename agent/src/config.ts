@@ -16,7 +16,7 @@ export const DEFAULTS = Object.freeze({
   backoff: Object.freeze({ initialMs: 500, maxMs: 30_000 }),
   fetch: Object.freeze({ windowChunks: 8, chunkTimeoutMs: 5000, maxChunkRetries: 3, maxStalledWindows: 20 }),
   /**
-   * maxQueueBytes bounds the outbox by the size of its records (issue 11: SD cards fill up); 4 MiB holds
+   * maxQueueBytes bounds the outbox by the size of its records (SD cards fill up); 4 MiB holds
    * about a week of one model's idle-device windows. flushIntervalMs: how often a connected agent drains
    * the outbox besides the immediate drain after each new record.
    */
@@ -33,7 +33,7 @@ export const DEFAULTS = Object.freeze({
     memoryReserveBytes: 32 * 1024 * 1024,
     retryAfterMs: 10 * 60_000,
   }),
-  /** On-device drift (issue 5); detector defaults are River's (`river.drift.ADWIN`, `PageHinkley`). */
+  /** On-device drift; detector defaults are River's (`river.drift.ADWIN`, `PageHinkley`). */
   drift: Object.freeze({
     windowMs: 60_000,
     /** Also close a window after this many rows; 0 = by time only. */
@@ -42,12 +42,12 @@ export const DEFAULTS = Object.freeze({
     adwin: Object.freeze({ delta: 0.002 }),
     pageHinkley: Object.freeze({ delta: 0.005, lambda: 50, alpha: 1 - 0.0001, minInstances: 30 }),
   }),
-  /** Shadow runs (issue 4): aligned windows like drift's, and a bounded backlog per line. */
+  /** Shadow runs: aligned windows like drift's, and a bounded backlog per line. */
   shadow: Object.freeze({ windowMs: 60_000, maxQueuedPerLine: 8 }),
-  /** Health reports to the launcher (its watchdog's heartbeat, issue 11). */
+  /** Health reports to the launcher (its watchdog's heartbeat). */
   heartbeatMs: 10_000,
   /**
-   * The launcher (issue 11): a release on trial must report online within healthTimeoutMs; a running agent
+   * The launcher: a release on trial must report online within healthTimeoutMs; a running agent
    * that sends no heartbeat for watchdogMs is killed; crashes restart after restartDelayMs, doubling up to
    * maxRestartDelayMs; power cuts during trials revert after maxTrialAttempts.
    */
@@ -67,7 +67,7 @@ export const DEFAULTS = Object.freeze({
   statusHeartbeatMs: 60_000,
   connectTimeoutMs: 10_000,
   cliHttpApi: Object.freeze({ host: '127.0.0.1', port: 8711 }),
-  /** Federated training (issue 10): eligibility policy, local sample bound, training backend. */
+  /** Federated training: eligibility policy, local sample bound, training backend. */
   fl: Object.freeze({
     enabled: true,
     minSamples: 10,

@@ -2,7 +2,7 @@
  * @edgefleet/agent — the device process. The curated entry point: `createAgent` and its types, the config
  * loader the CLI uses, the Transport seam the simulator plugs in-memory streams into, and the Runtime
  * seam (the interface plus the default ONNX runtime, so a hardware-specific runtime can wrap or replace it
- * via `createAgent({ runtime })`), and for running it as a device service (issue 11): the bundler, the
+ * via `createAgent({ runtime })`), and for running it as a device service: the bundler, the
  * release store the launcher and the agent share, and the SystemStats seam. Everything else is internal.
  */
 export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAgent } from './agent.js';

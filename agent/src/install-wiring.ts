@@ -1,6 +1,6 @@
 /**
  * Builds the install path of one agent: the fetcher on the session's fetch link, the resource gate on the
- * device's SystemStats (issue 11) and the installer over slots, runtime, inference service, shadows, trust
+ * device's SystemStats and the installer over slots, runtime, inference service, shadows, trust
  * state and agent releases. Kept apart from agent.ts so the composition root stays readable.
  */
 import { rm } from 'node:fs/promises';

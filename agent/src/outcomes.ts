@@ -16,7 +16,7 @@ export interface OutcomeEvents {
   installed: [{ line: string; version: number }];
   'install-failed': [{ line: string; version: number; code: ErrorCode }];
   rejected: [{ code: ErrorCode; message: string }];
-  /** A challenger started (or stopped) running in shadow beside the line's champion (issue 4). */
+  /** A challenger started (or stopped) running in shadow beside the line's champion. */
   'shadow-started': [{ line: string; version: number }];
   'shadow-retired': [{ line: string; version: number }];
 }

@@ -39,7 +39,7 @@ export interface ControlPlaneOptions {
   readonly keys?: RootKeys;
   /**
    * k-of-n signature thresholds per role in the root document (default 1 each). With two targets keys and
-   * threshold 2, one stolen targets key cannot sign a manifest an agent accepts (TUF §6.1, issue 9).
+   * threshold 2, one stolen targets key cannot sign a manifest an agent accepts (TUF §6.1).
    */
   readonly thresholds?: Partial<Record<RoleName, number>>;
   readonly adminToken?: string;

@@ -81,7 +81,7 @@ export interface ControlPlane {
     on(event: 'event', listener: FleetEventListener): void;
     off(event: 'event', listener: FleetEventListener): void;
   };
-  /** Federated training jobs (issue 10): create, follow, cancel; evaluation sets are CBOR uploads. */
+  /** Federated training jobs: create, follow, cancel; evaluation sets are CBOR uploads. */
   readonly fl: Pick<FlCoordinator, 'createJob' | 'get' | 'list' | 'cancel' | 'settled' | 'weights'> & {
     uploadEvalSet(bytes: Uint8Array): Promise<StoredEvalSet>;
   };

@@ -1,5 +1,5 @@
 /**
- * Firmware-bridge benchmark (issue 7): effective payload throughput of the serial link against the raw
+ * Firmware-bridge benchmark: effective payload throughput of the serial link against the raw
  * limits, and the time to deliver a 32 KiB model, at 115200 baud on a clean line. Three numbers per run,
  * all measured in the same process on the same paced null modem (binding-mock, 10 bits per byte):
  *   - baud limit: 115200 / 10 = 11,520 B/s, what any UART protocol is bounded by;

@@ -196,6 +196,7 @@ export {
   tensorNameSchema,
   zerosTensor,
 } from './tensors/tensor.js';
+export { TOPIC_MESSAGES, type TopicMessage } from './topic-messages.js';
 export {
   bridgePattern,
   CHILD_NAME_PATTERN,

@@ -77,7 +77,7 @@ describe('CBOR codec', () => {
     ['an indefinite-length map', Uint8Array.from([0xbf, 0x61, 0x61, 0x01, 0xff])],
     ['a tag', Uint8Array.from([0xc1, 0x1a, 0, 0, 0, 0])],
     ['empty input', new Uint8Array(0)],
-    // found by the issue-9 fuzzer: cbor-x turned each into a valid-looking value
+    // found by the parser fuzzer: cbor-x turned each into a valid-looking value
     ['text that is not valid UTF-8', Uint8Array.from([0xa1, 0x61, 0x61, 0x62, 0x61, 0xff])],
     ['a UTF-16 surrogate half in text', Uint8Array.from([0x63, 0xed, 0xa0, 0x80])],
     ['an overlong UTF-8 encoding', Uint8Array.from([0x62, 0xc0, 0xaf])],

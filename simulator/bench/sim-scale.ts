@@ -44,7 +44,7 @@ for (const devices of sizes.length > 0 ? sizes : [1000, 10_000]) {
       rssKiB: Math.round((sim.peakRssBytes as number) / devices / 1024),
     },
     ratioToBaseline: Math.round(((sim.wallMs as number) / (baseline.wallMs as number)) * 10) / 10,
-    // The issue's goal: 10,000 devices through the 3-wave rollout in < 2 min. `rolloutMs` is that part (from
+    // The goal: 10,000 devices through the 3-wave rollout in < 2 min. `rolloutMs` is that part (from
     // the rehearsed rollout's start to its completion; `rolloutToEndMs` runs on to the scenario's end, the
     // steady state after it); `wallMs` adds enrolling, booting and first installing the champion on every
     // device, which the scenario does before the rollout.

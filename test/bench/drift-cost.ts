@@ -1,5 +1,5 @@
 /**
- * Per-inference cost of the on-device drift statistics (issue 5, goal < 5 % of the demo model's inference
+ * Per-inference cost of the on-device drift statistics (goal: < 5 % of the demo model's inference
  * time). The agent's per-row work is measured through public APIs only: `SketchAccumulator.addRows`
  * (protocol) for one row, plus the confidence signal — the row's max probability fed to ADWIN and
  * Page-Hinkley (`createAdwin`, `createPageHinkley` from @edgefleet/agent). The baseline, raw

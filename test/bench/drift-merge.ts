@@ -1,5 +1,5 @@
 /**
- * Control-plane drift merge benchmark (issue 5, Performance): merging 1,000 and 10,000 device windows of an
+ * Control-plane drift merge benchmark: merging 1,000 and 10,000 device windows of an
  * iris-shaped sketch (4 numeric features × 12 bins, 3 classes) and comparing the result with the reference
  * profile through the public control-plane API (`mergeAndCompare`: protocol mergeSketches + PSI/JS/KS),
  * against a raw baseline measured in the same run — a plain loop adding every window's bin arrays into one

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:fl` (issue 10, Performance): aggregating 1,000 updates × 100,000 parameters with every strategy
+ * `pnpm bench:fl`: aggregating 1,000 updates × 100,000 parameters with every strategy
  * through the control plane's public `createStrategy`, against a raw baseline measured in the same run — a
  * plain Float32Array weighted-sum loop Σ (n_k/n)·Δ_k. Goals: FedAvg ≤ 3× raw, median ≤ 10× FedAvg.
  * Also the secure-aggregation server side: `unmaskAggregate` over the same 1,000 encoded updates without

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:pg-insert`: the raw PostgreSQL baseline of issue 9's ingest benchmark — how many
+ * `pnpm bench:pg-insert`: the raw PostgreSQL baseline of the ingest benchmark — how many
  * telemetry-shaped rows per second plain node-postgres inserts reach with 1, 100 and 500 rows per statement,
  * on 1 and on 4 connections (bench/pg/raw-insert.ts). Throw-away server from test-kit/src/postgres.ts (fsync and
  * synchronous_commit off, as in the tests: the rates bound what the database costs per row, not the disk).

@@ -1,5 +1,5 @@
 /**
- * Rollout orchestrator cost (issue 4 Performance): with 1 000 and 10 000 enrolled devices in one rollout,
+ * Rollout orchestrator cost: with 1 000 and 10 000 enrolled devices in one rollout,
  * the cost per device of (a) creating it (signing and publishing every desired document), (b) one
  * orchestrator `tick()` of the installing wave, and (c) ingesting one install-completed event per device
  * through the real MQTT ingest (embedded broker → CBOR decode → dedup insert → status update → coalesced

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:broker` (issue 9): telemetry ingest rate — raw Mosquitto pub→sub as the baseline, the embedded
+ * `pnpm bench:broker`: telemetry ingest rate — raw Mosquitto pub→sub as the baseline, the embedded
  * aedes control plane, and 1 and 2 control-plane replicas on Mosquitto — for every database under test;
  * writes bench-results/broker-ingest.json with each rate's ratio to the raw baseline of the same run, and for
  * PostgreSQL also to its raw batched insert rate (bench/pg/raw-insert.ts) measured on the same server.

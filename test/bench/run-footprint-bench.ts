@@ -1,12 +1,12 @@
 /**
- * `pnpm bench` (footprint part, issue 11): the agent as a device runs it, with one model (iris) loaded.
+ * `pnpm bench` (footprint part): the agent as a device runs it, with one model (iris) loaded.
  *  1. Idle for FOOTPRINT_IDLE_SEC (60 s) after a settle period: RSS (VmRSS, sampled each second) and CPU
  *     (utime + stime over the window) from /proc of — the baseline, a bare idle `node` — the agent started
  *     through tsx (the checkout's bin), the bundled agent under the launcher (how install-service runs
  *     it), and the launcher itself; plus the MQTT messages each device published in the window.
  *  2. Memory growth over FOOTPRINT_INFERENCES (100k) inferences after full GCs, raw onnxruntime vs the
  *     agent's paths, in a child with --expose-gc (footprint-inference.ts).
- * Goals (issue 11): idle RSS ≤ 80 MB (judged on VmRSS and, apart, on its private part RssAnon — see
+ * Goals: idle RSS ≤ 80 MB (judged on VmRSS and, apart, on its private part RssAnon — see
  * proc-sampler.ts), idle CPU < 1 % of a core, growth < 5 MB. Writes
  * bench-results/footprint.json and prints it.
  */

@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:ingest-db`: telemetry ingest rate of one control plane on its default SQLite file and on
- * PostgreSQL (issue 9), through the real ingest path — embedded broker routing, CBOR decode, schema check,
+ * PostgreSQL, through the real ingest path — embedded broker routing, CBOR decode, schema check,
  * device admission, the batching telemetry writer — from the first publish until `drain()` has stored every
  * window. Raw baselines in the same run, same rows: multi-row inserts of 500 telemetry rows per statement on
  * plain better-sqlite3 and plain node-postgres into the same table shape. Throw-away PostgreSQL from

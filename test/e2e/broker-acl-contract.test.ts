@@ -1,5 +1,5 @@
 /**
- * The broker ACL contract (DESIGN.md §2, issue 9), run against both brokers: the embedded aedes broker and an
+ * The broker ACL contract (DESIGN.md §2), run against both brokers: the embedded aedes broker and an
  * external Mosquitto whose dynamic-security entries the control plane wrote at enrolment. A compromised
  * device's credentials can neither read another device's desired state or telemetry, nor publish as
  * another device, nor impersonate the control plane; wildcards, `$share` and `$SYS` are refused.

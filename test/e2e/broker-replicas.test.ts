@@ -1,5 +1,5 @@
 /**
- * Two control-plane replicas on one Mosquitto (issue 9, DESIGN.md §7): their shared subscriptions split the
+ * Two control-plane replicas on one Mosquitto (DESIGN.md §7): their shared subscriptions split the
  * device traffic so every message is ingested by exactly one replica and none is lost, and after a broker
  * restart both resubscribe and split the traffic again. The replicas share one data directory (SQLite file,
  * keys, admin token) — the PostgreSQL mode is the production variant of that.

@@ -1,5 +1,5 @@
 /**
- * External broker mode end to end (issue 9): real agents enrol against a control plane that is a client of a
+ * External broker mode end to end: real agents enrol against a control plane that is a client of a
  * real Mosquitto, receive the broker's URL and credentials, and install signed models over it; a Mosquitto
  * restart loses nothing the fleet needs (the control plane reconnects, resubscribes and republishes its
  * retained desired state; the agents reconnect). A broker that is down or refuses the control plane's

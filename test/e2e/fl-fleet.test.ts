@@ -1,5 +1,5 @@
 /**
- * Federated retraining on a real fleet (issue 10): a control plane and real agents over MQTT, each agent
+ * Federated retraining on a real fleet: a control plane and real agents over MQTT, each agent
  * holding its own slice of the iris training rows in its sample store (fed through the agent's API). The
  * coordinator runs rounds — tfjs training on the devices, FedAvg or secure aggregation on the control
  * plane, evaluation on a held-out set — registers the best model as a new signed version with lineage, and

@@ -1,6 +1,6 @@
 /**
- * A control-plane replica killed (SIGKILL) in the middle of a staged rollout, on the production topology of
- * issue 9: devices on a real Mosquitto, two replicas (real `edgefleet-control-plane` processes) sharing one
+ * A control-plane replica killed (SIGKILL) in the middle of a staged rollout, on the production topology:
+ * devices on a real Mosquitto, two replicas (real `edgefleet-control-plane` processes) sharing one
  * PostgreSQL database and one data directory (keys, blobs). The survivor takes the scheduler lock when
  * PostgreSQL drops the dead leader's session, resumes the rollout from the database and finishes it; every
  * device ends on the new version and got exactly one new desired document (none double-assigned).

@@ -1,5 +1,5 @@
 /**
- * Resource-aware installs end to end (issue 11): a device whose disk is nearly full refuses a rollout
+ * Resource-aware installs end to end: a device whose disk is nearly full refuses a rollout
  * before fetching a byte and says why — the control plane stores an `install-failed` event with
  * INSUFFICIENT_STORAGE and the numbers — while the device keeps serving its current model.
  */

@@ -1,5 +1,5 @@
 /**
- * Agent self-update end to end (issue 11): the bundled launcher and agent run as a device service (their
+ * Agent self-update end to end: the bundled launcher and agent run as a device service (their
  * own process group) against a real control plane; agent releases are registered and rolled out on the
  * line `agent` like models. A good release is tried, confirmed and reported; a broken build is reverted by
  * the launcher and reported as AGENT_UNHEALTHY while the old agent keeps serving; and power cuts (SIGKILL

@@ -1,5 +1,5 @@
 /**
- * A long broker outage while the device keeps inferring (issue 9): every telemetry window within the outbox
+ * A long broker outage while the device keeps inferring: every telemetry window within the outbox
  * bound reaches the control plane exactly once after reconnect, and beyond the bound exactly the oldest
  * windows are dropped and the drop counter — reported to the control plane — says how many. Windows are
  * one-minute windows closed explicitly (`flushTelemetry`), so a day of them takes seconds, not a day.

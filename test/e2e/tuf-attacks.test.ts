@@ -1,5 +1,5 @@
 /**
- * TUF-style attacks on a real agent (issue 9; Samuel et al. 2010 "Survivable key compromise in software
+ * TUF-style attacks on a real agent (Samuel et al. 2010 "Survivable key compromise in software
  * update systems" §3): arbitrary content, endless data, rollback by replay, freeze, mix-and-match and the
  * compromise of one key of a 2-of-2 role. Every attack uses real ed25519 signatures and the real fetch
  * path. For each the agent must reject, count the code, report it to the control plane as an event, keep

@@ -1,5 +1,5 @@
 /**
- * `pnpm soak:fuzz` — the long variant of the parser fuzzers (issue 9): 100,000 cases per target
+ * `pnpm soak:fuzz` — the long variant of the parser fuzzers: 100,000 cases per target
  * (SOAK_CASES to change; SOAK_HTTP_CASES for the HTTP targets alone) — every MQTT topic's CBOR message, the three signed documents, the serial frame,
  * each JSON route of the control plane on its own, and the agent's local HTTP API. Writes
  * bench-results/soak-fuzz.json and exits non-zero on any crash or accepted invalid input.

@@ -1,5 +1,5 @@
 /**
- * `pnpm soak:kill` — the long variant of the kill -9 suite (issue 9): 240 trials (SOAK_TRIALS to change) in
+ * `pnpm soak:kill` — the long variant of the kill -9 suite: 240 trials (SOAK_TRIALS to change) in
  * batches of 40 on fresh fleets, each batch with its own seed, against a real agent process. Writes
  * bench-results/soak-kill.json (trials, failures, the phases the kills landed in, every failed trial) and
  * exits non-zero on any failure.

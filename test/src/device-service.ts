@@ -1,5 +1,5 @@
 /**
- * The agent as a device service for e2e tests and benches (issue 11): bundles the launcher and the agent
+ * The agent as a device service for e2e tests and benches: bundles the launcher and the agent
  * once (esbuild, as install-service does), and runs the launcher as its own process group — what systemd
  * runs — so a test can cut the power (SIGKILL to the whole group) at any moment and boot it again.
  */

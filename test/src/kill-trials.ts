@@ -1,5 +1,5 @@
 /**
- * kill -9 trials (issue 9, DESIGN.md §4 Install): a real agent process is killed with SIGKILL at a seeded
+ * kill -9 trials (DESIGN.md §4 Install): a real agent process is killed with SIGKILL at a seeded
  * random point of an update, drawn over its byte and phase timeline: 60 % of the kills land after a random
  * number of chunks was served (0 = before the fetch starts), the rest at a random delay after the last chunk,
  * over 1.5× the measured span from the last chunk to the pointer switch (verify, slot write, self-test). Its state directory is then checked while it

@@ -1,5 +1,5 @@
 /**
- * `edgefleet-agent launch --config <agent.json> --base <entry>`: the launcher (issue 11, see
+ * `edgefleet-agent launch --config <agent.json> --base <entry>`: the launcher (see
  * self-update/launcher.ts), what the systemd unit runs. `--base` is the agent entry the service was
  * installed with (install-service writes `<prefix>/agent.mjs`; in a checkout, bin/edgefleet-agent.js);
  * releases run from `${stateDir}/releases/`. Stops its agent and exits 0 on SIGINT/SIGTERM.

@@ -4,7 +4,7 @@
  * and every manifest against the current root — a retired key signs nothing here — refuse replays by
  * seq, refuse downgrades per model line, and record the highest accepted version of each line before any
  * byte is fetched (TUF §5.6: the version seen is remembered even if the install later fails). A shadow
- * challenger (issue 4) becomes a `role: 'shadow'` target, with the assignment's output comparison, only if
+ * challenger becomes a `role: 'shadow'` target, with the assignment's output comparison, only if
  * it is newer than the line's live version, and it is never recorded as accepted (see `assertShadowNewer`).
  * Every rejection goes to `onRejected` and the agent keeps serving its current models. Messages are handled
  * one at a time so two documents can never interleave their trust-state updates.

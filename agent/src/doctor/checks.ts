@@ -1,5 +1,5 @@
 /**
- * The checks `edgefleet-agent doctor` runs (issue 11), each a small function returning
+ * The checks `edgefleet-agent doctor` runs, each a small function returning
  * `{ name, status, detail }` — `fail` is a problem the agent cannot work around, `warn` one it can,
  * `skip` a check without what it needs. Network checks have a timeout and never throw.
  */

@@ -1,5 +1,5 @@
 /**
- * `edgefleet-agent doctor` (issue 11): what the agent sees, without starting it — state dir, enrolment,
+ * `edgefleet-agent doctor`: what the agent sees, without starting it — state dir, enrolment,
  * broker reachability, clock skew against the control plane, free disk and memory against the install
  * reserves, the ONNX runtime, every installed model verified and self-tested, and the agent-release
  * pointer. Healthy = no `fail`. The checks share the agent's own code (enrolment loader, boot-time slot

@@ -1,5 +1,5 @@
 /**
- * On-device drift statistics (issue 5, DESIGN.md §4–5): for every active model version whose manifest has
+ * On-device drift statistics (DESIGN.md §4–5): for every active model version whose manifest has
  * a reference profile, each successful prediction becomes drift rows — the raw columns of a tabular model's
  * one [N, F] input, or the summary features the profile's `driftFeatures` names (protocol
  * `summarizeForDrift`, the function the registry built the profile with), plus the class vector of the

@@ -1,6 +1,6 @@
 /**
- * Whether this device takes a federated task now (DESIGN.md §4 FL client; issue 10 "devices accept only
- * when eligible"): enough local samples, not serving inference right now (idle for `idleMs`), on power if
+ * Whether this device takes a federated task now (DESIGN.md §4 FL client): only when
+ * eligible — enough local samples, not serving inference right now (idle for `idleMs`), on power if
  * required, and not too hot. Battery and temperature come from a small `DeviceConditions` interface: the
  * real one reads Linux sysfs (`/sys/class/power_supply/*`, `/sys/class/thermal/thermal_zone*`), where a
  * gateway without a battery or sensor simply reports null — unknown never blocks training.

@@ -197,7 +197,7 @@ function tooLarge(maxBodyBytes: number): AgentError {
 }
 
 // fatal: JSON text must be UTF-8 (RFC 8259 §8.1); a lenient decode would accept invalid bytes as U+FFFD
-// (found by the issue-9 fuzzer).
+// (found by the parser fuzzer).
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function parseJson(body: Buffer): unknown {

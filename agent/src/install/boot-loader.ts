@@ -4,7 +4,7 @@
  * (expiry is not re-checked: an installed model keeps serving while offline), pointer/manifest agreement,
  * the model file's sha256 — then loaded, self-tested and activated. So the device serves predictions even
  * when the broker is unreachable, and a slot damaged on disk is never served. A shadow challenger named by
- * shadow.json (issue 4) goes through the same checks and resumes its shadow runs; one that fails them is
+ * shadow.json goes through the same checks and resumes its shadow runs; one that fails them is
  * only logged — the champion serves regardless.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * What a failed install leaves behind (DESIGN.md §4 Install, issue 11): its new slot is deleted unless a
+ * What a failed install leaves behind (DESIGN.md §4 Install): its new slot is deleted unless a
  * pointer names it; a bundle the device refused for lack of disk or memory is deferred and retried later
  * (never in a tight loop, never remembered as bad); any other failure is remembered (trust state) so a
  * re-delivered retained document does not retry it, and its partial download is deleted — it will never

@@ -2,7 +2,7 @@
  * The install state machine (DESIGN.md §4 Install). One install walks idle → fetching → verifying →
  * installing → self-testing → active; any working phase may fail, and a failure with a previous model to
  * stay on ends `reverted`. Terminal phases return to idle for the next job. Promoting a shadow challenger
- * (issue 4) starts at `installing`: its slot was fetched and verified when it became the shadow.
+ * starts at `installing`: its slot was fetched and verified when it became the shadow.
  */
 import { AgentError } from '../errors.js';
 

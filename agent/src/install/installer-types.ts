@@ -60,9 +60,9 @@ export interface InstallerOptions {
   readonly trust: TrustState;
   readonly logger: Logger;
   readonly removePart: (path: string) => Promise<void>;
-  /** Free disk and memory checks before a fetch (issue 11). */
+  /** Free disk and memory checks before a fetch. */
   readonly resources: ResourceGate;
-  /** Agent releases (issue 11): staged for the launcher instead of loaded. */
+  /** Agent releases: staged for the launcher instead of loaded. */
   readonly releases: SelfUpdate;
   /** A release is staged: the process should stop so the launcher restarts it into the release. */
   readonly onRestart: () => void;

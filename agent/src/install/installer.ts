@@ -3,9 +3,9 @@
  * activate. Installs run one at a time; targets that arrive meanwhile wait in a per-line map where a newer
  * desired document simply overwrites an older one, so the agent always reconciles to the latest target.
  * A failed install deletes its slot, keeps the previous model serving and is remembered (trust state) so
- * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target (issue 4) walks
+ * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target walks
  * the same path but ends beside the champion (shadow-lifecycle.ts) instead of switching `current.json`.
- * Issue 11: disk and memory are checked before a fetch (resource-gate.ts), and an agent release is staged
+ * Disk and memory are checked before a fetch (resource-gate.ts), and an agent release is staged
  * for the launcher instead of loaded (self-update/).
  */
 import { encodeCbor, errorCodeOf } from '@edgefleet/protocol';
@@ -69,7 +69,7 @@ export function createInstaller(options: InstallerOptions): Installer {
     return partPath;
   }
 
-  /** An agent release (issue 11): staged for the launcher; its trial after the restart is its self-test. */
+  /** An agent release: staged for the launcher; its trial after the restart is its self-test. */
   async function installRelease(target: InstallTarget): Promise<void> {
     const { line, manifest } = target;
     await options.releases.ready();

@@ -1,5 +1,5 @@
 /**
- * Resource-aware installs (issue 11): before a byte is fetched, the bundle's size (the part file plus its
+ * Resource-aware installs: before a byte is fetched, the bundle's size (the part file plus its
  * slot copy, less what a resumed part file already holds) must fit on the disk, and its declared memory need
  * (manifest `resources.memoryBytes`, else its size) must fit in available memory — each with a reserve left
  * for the rest of the device. A refusal is an INSUFFICIENT_STORAGE / INSUFFICIENT_MEMORY install failure

@@ -1,5 +1,5 @@
 /**
- * The installer's shadow steps (issue 4): committing a self-tested challenger beside the champion
+ * The installer's shadow steps: committing a self-tested challenger beside the champion
  * (`shadow.json` first, then the runner, so a crash in between restarts with the shadow back), retiring a
  * challenger the desired state dropped (after its in-flight runs), and promotion — a champion assignment
  * naming the running challenger's version and digest reuses its verified slot instead of fetching again,

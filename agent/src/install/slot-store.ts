@@ -3,7 +3,7 @@
  * manifest.cbor}` built in a `.tmp-*` directory and renamed into place, and `slots/<line>/current.json`
  * `{ version, digest, dir, previous }` switched by write-tmp → fsync → rename → fsync(dir). The pointer is
  * only ever switched to a complete, fsynced slot, so after a kill -9 at any moment it names a verified slot
- * (or does not exist). A shadow challenger's slot (issue 4) is named by `shadow.json` `{ version, digest,
+ * (or does not exist). A shadow challenger's slot is named by `shadow.json` `{ version, digest,
  * dir }`, written the same way, so a restart brings the shadow back. Leftover temp dirs from a crash are
  * never read and are removed by `gc`. A slot's `manifest.cbor` is replaced (atomically) only by the same
  * manifest re-signed after a targets-key rotation, so the boot loader keeps verifying it with the new root.

@@ -1,5 +1,5 @@
 /**
- * The launcher (issue 11): the small, stable process systemd starts. It never changes through self-update,
+ * The launcher: the small, stable process systemd starts. It never changes through self-update,
  * so it can always bring a working agent back. Each round it reads the release pointer, promotes a staged
  * release to a `trial`, starts the agent (the pointer's release, or the base agent the service was
  * installed with) as a child with an IPC channel, and supervises it:

@@ -1,5 +1,5 @@
 /**
- * The native modules an agent build does not bundle (issue 11): better-sqlite3 and onnxruntime-node carry
+ * The native modules an agent build does not bundle: better-sqlite3 and onnxruntime-node carry
  * compiled binaries for this board's architecture and Node ABI, so every release uses the base install's
  * copies through symlinks in its directory. A release that needs other native versions is not a
  * self-update but a package upgrade (docs/devices.md).

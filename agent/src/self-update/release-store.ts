@@ -1,5 +1,5 @@
 /**
- * Agent releases on disk (issue 11), shared by the agent (which writes releases and stages one) and the
+ * Agent releases on disk, shared by the agent (which writes releases and stages one) and the
  * launcher (which alone switches the pointer). Layout under `${stateDir}/releases/`:
  * `v<version>-<digest12>/{agent.mjs, manifest.cbor, node_modules/<native> → the base install's}` built in a
  * `.tmp-*` dir and renamed into place like model slots; `staged.json` (written by the agent: "restart into

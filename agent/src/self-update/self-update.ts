@@ -1,5 +1,5 @@
 /**
- * Agent self-update, the agent's half (issue 11). An `agent`-line target (manifest `runtime: 'agent'`) is
+ * Agent self-update, the agent's half. An `agent`-line target (manifest `runtime: 'agent'`) is
  * fetched and verified like a model, then written as a release and staged; the agent asks to be restarted
  * and the launcher runs the release on trial. What the launcher decided comes back through the release
  * pointer's `lastOutcome`: `settle()` turns it, once, into the install events the control plane expects —

@@ -1,5 +1,5 @@
 /**
- * The agent's side of the launcher (issue 11). The launcher starts the agent with an IPC channel and the
+ * The agent's side of the launcher. The launcher starts the agent with an IPC channel and the
  * env var `EDGEFLEET_AGENT_RELEASE` (`{ release, phase }`: which release this process is and whether it is
  * on trial). The agent sends `health` messages — at once, on every connection change, and every
  * `heartbeatMs` as the watchdog's heartbeat — and hears `release-confirmed` when its trial passed. IPC

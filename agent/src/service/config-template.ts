@@ -1,5 +1,5 @@
 /**
- * The config file install-service writes (issue 11): every tuning group spelled out with its default, so
+ * The config file install-service writes: every tuning group spelled out with its default, so
  * an operator sees what can be changed, plus `agent.json.md` beside it saying what each group means (JSON
  * has no comments). The file is validated with the agent's own schema before it is written.
  */

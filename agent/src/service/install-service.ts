@@ -1,5 +1,5 @@
 /**
- * `install-service` (issue 11): lays out a device service. Into `prefix`: `launcher.mjs` and `agent.mjs`
+ * `install-service`: lays out a device service. Into `prefix`: `launcher.mjs` and `agent.mjs`
  * (esbuild bundles; the base agent — what the launcher falls back to) and `node_modules/` links to this
  * install's native modules; into `unitDir`: the systemd unit; into `configDir`: `agent.json` with every
  * default (kept if it exists — an operator's file is never overwritten) and `agent.json.md`. Creates

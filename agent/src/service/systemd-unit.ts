@@ -1,5 +1,5 @@
 /**
- * The systemd unit of the device service (issue 11). systemd starts the launcher, never the agent
+ * The systemd unit of the device service. systemd starts the launcher, never the agent
  * directly: the launcher survives a broken agent release and reverts it. Watchdog: the launcher watches the
  * agent's IPC heartbeats (launcher.ts) rather than systemd's `WatchdogSec=` — sd_notify needs an AF_UNIX
  * datagram socket, which Node cannot open without a native addon, and `systemd-notify` as a child process

@@ -1,5 +1,5 @@
 /**
- * Shadow runs (issue 4, DESIGN.md §5): per model line, at most one challenger model runs beside the
+ * Shadow runs (DESIGN.md §5): per model line, at most one challenger model runs beside the
  * champion. After every successful champion call the challenger runs on the same input tensors — scheduled
  * with setImmediate, i.e. after the caller's promise has resolved, so the champion's answer is never
  * delayed or altered — and its answer on the compared output is held against the champion's, per sample,

@@ -1,5 +1,5 @@
 /**
- * Shadow-run statistics per window (issue 4, DESIGN.md §5): for each line with a challenger, the rows both
+ * Shadow-run statistics per window (DESIGN.md §5): for each line with a challenger, the rows both
  * models answered, how many of them agreed on the compared output, the challenger's failed runs, and the
  * per-call latency of champion and challenger. Windows are aligned to multiples of `windowMs` on the Clock
  * exactly like the drift monitor's, so the control plane can line them up with the same period of the

@@ -3,7 +3,7 @@
  * events and inference windows survive being offline and restarts. Each row's id is the record's `seq`;
  * AUTOINCREMENT guarantees a seq is never reused after its row is deleted (SQLite "Autoincrement" §3),
  * which the control plane relies on when it de-duplicates on (device, seq). The queue is bounded in rows
- * and in bytes (the encoded records, issue 11: SD cards fill up); when either bound is passed the oldest
+ * and in bytes (the encoded records: SD cards fill up); when either bound is passed the oldest
  * rows are dropped and counted in a persisted counter, so the loss is exact and visible. Freed pages are
  * reused by later appends, so the file stays near the bound; `journal_size_limit` truncates the WAL after
  * checkpoints so it cannot grow without bound either.

@@ -23,7 +23,7 @@ const fileSchema = z.object({
 type TrustFile = z.infer<typeof fileSchema>;
 
 export type DesiredVerdict = 'new' | 'same';
-/** Which model of a line an install is for: the one answering, or a challenger run in shadow (issue 4). */
+/** Which model of a line an install is for: the one answering, or a challenger run in shadow. */
 export type InstallRole = 'champion' | 'shadow';
 
 export interface TrustState {

@@ -1,5 +1,5 @@
 /**
- * External broker mode (DESIGN.md §7, issue 9): the control plane is an MQTT 5 client (MQTT.js) of a
+ * External broker mode (DESIGN.md §7): the control plane is an MQTT 5 client (MQTT.js) of a
  * Mosquitto that devices connect to directly. Device → cp topics are shared subscriptions
  * (`$share/edgefleet-cp/…`, MQTT 5 §4.8.2), so with several replicas each device message reaches exactly
  * one of them. Device credentials and ACLs live in Mosquitto's dynamic-security plugin

@@ -1,5 +1,5 @@
 /**
- * The `edgefleet` operator CLI (issue 8): one commander program, one module per command group, talking to a
+ * The `edgefleet` operator CLI: one commander program, one module per command group, talking to a
  * control plane only over HTTP. Errors print one clear line to stderr and exit with the documented code
  * (context.ts EXIT); an auth failure adds how to fix it.
  */

@@ -29,7 +29,7 @@ import type { ModelRegistry } from '../registry/model-registry.js';
 export interface Assignment {
   readonly line: string;
   readonly version: number;
-  /** A challenger run in shadow beside `version` (issue 4): same inputs, only the champion answers. */
+  /** A challenger run in shadow beside `version`: same inputs, only the champion answers. */
   readonly shadow?: number;
   /** How the shadow's answers are compared with the champion's (the plan's `compare`; with `shadow` only). */
   readonly compare?: OutputComparison;

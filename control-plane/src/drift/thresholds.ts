@@ -1,6 +1,6 @@
 /**
  * The fleet drift policy: when a feature counts as drifted and when a window is 'ok', 'warn', 'alert' or too
- * small to judge. Defaults (issue 5): PSI ≥ 0.1 warn / ≥ 0.25 alert (the usual credit-scoring bands, Siddiqi
+ * small to judge. Defaults: PSI ≥ 0.1 warn / ≥ 0.25 alert (the usual credit-scoring bands, Siddiqi
  * 2006), JS distance ≥ 0.1 (Evidently's default), KS p < 0.05 after a Bonferroni correction across the
  * features KS was run on (α / k), dataset drift when ≥ 50 % of features drift (Evidently's share rule).
  * Cohort windows are judged for alerts only once closed (`graceMs` after their end), never while devices

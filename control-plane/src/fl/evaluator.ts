@@ -1,5 +1,5 @@
 /**
- * Evaluates a global model on the job's held-out set each round (issue 10: "evaluation on a held-out set").
+ * Evaluates a global model on the job's held-out set each round.
  * The weights are exported to ONNX and run in onnxruntime-node — the same bytes a device would run, so the
  * accuracy the coordinator records is the accuracy of the model that gets registered, and every round also
  * proves the export loads. Cross-entropy uses the softmax output, clamped away from log(0).

@@ -1,5 +1,5 @@
 /**
- * A federated training job (issue 10): which devices train (a selector, as in rollout plans), the model
+ * A federated training job: which devices train (a selector, as in rollout plans), the model
  * (an MLP spec and where its first global weights come from), how many rounds, client selection (fraction C
  * of the online cohort, at least `minClients`), the quorum of submitted updates a round needs before its
  * deadline, the local training hyper-parameters, the aggregation strategy, privacy (secure aggregation,

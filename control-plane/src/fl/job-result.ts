@@ -1,5 +1,5 @@
 /**
- * The end of a federated job (issue 10 §3), `finishJob`: the best (highest held-out accuracy) or final global weights are
+ * The end of a federated job, `finishJob`: the best (highest held-out accuracy) or final global weights are
  * exported to ONNX and registered as the line's next version — so the registry runs, self-tests and signs
  * them like any upload — with the training lineage in the signed manifest (job, strategy, every round's
  * participants, samples and accuracy, DP guarantee). With a rollout plan in the job, a staged rollout of

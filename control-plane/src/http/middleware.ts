@@ -104,7 +104,7 @@ export function requireJsonContentType(c: Context): void {
 }
 
 // fatal: JSON text must be UTF-8 (RFC 8259 §8.1); c.req.json() would turn invalid bytes into U+FFFD and
-// accept them (found by the issue-9 fuzzer).
+// accept them (found by the parser fuzzer).
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {

@@ -1,5 +1,5 @@
 /**
- * Write-behind buffer for inference telemetry windows, the ingest hot path (issue 9 measures its rate):
+ * Write-behind buffer for inference telemetry windows, the ingest hot path (its rate is benchmarked):
  * windows are queued in memory and written as one multi-row INSERT … ON CONFLICT DO NOTHING per `maxRows`
  * rows or at the end of the current event-loop turn (setImmediate), whichever comes first, instead of one
  * statement per window. Not a real-time delay: the fleet simulator drives time through the event loop, and a

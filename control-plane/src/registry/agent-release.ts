@@ -1,6 +1,6 @@
 /**
  * Turns an uploaded agent build (one bundled JavaScript file, see the agent's `edgefleet-agent bundle`) into
- * a signed agent-release manifest (issue 11): the same chunked, targets-signed manifest as a model, on the
+ * a signed agent-release manifest: the same chunked, targets-signed manifest as a model, on the
  * reserved line `agent`, with `runtime: 'agent'`, no tensors and no self-test vectors — the device proves
  * a release by restarting into it and reporting healthy, and reverts on its own when it does not. The
  * control plane deliberately does not try to judge the build: a broken release is exactly what the device's

@@ -37,7 +37,7 @@ import { checkStatePairs, toleranceFor } from './state-and-tolerance.js';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The declared memory need of a model (manifest `resources.memoryBytes`, issue 11), estimated rather than
+ * The declared memory need of a model (manifest `resources.memoryBytes`), estimated rather than
  * measured: onnxruntime keeps the initializers plus pre-packed copies of the weights and an activation arena,
  * and an RSS delta sampled in a busy control-plane process is noise. Upper-bound-ish: 3 × the file plus a
  * fixed 8 MiB for the session itself (the footprint bench measures the real delta for the iris fixture).

@@ -83,7 +83,7 @@ export interface ModelRegistry {
     registered: RegisteredVersion;
     int8: Int8Outcome;
   }>;
-  /** Registers an agent build as the next version of the `agent` line (issue 11: agent self-update). */
+  /** Registers an agent build as the next version of the `agent` line (agent self-update). */
   registerAgentRelease(options: {
     version: number | undefined;
     bytes: Uint8Array;

@@ -1,5 +1,5 @@
 /**
- * The reference profile of a model version (issue 5 §1): the uploaded reference data is run through the
+ * The reference profile of a model version: the uploaded reference data is run through the
  * model in its engine (model-engines.ts), and protocol `buildReferenceProfile` turns features and outputs
  * into bins, top-K categories and the predicted-class histogram that devices will count their live data
  * against. Two forms: reference `rows` for a tabular model — one float32 [N, F] input (no state) and a

@@ -1,5 +1,5 @@
 /**
- * Health gates (issue 4 §3): each compares the devices of a wave running the new version with the champion
+ * Health gates: each compares the devices of a wave running the new version with the champion
  * on the rest of the targeted fleet over the same window, and records its numbers. A gate without data is
  * `skipped` — recorded, never failing. Definitions:
  *  - installFailureRate = failed / (installed + failed) in the wave; offline devices are excluded.

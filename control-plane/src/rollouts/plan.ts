@@ -1,5 +1,5 @@
 /**
- * The rollout plan (issue 4, DESIGN.md §5): which devices (a selector), in which waves (cumulative
+ * The rollout plan (DESIGN.md §5): which devices (a selector), in which waves (cumulative
  * percentages or explicit selectors), how fast (concurrency budget, install timeout), how long each wave is
  * watched (observation window), which health gates it must pass and which output the prediction-shift and
  * shadow gates compare, and how (`compare`: argmax agreement for classifiers, a tolerance for regression
@@ -104,7 +104,7 @@ export const planSchema = z
 export type RolloutPlan = z.output<typeof planSchema>;
 export type WavePlan = RolloutPlan['waves'][number];
 
-/** The pre-issue-4 body: one group, everything at once. */
+/** The legacy body: one group, everything at once. */
 export const legacyBodySchema = z.strictObject({
   line: modelLineSchema,
   version: versionSchema,

@@ -1,5 +1,5 @@
 /**
- * Rollback (DESIGN.md §3, issue 4 §5): never a downgrade. The champion's content is registered again as a
+ * Rollback (DESIGN.md §3): never a downgrade. The champion's content is registered again as a
  * NEW version of the line (latest + 1, same bundle digest, `lineage.contentOf` = champion, parents = [the
  * rolled-back version]) and assigned to every device the rollout targeted, so the whole selector ends on
  * one version (group-consistent). When the targeted devices ran different champions, the majority's

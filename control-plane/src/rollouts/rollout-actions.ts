@@ -1,5 +1,5 @@
 /**
- * Operator actions on a rollout (issue 4, DESIGN.md §5): pause (remembering the phase to resume), resume,
+ * Operator actions on a rollout (DESIGN.md §5): pause (remembering the phase to resume), resume,
  * abort, approve the next wave of a rollout awaiting approval, and a manual rollback to the champion.
  * Each action is one checked state move through rollout-context.ts `move`, so it is audited and emitted
  * like every automatic one; the orchestrator's next step carries it out.

@@ -1,8 +1,8 @@
 /**
  * What the orchestrator's parts share, and the one place a rollout changes state: `move` checks the
  * transition (rollout-state.ts), persists it, appends the audit row (actor 'orchestrator' for automatic
- * moves, the operator's token name for manual ones) and emits it on the event bus (DESIGN.md §5, issue 4
- * §6: every transition goes to the audit log and the event stream).
+ * moves, the operator's token name for manual ones) and emits it on the event bus (DESIGN.md §5;
+ * every transition goes to the audit log and the event stream).
  */
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.js';

@@ -1,5 +1,5 @@
 /**
- * Creating a rollout from a plan (issue 4, DESIGN.md §5): the plan's targets are validated before anything
+ * Creating a rollout from a plan (DESIGN.md §5): the plan's targets are validated before anything
  * is recorded — the model version exists, the selector matches at least one enrolled device (unless the
  * legacy group body allows an empty group), no targeted device is already in an active rollout of the line,
  * the version is above every targeted device's champion, a shadow wave has a champion to run beside, and

@@ -1,5 +1,5 @@
 /**
- * Staged rollouts (issue 4, DESIGN.md §5): the handle the HTTP routes, ingest and the clock use. It creates
+ * Staged rollouts (DESIGN.md §5): the handle the HTTP routes, ingest and the clock use. It creates
  * a rollout from a plan (rollout-creation.ts), answers what is rolled out (rollout-view.ts), applies
  * operator actions (rollout-actions.ts), feeds device reports and install events to the orchestrator
  * (device-progress.ts) and gives late-enrolling devices the rollout's current target (late-enrolment.ts).

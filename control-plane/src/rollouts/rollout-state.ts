@@ -2,7 +2,7 @@
  * The rollout state machine (DESIGN.md §5, STYLE.md §7): an explicit union and one transition function that
  * rejects illegal moves with INVALID_TRANSITION. A rollout runs pending → wave-installing → wave-observing
  * → (awaiting-approval →) the next wave's wave-installing … → completed (or failed: every wave passed its
- * gates but some targeted devices failed to install — the pre-issue-4 single-wave outcome). `paused` returns
+ * gates but some targeted devices failed to install — the legacy single-wave outcome). `paused` returns
  * to the phase it paused in; rolling-back → rolled-back; aborted stops where it is. Finished rollouts can
  * still be rolled back by hand (a bad model found after completion).
  */

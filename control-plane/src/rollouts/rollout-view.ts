@@ -1,7 +1,7 @@
 /**
  * The read model of a rollout for the API: plan, state, current wave, per-wave devices, status counts
  * (offline counted apart) and gate results with their numbers, the rollback record, and per-device
- * status. `counts` at the top keeps its pre-issue-4 shape (pending/installing/installed/failed).
+ * status. `counts` at the top keeps its single-wave shape (pending/installing/installed/failed).
  */
 import { countStatuses, type DeviceRolloutStatus } from './device-status.js';
 import { planOf } from './rollout-context.js';

@@ -22,7 +22,7 @@ export interface DecodeLimits {
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
 // int64AsNumber: an RFC 8949 §4.2.1 encoder writes a ms timestamp as a uint64, which cbor-x would decode
-// as a bigint that no schema accepts (found by the issue-9 fuzzer with an independent encoder). As a number
+// as a bigint that no schema accepts (found by the parser fuzzer with an independent encoder). As a number
 // it is exact up to 2^53, and the schemas' z.int() refuses anything beyond that. (A cbor-x option its
 // typings omit: decode.js reads `int64AsNumber`.)
 const decoderOptions = { useRecords: false, mapsAsObjects: true, int64AsNumber: true };

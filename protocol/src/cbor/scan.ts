@@ -4,7 +4,7 @@
  * allocate; this walk is iterative, allocation-free, and proves the input is exactly one well-formed item
  * within the nesting limit. It also refuses what edgefleet never sends: indefinite lengths, tags, simple
  * values other than false/true/null, and the `__proto__` map key (prototype pollution on decode) — and what
- * cbor-x would silently turn into a valid-looking value (found by the issue-9 fuzzer): text that is not valid
+ * cbor-x would silently turn into a valid-looking value (found by the parser fuzzer): text that is not valid
  * UTF-8 (RFC 8949 §3.1 major type 3; cbor-x substitutes U+FFFD), map keys that are not text (cbor-x makes
  * `1` the key "1") and duplicate map keys (§5.6; cbor-x keeps the last, so two parsers could read one
  * signed document differently).

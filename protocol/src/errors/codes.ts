@@ -73,7 +73,7 @@ export const ERROR_CODES = Object.freeze({
   LINK_TIMEOUT: { http: 504, summary: 'the serial peer did not acknowledge a frame after every retry' },
   LINK_RESET: { http: 503, summary: 'the serial peer restarted; unacknowledged messages were dropped' },
   MCU_REFUSED: { http: 422, summary: 'the microcontroller refused the model (flash, RAM or image check)' },
-  // Device resources and agent self-update (issue 11)
+  // Device resources and agent self-update
   INSUFFICIENT_STORAGE: { http: 507, summary: 'not enough free disk on the device for the bundle (with reserve)' },
   INSUFFICIENT_MEMORY: { http: 507, summary: 'not enough free memory on the device to load the bundle (with reserve)' },
   AGENT_UNHEALTHY: {
@@ -116,11 +116,11 @@ export const ERROR_CODES = Object.freeze({
   NOT_FOUND: { http: 404, summary: 'no such resource' },
   CONFLICT: { http: 409, summary: 'request conflicts with existing state' },
   INVALID_TRANSITION: { http: 409, summary: 'state machine refuses this transition' },
-  /** Operator CLI (issue 8): no HTTP answer at all — refused connection, DNS failure, timeout. */
+  /** Operator CLI: no HTTP answer at all — refused connection, DNS failure, timeout. */
   SERVER_UNREACHABLE: { http: 503, summary: 'the control plane could not be reached' },
   /** Operator CLI: unknown flags, missing arguments, unreadable or malformed input files. */
   USAGE_INVALID: { http: 400, summary: 'command-line arguments or input file are invalid' },
-  /** External broker mode (issue 9): the configured MQTT broker does not answer (refused, DNS, timeout). */
+  /** External broker mode: the configured MQTT broker does not answer (refused, DNS, timeout). */
   BROKER_UNAVAILABLE: { http: 503, summary: 'the external MQTT broker could not be reached' },
   /** External broker mode: the broker refused the control plane's credentials or a dynamic-security command. */
   BROKER_REFUSED: { http: 502, summary: 'the external MQTT broker refused the control plane' },

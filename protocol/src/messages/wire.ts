@@ -67,10 +67,10 @@ export const reportedMessageSchema = z.object({
   runtimes: z.array(z.string().max(32)).max(8),
   /**
    * Telemetry records the device's bounded outbox dropped (oldest first) since it was created: the exact
-   * loss of a long outage, made visible at the control plane (issue 9). Absent from older agents.
+   * loss of a long outage, made visible at the control plane. Absent from older agents.
    */
   telemetryDropped: z.int().nonnegative().optional(),
-  /** Challengers running in shadow (issue 4). */
+  /** Challengers running in shadow. */
   shadows: z
     .array(z.object({ line: modelLineSchema, version: versionSchema, digest: sha256HexSchema }))
     .max(16)
@@ -167,7 +167,7 @@ export const driftWindowSchema = driftSketchBodySchema.extend({
 });
 
 /**
- * A shadow run's window (issue 4): the challenger ran on the same inputs as the champion; `agreements`
+ * A shadow run's window: the challenger ran on the same inputs as the champion; `agreements`
  * counts rows (samples) whose answers on the compared output agreed — same argmax, or every element within
  * the tolerance (tensors/output-comparison.ts); latencies are per call, both models measured alike.
  */

@@ -24,7 +24,7 @@ export const desiredBodySchema = z
         z.object({
           line: modelLineSchema,
           manifest: signedDocumentSchema,
-          /** A challenger to run in shadow beside `manifest` (issue 4): same inputs, only the champion answers. */
+          /** A challenger to run in shadow beside `manifest`: same inputs, only the champion answers. */
           shadow: signedDocumentSchema.optional(),
           /** How the shadow's answers are compared with the champion's (the rollout plan's `compare`). */
           compare: outputComparisonSchema.optional(),

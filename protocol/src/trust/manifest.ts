@@ -1,6 +1,6 @@
 /**
  * Model manifests (DESIGN.md §3): what a bundle is, how to verify it chunk by chunk, how to run it and how
- * to test it on the device before switching to it. Signed by the targets role. Issue 11 adds, additively,
+ * to test it on the device before switching to it. Signed by the targets role. Two additive extensions:
  * `resources` (what the installed bundle needs in RAM, checked by the agent before it fetches) and agent
  * releases: `runtime: 'agent'` marks a bundle that is a build of the agent itself, delivered on its own model
  * line through the same signed path; it carries no tensors and no self-test vectors — its test is the new
@@ -40,13 +40,13 @@ export const trainingLineageSchema = z.object({
   dp: z.object({ epsilon: z.number(), delta: z.number() }).nullable(),
 });
 
-/** What the installed bundle needs on the device beyond its own bytes (issue 11). */
+/** What the installed bundle needs on the device beyond its own bytes. */
 export const resourcesSchema = z.object({
   /** Resident memory the loaded bundle adds to the agent process, in bytes (estimated at registration). */
   memoryBytes: z.int().nonnegative(),
 });
 
-/** The reserved model line agent releases travel on (issue 11). */
+/** The reserved model line agent releases travel on. */
 export const AGENT_RELEASE_LINE = 'agent';
 
 /** Runtimes that run models; `agent` is an agent release (a build of the agent itself). */

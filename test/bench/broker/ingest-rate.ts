@@ -1,5 +1,5 @@
 /**
- * Telemetry ingest rate (issue 9): `publishers` raw devices each publish `messages` telemetry messages at
+ * Telemetry ingest rate: `publishers` raw devices each publish `messages` telemetry messages at
  * QoS 1, timed from the first publish until every message is ingested (sum of the replicas' counters) and
  * drained. The raw baseline is Mosquitto alone: the same publishers, one plain subscriber counting arrivals.
  */

@@ -1,7 +1,7 @@
 /**
  * Raw PostgreSQL insert rate of telemetry-shaped rows (the telemetry_windows columns: device, seq, line,
  * version, window span, counts, JSON latency, received-at) through plain node-postgres: the database-only
- * baseline of issue 9's ingest benchmarks (bench:pg-insert, bench:broker). Each statement is its own
+ * baseline of the ingest benchmarks (bench:pg-insert, bench:broker). Each statement is its own
  * autocommit transaction; `rowsPerStatement` rows per statement, on `connections` connections.
  */
 import pg from 'pg';

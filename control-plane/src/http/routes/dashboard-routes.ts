@@ -1,5 +1,5 @@
 /**
- * The operator dashboard (issue 8): a small single-page app of plain ES modules served from
+ * The operator dashboard: a small single-page app of plain ES modules served from
  * `src/dashboard/static/` — no build step, no CDN, nothing fetched from elsewhere. The page itself is public
  * (it holds no data); every number on it comes from the same `/v1` API with the operator's bearer token, so
  * a viewer token sees everything and changes nothing, in the UI and in the API. `GET /v1/whoami` tells the

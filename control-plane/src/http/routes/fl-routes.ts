@@ -1,5 +1,5 @@
 /**
- * Federated-learning routes (issue 10): operators upload a held-out evaluation set (CBOR body, see
+ * Federated-learning routes: operators upload a held-out evaluation set (CBOR body, see
  * fl/eval-sets.ts — it can be megabytes, so it has its own body limit), create training jobs and cancel
  * them; viewers list jobs, read one with every round's state and metrics, and download its global weights
  * (float32, little-endian, in the MlpSpec layout).

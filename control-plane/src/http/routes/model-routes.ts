@@ -7,7 +7,7 @@
  * featureNames?, categorical?, topK? }` for a tabular model, or `{ driftFeatures, samples? }` — a reference
  * set of named tensors, or a file part `referenceSamples` — for any model: the dataset the drift reference
  * profile is computed from). Agent
- * releases (issue 11) are registered apart: `POST /v1/agent-releases`, part `bundle` (one bundled JS file)
+ * releases are registered apart: `POST /v1/agent-releases`, part `bundle` (one bundled JS file)
  * and an optional part `metadata`; they become versions of the line `agent`. Uploads over the bundle limit
  * are refused with 413 before being buffered further. With metadata `int8Variant` the upload's int8 variant
  * is derived and measured too, on the samples plus an optional evaluation set (metadata `evaluationSamples`
@@ -62,7 +62,7 @@ export const modelMetadataSchema = z.strictObject({
     .max(128 * 1024)
     .default(DEFAULT_CHUNK_BYTES),
   ttlDays: z.number().positive().max(3650).default(365),
-  /** Declared resident memory of the loaded model (issue 11); estimated from the file size when omitted. */
+  /** Declared resident memory of the loaded model; estimated from the file size when omitted. */
   memoryBytes: z.int().positive().optional(),
   description: z.string().max(1024).optional(),
   /** Derive an int8 variant, measure it against this version, register it as the next one (docs/adr/0002). */

@@ -1,5 +1,5 @@
 /**
- * Rollout routes (issue 4): operators start a staged rollout from a plan (rollouts/plan.ts; the legacy
+ * Rollout routes: operators start a staged rollout from a plan (rollouts/plan.ts; the legacy
  * `{ line, version, group }` body is still accepted as one 100 % wave) and pause, resume, abort, approve
  * the next wave of, or roll back a rollout; viewers read them. Illegal moves answer 409 INVALID_TRANSITION.
  */

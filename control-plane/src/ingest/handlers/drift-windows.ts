@@ -1,5 +1,5 @@
 /**
- * The drift half of `telemetry` (issue 5): each `kind: 'drift'` record is checked against the reference
+ * The drift half of `telemetry`: each `kind: 'drift'` record is checked against the reference
  * profile of its model version and stored once per (device, seq). A record for an unknown version or one
  * registered without a profile (MODEL_VERSION_UNKNOWN), or whose shape does not match that profile
  * (SKETCH_INVALID), is refused on its own — logged and counted by code — while the rest of the batch is

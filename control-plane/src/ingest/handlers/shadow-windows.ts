@@ -1,5 +1,5 @@
 /**
- * The shadow half of `telemetry` (issue 4): a challenger's window beside its champion — rows, agreements,
+ * The shadow half of `telemetry`: a challenger's window beside its champion — rows, agreements,
  * challenger errors and both latency summaries — stored once per (device, seq) for the rollout gates
  * (shadowAgreement, and errorRate / p95LatencyRatio of shadow waves, rollouts/gates.ts).
  */
