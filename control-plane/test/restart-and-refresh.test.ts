@@ -1,19 +1,10 @@
 import { decodeCbor, desiredBodySchema, desiredMessageSchema, deviceTopic } from '@edgefleet/protocol';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Fixture, startFixture } from './helpers/control-plane-fixture.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type Fixture, fixturesClosedAfterEach } from './helpers/control-plane-fixture.js';
 import { createManualClock } from './helpers/manual-clock.js';
 import { connectDevice } from './helpers/mqtt.js';
 
-const fixtures: Fixture[] = [];
-afterEach(async () => {
-  for (const f of fixtures.splice(0).reverse()) await f.close();
-});
-
-async function start(options: Parameters<typeof startFixture>[0] = {}): Promise<Fixture> {
-  const f = await startFixture(options);
-  fixtures.push(f);
-  return f;
-}
+const start = fixturesClosedAfterEach();
 
 async function desiredSeq(f: Fixture, deviceId: string): Promise<number | undefined> {
   const detail = (await (await f.request('GET', `/v1/devices/${deviceId}`)).json()) as {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadCredentials, loadOrEnrol } from '../../src/enrol/enrol.js';
 import { readJsonFile } from '../../src/storage/atomic-file.js';
 import { persistedChainVersions } from '../helpers/credentials.js';
-import { makeKeys, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
+import { NOW_MS, rotationChain } from '../helpers/signed-docs.js';
 
 const temp = tempDirs();
 const servers: Server[] = [];
@@ -17,12 +17,8 @@ afterEach(async () => {
   await temp.cleanup();
 });
 
-const keys1 = makeKeys(1);
-const keys2: RootKeys = { ...makeKeys(2), root: keys1.root };
-const keys3 = makeKeys(3);
-const v1 = makeRoot(keys1);
-const v2 = makeNextRoot(keys2, { version: 2, previous: keys1 });
-const v3 = makeNextRoot(keys3, { version: 3, previous: keys2 });
+/** v2 rotates the targets and director keys; v3 also rotates the root key. */
+const { keys3, v1, v2, v3 } = rotationChain();
 const pinnedHex = (keys: RootKeys) => keys.root.map((k) => Buffer.from(k.publicKey).toString('hex'));
 const base64 = (doc: SignedDocument) => Buffer.from(encodeCbor(doc)).toString('base64');
 

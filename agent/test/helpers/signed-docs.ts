@@ -63,6 +63,21 @@ export function makeNextRoot(
   });
 }
 
+/** Two rotations from v1: v2 replaces the targets and director keys, v3 also the root key. */
+export function rotationChain() {
+  const keys1 = makeKeys(1);
+  const keys2: RootKeys = { ...makeKeys(2), root: keys1.root };
+  const keys3 = makeKeys(3);
+  return {
+    keys1,
+    keys2,
+    keys3,
+    v1: makeRoot(keys1),
+    v2: makeNextRoot(keys2, { version: 2, previous: keys1 }),
+    v3: makeNextRoot(keys3, { version: 3, previous: keys2 }),
+  };
+}
+
 export interface ManifestOptions {
   line?: string;
   version: number;

@@ -1,6 +1,5 @@
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RootKeys } from '@edgefleet/protocol';
 import { tempDirs } from '@edgefleet/test-kit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,18 +7,13 @@ import { loadCredentials } from '../../src/enrol/enrol.js';
 import { createRootOfTrust } from '../../src/trust/root-of-trust.js';
 import { persistedChainVersions, writeCredentials } from '../helpers/credentials.js';
 import { manualClock } from '../helpers/manual-clock.js';
-import { makeKeys, makeNextRoot, makeRoot, NOW_MS } from '../helpers/signed-docs.js';
+import { makeKeys, makeNextRoot, NOW_MS, rotationChain } from '../helpers/signed-docs.js';
 
 const temp = tempDirs();
 afterEach(() => temp.cleanup());
 
-const keys1 = makeKeys(1);
 /** v2 rotates the targets and director keys; v3 also rotates the root key. */
-const keys2: RootKeys = { ...makeKeys(2), root: keys1.root };
-const keys3 = makeKeys(3);
-const v1 = makeRoot(keys1);
-const v2 = makeNextRoot(keys2, { version: 2, previous: keys1 });
-const v3 = makeNextRoot(keys3, { version: 3, previous: keys2 });
+const { keys3, v1, v2, v3 } = rotationChain();
 
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(

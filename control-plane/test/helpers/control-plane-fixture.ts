@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildIrisModels } from '@edgefleet/test-kit/models';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { type ControlPlane, type ControlPlaneOptions, createControlPlane } from '../../src/index.js';
 import { testDatabase } from './test-database.js';
 
@@ -87,5 +88,18 @@ export async function startFixture(
       await cp.close();
       if (!keepDir) rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/** `start(options)` for a test file: every fixture it starts is closed (and its directory removed) after each test. */
+export function fixturesClosedAfterEach(): (options?: Parameters<typeof startFixture>[0]) => Promise<Fixture> {
+  const open: Fixture[] = [];
+  afterEach(async () => {
+    for (const f of open.splice(0).reverse()) await f.close();
+  });
+  return async (options = {}) => {
+    const f = await startFixture(options);
+    open.push(f);
+    return f;
   };
 }

@@ -10,22 +10,13 @@ import {
   trustFromPinned,
   verifyDesired,
 } from '@edgefleet/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateKeys } from '../../src/keys/key-store.js';
 import { createTrustStore } from '../../src/keys/trust-store.js';
-import { type Fixture, startFixture } from '../helpers/control-plane-fixture.js';
+import { type Fixture, fixturesClosedAfterEach } from '../helpers/control-plane-fixture.js';
 import { connectDevice } from '../helpers/mqtt.js';
 
-const fixtures: Fixture[] = [];
-afterEach(async () => {
-  for (const f of fixtures.splice(0).reverse()) await f.close();
-});
-
-async function start(options: Parameters<typeof startFixture>[0] = {}): Promise<Fixture> {
-  const f = await startFixture(options);
-  fixtures.push(f);
-  return f;
-}
+const start = fixturesClosedAfterEach();
 
 interface Summary {
   version: number;
@@ -86,7 +77,6 @@ describe('key rotation through the HTTP API', () => {
 
     // The chain and the new keys are in the data dir; the root keys rotate under the old ones.
     await first.close({ keepDir: true });
-    fixtures.splice(fixtures.indexOf(first), 1);
     expect(statSync(join(first.dataDir, 'keys.json')).mode & 0o777).toBe(0o600);
     const second = await start({ dataDir: first.dataDir });
     expect(((await (await second.request('GET', '/v1/trust')).json()) as Summary).version).toBe(2);
