@@ -78,7 +78,7 @@ async function fl(file: string): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   const [command, file] = argv;
-  if (command === '--help' || command === '-h' || command === 'help') {
+  if (command === '--help' || command === '-h' || command === 'help' || file === '--help' || file === '-h') {
     console.log(USAGE);
     return 0;
   }

@@ -1,6 +1,7 @@
 /**
  * Every binary answers `--help` with its usage and exit code 0, and an unknown flag with a message, its
- * usage and a non-zero exit code: never a stack trace.
+ * usage and a non-zero exit code: never a stack trace. Every subcommand answers `--help` too; the operator
+ * CLI's commands are discovered from its own help, so a new one is covered without editing this test.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,4 +30,42 @@ describe.each(BINARIES)('%s/%s', (pkg, bin) => {
     expect(bogus.out).toMatch(/usage/i);
     expect(bogus.out).not.toMatch(/\n\s+at /);
   });
+});
+
+const SUBCOMMANDS = [
+  ['agent', 'edgefleet-agent', ['run', 'launch', 'doctor', 'install-service', 'bundle']],
+  ['simulator', 'edgefleet-sim', ['run', 'fl']],
+] as const;
+
+describe.each(SUBCOMMANDS)('%s/%s subcommands', (pkg, bin, commands) => {
+  it.each(commands)('%s --help prints its usage and exits 0', async (command) => {
+    const help = await run(pkg, bin, [command, '--help']);
+    expect(help.code, help.out).toBe(0);
+    expect(help.out).toMatch(/usage/i);
+  });
+});
+
+/** The commands a commander help text lists under "Commands:" (without `help`). */
+function commandsIn(help: string): string[] {
+  const section = help.split(/^Commands:$/m)[1] ?? '';
+  return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] as string).filter((c) => c !== 'help');
+}
+
+describe('control-plane/edgefleet subcommands', () => {
+  it('every command and subcommand answers --help with exit code 0', async () => {
+    const groups = commandsIn((await run('control-plane', 'edgefleet', ['--help'])).out);
+    expect(groups).toEqual(expect.arrayContaining(['models', 'devices', 'rollouts', 'keys', 'tokens']));
+    const checked: string[] = [];
+    for (const group of groups) {
+      const help = await run('control-plane', 'edgefleet', [group, '--help']);
+      expect(help.code, `${group} --help`).toBe(0);
+      for (const command of commandsIn(help.out)) {
+        const sub = await run('control-plane', 'edgefleet', [group, command, '--help']);
+        expect(sub.code, `${group} ${command} --help`).toBe(0);
+        expect(sub.out).toMatch(/usage/i);
+        checked.push(`${group} ${command}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThan(20);
+  }, 120_000);
 });

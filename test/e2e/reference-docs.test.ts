@@ -6,8 +6,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { configFileSchema } from '@edgefleet/agent';
+import { ERROR_CODES, TOPIC_MESSAGES, telemetryMessageSchema } from '@edgefleet/protocol';
 import { describe, expect, it } from 'vitest';
-import { renderReferences } from '../reference/render-references.js';
+import { z } from 'zod';
+import {
+  renderAgentConfig,
+  renderErrors,
+  renderHttpApi,
+  renderMqtt,
+  renderReferences,
+} from '../reference/render-references.js';
 
 const DIR = fileURLToPath(new URL('../../docs/reference/', import.meta.url));
 
@@ -20,5 +29,23 @@ describe('generated references', () => {
       const onDisk = await readFile(join(DIR, file), 'utf8');
       expect(onDisk === content, `docs/reference/${file} is stale: run \`pnpm docs:reference\``).toBe(true);
     }
+  });
+
+  it('fails when a route, topic field, config field or error code is added without regenerating', async () => {
+    const committed = (file: string) => readFile(join(DIR, file), 'utf8');
+    const openapi = { paths: { '/v1/new': { get: { summary: 'new', tags: ['meta'], 'x-edgefleet-role': 'viewer' } } } };
+    expect(renderHttpApi(openapi)).not.toBe(await committed('http-api.md'));
+    expect(renderErrors({ ...ERROR_CODES, NEW_CODE: { http: 400, summary: 'new' } })).not.toBe(
+      await committed('errors.md'),
+    );
+    const telemetry = { ...TOPIC_MESSAGES.telemetry, schema: telemetryMessageSchema.extend({ extra: z.string() }) };
+    expect(renderMqtt({ ...TOPIC_MESSAGES, telemetry })).not.toBe(await committed('mqtt.md'));
+    expect(renderAgentConfig(configFileSchema.extend({ newField: z.string().optional() }))).not.toBe(
+      await committed('agent-config.md'),
+    );
+    // …while the unchanged inputs render exactly what is committed.
+    expect(renderErrors()).toBe(await committed('errors.md'));
+    expect(renderMqtt()).toBe(await committed('mqtt.md'));
+    expect(renderAgentConfig()).toBe(await committed('agent-config.md'));
   });
 });

@@ -51,10 +51,8 @@ export function renderHttpApi(openapi: OpenApi): string {
   ].join('\n');
 }
 
-export function renderErrors(): string {
-  const rows = Object.entries(ERROR_CODES).map(
-    ([code, { http, summary }]) => `| \`${code}\` | ${http} | ${cell(summary)} |`,
-  );
+export function renderErrors(codes: Readonly<Record<string, { http: number; summary: string }>> = ERROR_CODES): string {
+  const rows = Object.entries(codes).map(([code, { http, summary }]) => `| \`${code}\` | ${http} | ${cell(summary)} |`);
   return [
     '# Error codes',
     '',
@@ -75,9 +73,9 @@ function jsonSchemaOf(schema: z.ZodType): string {
   return JSON.stringify(z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }), null, 2);
 }
 
-export function renderMqtt(): string {
+export function renderMqtt(messages: typeof TOPIC_MESSAGES = TOPIC_MESSAGES): string {
   const section = (kind: keyof typeof TOPIC_MESSAGES, direction: string) => {
-    const m = TOPIC_MESSAGES[kind];
+    const m = messages[kind];
     return [
       `### \`${kind}\``,
       '',
@@ -148,8 +146,8 @@ function configRows(schema: PropertySchema, required: readonly string[], prefix 
   return rows;
 }
 
-export function renderAgentConfig(): string {
-  const json = z.toJSONSchema(configFileSchema, { unrepresentable: 'any', io: 'input' }) as PropertySchema & {
+export function renderAgentConfig(schema: z.ZodType = configFileSchema): string {
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as PropertySchema & {
     required?: string[];
   };
   return [

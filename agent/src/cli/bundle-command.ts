@@ -6,11 +6,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBundle } from '../service/agent-build.js';
-import type { CommandIo } from './command-io.js';
+import { type CommandIo, helpRequested } from './command-io.js';
 
 const USAGE = 'usage: edgefleet-agent bundle --out <agent.mjs> [--no-minify]\n';
 
 export async function bundleCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  if (helpRequested(args, io, USAGE)) return 0;
   let values: { out?: string | undefined; 'no-minify'?: boolean | undefined };
   try {
     values = parseArgs({

@@ -15,6 +15,13 @@ export const processIo: CommandIo = {
   err: (text) => process.stderr.write(text),
 };
 
+/** True (after printing `usage`) when the arguments ask for help: every subcommand answers `--help` with 0. */
+export function helpRequested(args: readonly string[], io: CommandIo, usage: string): boolean {
+  if (!args.includes('--help') && !args.includes('-h')) return false;
+  io.out(usage.endsWith('\n') ? usage : `${usage}\n`);
+  return true;
+}
+
 /** Parses `--config <path>` (and `--help`); returns the config, or the exit code to stop with. */
 export async function readConfigOption(
   args: readonly string[],

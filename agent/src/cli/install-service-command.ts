@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installService } from '../service/install-service.js';
-import type { CommandIo } from './command-io.js';
+import { type CommandIo, helpRequested } from './command-io.js';
 
 export const INSTALL_DEFAULTS = Object.freeze({
   prefix: '/opt/edgefleet-agent',
@@ -24,6 +24,7 @@ const USAGE = `usage: edgefleet-agent install-service [--prefix ${INSTALL_DEFAUL
 `;
 
 export async function installServiceCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  if (helpRequested(args, io, USAGE)) return 0;
   let values: Record<string, string | string[] | boolean | undefined>;
   try {
     values = parseArgs({

@@ -11,12 +11,13 @@ import { DEFAULTS, merge } from '../config.js';
 import { loadConfigFile } from '../config-file.js';
 import { createLauncher, type LauncherSettings } from '../self-update/launcher.js';
 import { createReleaseStore } from '../self-update/release-store.js';
-import type { CommandIo } from './command-io.js';
+import { type CommandIo, helpRequested } from './command-io.js';
 
 export const LAUNCH_USAGE = `usage: edgefleet-agent launch --config <agent.json> --base <agent entry .mjs/.js>
 `;
 
 export async function launchCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  if (helpRequested(args, io, LAUNCH_USAGE)) return 0;
   let values: { config?: string | undefined; base?: string | undefined };
   try {
     values = parseArgs({ args: [...args], options: { config: { type: 'string' }, base: { type: 'string' } } }).values;

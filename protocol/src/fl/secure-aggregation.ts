@@ -6,7 +6,7 @@
  * learns only Σ n_u Δ_u. When clients drop after masking, their masks stay in the survivors' sum; each
  * survivor then reveals its seeds with the dropped clients (`pairwiseSeedsFor`) and the server removes them.
  *
- * Left out of the paper: the self-mask b_u (double masking) and Shamir sharing of keys and b_u (t-out-of-n
+ * Not implemented from the paper: the self-mask b_u (double masking) and Shamir sharing of keys and b_u (t-out-of-n
  * recovery, robustness to clients dropping during recovery). Consequences, which the coordinator enforces:
  *  - recovery reveals a dropped client's pairwise seeds with every survivor, so its masked vector, if it
  *    arrived late, could be unmasked by the server: the server must REFUSE an update from a client it has
