@@ -1,10 +1,12 @@
 /**
  * The documentation is tested: every relative link and anchor in the README and docs/ resolves, and the
- * README's by-hand walk-through (the block marked `<!-- doc-test -->`) runs as pasted: a control plane and an
- * agent as real processes, a model pushed, a rollout watched to its end, a prediction served. Both checks are
- * shown to fail on a deliberately broken fixture.
+ * by-hand walk-throughs (blocks marked `<!-- doc-test -->`) run as pasted: the README's (a control plane and
+ * an agent as real processes, a model pushed, a rollout watched to its end, a prediction served) and the
+ * firmware bridge's (a gateway and an emulated MCU on a socat pty pair, an mcu-int8 model rolled out to the
+ * MCU). Both checks are shown to fail on a deliberately broken fixture.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,11 @@ import { brokenLinks } from '../src/doc-check/markdown-links.js';
 import { docTestBlocks, runDocBlock } from '../src/doc-check/shell-blocks.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Every block marked `<!-- doc-test -->`: the README's walk-through and the firmware bridge's. */
+const WALK_THROUGHS = ['README.md', 'docs/firmware-bridge.md'].flatMap((name) =>
+  docTestBlocks(readFileSync(join(ROOT, name), 'utf8')).map((block) => ({ name, block })),
+);
 
 async function markdownFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -57,13 +64,16 @@ describe('documentation', () => {
     ]);
   });
 
-  it('the README walk-through runs as pasted and ends with a prediction from the rolled-out model', async () => {
-    const blocks = docTestBlocks(await readFile(join(ROOT, 'README.md'), 'utf8'));
-    expect(blocks).toHaveLength(1);
-    const run = await runDocBlock(blocks[0] as string, { repoRoot: ROOT, dir: await tempDir(), timeoutMs: 150_000 });
-    expect(run.code, run.output).toBe(0);
-    expect(run.output).toMatch(/"line":"iris","version":1,"outputs":\[\[/);
-  }, 180_000);
+  it.each(WALK_THROUGHS)(
+    '$name runs as pasted',
+    async ({ name, block }) => {
+      const run = await runDocBlock(block, { repoRoot: ROOT, dir: await tempDir(), timeoutMs: 150_000 });
+      expect(run.code, run.output).toBe(0);
+      if (name === 'README.md') expect(run.output).toMatch(/"line":"iris","version":1,"outputs":\[\[/);
+      else expect(run.output).toMatch(/iris-mcu@1\s+completed/);
+    },
+    180_000,
+  );
 
   it('a walk-through whose command fails makes the check fail (broken fixture)', async () => {
     const [block] = docTestBlocks(

@@ -38,7 +38,13 @@ async function loadConfig(path: string) {
       `invalid gateway config — ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
   }
-  return { ...parsed.data, agent: parseConfig(parsed.data.agent, dirname(resolve(path))) };
+  // Relative paths (the agent's state dir, the serial ports) are relative to the config file, as for the agent.
+  const base = dirname(resolve(path));
+  return {
+    ...parsed.data,
+    agent: parseConfig(parsed.data.agent, base),
+    ports: parsed.data.ports.map((port) => ({ ...port, path: resolve(base, port.path) })),
+  };
 }
 
 async function main(): Promise<number> {
