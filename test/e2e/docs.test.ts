@@ -6,10 +6,10 @@
  * MCU). Both checks are shown to fail on a deliberately broken fixture.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDirs } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { brokenLinks } from '../src/doc-check/markdown-links.js';
 import { docTestBlocks, runDocBlock } from '../src/doc-check/shell-blocks.js';
@@ -27,15 +27,9 @@ async function markdownFiles(dir: string): Promise<string[]> {
 }
 
 describe('documentation', () => {
-  const dirs: string[] = [];
-  const tempDir = async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'edgefleet-docs-'));
-    dirs.push(dir);
-    return dir;
-  };
-  afterEach(async () => {
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-  });
+  const temp = tempDirs();
+  const tempDir = () => temp.make();
+  afterEach(() => temp.cleanup());
 
   it('every relative link and anchor in README.md and docs/ resolves', async () => {
     const files = [join(ROOT, 'README.md'), join(ROOT, 'CHANGELOG.md'), ...(await markdownFiles(join(ROOT, 'docs')))];
