@@ -153,7 +153,7 @@ describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('lets an admin rotate and revoke API tokens and revoke an enrolment token; a viewer sees no Access page', async () => {
+  it('lets an admin rotate and revoke API tokens, rotate signing keys and revoke an enrolment token; a viewer sees no Access page', async () => {
     const spare = (await fleet.api.post<{ id: string }>('/v1/enrolment-tokens', { group: 'lab' })).body.id;
     const bot = (await fleet.api.post<{ token: string }>('/v1/tokens', { name: 'ui-bot', role: 'viewer' })).body.token;
     const page = await loggedIn(fleet.cp.adminToken);
@@ -173,6 +173,14 @@ describe.skipIf(SKIP_BROWSER)('dashboard in Chromium', () => {
     const listed = (await fleet.api.get<{ id: string; state: string }[]>('/v1/enrolment-tokens')).body;
     expect(listed.find((t) => t.id === spare)?.state).toBe('revoked');
     expect((await fleet.api.get<{ name: string }[]>('/v1/tokens')).body.map((t) => t.name)).not.toContain('ui-bot');
+    // Signing keys: rotating the targets role issues root v2 with a new targets key.
+    const before = (await fleet.api.get<{ version: number; roles: { targets: { keyIds: string[] } } }>('/v1/trust'))
+      .body;
+    await page.click('.rotate-keys[data-role="targets"]');
+    await page.waitForSelector(`#trust-root:has-text("root document v${before.version + 1}")`);
+    const after = (await fleet.api.get<{ version: number; roles: { targets: { keyIds: string[] } } }>('/v1/trust'))
+      .body;
+    expect(after.roles.targets.keyIds).not.toEqual(before.roles.targets.keyIds);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-access.png`, fullPage: true });
     await page.close();
 

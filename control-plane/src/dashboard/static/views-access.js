@@ -1,5 +1,6 @@
 /**
- * Access: API tokens (admins: list, rotate, revoke) and enrolment tokens (operators: state, expiry,
+ * Access: API tokens (admins: list, rotate, revoke), the signing keys (admins: the current root document's
+ * version, expiry and key ids per role; rotate a role) and enrolment tokens (operators: state, expiry,
  * remaining uses, revoke). Secrets are never shown here except a rotated token's new one, once.
  */
 import { api, session } from './app.js';
@@ -7,8 +8,9 @@ import { h, table, time } from './dom.js';
 
 export async function accessView(container) {
   const admin = session.role === 'admin';
-  const [tokens, enrolment] = await Promise.all([
+  const [tokens, trust, enrolment] = await Promise.all([
     admin ? api('/v1/tokens') : Promise.resolve(null),
+    admin ? api('/v1/trust') : Promise.resolve(null),
     api('/v1/enrolment-tokens'),
   ]);
   const rerender = () => accessView(container);
@@ -60,6 +62,7 @@ export async function accessView(container) {
             tokens,
           ),
         ]),
+    ...(trust === null ? [] : signingKeys(trust, act)),
     h('h2', {}, 'Enrolment tokens'),
     table(
       [
@@ -90,4 +93,42 @@ export async function accessView(container) {
       enrolment,
     ),
   );
+}
+
+const ROLES = ['root', 'targets', 'director'];
+
+/** The root document's keys per role, each with a rotate button (fresh keys, the next root version). */
+function signingKeys(trust, act) {
+  return [
+    h('h2', {}, 'Signing keys'),
+    h(
+      'p',
+      { id: 'trust-root' },
+      `root document v${trust.version}, issued ${time(trust.issuedAt)}, expires ${time(trust.expiresAt)}`,
+    ),
+    table(
+      [
+        { label: 'role', cell: (r) => r },
+        { label: 'threshold', cell: (r) => String(trust.roles[r].threshold) },
+        { label: 'key ids', cell: (r) => trust.roles[r].keyIds.join(' ') },
+        {
+          label: '',
+          cell: (r) =>
+            h(
+              'button',
+              {
+                class: 'rotate-keys',
+                'data-role': r,
+                onclick: act(
+                  `Rotate the ${r} keys? Devices refuse the old ones once they have the next root document.`,
+                  () => api('/v1/trust/rotate', { method: 'POST', body: { roles: [r] } }),
+                ),
+              },
+              'rotate',
+            ),
+        },
+      ],
+      ROLES,
+    ),
+  ];
 }
