@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { commandsIn } from '../reference/render-references.js';
 import { runBinary } from '../src/index.js';
 
 const BINARIES = [
@@ -44,12 +45,6 @@ describe.each(SUBCOMMANDS)('%s/%s subcommands', (pkg, bin, commands) => {
     expect(help.out).toMatch(/usage/i);
   });
 });
-
-/** The commands a commander help text lists under "Commands:" (without `help`). */
-function commandsIn(help: string): string[] {
-  const section = help.split(/^Commands:$/m)[1] ?? '';
-  return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] as string).filter((c) => c !== 'help');
-}
 
 describe('control-plane/edgefleet subcommands', () => {
   it('every command and subcommand answers --help with exit code 0', async () => {

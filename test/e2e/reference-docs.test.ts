@@ -29,7 +29,7 @@ describe('generated references', () => {
       const onDisk = await readFile(join(DIR, file), 'utf8');
       expect(onDisk === content, `docs/reference/${file} is stale: run \`pnpm docs:reference\``).toBe(true);
     }
-  });
+  }, 120_000);
 
   it('fails when a route, topic field, config field or error code is added without regenerating', async () => {
     const committed = (file: string) => readFile(join(DIR, file), 'utf8');

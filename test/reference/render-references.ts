@@ -180,6 +180,35 @@ async function helpOf(path: string): Promise<string> {
   return run.stdout;
 }
 
+/** The commands a commander help text lists under "Commands:" (without `help`). */
+export function commandsIn(help: string): string[] {
+  const section = help.split(/^Commands:$/m)[1] ?? '';
+  return [...section.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1] as string).filter((c) => c !== 'help');
+}
+
+/** `edgefleet --help`, then every command group's and subcommand's help, in the order the CLI lists them. */
+async function operatorCliReference(): Promise<string> {
+  const cli = bin('control-plane', 'edgefleet.js');
+  const run = (args: string[]) =>
+    runBinary(cli, args, { env: { ...(process.env as Record<string, string>), NO_COLOR: '1' } }).then((r) => r.stdout);
+  const section = (args: string[], help: string) =>
+    `## edgefleet ${args.slice(0, -1).join(' ')}\n\n\`\`\`text\n${help.trimEnd()}\n\`\`\``;
+  const top = await run(['--help']);
+  const groups = commandsIn(top);
+  // Concurrently: one process per command, each a CLI start-up.
+  const groupHelps = await Promise.all(groups.map((group) => run([group, '--help'])));
+  const commands = groups.flatMap((group, i) => {
+    const subcommands = commandsIn(groupHelps[i] as string);
+    return subcommands.length === 0 ? [[group, '--help']] : subcommands.map((c) => [group, c, '--help']);
+  });
+  const helps = await Promise.all(commands.map((args) => run(args)));
+  const parts = [
+    renderHelp('Operator CLI', 'edgefleet', top).trimEnd(),
+    ...commands.map((a, i) => section(a, helps[i] as string)),
+  ];
+  return `${parts.join('\n\n')}\n`;
+}
+
 /** Every generated reference: path under docs/reference → content. */
 export async function renderReferences(): Promise<Map<string, string>> {
   const dir = await mkdtemp(join(tmpdir(), 'edgefleet-reference-'));
@@ -204,7 +233,7 @@ export async function renderReferences(): Promise<Map<string, string>> {
         await helpOf(bin('control-plane', 'edgefleet-control-plane.js')),
       ),
     ],
-    ['operator-cli.md', renderHelp('Operator CLI', 'edgefleet', await helpOf(bin('control-plane', 'edgefleet.js')))],
+    ['operator-cli.md', await operatorCliReference()],
     ['agent-cli.md', renderHelp('Agent command', 'edgefleet-agent', await helpOf(bin('agent', 'edgefleet-agent.js')))],
   ]);
 }
