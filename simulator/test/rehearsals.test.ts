@@ -34,6 +34,16 @@ describe('rehearsed rollouts', () => {
     expect(report.final.notOnRegisteredBundle).toBe(0);
   }, 120_000);
 
+  it('a candidate due before the champion rollout ends waits for it, with the delay in the report', async () => {
+    const base = await scenario('bad-model');
+    const { report } = await runScenario({ ...base, durationMin: 150, rollout: { ...base.rollout, atMin: 0 } });
+    const delayed = report.events.find((e) => e.type === 'rollout.delayed');
+    expect(delayed?.atMin).toBe(0);
+    // It still ran: stopped in wave 1 and rolled back, as at its scheduled time.
+    expect(report.rollout.state).toBe('rolled-back');
+    expect(report.final.byVersion).toEqual({ [String(report.models.rollback)]: report.devices });
+  }, 120_000);
+
   it('flaky-network: 30 % of the fleet loses its link repeatedly, the rollout still converges, nothing half-installed', async () => {
     const { report, cost } = await runScenario(await scenario('flaky-network'));
     expect(cost.rolloutMs).toBeGreaterThan(0);

@@ -127,7 +127,7 @@ export async function runScenario(
     let booted = 0;
     await fleet.start(() => options.onProgress?.('start', ++booted, devices.length));
     const enrolMs = performance.now() - enrolStarted;
-    await api.post('/v1/rollouts', {
+    const championRollout = await api.post('/v1/rollouts', {
       line,
       version: champion.version,
       selector: { tags: [FLEET_TAG] },
@@ -155,10 +155,26 @@ export async function runScenario(
     // Operator actions and samples run at their instant and hold virtual time until they finish (awaited in
     // onInstant): their async work (request bodies, stores) must not race the clock.
     const pending: Promise<void>[] = [];
-    clock.setTimer(rolloutAtMs - clock.now(), () => {
+    // The candidate's rollout starts at rollout.atMin, or as soon as the champion's has ended if it is still
+    // going then (a fleet takes one rollout per line at a time): checked once a virtual minute.
+    let delayNoted = false;
+    const startCandidate = () => {
       pending.push(
         (async () => {
           const { rollout } = scenario;
+          const championState = String((await cp.rollouts.get(String(championRollout.id))).state);
+          if (isRolloutState(championState) && isActive(championState)) {
+            if (!delayNoted) {
+              delayNoted = true;
+              events.push({
+                atMin: atMin(clock.now()),
+                type: 'rollout.delayed',
+                summary: `the champion's rollout is still ${championState}; the candidate's starts when it ends`,
+              });
+            }
+            clock.setTimer(MINUTE_MS, startCandidate);
+            return;
+          }
           const created = await api.post('/v1/rollouts', {
             line,
             version: candidate,
@@ -174,7 +190,8 @@ export async function runScenario(
           rolloutStarted = performance.now();
         })(),
       );
-    });
+    };
+    clock.setTimer(rolloutAtMs - clock.now(), startCandidate);
 
     const samples: Sample[] = [];
     const sampleEveryMs = scenario.sampleEveryMin * MINUTE_MS;
