@@ -11,6 +11,7 @@ export {
   chunkCount,
   chunkRange,
   DEFAULT_CHUNK_BYTES,
+  MAX_CHUNKS,
   sha256Hex,
 } from './chunking.js';
 export { type Clock, systemClock } from './clock.js';

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertUpgradeAllowed, chunkBundle, chunkCount, chunkRange, type ProtocolError } from '../src/index.js';
+import {
+  assertUpgradeAllowed,
+  chunkBundle,
+  chunkCount,
+  chunkRange,
+  MAX_CHUNKS,
+  type ProtocolError,
+} from '../src/index.js';
 
 describe('version ordering', () => {
   const accepted = { version: 5, digest: 'a'.repeat(64) };
@@ -45,5 +52,17 @@ describe('chunking', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('refuses more chunks than a manifest can list, naming the chunk size that would fit', () => {
+    expect(chunkBundle(new Uint8Array(MAX_CHUNKS), 1).chunks).toHaveLength(MAX_CHUNKS);
+    let refused: ProtocolError | undefined;
+    try {
+      chunkBundle(new Uint8Array(MAX_CHUNKS + 1), 1);
+    } catch (error) {
+      refused = error as ProtocolError;
+    }
+    expect(refused?.code).toBe('BUNDLE_TOO_LARGE');
+    expect(refused?.message).toMatch(/65537 chunks, more than 65536: use chunkBytes of at least 2/);
   });
 });

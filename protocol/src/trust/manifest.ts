@@ -7,7 +7,7 @@
  * agent reporting healthy after the restart (see the agent's self-update).
  */
 import { z } from 'zod';
-import { chunkCount } from '../chunking.js';
+import { chunkCount, MAX_CHUNKS } from '../chunking.js';
 import { referenceProfileSchema } from '../drift/profile.js';
 import { modelLineSchema, sha256HexSchema, timestampMsSchema, versionSchema } from '../messages/primitives.js';
 import { type TensorSpec, tensorSpecSchema } from '../tensors/contract.js';
@@ -63,7 +63,7 @@ export const manifestBodySchema = z
       .int()
       .min(1024)
       .max(1024 * 1024),
-    chunks: z.array(sha256HexSchema).min(1).max(65_536),
+    chunks: z.array(sha256HexSchema).min(1).max(MAX_CHUNKS),
     /** `mcu-int8`: a microcontroller image (mcu/mcu-model.ts) a gateway delivers over a serial link; `agent`: an agent release. */
     runtime: z.enum([...MODEL_RUNTIMES, 'agent']),
     quantization: z.enum(['none', 'int8']),
