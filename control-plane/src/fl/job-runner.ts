@@ -133,16 +133,19 @@ async function runOneRound(job: JobRow, config: JobConfig, parameterCount: numbe
     deps.bus.emit({ type: 'fl.round', at: clock.now(), jobId: job.id, roundId, round, state: 'failed', error });
     return null;
   }
-  const runner = startRound({
-    task,
-    selected,
+  const runner = startRound({ ...roundSettings(config, parameterCount, deps), task, selected });
+  return awaitRound(runner, job, deps, log);
+}
+
+/** What a round attempt takes from the job, new or continued after a restart. */
+function roundSettings(config: JobConfig, parameterCount: number, deps: JobDeps) {
+  return {
     quorum: config.quorum ?? config.minClients,
     acceptWindowMs: config.acceptWindowMs,
     revealWindowMs: config.revealWindowMs,
     parameterCount,
-    deps: { store, clock, logger: deps.logger, publish: deps.publish },
-  });
-  return awaitRound(runner, job, deps, log);
+    deps: { store: deps.store, clock: deps.clock, logger: deps.logger, publish: deps.publish },
+  };
 }
 
 /** The task a round offers: the job's current global weights and its training settings. */
@@ -191,13 +194,9 @@ async function continueOpenRound(job: JobRow, config: JobConfig, parameterCount:
   const rows = await deps.store.clients(open.id);
   const task = await taskOf(job, config, { roundId: open.id, round: open.round, deadline: open.deadline }, deps);
   const runner = startRound({
+    ...roundSettings(config, parameterCount, deps),
     task,
     selected: rows.map((r) => r.deviceId),
-    quorum: config.quorum ?? config.minClients,
-    acceptWindowMs: config.acceptWindowMs,
-    revealWindowMs: config.revealWindowMs,
-    parameterCount,
-    deps: { store: deps.store, clock: deps.clock, logger: deps.logger, publish: deps.publish },
     restored: {
       state: open.state as 'offering' | 'training',
       startedAt: open.startedAt,
