@@ -147,14 +147,20 @@ export async function startExternalBroker(
   // A resumed session delivers what Mosquitto queued right after the CONNACK, before ingest has registered
   // its handlers: kept here until a handler for the topic arrives (bounded; the oldest go first).
   let early: { topic: string; bytes: Uint8Array }[] = [];
+  /** Hands a message to every matching handler (false: none matches yet). No allocation per message. */
   const route = (topic: string, bytes: Uint8Array) => {
-    const matching = routes.filter((r) => topicMatches(r.filter, topic));
-    if (matching.length === 0) return false;
-    const parsed = parseTopic(topic);
-    // A status message says online or offline itself (a last will must not count as a sign of life).
-    if (parsed !== null && parsed.kind !== 'status') hooks.onDeviceSeen(parsed.ownerId);
-    for (const r of matching) r.handler(topic, bytes);
-    return true;
+    let routed = false;
+    for (const r of routes) {
+      if (!topicMatches(r.filter, topic)) continue;
+      if (!routed) {
+        routed = true;
+        const parsed = parseTopic(topic);
+        // A status message says online or offline itself (a last will must not count as a sign of life).
+        if (parsed !== null && parsed.kind !== 'status') hooks.onDeviceSeen(parsed.ownerId);
+      }
+      r.handler(topic, bytes);
+    }
+    return routed;
   };
   const addRoute = (filter: string, handler: MessageHandler) => {
     routes.push({ filter, handler });

@@ -71,7 +71,11 @@ export function followRootChain(trusted: TrustedRoot, docs: readonly SignedDocum
  * every later document that follows from it. Expiry is checked on the final root only.
  */
 export function trustFromPinned(docs: readonly SignedDocument[], pinned: RoleKeys, nowMs: number): FollowedChain {
-  const ordered = [...docs].sort((a, b) => claimedRootVersion(a) - claimedRootVersion(b));
+  // Each claimed version decoded once, not once per comparison.
+  const ordered = docs
+    .map((doc) => ({ doc, version: claimedRootVersion(doc) }))
+    .sort((a, b) => a.version - b.version)
+    .map((entry) => entry.doc);
   let firstError: unknown;
   for (const [index, doc] of ordered.entries()) {
     let anchor: RootBody;
