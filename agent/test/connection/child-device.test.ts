@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeCbor, reportedMessageSchema, telemetryMessageSchema } from '@edgefleet/protocol';
 import { buildIrisModels, irisDataset } from '@edgefleet/test-kit/models';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Agent, createAgent } from '../../src/index.js';
+import type { Agent } from '../../src/index.js';
+import { startChildAgent } from '../helpers/child-agent.js';
 import { DEVICE_ID, type Harness, startHarness, waitFor } from '../shadow/shadow-harness.js';
 
 const iris = buildIrisModels({ seed: 1 });
@@ -20,19 +17,15 @@ afterEach(async () => {
 async function gatewayWithChild(): Promise<{ h: Harness; child: Agent }> {
   const h = await startHarness();
   cleanups.push(() => h.cleanup());
-  const stateDir = await mkdtemp(join(tmpdir(), 'edgefleet-child-'));
-  const child = await createAgent({
-    stateDir,
-    rootPublicKeys: [],
+  const child = await startChildAgent({
+    gateway: h.agent,
     clock: h.clock,
-    logger: pino({ level: 'silent' }),
-    child: { uplink: h.agent.openChild('mcu-1'), hardware: MCU_HARDWARE, version: 'fw-1.4.2' },
+    childName: 'mcu-1',
+    hardware: MCU_HARDWARE,
+    version: 'fw-1.4.2',
   });
-  cleanups.push(async () => {
-    await child.close();
-    await rm(stateDir, { recursive: true, force: true });
-  });
-  return { h, child };
+  cleanups.push(() => child.close());
+  return { h, child: child.agent };
 }
 
 const onTopic = (h: Harness, topic: string) => h.published.filter((m) => m.topic === topic);

@@ -3,14 +3,12 @@
  * the device follows the roots a desired message carries, refuses retired keys (counted in its stats),
  * keeps its installed model verifiable across a restart, and shares the rotation with its child devices.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCbor, encodeCbor, type RootKeys, reportedMessageSchema, resignDocument } from '@edgefleet/protocol';
 import { buildIrisModels } from '@edgefleet/test-kit/models';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgent } from '../../src/index.js';
+import { startChildAgent } from '../helpers/child-agent.js';
 import { persistedChainVersions } from '../helpers/credentials.js';
 import { makeDesiredMessage, makeKeys, makeNextRoot } from '../helpers/signed-docs.js';
 import { DEVICE_ID, HARNESS_KEYS, type Harness, startHarness, waitFor } from '../shadow/shadow-harness.js';
@@ -59,22 +57,15 @@ describe('key rotation on a running agent', () => {
 
   it('shares one root of trust between a gateway and its child devices', async () => {
     const h = await harness();
-    const stateDir = await mkdtemp(join(tmpdir(), 'edgefleet-child-'));
-    const child = await createAgent({
-      stateDir,
-      rootPublicKeys: [],
+    const started = await startChildAgent({
+      gateway: h.agent,
       clock: h.clock,
-      logger: pino({ level: 'silent' }),
-      child: {
-        uplink: h.agent.openChild('mcu-1'),
-        hardware: { platform: 'mcu', arch: 'cortex-m4', cpus: 1, memoryBytes: 16_384 },
-        version: 'fw-1',
-      },
+      childName: 'mcu-1',
+      hardware: { platform: 'mcu', arch: 'cortex-m4', cpus: 1, memoryBytes: 16_384 },
+      version: 'fw-1',
     });
-    cleanups.push(async () => {
-      await child.close();
-      await rm(stateDir, { recursive: true, force: true });
-    });
+    cleanups.push(() => started.close());
+    const child = started.agent;
     await waitFor(() => child.connectionState === 'online', 'the child online');
     const childId = `${DEVICE_ID}--mcu-1`;
     h.publishDesired(
