@@ -8,8 +8,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // - browser: the dashboard in headless Chromium.
 const PACKAGE_TESTS = '{protocol,agent,control-plane,firmware-bridge,simulator}/test/**/*.test.ts';
 const PACKAGE_INTEGRATION = [
-  'agent/test/self-update/launcher.test.ts',
   'agent/test/service/install-service.test.ts',
+  'agent/test/service/select-release.test.ts',
   'control-plane/test/cli/models-push-int8.test.ts',
   'control-plane/test/db/dialect-contract.test.ts',
   'control-plane/test/db/postgres-flows.test.ts',

@@ -16,7 +16,7 @@ import type { ShadowStats } from './shadow/shadow-runner.js';
 export interface AgentEvents extends OutcomeEvents {
   state: [ConnectionState];
   'drift-alarm': [DriftAlarmNotice];
-  /** An agent release is staged: stop, so the launcher restarts the process into it. */
+  /** An agent release is staged: exit, so systemd restarts the process into it (also after a trial reverted itself). */
   'restart-requested': [];
 }
 

@@ -146,10 +146,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     trust,
     logger: log,
     onEvent: (event) => outcomes.install(event),
-    startedAt: clock.now(),
-    heartbeatMs: settings.heartbeatMs,
-    health: () => ({ connection: session.state, models: service.active().length }),
+    supervised: options.supervised ?? false,
+    settings: settings.supervision,
     onConfirmed: () => reporter.publishNow(),
+    onReverted: () => events.emit('restart-requested'),
   });
 
   const outcomes = createOutcomes({
@@ -241,12 +241,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
 
   routeSession(session, { publisher, reporter, fetchers: [fetcher, flFetcher], fl, desired, outcomes, events });
-  session.on('state', () => releases.reportHealth());
+  session.on('state', (state) => releases.connectionChanged(state));
 
   recordEvent({ kind: 'agent-started' });
   // Before the desired state can arrive: a reverted release is marked failed first, so it is not re-staged.
   await releases.settle();
-  releases.reportHealth();
   session.start();
   log.info({ installed: service.active().length, httpUrl: http?.url ?? null }, 'agent started');
 
@@ -301,7 +300,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         reporter.close();
         fl.close();
         flFetcher.abort();
-        releases.close();
+        await releases.close();
         await installer.close();
         if (session.state === 'online') await publisher.drain().catch(() => undefined);
         publisher.stop();

@@ -91,16 +91,15 @@ export const configFileSchema = z.strictObject({
     })
     .optional(),
   reportIntervalMs: positiveInt.optional(),
-  heartbeatMs: positiveInt.optional(),
   statusHeartbeatMs: z.int().min(0).optional(),
-  launcher: z
+  supervision: z
     .strictObject({
       healthTimeoutMs: positiveInt.optional(),
-      watchdogMs: positiveInt.optional(),
-      maxTrialAttempts: positiveInt.optional(),
-      restartDelayMs: positiveInt.optional(),
-      maxRestartDelayMs: positiveInt.optional(),
-      stopTimeoutMs: positiveInt.optional(),
+      stableAfterMs: positiveInt.optional(),
+      watchdogSec: positiveInt.optional(),
+      maxTrialStarts: positiveInt.optional(),
+      maxCrashStarts: positiveInt.optional(),
+      restartSec: positiveInt.optional(),
       nodeArgs: z
         .array(z.string().regex(/^--[a-z0-9-]+(=[^\s]+)?$/, 'expected a node option like --flag=value'))
         .max(16)

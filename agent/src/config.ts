@@ -44,20 +44,19 @@ export const DEFAULTS = Object.freeze({
   }),
   /** Shadow runs: aligned windows like drift's, and a bounded backlog per line. */
   shadow: Object.freeze({ windowMs: 60_000, maxQueuedPerLine: 8 }),
-  /** Health reports to the launcher (its watchdog's heartbeat). */
-  heartbeatMs: 10_000,
   /**
-   * The launcher: a release on trial must report online within healthTimeoutMs; a running agent
-   * that sends no heartbeat for watchdogMs is killed; crashes restart after restartDelayMs, doubling up to
-   * maxRestartDelayMs; power cuts during trials revert after maxTrialAttempts.
+   * Supervision by systemd (the unit install-service writes): a release on trial must report online
+   * within healthTimeoutMs; a confirmed one that stays up stableAfterMs has its start counter reset. The unit
+   * takes the rest: WatchdogSec, the start step's maxTrialStarts and maxCrashStarts, RestartSec, and the
+   * node options and environment of the agent process (V8 heap sizing for a small device).
    */
-  launcher: Object.freeze({
+  supervision: Object.freeze({
     healthTimeoutMs: 120_000,
-    watchdogMs: 60_000,
-    maxTrialAttempts: 3,
-    restartDelayMs: 1000,
-    maxRestartDelayMs: 60_000,
-    stopTimeoutMs: 20_000,
+    stableAfterMs: 300_000,
+    watchdogSec: 60,
+    maxTrialStarts: 3,
+    maxCrashStarts: 5,
+    restartSec: 5,
     nodeArgs: Object.freeze(['--max-semi-space-size=1']) as readonly string[],
   }),
   /** Fetch progress is reported (retained) at most this often. */
@@ -117,6 +116,17 @@ export interface DriftOptions {
     readonly alpha: number;
     readonly minInstances: number;
   };
+}
+
+/** See DEFAULTS.supervision: the agent reads the first two, the systemd unit the rest. */
+export interface SupervisionTuning {
+  readonly healthTimeoutMs: number;
+  readonly stableAfterMs: number;
+  readonly watchdogSec: number;
+  readonly maxTrialStarts: number;
+  readonly maxCrashStarts: number;
+  readonly restartSec: number;
+  readonly nodeArgs: readonly string[];
 }
 
 /** Optional tuning fields; `undefined` means "use the default" (what a parsed config file yields). */
@@ -195,8 +205,10 @@ export interface AgentOptions {
   /** Free disk and memory as the device sees them (tests inject a starved device). */
   readonly systemStats?: SystemStats | undefined;
   readonly reportIntervalMs?: number | undefined;
-  /** Health reports to the launcher, when one started this process. */
-  readonly heartbeatMs?: number | undefined;
+  /** Supervision by systemd: the trial deadline and the stable period (see DEFAULTS.supervision). */
+  readonly supervision?: Tuning<SupervisionTuning> | undefined;
+  /** Under the systemd service (self-update possible); the CLI sets it from the unit's environment. */
+  readonly supervised?: boolean | undefined;
   /** Operator-assigned hardware profile (e.g. "pi4-2gb", ≤ 64 chars), reported so rollouts can select by it. */
   readonly hardwareProfile?: string | undefined;
   /**
@@ -246,7 +258,7 @@ export interface ResolvedSettings {
   readonly fl: FlOptions;
   readonly resources: ResourceOptions;
   readonly reportIntervalMs: number;
-  readonly heartbeatMs: number;
+  readonly supervision: SupervisionTuning;
 }
 
 /** Overrides that are not undefined, over defaults (one level deep). */
@@ -269,7 +281,7 @@ export function resolveSettings(options: AgentOptions): ResolvedSettings {
     fl: merge<FlOptions>(DEFAULTS.fl, options.fl),
     resources: merge<ResourceOptions>(DEFAULTS.resources, options.resources),
     reportIntervalMs: options.reportIntervalMs ?? DEFAULTS.reportIntervalMs,
-    heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
+    supervision: merge<SupervisionTuning>(DEFAULTS.supervision, options.supervision),
   };
 }
 

@@ -2,8 +2,8 @@
  * @edgefleet/agent — the device process. The curated entry point: `createAgent` and its types, the config
  * loader the CLI uses, the Transport seam the simulator plugs in-memory streams into, and the Runtime
  * seam (the interface plus the default ONNX runtime, so a hardware-specific runtime can wrap or replace it
- * via `createAgent({ runtime })`), and for running it as a device service: the bundler, the
- * release store the launcher and the agent share, and the SystemStats seam. Everything else is internal.
+ * via `createAgent({ runtime })`), and for running it as a device service: the bundler and the release
+ * artifact builder (build time), the release store, the unit writer, and the SystemStats seam. Everything else is internal.
  */
 export { AGENT_VERSION, type Agent, type AgentEvents, type AgentStats, createAgent } from './agent.js';
 export {
@@ -58,14 +58,26 @@ export {
   tensorData,
 } from './runtime/runtime.js';
 export {
+  BASE_RELEASE,
   createReleaseStore,
   type ReleaseOutcome,
-  type ReleasePointer,
   type ReleaseRef,
+  type ReleaseState,
   type ReleaseStore,
 } from './self-update/release-store.js';
-export { RESTART_EXIT_CODE } from './self-update/supervisor-link.js';
-export { buildBundle, linkNativeModules } from './service/agent-build.js';
+export { RESTART_EXIT_CODE, SERVICE_ENV } from './self-update/self-update.js';
+export { buildBundle } from './service/agent-build.js';
+export {
+  type Artifact,
+  type ArtifactOptions,
+  type AssembledArtifact,
+  assembleArtifact,
+  buildArtifact,
+  packArtifact,
+  START_STEP,
+  signArtifact,
+} from './service/release-artifact.js';
+export { INSTALL_DEFAULTS, installedUnit, UNIT_NAME } from './service/systemd-unit.js';
 export type { ShadowStats } from './shadow/shadow-runner.js';
 export { createSystemStats, type SystemStats } from './system/system-stats.js';
 export type { RootOfTrust } from './trust/root-of-trust.js';

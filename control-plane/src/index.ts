@@ -45,6 +45,7 @@ export {
   strategyConfigSchema,
 } from './fl/strategies/strategy-config.js';
 export { weightedMeanDelta } from './fl/strategies/weighted-mean.js';
+export { releaseSigning } from './keys/release-signing.js';
 export type { MetricsSnapshot } from './metrics.js';
 export { type BlobStore, createFileBlobStore, createMemoryBlobStore } from './registry/blob-store.js';
 export type { DeviceRolloutStatus } from './rollouts/device-status.js';

@@ -241,6 +241,14 @@ export {
 } from './trust/manifest.js';
 export { type ModelQuality, modelQualitySchema } from './trust/model-quality.js';
 export {
+  RELEASE_MANIFEST_FILE,
+  type ReleaseEnvelope,
+  type ReleaseManifest,
+  releaseEnvelopeSchema,
+  releaseManifestSchema,
+  verifyReleaseEnvelope,
+} from './trust/release-manifest.js';
+export {
   buildRootDocument,
   pinnedRootKeys,
   ROLE_NAMES,

@@ -34,7 +34,7 @@ describe.each(BINARIES)('%s/%s', (pkg, bin) => {
 });
 
 const SUBCOMMANDS = [
-  ['agent', 'edgefleet-agent', ['run', 'launch', 'doctor', 'install-service', 'bundle']],
+  ['agent', 'edgefleet-agent', ['run', 'doctor', 'install-service']],
   ['simulator', 'edgefleet-sim', ['run', 'fl']],
 ] as const;
 

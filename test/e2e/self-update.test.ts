@@ -1,27 +1,29 @@
 /**
- * Agent self-update end to end: the bundled launcher and agent run as a device service (their
- * own process group) against a real control plane; agent releases are registered and rolled out on the
- * line `agent` like models. A good release is tried, confirmed and reported; a broken build is reverted by
- * the launcher and reported as AGENT_UNHEALTHY while the old agent keeps serving; and power cuts (SIGKILL
- * to the whole group) at seeded random moments of self-updates always leave a working agent that finishes
- * the update or has reverted it.
+ * Agent self-update end to end: the device artifact is installed into an empty root by its own
+ * install-service and runs from the written systemd unit (the test kit's unit runner: start step, notify
+ * socket, watchdog, restart on failure) against a real control plane; agent releases are registered and
+ * rolled out on the line `agent` like models. A good release is tried, confirmed and reported; a broken
+ * build is reverted by the start step after its trial starts; a release that crash-loops after it was
+ * confirmed is reverted too; both are reported as AGENT_UNHEALTHY while the old agent keeps serving; and
+ * power cuts (SIGKILL to everything) at seeded random moments of self-updates always leave a working agent
+ * that finishes the update or has reverted it.
  */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createReleaseStore } from '@edgefleet/agent';
+import { BASE_RELEASE, createReleaseStore } from '@edgefleet/agent';
 import { isActive, isRolloutState } from '@edgefleet/control-plane';
-import { freePort } from '@edgefleet/test-kit';
+import { freePort, type UnitRun } from '@edgefleet/test-kit';
 import { buildIrisModels, mulberry32 } from '@edgefleet/test-kit/models';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeAgentConfig } from '../src/agent-process.js';
 import {
-  buildService,
+  assembleDeviceArtifact,
+  type DeviceArtifact,
   expectStatus,
   type Fleet,
+  installDevice,
   registerModel,
-  type ServiceBuild,
-  type ServiceProcess,
   startFleet,
   startService,
   waitFor,
@@ -32,18 +34,18 @@ const iris = buildIrisModels();
 const TRIALS = Number(process.env.POWER_CUT_TRIALS ?? 20);
 const SEED = Number(process.env.POWER_CUT_SEED ?? 11);
 
-let build: ServiceBuild;
+let artifact: DeviceArtifact;
 let buildDir: string;
 beforeAll(async () => {
   buildDir = await mkdtemp(join(tmpdir(), 'edgefleet-service-'));
-  build = await buildService(buildDir);
+  artifact = await assembleDeviceArtifact(buildDir);
 });
 afterAll(async () => {
   await rm(buildDir, { recursive: true, force: true });
 });
 
 let fleet: Fleet | undefined;
-let service: ServiceProcess | undefined;
+let service: UnitRun | undefined;
 afterEach(async () => {
   await service?.stop();
   await fleet?.close();
@@ -53,8 +55,8 @@ afterEach(async () => {
 interface Device {
   readonly deviceId: string;
   readonly stateDir: string;
-  readonly configPath: string;
   readonly httpPort: number;
+  readonly installed: Awaited<ReturnType<typeof installDevice>>;
 }
 
 /** A fleet, one device running the service with iris v1 installed. */
@@ -66,8 +68,9 @@ async function deviceOnV1(): Promise<Device> {
     201,
     'token',
   );
-  const stateDir = join(fleet.dir, 'device');
-  const configPath = join(fleet.dir, 'agent.json');
+  const root = join(fleet.dir, 'device-root');
+  const stateDir = join(root, 'state');
+  const configPath = join(root, 'etc', 'agent.json');
   const httpPort = await freePort();
   await writeAgentConfig(configPath, {
     stateDir,
@@ -76,10 +79,14 @@ async function deviceOnV1(): Promise<Device> {
     enrolmentToken: token,
     httpApi: { port: httpPort },
     logLevel: 'warn',
-    heartbeatMs: 500,
-    launcher: { healthTimeoutMs: 20_000, watchdogMs: 10_000, restartDelayMs: 100, maxRestartDelayMs: 1000 },
+    supervision: { healthTimeoutMs: 20_000, watchdogSec: 10, restartSec: 1, maxCrashStarts: 2 },
   });
-  service = startService(build, configPath);
+  const install = await installDevice(artifact, {
+    root,
+    controlPlaneDataDir: join(fleet.dir, 'control-plane'),
+    rootKeysHex: fleet.cp.rootPublicKeysHex,
+  });
+  service = await startService(install);
   const deviceId = await waitFor(
     async () =>
       (await fleet!.api.get<Array<{ deviceId: string; online: boolean }>>('/v1/devices')).body.find((d) => d.online)
@@ -88,7 +95,7 @@ async function deviceOnV1(): Promise<Device> {
   );
   expectStatus(await fleet.api.post('/v1/rollouts', { line: 'iris', version: 1, group: 'lab' }), 201, 'rollout iris');
   await waitFor(async () => (await installed(deviceId)).iris === 1, { what: 'iris v1', timeoutMs: 30_000 });
-  return { deviceId, stateDir, configPath, httpPort };
+  return { deviceId, stateDir, httpPort, installed: install };
 }
 
 async function installed(deviceId: string): Promise<Record<string, number>> {
@@ -137,14 +144,14 @@ async function serves(device: Device): Promise<boolean> {
 
 /** Where a self-update to `target` was when the power went: read from the device's disk after the cut. */
 async function updatePhase(stateDir: string, target: number): Promise<string> {
-  const store = createReleaseStore({ stateDir });
-  const pointer = await store.readPointer();
-  if (pointer.current?.version === target) return pointer.phase === 'trial' ? 'trial' : 'confirmed';
-  if ((await store.readStaged())?.version === target) return 'staged';
+  const state = await releaseState(stateDir);
+  if (state.current.startsWith(`v${target}-`)) return state.phase === 'trial' ? 'trial' : 'confirmed';
   const downloads = await readdir(join(stateDir, 'downloads')).catch(() => []);
   if (downloads.some((name) => name.endsWith('.part'))) return 'downloading';
   return 'before-download';
 }
+
+const releaseState = (stateDir: string) => createReleaseStore({ stateDir }).readState();
 
 async function agentEvents(deviceId: string) {
   const { body } = await fleet!.api.get<
@@ -156,14 +163,18 @@ async function agentEvents(deviceId: string) {
 describe('agent self-update', () => {
   it('installs a release side by side, restarts into it, confirms it healthy and reports it', async () => {
     const device = await deviceOnV1();
-    const version = await releaseAndRollOut(build.agentBytes);
+    const version = await releaseAndRollOut(artifact.agentBytes);
     await waitFor(async () => (await installed(device.deviceId)).agent === version, {
       what: 'the device to report agent release v1',
       timeoutMs: 40_000,
     });
-    const pointer = await createReleaseStore({ stateDir: device.stateDir }).readPointer();
-    expect(pointer).toMatchObject({ phase: 'confirmed', current: { version }, lastOutcome: { result: 'confirmed' } });
+    const state = await releaseState(device.stateDir);
+    expect(state).toMatchObject({ phase: 'confirmed', previous: null, outcome: { result: 'confirmed' } });
+    expect(state.current).toMatch(new RegExp(`^v${version}-`));
     expect(await serves(device)).toBe(true);
+    // systemd saw READY and watchdog pings from the agent itself (sd_notify through systemd-notify).
+    expect(service?.notified.ready).toBeGreaterThanOrEqual(2);
+    expect(service?.notified.watchdog).toBeGreaterThanOrEqual(2);
     await waitFor(async () => (await agentEvents(device.deviceId)).some((e) => e.kind === 'install-completed'), {
       what: 'install-completed for the release',
     });
@@ -179,10 +190,42 @@ describe('agent self-update', () => {
       { what: 'the broken release to be reported failed', timeoutMs: 40_000 },
     );
     expect(failed.error?.code).toBe('AGENT_UNHEALTHY');
-    const pointer = await createReleaseStore({ stateDir: device.stateDir }).readPointer();
-    expect(pointer).toMatchObject({ current: null, phase: 'confirmed', lastOutcome: { version, result: 'reverted' } });
+    const state = await releaseState(device.stateDir);
+    expect(state).toMatchObject({
+      current: BASE_RELEASE,
+      phase: 'confirmed',
+      outcome: { result: 'reverted', reason: 'trial-failed' },
+    });
+    expect(state.outcome?.release).toMatch(new RegExp(`^v${version}-`));
     await waitFor(() => serves(device), { what: 'the restored agent to serve iris' });
     expect((await installed(device.deviceId)).agent).toBeUndefined();
+    // Three trial starts that exited at once, then the base release.
+    expect(service?.exits.filter((code) => code !== 0 && code !== 75).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('reverts a confirmed release that keeps crashing afterwards, and reports it', async () => {
+    const device = await deviceOnV1();
+    // The real agent, plus a crash a few seconds after every start: long enough to come online and be confirmed.
+    const crashing = new TextEncoder().encode(
+      `setTimeout(() => process.exit(3), 5000);\n${new TextDecoder().decode(artifact.agentBytes)}`,
+    );
+    const version = await releaseAndRollOut(crashing);
+    await waitFor(async () => (await agentEvents(device.deviceId)).some((e) => e.kind === 'install-completed'), {
+      what: 'the crashing release to be confirmed first',
+      timeoutMs: 40_000,
+    });
+    const failed = await waitFor(
+      async () =>
+        (await agentEvents(device.deviceId)).find((e) => e.kind === 'install-failed' && e.version === version),
+      { what: 'the crash-looping release to be reverted and reported', timeoutMs: 60_000 },
+    );
+    expect(failed.error?.code).toBe('AGENT_UNHEALTHY');
+    expect(await releaseState(device.stateDir)).toMatchObject({
+      current: BASE_RELEASE,
+      outcome: { result: 'reverted', reason: 'crash-loop' },
+    });
+    await waitFor(() => serves(device), { what: 'the base release to serve iris' });
+    expect(service?.exits.filter((code) => code === 3).length).toBe(3);
   });
 
   it(
@@ -192,7 +235,7 @@ describe('agent self-update', () => {
       const random = mulberry32(SEED);
       // One clean update measures how long an update takes; the cuts land anywhere in that span.
       const started = Date.now();
-      let target = await releaseAndRollOut(build.agentBytes);
+      let target = await releaseAndRollOut(artifact.agentBytes);
       await waitFor(async () => (await installed(device.deviceId)).agent === target, {
         what: 'a clean update',
         timeoutMs: 40_000,
@@ -201,12 +244,12 @@ describe('agent self-update', () => {
       const outcomes = { updated: 0, reverted: 0 };
       const cutDuring: Record<string, number> = {};
       for (let trial = 0; trial < TRIALS; trial++) {
-        target = await releaseAndRollOut(build.agentBytes);
+        target = await releaseAndRollOut(artifact.agentBytes);
         await new Promise((resolve) => setTimeout(resolve, random() * spanMs));
         await service?.powerCut();
         const phase = await updatePhase(device.stateDir, target);
         cutDuring[phase] = (cutDuring[phase] ?? 0) + 1;
-        service = startService(build, device.configPath);
+        service = await startService(device.installed);
         await waitFor(() => serves(device), {
           what: `trial ${trial}: a working agent after the power cut`,
           timeoutMs: 30_000,
@@ -215,8 +258,8 @@ describe('agent self-update', () => {
         const settled = await waitFor(
           async () => {
             if ((await installed(device.deviceId)).agent === target) return 'updated';
-            const pointer = await createReleaseStore({ stateDir: device.stateDir }).readPointer();
-            return pointer.lastOutcome?.version === target && pointer.lastOutcome.result === 'reverted' && 'reverted';
+            const { outcome } = await releaseState(device.stateDir);
+            return outcome?.result === 'reverted' && outcome.release.startsWith(`v${target}-`) && 'reverted';
           },
           { what: `trial ${trial}: release v${target} to be confirmed or reverted`, timeoutMs: 40_000 },
         );

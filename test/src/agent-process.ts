@@ -3,7 +3,8 @@
  * runs it under systemd — so tests can kill -9 it at any moment and restart it on the same state dir.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The installed package's bin, as `pnpm exec edgefleet-agent` would find it.
@@ -18,6 +19,7 @@ export interface AgentProcess {
 }
 
 export async function writeAgentConfig(path: string, config: Record<string, unknown>): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
 }
 

@@ -1,70 +1,70 @@
 /**
- * The agent as a device service for e2e tests and benches: bundles the launcher and the agent
- * once (esbuild, as install-service does), and runs the launcher as its own process group — what systemd
- * runs — so a test can cut the power (SIGKILL to the whole group) at any moment and boot it again.
+ * The agent as a device service for e2e tests and benches, installed the way a device gets it: the
+ * release artifact (bundle, native modules, start step) is assembled once, signed with the fleet's own
+ * control-plane keys, installed by the artifact's own `agent.mjs install-service` into a temp root (no
+ * checkout involved), and run from the written systemd unit by the test kit's unit runner (`runUnit`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildBundle, linkNativeModules } from '@edgefleet/agent';
+import { promisify } from 'node:util';
+import { type AssembledArtifact, assembleArtifact, signArtifact } from '@edgefleet/agent';
+import { releaseSigning } from '@edgefleet/control-plane';
+import { runUnit, type UnitRun } from '@edgefleet/test-kit';
 
-export interface ServiceBuild {
-  readonly dir: string;
-  readonly launcherPath: string;
-  readonly agentPath: string;
+export interface DeviceArtifact {
+  readonly assembled: AssembledArtifact;
   /** The agent bundle's bytes: what `POST /v1/agent-releases` takes as a release. */
   readonly agentBytes: Uint8Array;
 }
 
-export async function buildService(dir: string): Promise<ServiceBuild> {
-  const launcherPath = join(dir, 'launcher.mjs');
-  const agentPath = join(dir, 'agent.mjs');
-  await buildBundle({ entry: 'launcher', outFile: launcherPath });
-  await buildBundle({ entry: 'agent', outFile: agentPath });
-  await linkNativeModules(dir);
-  return { dir, launcherPath, agentPath, agentBytes: new Uint8Array(await readFile(agentPath)) };
+/** The artifact tree for this machine, unsigned (each fleet signs it with its own keys). */
+export async function assembleDeviceArtifact(dir: string): Promise<DeviceArtifact> {
+  const assembled = await assembleArtifact({ outDir: dir, version: '0.0.0-test' });
+  return { assembled, agentBytes: new Uint8Array(await readFile(join(assembled.dir, 'agent.mjs'))) };
 }
 
-export interface ServiceProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  /** Power cut: SIGKILL to the launcher and every agent it started. */
-  powerCut(): Promise<void>;
-  /** What `systemctl stop` does: SIGTERM to the launcher, which stops its agent. */
-  stop(): Promise<number | null>;
+export interface InstalledDevice {
+  readonly root: string;
+  readonly unitPath: string;
+  readonly stateDir: string;
+  readonly configPath: string;
 }
 
-export function startService(build: ServiceBuild, configPath: string): ServiceProcess {
-  const child = spawn(process.execPath, [build.launcherPath, '--config', configPath, '--base', build.agentPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const alive = () => child.exitCode === null && child.signalCode === null;
+/**
+ * Signs the artifact with the control plane's keys (`${dataDir}/keys.json`) and installs it under `root`
+ * with `node <artifact>/agent.mjs install-service`; an `agent.json` already at `${root}/etc` is kept.
+ */
+export async function installDevice(
+  artifact: DeviceArtifact,
+  options: { root: string; controlPlaneDataDir: string; rootKeysHex: readonly string[] },
+): Promise<InstalledDevice> {
+  await signArtifact(artifact.assembled, releaseSigning(join(options.controlPlaneDataDir, 'keys.json')));
+  const { root } = options;
+  await promisify(execFile)(process.execPath, [
+    join(artifact.assembled.dir, 'agent.mjs'),
+    'install-service',
+    '--prefix',
+    join(root, 'opt'),
+    '--unit-dir',
+    join(root, 'unit'),
+    '--config-dir',
+    join(root, 'etc'),
+    '--state-dir',
+    join(root, 'state'),
+    '--node',
+    process.execPath,
+    ...options.rootKeysHex.flatMap((key) => ['--root-key', key]),
+  ]);
   return {
-    child,
-    output: () => output,
-    async powerCut() {
-      try {
-        // The group, not the pid: the agent child dies in the same instant, as on a real power cut.
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      await exited;
-    },
-    async stop() {
-      if (alive()) child.kill('SIGTERM');
-      const code = await exited;
-      try {
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {
-        // nothing left
-      }
-      return code;
-    },
+    root,
+    unitPath: join(root, 'unit', 'edgefleet-agent.service'),
+    stateDir: join(root, 'state'),
+    configPath: join(root, 'etc', 'agent.json'),
   };
+}
+
+/** Boots the installed service (again): the unit's start step, then the agent under the unit runner. */
+export function startService(device: InstalledDevice): Promise<UnitRun> {
+  return runUnit(device.unitPath, { env: { EDGEFLEET_LOG_LEVEL: 'warn' } });
 }

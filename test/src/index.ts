@@ -8,7 +8,13 @@
 export * from '@edgefleet/test-kit';
 export { type ApiClient, type ApiResponse, apiClient, expectStatus } from './api-client.js';
 export { type ControlPlaneProcess, startControlPlaneProcess } from './control-plane-process.js';
-export { buildService, type ServiceBuild, type ServiceProcess, startService } from './device-service.js';
+export {
+  assembleDeviceArtifact,
+  type DeviceArtifact,
+  type InstalledDevice,
+  installDevice,
+  startService,
+} from './device-service.js';
 export {
   type Aggregate,
   type ClientUpdate,

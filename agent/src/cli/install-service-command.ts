@@ -1,27 +1,31 @@
 /**
- * `edgefleet-agent install-service [--prefix DIR] [--unit-dir DIR] [--config-dir DIR] [--state-dir DIR]
- * [--user NAME] [--memory-max SIZE] [--node PATH] [--root-key HEX]... [--control-plane-url URL]
- * [--enrolment-token TOKEN]`: see service/install-service.ts. Prints what it wrote and the systemctl
- * commands to enable it. Exit 0, 1 when it could not write, 2 on bad usage.
+ * `edgefleet-agent install-service [--from DIR] [--prefix DIR] [--unit-dir DIR] [--config-dir DIR]
+ * [--state-dir DIR] [--user NAME] [--memory-max SIZE] [--node PATH] [--root-key HEX]...
+ * [--control-plane-url URL] [--enrolment-token TOKEN]`: see service/install-service.ts. Run it with the
+ * unpacked artifact's own agent.mjs (`--from` defaults to that file's directory). Prints what it wrote and
+ * the systemctl commands to enable it. Exit 0, 1 when it could not install, 2 on bad usage or an artifact it
+ * refuses.
  */
-import { resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installService } from '../service/install-service.js';
+import { INSTALL_DEFAULTS } from '../service/systemd-unit.js';
 import { type CommandIo, helpRequested } from './command-io.js';
 
-export const INSTALL_DEFAULTS = Object.freeze({
-  prefix: '/opt/edgefleet-agent',
-  unitDir: '/etc/systemd/system',
-  configDir: '/etc/edgefleet',
-  stateDir: '/var/lib/edgefleet-agent',
-  memoryMax: '256M',
-});
-
-const USAGE = `usage: edgefleet-agent install-service [--prefix ${INSTALL_DEFAULTS.prefix}] [--unit-dir ${INSTALL_DEFAULTS.unitDir}]
+const USAGE = `usage: node <unpacked artifact>/agent.mjs install-service [--from <unpacked artifact>]
+         [--prefix ${INSTALL_DEFAULTS.prefix}] [--unit-dir ${INSTALL_DEFAULTS.unitDir}]
          [--config-dir ${INSTALL_DEFAULTS.configDir}] [--state-dir ${INSTALL_DEFAULTS.stateDir}] [--user NAME]
          [--memory-max ${INSTALL_DEFAULTS.memoryMax}] [--node PATH] [--root-key HEX]... [--control-plane-url URL]
          [--enrolment-token TOKEN]
+
+Installs the agent from a release artifact (edgefleet-agent-<version>-linux-<arch>.tar.gz, unpacked):
+checks its signature against the root keys (--root-key, or those of an existing agent.json) and every
+file's digest, then writes <prefix>/<version>-<arch>, the systemd unit and a default agent.json.
 `;
+
+/** The directory of the running entry file: an unpacked artifact when run as `node …/agent.mjs`. */
+const runningFrom = () => dirname(realpathSync(process.argv[1] ?? '.'));
 
 export async function installServiceCommand(args: readonly string[], io: CommandIo): Promise<number> {
   if (helpRequested(args, io, USAGE)) return 0;
@@ -30,6 +34,7 @@ export async function installServiceCommand(args: readonly string[], io: Command
     values = parseArgs({
       args: [...args],
       options: {
+        from: { type: 'string' },
         prefix: { type: 'string', default: INSTALL_DEFAULTS.prefix },
         'unit-dir': { type: 'string', default: INSTALL_DEFAULTS.unitDir },
         'config-dir': { type: 'string', default: INSTALL_DEFAULTS.configDir },
@@ -49,6 +54,7 @@ export async function installServiceCommand(args: readonly string[], io: Command
   const text = (name: string) => values[name] as string | undefined;
   try {
     const installed = await installService({
+      artifactDir: resolve(text('from') ?? runningFrom()),
       prefix: resolve(text('prefix') as string),
       unitDir: resolve(text('unit-dir') as string),
       configDir: resolve(text('config-dir') as string),
@@ -66,6 +72,7 @@ export async function installServiceCommand(args: readonly string[], io: Command
     return 0;
   } catch (error) {
     io.err(`install-service failed: ${(error as Error).message}\n`);
-    return (error as { code?: string }).code === 'BODY_INVALID' ? 2 : 1;
+    const code = (error as { code?: string }).code ?? '';
+    return ['BODY_INVALID', 'SIGNATURE_INVALID', 'BUNDLE_HASH_MISMATCH'].includes(code) ? 2 : 1;
   }
 }

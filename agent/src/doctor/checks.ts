@@ -10,7 +10,7 @@ import type { TrustedRoot } from '@edgefleet/protocol';
 import { loadSlot } from '../install/boot-loader.js';
 import type { SlotStore } from '../install/slot-store.js';
 import type { Runtime } from '../runtime/runtime.js';
-import type { ReleaseStore } from '../self-update/release-store.js';
+import { BASE_RELEASE, type ReleaseStore } from '../self-update/release-store.js';
 import type { SystemStats } from '../system/system-stats.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -146,19 +146,19 @@ export async function checkModels(options: {
 
 export async function checkRelease(store: ReleaseStore): Promise<CheckResult> {
   try {
-    const pointer = await store.readPointer();
-    const running = pointer.current === null ? 'the base agent' : `release v${pointer.current.version}`;
-    const last = pointer.lastOutcome;
-    if (pointer.phase === 'trial') return { name: 'agent-release', status: 'warn', detail: `${running} is on trial` };
+    const state = await store.readState();
+    const running = state.current === BASE_RELEASE ? 'the base release' : `release ${state.current}`;
+    const last = state.outcome;
+    if (state.phase === 'trial') return { name: 'agent-release', status: 'warn', detail: `${running} is on trial` };
     if (last?.result === 'reverted') {
       return {
         name: 'agent-release',
         status: 'warn',
-        detail: `${running}; release v${last.version} was reverted: ${last.reason}`,
+        detail: `${running}; release ${last.release} was reverted: ${last.reason ?? 'unknown reason'}`,
       };
     }
     return { name: 'agent-release', status: 'ok', detail: running };
   } catch (error) {
-    return { name: 'agent-release', status: 'fail', detail: `release pointer unreadable: ${(error as Error).message}` };
+    return { name: 'agent-release', status: 'fail', detail: `release state unreadable: ${(error as Error).message}` };
   }
 }

@@ -62,9 +62,9 @@ export interface InstallerOptions {
   readonly removePart: (path: string) => Promise<void>;
   /** Free disk and memory checks before a fetch. */
   readonly resources: ResourceGate;
-  /** Agent releases: staged for the launcher instead of loaded. */
+  /** Agent releases: staged for a restart instead of loaded. */
   readonly releases: SelfUpdate;
-  /** A release is staged: the process should stop so the launcher restarts it into the release. */
+  /** A release is staged: the process should exit so systemd restarts it into the release. */
   readonly onRestart: () => void;
   readonly onEvent: (event: InstallEvent) => void;
   /** Called on every phase change and on (unthrottled) fetch progress. */

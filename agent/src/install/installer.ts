@@ -6,7 +6,7 @@
  * a re-delivered retained document does not retry it in a loop. A `role: 'shadow'` target walks
  * the same path but ends beside the champion (shadow-lifecycle.ts) instead of switching `current.json`.
  * Disk and memory are checked before a fetch (resource-gate.ts), and an agent release is staged
- * for the launcher instead of loaded (self-update/).
+ * for a restart under systemd instead of loaded (self-update/).
  */
 import { encodeCbor, errorCodeOf } from '@edgefleet/protocol';
 import { AgentError } from '../errors.js';
@@ -69,7 +69,7 @@ export function createInstaller(options: InstallerOptions): Installer {
     return partPath;
   }
 
-  /** An agent release: staged for the launcher; its trial after the restart is its self-test. */
+  /** An agent release: staged for a restart; its trial after the restart is its self-test. */
   async function installRelease(target: InstallTarget): Promise<void> {
     const { line, manifest } = target;
     await options.releases.ready();

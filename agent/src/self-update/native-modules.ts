@@ -10,8 +10,17 @@ import { dirname, join, sep } from 'node:path';
 
 export const NATIVE_MODULES = Object.freeze(['better-sqlite3', 'onnxruntime-node'] as const);
 
-/** The real package directory of each native module, as this process resolves it. */
-export async function nativeModuleDirs(): Promise<Record<string, string>> {
+/**
+ * Where a release links each native module: under the service, the base install's stable path
+ * (`<prefix>/current/node_modules/<name>`, so links survive an upgrade of the base); otherwise the real
+ * package directory this process resolves.
+ */
+export async function nativeModuleDirs(
+  serviceBase = process.env.EDGEFLEET_SERVICE_BASE,
+): Promise<Record<string, string>> {
+  if (serviceBase !== undefined && serviceBase !== '') {
+    return Object.fromEntries(NATIVE_MODULES.map((name) => [name, join(serviceBase, 'node_modules', name)]));
+  }
   const require = createRequire(import.meta.url);
   const dirs: Record<string, string> = {};
   for (const name of NATIVE_MODULES) {

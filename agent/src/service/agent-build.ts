@@ -1,9 +1,9 @@
 /**
- * Builds the agent into single JavaScript files with esbuild (the bundler tsx itself runs on): the agent
- * (`src/cli.ts` → `agent.mjs`, what a release bundle and the service's base agent are) and the launcher
- * (`src/cli/launcher-entry.ts` → `launcher.mjs`). Native modules stay outside (see native-modules.ts) and
- * are linked beside the bundle. Why a bundle at all: the service should not transpile TypeScript at every
- * start (tsx), and a release must be one verifiable file (footprint numbers in docs/benchmarks.md).
+ * Builds the agent into one JavaScript file with esbuild, at build time only (esbuild is a development
+ * dependency; nothing is bundled on a device): `src/cli.ts` → `agent.mjs`, what the release artifact
+ * carries and what an agent release (self-update) is. Native modules stay outside (see
+ * native-modules.ts). Why a bundle: one verifiable file, no module resolution at start, and a smaller heap
+ * (footprint numbers in docs/benchmarks.md).
  */
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -11,24 +11,21 @@ import { fileURLToPath } from 'node:url';
 import { NATIVE_MODULES, nativeModuleDirs } from '../self-update/native-modules.js';
 import { sha256File } from '../storage/file-sha256.js';
 
-export const BUILD_ENTRIES = Object.freeze({
-  agent: fileURLToPath(new URL('../cli.ts', import.meta.url)),
-  launcher: fileURLToPath(new URL('../cli/launcher-entry.ts', import.meta.url)),
-});
+/** The agent's CLI source, found from the package root so this works from src/ and from a compiled copy. */
+export const AGENT_ENTRY = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
 // ESM bundles of CommonJS dependencies (pino, mqtt) still call require(); give them one.
 const REQUIRE_SHIM =
   "import { createRequire as __efRequire } from 'node:module'; const require = __efRequire(import.meta.url);";
 
 export async function buildBundle(options: {
-  entry: keyof typeof BUILD_ENTRIES;
   outFile: string;
   minify?: boolean;
 }): Promise<{ outFile: string; sizeBytes: number; sha256: string }> {
   const esbuild = await import('esbuild');
   await mkdir(dirname(options.outFile), { recursive: true });
   const result = await esbuild.build({
-    entryPoints: [BUILD_ENTRIES[options.entry]],
+    entryPoints: [AGENT_ENTRY],
     outfile: options.outFile,
     bundle: true,
     platform: 'node',

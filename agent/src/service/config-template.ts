@@ -29,8 +29,7 @@ export function defaultConfig(options: {
     },
     shadow: { ...DEFAULTS.shadow },
     resources: { ...DEFAULTS.resources },
-    launcher: { ...DEFAULTS.launcher, nodeArgs: [...DEFAULTS.launcher.nodeArgs] },
-    heartbeatMs: DEFAULTS.heartbeatMs,
+    supervision: { ...DEFAULTS.supervision, nodeArgs: [...DEFAULTS.supervision.nodeArgs] },
     statusHeartbeatMs: DEFAULTS.statusHeartbeatMs,
     reportIntervalMs: DEFAULTS.reportIntervalMs,
   };
@@ -54,8 +53,7 @@ default of the installed version. \`edgefleet-agent doctor --config agent.json\`
 | telemetry | windowMs of inference windows; batchSize and flushIntervalMs of publishing; outbox bounds maxQueueRows and maxQueueBytes (oldest dropped, counted) |
 | drift, shadow | on-device drift windows and detectors; shadow-run windows and backlog |
 | resources | diskReserveBytes and memoryReserveBytes kept free by installs; retryAfterMs before a refused install is retried |
-| launcher | healthTimeoutMs for a new agent release to report online; watchdogMs without heartbeat before a restart; maxTrialAttempts; restartDelayMs..maxRestartDelayMs crash back-off; stopTimeoutMs |
-| heartbeatMs | how often the agent reports health to the launcher |
+| supervision | healthTimeoutMs for an agent release on trial to report online; stableAfterMs of uptime before a confirmed release's start counter resets; for the unit (run install-service again after a change): watchdogSec, maxTrialStarts and maxCrashStarts of the start step, restartSec, nodeArgs |
 | statusHeartbeatMs | how often the agent tells the control plane it is online (MQTT \`status\`; 0 = never); with an external broker, three missed ones mark it offline |
 | reportIntervalMs | throttle of the retained reported state during downloads |
 `;
