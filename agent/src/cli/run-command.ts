@@ -11,6 +11,7 @@ import { createAgent } from '../agent.js';
 import { DEFAULTS } from '../config.js';
 import { AgentError } from '../errors.js';
 import { RESTART_EXIT_CODE } from '../self-update/supervisor-link.js';
+import { collectStartupGarbage } from '../system/startup-heap.js';
 import { type CommandIo, readConfigOption } from './command-io.js';
 
 export const RUN_USAGE = `usage: edgefleet-agent [run] --config <agent.json>
@@ -43,6 +44,8 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
     logger.fatal({ err: error, code: error instanceof AgentError ? error.code : undefined }, 'agent failed to start');
     return 1;
   }
+  const collected = collectStartupGarbage();
+  if (collected.ran) logger.debug({ durationMs: collected.durationMs }, 'start-up garbage collected');
   const reason = await new Promise<'signal' | 'restart' | 'launcher-gone'>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'stopping');
