@@ -12,6 +12,7 @@ import { DEFAULTS } from '../config.js';
 import { AgentError } from '../errors.js';
 import { RESTART_EXIT_CODE, SERVICE_ENV } from '../self-update/self-update.js';
 import { createSdNotify } from '../service/sd-notify.js';
+import { collectStartupGarbage } from '../system/startup-heap.js';
 import { type CommandIo, readConfigOption } from './command-io.js';
 
 export const RUN_USAGE = `usage: edgefleet-agent [run] --config <agent.json>
@@ -53,6 +54,8 @@ export async function runCommand(args: readonly string[], io: CommandIo): Promis
     notify.close();
     return 1;
   }
+  const collected = collectStartupGarbage();
+  if (collected.ran) logger.debug({ durationMs: collected.durationMs }, 'start-up garbage collected');
   notify.ready(`${agent.deviceId}: ${agent.connectionState}`);
   agent.events.on('state', (state) => notify.status(`${agent.deviceId}: ${state}`));
   const reason = await new Promise<'signal' | 'restart'>((resolve) => {
