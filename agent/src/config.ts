@@ -57,7 +57,9 @@ export const DEFAULTS = Object.freeze({
     maxTrialStarts: 3,
     maxCrashStarts: 5,
     restartSec: 5,
-    nodeArgs: Object.freeze(['--max-semi-space-size=1']) as readonly string[],
+    // --expose-gc lets the agent collect once after start-up (system/startup-heap.ts); a 1 MiB young
+    // generation and one V8 worker thread keep an idle agent small (docs/benchmarks.md#agent-footprint).
+    nodeArgs: Object.freeze(['--expose-gc', '--max-semi-space-size=1', '--v8-pool-size=1']) as readonly string[],
   }),
   /** Fetch progress is reported (retained) at most this often. */
   reportIntervalMs: 1000,

@@ -67,6 +67,8 @@ MemoryMax=${options.memoryMax}
 Environment=NODE_ENV=production
 Environment=${quote(`EDGEFLEET_SERVICE_BASE=${base}`)}
 Environment=ORT_DISABLE_TELEMETRY=1
+# Two malloc arenas instead of one per thread: less memory held by an idle agent.
+Environment=MALLOC_ARENA_MAX=2
 StandardOutput=journal
 StandardError=journal
 SyslogIdentifier=edgefleet-agent
