@@ -45,6 +45,8 @@ export interface UnitRun {
   readonly starts: number;
   /** Exit codes (or signal names) of the main process, in order. */
   readonly exits: ReadonlyArray<number | string>;
+  /** Every main process id, in order. */
+  readonly pids: readonly number[];
   /** READY=1 and WATCHDOG=1 messages received so far. */
   readonly notified: { readonly ready: number; readonly watchdog: number };
   mainPid(): number | null;
@@ -60,6 +62,8 @@ export async function runUnit(unitPath: string, options: { env?: NodeJS.ProcessE
   const one = (key: string) => d.get(key)?.at(-1);
   if (one('Type') !== 'notify') throw new Error(`${unitPath}: only Type=notify units are supported`);
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  // An undefined value in options.env removes the variable (as a clean systemd environment lacks it).
+  for (const [key, value] of Object.entries(options.env ?? {})) if (value === undefined) delete env[key];
   for (const line of d.get('Environment') ?? []) {
     for (const word of splitWords(line)) {
       const at = word.indexOf('=');
@@ -97,6 +101,7 @@ export async function runUnit(unitPath: string, options: { env?: NodeJS.ProcessE
   let stopping = false;
   let starts = 0;
   const exits: Array<number | string> = [];
+  const pids: number[] = [];
 
   const exitOf = (proc: ChildProcess) =>
     new Promise<number | string>((resolve) => {
@@ -143,6 +148,7 @@ export async function runUnit(unitPath: string, options: { env?: NodeJS.ProcessE
     const proc = spawnGroup(splitWords(one('ExecStart') as string));
     main = proc;
     starts++;
+    if (proc.pid !== undefined) pids.push(proc.pid);
     const exited = exitOf(proc);
     const readyBefore = notified.ready;
     const ready = await until(() => notified.ready > readyBefore, startTimeoutSec * 1000, exited);
@@ -195,6 +201,7 @@ export async function runUnit(unitPath: string, options: { env?: NodeJS.ProcessE
       return starts;
     },
     exits,
+    pids,
     notified,
     mainPid: () => main?.pid ?? null,
     output: () => log,

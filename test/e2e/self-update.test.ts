@@ -8,6 +8,7 @@
  * power cuts (SIGKILL to everything) at seeded random moments of self-updates always leave a working agent
  * that finishes the update or has reverted it.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +179,12 @@ describe('agent self-update', () => {
     await waitFor(async () => (await agentEvents(device.deviceId)).some((e) => e.kind === 'install-completed'), {
       what: 'install-completed for the release',
     });
+    // A whole lifecycle (enrol, install, serve, self-update, restart) left no onnxruntime telemetry behind.
+    const pids = [...(service?.pids ?? [])];
+    await service?.stop();
+    service = undefined;
+    expect(pids.filter((pid) => existsSync(`/tmp/mat-debug-${pid}.log`))).toEqual([]);
+    expect(existsSync(join(device.installed.root, '.cache'))).toBe(false);
   });
 
   it('reverts a broken build automatically, reports AGENT_UNHEALTHY and keeps the old agent serving', async () => {

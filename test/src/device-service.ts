@@ -64,7 +64,13 @@ export async function installDevice(
   };
 }
 
-/** Boots the installed service (again): the unit's start step, then the agent under the unit runner. */
+/**
+ * Boots the installed service (again): the unit's start step, then the agent under the unit runner. The
+ * environment is a device's: HOME is the install root, and neither the test runner's ORT_DISABLE_TELEMETRY
+ * nor CI leaks in (only the unit's own settings keep onnxruntime's telemetry off).
+ */
 export function startService(device: InstalledDevice): Promise<UnitRun> {
-  return runUnit(device.unitPath, { env: { EDGEFLEET_LOG_LEVEL: 'warn' } });
+  return runUnit(device.unitPath, {
+    env: { EDGEFLEET_LOG_LEVEL: 'warn', HOME: device.root, ORT_DISABLE_TELEMETRY: undefined, CI: undefined },
+  });
 }
