@@ -3,7 +3,8 @@
  * builds the device artifact `edgefleet-agent-<version>-linux-<arch>.tar.gz` (agent/src/service/
  * release-artifact.ts), signed by the control plane's targets key. `--native-from` names a directory whose
  * node_modules hold better-sqlite3 and onnxruntime-node built for `--arch` (scripts/release-agent-arm64.sh
- * makes one under qemu). Prints the artifact's path, size and SHA-256.
+ * cross-compiles one for arm64 and checks the artifact under qemu). Prints the artifact's path, size and
+ * SHA-256.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';

