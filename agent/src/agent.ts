@@ -10,7 +10,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childDeviceId, systemClock } from '@edgefleet/protocol';
 import { pino } from 'pino';
-import agentPackage from '../package.json' with { type: 'json' };
 import type { Agent, AgentEvents } from './agent-types.js';
 import { type AgentOptions, DEFAULTS, resolveSettings } from './config.js';
 import { createChildLink } from './connection/child-link.js';
@@ -37,11 +36,11 @@ import { createShadowRunner } from './shadow/shadow-runner.js';
 import { createSystemStats } from './system/system-stats.js';
 import { createAgentTelemetry, type EventInput } from './telemetry-wiring.js';
 import { openTrustState } from './trust/trust-state.js';
+import { AGENT_VERSION } from './version.js';
 
 export type { Agent, AgentEvents, AgentStats } from './agent-types.js';
 
-/** The package version; imported (not read from disk) so a bundled agent build carries it inside. */
-export const AGENT_VERSION: string = agentPackage.version;
+export { AGENT_VERSION } from './version.js';
 
 export async function createAgent(options: AgentOptions): Promise<Agent> {
   const clock = options.clock ?? systemClock;

@@ -1,6 +1,6 @@
 /**
  * The operator dashboard: a small single-page app of plain ES modules served from
- * `src/dashboard/static/` — no build step, no CDN, nothing fetched from elsewhere. The page itself is public
+ * the package's `dashboard/` folder — no build step, no CDN, nothing fetched from elsewhere. The page itself is public
  * (it holds no data); every number on it comes from the same `/v1` API with the operator's bearer token, so
  * a viewer token sees everything and changes nothing, in the UI and in the API. `GET /v1/whoami` tells the
  * page which role it holds, to hide the controls the API would refuse anyway.
@@ -12,7 +12,8 @@ import { Hono } from 'hono';
 import type { HttpEnv, HttpServices } from '../http-env.js';
 import { createRoleGuard } from '../middleware.js';
 
-const STATIC_DIR = fileURLToPath(new URL('../../dashboard/static/', import.meta.url));
+// Beside src/ and dist/ at the package root, so the sources and the compiled package find the same files.
+const STATIC_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
