@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // One runner for the whole workspace, in three tiers (`pnpm test` runs them all):
@@ -24,8 +25,15 @@ const PACKAGE_INTEGRATION = [
 ];
 const BROWSER = ['test/e2e/dashboard.test.ts'];
 
+// In-process tests import each package's TypeScript sources through this export condition (the same one
+// tsconfig's customConditions names); spawned binaries run the compiled dist/, built once by globalSetup.
+const SOURCE_CONDITIONS = ['@edgefleet/source', ...defaultServerConditions];
+
 export default defineConfig({
+  resolve: { conditions: SOURCE_CONDITIONS },
+  ssr: { resolve: { conditions: SOURCE_CONDITIONS } },
   test: {
+    globalSetup: ['scripts/build-once.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -1,5 +1,2 @@
 #!/usr/bin/env node
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/mcu-emu-cli.ts');
+import '../dist/cli/mcu-emu-cli.js';

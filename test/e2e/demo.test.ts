@@ -12,6 +12,8 @@ import { runBinary } from '@edgefleet/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const TSX = createRequire(import.meta.url).resolve('tsx/cli');
+// As `pnpm demo` runs it: the packages' TypeScript sources, through their export condition.
+const SOURCE = '--conditions=@edgefleet/source';
 const DEMO = fileURLToPath(new URL('../demo/run-demo.ts', import.meta.url));
 
 describe('pnpm demo', () => {
@@ -22,7 +24,7 @@ describe('pnpm demo', () => {
 
   it('runs every step and shows the gate stopping a bad model and the rollback', async () => {
     dir = await mkdtemp(join(tmpdir(), 'edgefleet-demo-'));
-    const run = await runBinary(TSX, [DEMO], {
+    const run = await runBinary(TSX, [SOURCE, DEMO], {
       env: { ...(process.env as Record<string, string>), EDGEFLEET_DEMO_DIR: dir },
       timeoutMs: 180_000,
     });
