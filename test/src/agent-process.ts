@@ -23,8 +23,11 @@ export async function writeAgentConfig(path: string, config: Record<string, unkn
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
 }
 
-export function startAgentProcess(configPath: string): AgentProcess {
-  const child = spawn(process.execPath, [AGENT_BIN, '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `bin`: another install's binary (a packed install, say); the workspace's by default. */
+export function startAgentProcess(configPath: string, options: { bin?: string } = {}): AgentProcess {
+  const child = spawn(process.execPath, [options.bin ?? AGENT_BIN, '--config', configPath], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d: Buffer) => {
     output += d.toString();

@@ -21,10 +21,12 @@ export interface ControlPlaneProcess {
 
 export async function startControlPlaneProcess(options: {
   readonly args: readonly string[];
+  /** Another install's binary (a packed install, say); the workspace's by default. */
+  readonly bin?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly startTimeoutMs?: number;
 }): Promise<ControlPlaneProcess> {
-  const child = spawn(process.execPath, [CP_BIN, ...options.args], {
+  const child = spawn(process.execPath, [options.bin ?? CP_BIN, ...options.args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
