@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a bare Debian machine with Node 20: installs the system packages the suite needs
-# when they are missing, the npm dependencies, then runs `pnpm test` (type-check, lint, every test). This is
-# the README's test command, and CI (.ci/run) runs exactly it. The suite needs no external service
+# when they are missing, the npm dependencies, then runs `pnpm test` (build, type-check, lint, every test).
+# This is the README's test command, and CI (.ci/run) runs exactly it. The suite needs no external service
 # (embedded aedes broker, SQLite files in temp dirs, onnxruntime-node's bundled CPU binary); the dashboard's
 # browser tests need Debian's Chromium (/usr/bin/chromium), installed here when missing.
 # ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's postinstall would try to download CUDA files (no internet
