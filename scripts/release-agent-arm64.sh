@@ -166,7 +166,7 @@ IRIS_RUN='const ort = require(process.argv[2]);
   });'
 native_modules() {
   local current="$SCRATCH/svc/prefix/current"
-  (cd "$REPO/test" && "$REPO/node_modules/.bin/tsx" -e 'import { writeFileSync } from "node:fs";
+  (cd "$REPO/test" && "$REPO/node_modules/.bin/tsx" --conditions=@edgefleet/source -e 'import { writeFileSync } from "node:fs";
     import { buildIrisModels } from "@edgefleet/test-kit/models";
     writeFileSync(process.argv[1], buildIrisModels().fp32);' "$SCRATCH/iris.onnx")
   arm64 -e 'const Database = require(process.argv[1] + "/node_modules/better-sqlite3");
