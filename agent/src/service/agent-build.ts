@@ -29,6 +29,8 @@ export async function buildBundle(options: {
     outfile: options.outFile,
     bundle: true,
     platform: 'node',
+    // The workspace packages' TypeScript sources, as tests run them: a bundle never depends on a prior build.
+    conditions: ['@edgefleet/source'],
     format: 'esm',
     target: 'node20',
     minify: options.minify ?? true,
