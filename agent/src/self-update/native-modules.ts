@@ -2,7 +2,7 @@
  * The native modules an agent build does not bundle: better-sqlite3 and onnxruntime-node carry
  * compiled binaries for this board's architecture and Node ABI, so every release uses the base install's
  * copies through symlinks in its directory. A release that needs other native versions is not a
- * self-update but a package upgrade (docs/devices.md).
+ * self-update but a new release artifact installed with install-service (docs/devices.md).
  */
 import { realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';

@@ -5,10 +5,10 @@
  * native-modules.ts). Why a bundle: one verifiable file, no module resolution at start, and a smaller heap
  * (footprint numbers in docs/benchmarks.md).
  */
-import { mkdir, rm, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NATIVE_MODULES, nativeModuleDirs } from '../self-update/native-modules.js';
+import { NATIVE_MODULES } from '../self-update/native-modules.js';
 import { sha256File } from '../storage/file-sha256.js';
 
 /** The agent's CLI source, found from the package root so this works from src/ and from a compiled copy. */
@@ -42,14 +42,4 @@ export async function buildBundle(options: {
   });
   const output = result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? ''];
   return { outFile: options.outFile, sizeBytes: output?.bytes ?? 0, sha256: await sha256File(options.outFile) };
-}
-
-/** Links `dir/node_modules/<native>` to this install's copies, so a bundle in `dir` can import them. */
-export async function linkNativeModules(dir: string): Promise<void> {
-  await mkdir(join(dir, 'node_modules'), { recursive: true });
-  for (const [name, target] of Object.entries(await nativeModuleDirs())) {
-    const link = join(dir, 'node_modules', name);
-    await rm(link, { force: true, recursive: true });
-    await symlink(target, link);
-  }
 }
