@@ -49,14 +49,8 @@ mkdir -p "$WORK"
 SCRATCH=$(mktemp -d)
 trap 'status=$?; rm -rf "$SCRATCH"; [ $status -eq 0 ] || { tail -n 30 "$LOG"; echo "failed: see $LOG"; }' EXIT
 
-step() {
-  local name=$1
-  shift
-  local start=$SECONDS
-  echo "== $name" | tee -a "$LOG"
-  "$@" >>"$LOG" 2>&1
-  echo "   $name: $((SECONDS - start)) s" | tee -a "$LOG"
-}
+# shellcheck source=scripts/timed-step.sh
+. "$REPO/scripts/timed-step.sh"
 
 arm64() { qemu-aarch64-static "$NODE_ARM64/bin/node" "$@"; }
 

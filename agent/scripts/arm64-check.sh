@@ -21,14 +21,8 @@ TESTS=${TESTS:-"agent/test/runtime agent/test/telemetry/outbox.test.ts agent/tes
 mkdir -p "$WORK"
 : >"$LOG"
 
-step() {
-  local name=$1
-  shift
-  local start=$SECONDS
-  echo "== $name" | tee -a "$LOG"
-  "$@" >>"$LOG" 2>&1
-  echo "   $name: $((SECONDS - start)) s" | tee -a "$LOG"
-}
+# shellcheck source=scripts/timed-step.sh
+. "$REPO/scripts/timed-step.sh"
 
 host_tools() {
   command -v qemu-aarch64-static >/dev/null && command -v debootstrap >/dev/null && return
