@@ -6,10 +6,9 @@
 import { type Agent, createAgent } from '@edgefleet/agent';
 import { freePort, waitFor } from '@edgefleet/test-kit';
 import { buildIrisModels } from '@edgefleet/test-kit/models';
-import * as ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Fleet, registerModel, rolloutAndWait, startFleet } from '../src/index.js';
+import { type Fleet, rawIrisProbabilities, registerModel, rolloutAndWait, startFleet } from '../src/index.js';
 
 const logger = pino({ level: 'silent' });
 const iris = buildIrisModels();
@@ -23,15 +22,8 @@ afterEach(async () => {
 });
 
 async function rawOnnx(model: Uint8Array, rows: number[][]): Promise<number[][]> {
-  const session = await ort.InferenceSession.create(model);
-  try {
-    const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]);
-    const output = (await session.run({ [iris.meta.inputName]: input }))[iris.meta.outputName];
-    const data = output?.data as Float32Array;
-    return rows.map((_, r) => Array.from(data.subarray(r * 3, r * 3 + 3)));
-  } finally {
-    await session.release();
-  }
+  const flat = await rawIrisProbabilities(model, rows);
+  return rows.map((_, r) => flat.slice(r * 3, r * 3 + 3));
 }
 
 /** Stands the agent up on v1 of the iris line through the real control plane. */

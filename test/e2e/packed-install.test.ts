@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, runBinary, tempDirs, waitFor } from '@edgefleet/test-kit';
 import { buildIrisModels, writeIrisModels } from '@edgefleet/test-kit/models';
-import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AgentProcess, startAgentProcess, writeAgentConfig } from '../src/agent-process.js';
 import { type ControlPlaneProcess, startControlPlaneProcess } from '../src/control-plane-process.js';
+import { rawIrisProbabilities } from '../src/raw-iris.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PUBLIC_PACKAGES = ['protocol', 'agent', 'control-plane', 'firmware-bridge', 'simulator'];
@@ -39,17 +39,6 @@ function sh(
       },
     );
   });
-}
-
-async function rawOnnx(model: Uint8Array, rows: number[][]): Promise<number[]> {
-  const session = await ort.InferenceSession.create(model);
-  try {
-    const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]!.length]);
-    const out = await session.run({ [iris.meta.inputName]: input });
-    return Array.from(out[iris.meta.outputName]!.data as Float32Array);
-  } finally {
-    await session.release();
-  }
 }
 
 describe('the packed packages, installed with npm outside the workspace', () => {
@@ -154,6 +143,6 @@ describe('the packed packages, installed with npm outside the workspace', () => 
     expect(response.status).toBe(200);
     const prediction = (await response.json()) as { version: number; outputs: number[][] };
     expect(prediction.version).toBe(1);
-    expect(prediction.outputs.flat()).toEqual(await rawOnnx(iris.fp32, rows));
+    expect(prediction.outputs.flat()).toEqual(await rawIrisProbabilities(iris.fp32, rows));
   }, 900_000);
 });

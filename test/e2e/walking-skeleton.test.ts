@@ -1,21 +1,9 @@
 import { buildIrisModels } from '@edgefleet/test-kit/models';
-import * as ort from 'onnxruntime-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Fleet, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
+import { type Fleet, rawIrisProbabilities, registerModel, rolloutAndWait, startFleet, waitFor } from '../src/index.js';
 
 const iris = buildIrisModels();
 const rows = iris.meta.testSet.features;
-
-async function rawOnnx(model: Uint8Array, input: number[][]): Promise<number[]> {
-  const session = await ort.InferenceSession.create(model);
-  try {
-    const tensor = new ort.Tensor('float32', Float32Array.from(input.flat()), [input.length, input[0]!.length]);
-    const out = await session.run({ [iris.meta.inputName]: tensor });
-    return Array.from(out[iris.meta.outputName]!.data as Float32Array);
-  } finally {
-    await session.release();
-  }
-}
 
 describe('walking skeleton: a signed model reaches devices over MQTT and they report back', () => {
   let fleet: Fleet | undefined;
@@ -33,7 +21,7 @@ describe('walking skeleton: a signed model reaches devices over MQTT and they re
     });
     const rolloutId = await rolloutAndWait(fleet, { line: 'iris', version: model.version });
 
-    const expected = await rawOnnx(iris.fp32, rows);
+    const expected = await rawIrisProbabilities(iris.fp32, rows);
     for (const agent of fleet.agents) {
       const inProcess = await agent.predict('iris', rows);
       expect(inProcess.version).toBe(model.version);
@@ -104,8 +92,8 @@ describe('walking skeleton: a signed model reaches devices over MQTT and they re
     const [agent] = fleet.agents;
     const result = await agent!.predict('iris', rows);
     expect(result.version).toBe(2);
-    expect(result.outputs.flat()).toEqual(await rawOnnx(iris.int8, rows));
-    const fp32 = await rawOnnx(iris.fp32, rows);
+    expect(result.outputs.flat()).toEqual(await rawIrisProbabilities(iris.int8, rows));
+    const fp32 = await rawIrisProbabilities(iris.fp32, rows);
     const maxDiff = Math.max(...result.outputs.flat().map((p, i) => Math.abs(p - fp32[i]!)));
     expect(maxDiff).toBeLessThan(0.05);
   });

@@ -47,4 +47,5 @@ export {
 export { irisStream } from './iris-stream.js';
 export { type Mosquitto, startMosquitto } from './mosquitto.js';
 export { connectAs, type DeviceCredentials, enrolRawDevice, publishOnce, subscribeCode } from './raw-device.js';
+export { rawIrisProbabilities } from './raw-iris.js';
 export { publishTelemetry, telemetryMessage } from './telemetry-load.js';

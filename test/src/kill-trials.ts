@@ -21,11 +21,11 @@ import {
 } from '@edgefleet/protocol';
 import { freePort, waitFor } from '@edgefleet/test-kit';
 import { buildIrisModels } from '@edgefleet/test-kit/models';
-import * as ort from 'onnxruntime-node';
 import { type AgentProcess, startAgentProcess, writeAgentConfig } from './agent-process.js';
 import { expectStatus } from './api-client.js';
 import type { Fleet } from './fleet.js';
 import { registerModel, waitForRolloutEnd } from './fleet.js';
+import { rawIrisProbabilities } from './raw-iris.js';
 import { seededRandom } from './seeded-random.js';
 
 /** Where the update was when the kill landed (from the chunks served and the pointer). */
@@ -55,13 +55,7 @@ const CONTENTS = [1, 2].map((seed) => buildIrisModels({ seed, hidden: 1024, epoc
 const PROBE = CONTENTS[0]!.meta.testSet.features.slice(0, 3);
 const CHUNK_BYTES = 1024;
 
-async function rawOutputs(model: Uint8Array): Promise<number[]> {
-  const session = await ort.InferenceSession.create(model);
-  const input = new ort.Tensor('float32', Float32Array.from(PROBE.flat()), [PROBE.length, 4]);
-  const out = await session.run({ features: input });
-  await session.release();
-  return Array.from(out.probabilities!.data as Float32Array);
-}
+const rawOutputs = (model: Uint8Array) => rawIrisProbabilities(model, PROBE);
 
 interface Pointer {
   version: number;

@@ -71,6 +71,8 @@ export interface WrittenIrisModels {
   readonly metaPath: string;
 }
 
+export { IRIS_INPUT_NAME, IRIS_OUTPUT_NAME } from './onnx-writer.js';
+
 export const DEFAULT_IRIS_SEED = 42;
 const DEFAULT_HIDDEN = 8;
 const SAMPLE_INPUT_COUNT = 16;
